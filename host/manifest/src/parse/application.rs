@@ -1,0 +1,28 @@
+//! `[application]`.
+
+use toml::Table;
+
+use crate::error::Problem;
+use crate::model::Application;
+use crate::table::TableReader;
+
+/// Reads `[application]`. `trigger`, `tool` and `targets` are accepted and
+/// dropped: Spin's runtime does not use them to run the application either.
+pub(crate) fn application(table: &Table) -> Result<Application, Problem> {
+    let reader = TableReader::new(
+        table,
+        "[application]",
+        &["name", "version", "description", "authors", "targets", "trigger", "tool"],
+    )?;
+    for key in ["trigger", "tool"] {
+        if reader.value(key).is_some() {
+            reader.optional_table(key)?;
+        }
+    }
+    Ok(Application {
+        name: reader.required_string("name")?,
+        version: reader.optional_string("version")?,
+        description: reader.optional_string("description")?,
+        authors: reader.string_list("authors")?,
+    })
+}

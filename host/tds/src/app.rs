@@ -1,0 +1,259 @@
+//! Loading the application: manifest, variables, compiled components, the linker.
+//!
+//! Behaviour and defaults:
+//! - Every component of the manifest is compiled once at start-up (compiled code is cached
+//!   on disk, by default in `.tds/cache/`, so a restart does not recompile unchanged wasm)
+//!   and pre-instantiated; each request or cron event then gets a fresh instance, as in Spin.
+//! - Variables resolve as in Spin (see `tds-factor-variables`); a required variable without
+//!   a value stops start-up with an error naming it.
+//! - A guest runs at most [`AppOptions::max_execution_time`] (default 10 minutes) before it
+//!   is cut off (epoch deadline); it yields to the host's scheduler every 10 ms meanwhile.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use tds_factor_outbound::AllowedHosts;
+use tds_factor_postgres::{PostgresPool, PostgresState};
+use tds_factor_variables::{ComponentVariables, Resolver};
+use tds_manifest::Manifest;
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
+use wasmtime::{Cache, CacheConfig, Config, Engine, Store, UpdateDeadline};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use crate::guest_output::PrefixedOutput;
+use crate::state::{HostState, OutboundHttp};
+
+/// How often the engine's epoch advances (the granularity of deadlines and yields).
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// How to load the application.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// The `spin.toml` to run.
+    pub manifest_path: PathBuf,
+    /// `--variable name=value` pairs (values may be `@file`), highest precedence.
+    pub variables: Vec<(String, String)>,
+    /// Folder holding the `.env` file read for `SPIN_VARIABLE_*` keys (Spin reads the
+    /// current directory's).
+    pub dotenv_dir: Option<PathBuf>,
+    /// Where compiled code is cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// The longest a guest may run before it is cut off.
+    pub max_execution_time: Duration,
+}
+
+impl AppOptions {
+    pub fn new(manifest_path: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest_path: manifest_path.into(),
+            variables: Vec::new(),
+            dotenv_dir: std::env::current_dir().ok(),
+            cache_dir: None,
+            max_execution_time: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The first stage of loading: the manifest is read and variables can be inspected and
+/// completed (e.g. with the embedded database's address) before components are compiled.
+pub struct AppBuilder {
+    options: AppOptions,
+    manifest: Manifest,
+    resolver: Resolver,
+}
+
+impl AppBuilder {
+    pub fn new(options: AppOptions) -> Result<Self> {
+        let manifest = Manifest::from_file(&options.manifest_path)
+            .with_context(|| format!("could not load the manifest {}", options.manifest_path.display()))?;
+        let resolver = Resolver::new(&manifest, &options.variables, std::env::vars(), options.dotenv_dir.as_deref())
+            .context("could not resolve the application variables")?;
+        Ok(Self {
+            options,
+            manifest,
+            resolver,
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The value an application variable resolves to now, if any.
+    pub fn variable(&self, name: &str) -> Option<String> {
+        self.resolver.app_value(name)
+    }
+
+    /// Supplies a value used only when no provider gives one.
+    pub fn set_fallback(&mut self, name: &str, value: &str) {
+        self.resolver.set_fallback(name, value);
+    }
+
+    /// Validates variables, compiles and pre-instantiates every component.
+    pub fn build(self) -> Result<App> {
+        self.resolver.validate_required()?;
+        let engine = new_engine(self.options.cache_dir.as_deref())?;
+        let linker = new_linker(&engine)?;
+        let mut components = HashMap::new();
+        for id in self.manifest.components.keys() {
+            let loaded = load_component(&engine, &linker, &self.manifest, &self.resolver, id)
+                .with_context(|| format!("could not load component {id:?}"))?;
+            components.insert(id.clone(), Arc::new(loaded));
+        }
+        start_epoch_ticker(&engine);
+        Ok(App {
+            inner: Arc::new(AppInner {
+                engine,
+                manifest: self.manifest,
+                components,
+                postgres: Arc::new(PostgresPool::new()),
+                max_execution_time: self.options.max_execution_time,
+            }),
+        })
+    }
+}
+
+/// A loaded application, cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    engine: Engine,
+    manifest: Manifest,
+    components: HashMap<String, Arc<LoadedComponent>>,
+    postgres: Arc<PostgresPool>,
+    max_execution_time: Duration,
+}
+
+/// One compiled, linked component with its resolved configuration.
+pub(crate) struct LoadedComponent {
+    pub(crate) id: Arc<str>,
+    pub(crate) pre: InstancePre<HostState>,
+    variables: ComponentVariables,
+    allowed: Arc<AllowedHosts>,
+    output: PrefixedOutput,
+}
+
+impl App {
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+
+    pub(crate) fn component(&self, id: &str) -> Option<Arc<LoadedComponent>> {
+        self.inner.components.get(id).cloned()
+    }
+
+    /// A fresh store for one invocation of `component`, with its deadline armed.
+    pub(crate) fn new_store(&self, component: &LoadedComponent) -> Store<HostState> {
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(component.output.clone()).stderr(component.output.clone());
+        let state = HostState {
+            component_id: component.id.clone(),
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            outbound_http: OutboundHttp {
+                component_id: component.id.clone(),
+                allowed: component.allowed.clone(),
+            },
+            variables: component.variables.clone(),
+            postgres: PostgresState::new(self.inner.postgres.clone(), component.allowed.clone()),
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        let started = Instant::now();
+        let limit = self.inner.max_execution_time;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if started.elapsed() > limit {
+                Err(wasmtime::Error::msg(format!(
+                    "the guest ran longer than the {} s limit and was stopped",
+                    limit.as_secs()
+                )))
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+}
+
+fn new_engine(cache_dir: Option<&Path>) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    config.epoch_interruption(true);
+    if let Some(dir) = cache_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create the code cache {}", dir.display()))?;
+        let mut cache_config = CacheConfig::new();
+        cache_config.with_directory(dir);
+        config.cache(Some(Cache::new(cache_config)?));
+    }
+    Ok(Engine::new(&config)?)
+}
+
+fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    tds_factor_postgres::add_to_linker(&mut linker, |state: &mut HostState| &mut state.postgres)?;
+    tds_factor_variables::add_to_linker(&mut linker, |state: &mut HostState| &mut state.variables)?;
+    crate::cron_trigger::add_types_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+fn load_component(
+    engine: &Engine,
+    linker: &Linker<HostState>,
+    manifest: &Manifest,
+    resolver: &Resolver,
+    id: &str,
+) -> Result<LoadedComponent> {
+    let source = manifest
+        .resolve_source(id)
+        .with_context(|| format!("component {id:?} has no local source file"))?;
+    let component = Component::from_file(engine, &source).map_err(anyhow::Error::from).with_context(|| {
+        format!(
+            "could not compile {} (build the components with `tds build` first)",
+            source.display()
+        )
+    })?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(anyhow::Error::from)
+        .context("the component imports something tds does not provide")?;
+    let declared = &manifest.components[id];
+    let allowed_entries = declared
+        .allowed_outbound_hosts
+        .iter()
+        .map(|entry| resolver.render(entry))
+        .collect::<Result<Vec<_>, _>>()?;
+    let allowed = AllowedHosts::parse(&allowed_entries)?;
+    Ok(LoadedComponent {
+        id: Arc::from(id),
+        pre,
+        variables: resolver.component(manifest, id)?,
+        allowed: Arc::new(allowed),
+        output: PrefixedOutput::new(id),
+    })
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("tds-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("starting the epoch thread");
+}

@@ -1,0 +1,18 @@
+//! `tds`: a Spin-compatible host for the TDS application.
+//!
+//! It reads the same `spin.toml` real Spin reads and serves what the components import
+//! (WASI 0.2, `wasi:http`, `spin:postgres/postgres@4.0.0`, `fermyon:spin/variables@2.0.0`)
+//! and call (the HTTP trigger and `spin:cron@3.0.0`), with Spin's semantics and refusals.
+//! It also starts a private PostgreSQL when no database is given and applies migrations.
+
+pub mod app;
+pub mod build_components;
+pub mod cron_trigger;
+pub mod embedded_postgres;
+pub mod guest_output;
+pub mod http_trigger;
+pub mod migrate;
+pub mod state;
+pub mod up;
+
+pub use app::{App, AppBuilder, AppOptions};

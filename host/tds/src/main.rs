@@ -1,0 +1,123 @@
+//! The `tds` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use tds::app::AppOptions;
+use tds::up::UpOptions;
+
+/// tds runs the TDS Spin application on this machine: the same spin.toml that real Spin
+/// runs in production, served by a Spin-compatible host built on wasmtime, with a private
+/// PostgreSQL when you do not give it one.
+#[derive(Parser)]
+#[command(name = "tds", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application: HTTP routes on 127.0.0.1:3000, cron schedules, and a private
+    /// PostgreSQL under .tds/ unless a database_url is given (SPIN_VARIABLE_DATABASE_URL or
+    /// --variable database_url=...). Applies migrations first. Stop with Ctrl-C.
+    Up(UpArgs),
+    /// Apply pending database migrations to the database at --database-url and exit.
+    Migrate {
+        /// PostgreSQL URL, e.g. postgres://user:pass@db.example.com:5432/tds
+        #[arg(long, env = "SPIN_VARIABLE_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Build the components by running each [component.x.build] command of the manifest.
+    Build {
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Build only these components (by id); all when omitted.
+        #[arg(long = "component-id", short = 'c')]
+        components: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The application manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to serve HTTP on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Set an application variable: NAME=VALUE, NAME=@file, or @file.json / @file.toml.
+    /// Wins over SPIN_VARIABLE_<NAME> and .env, as in Spin.
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    variables: Vec<String>,
+    /// Folder for the private PostgreSQL, generated local variables and the code cache
+    /// (default: .tds beside the manifest).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Do not apply migrations before serving.
+    #[arg(long)]
+    skip_migrations: bool,
+    /// Stop a guest that runs longer than this many seconds.
+    #[arg(long, default_value_t = 600)]
+    max_execution_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TDS_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Up(args) => tds::up::run(up_options(args)?).await,
+        Command::Migrate { database_url } => {
+            let report = tds::migrate::migrate_url(&database_url).await?;
+            if report.applied.is_empty() {
+                eprintln!("tds: the database is up to date");
+            }
+            for name in report.applied {
+                eprintln!("tds: applied migration {name}");
+            }
+            Ok(())
+        }
+        Command::Build { manifest, components } => tds::build_components::build_components(&manifest, &components),
+    }
+}
+
+fn up_options(args: UpArgs) -> Result<UpOptions> {
+    let manifest_dir = args
+        .manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut app = AppOptions::new(&args.manifest);
+    app.variables = args
+        .variables
+        .iter()
+        .map(|pair| parse_variable(pair))
+        .collect::<Result<_>>()?;
+    app.max_execution_time = Duration::from_secs(args.max_execution_secs);
+    Ok(UpOptions {
+        app,
+        listen: args.listen,
+        state_dir: args.state_dir.unwrap_or_else(|| manifest_dir.join(".tds")),
+        skip_migrations: args.skip_migrations,
+    })
+}
+
+/// `NAME=VALUE` as given, or `@file.json` / `@file.toml` (a table of variables) kept whole.
+fn parse_variable(pair: &str) -> Result<(String, String)> {
+    if let Some(file) = pair.strip_prefix('@') {
+        return Ok((String::new(), format!("@{file}")));
+    }
+    let (name, value) = pair
+        .split_once('=')
+        .with_context(|| format!("--variable {pair:?} must look like NAME=VALUE, NAME=@file or @file.json"))?;
+    Ok((name.to_string(), value.to_string()))
+}

@@ -1,0 +1,19 @@
+//! The integration-test harness: real PostgreSQL, real wasm components, the real host.
+//!
+//! - One PostgreSQL per test process: `TDS_TEST_DATABASE_URL` (an admin URL to a server of
+//!   your own) when set, else a throwaway embedded cluster (fsync off) that is stopped when
+//!   the process exits.
+//! - One migrated template database per set of migration files; every test gets its own
+//!   database cloned from it ([`TestDatabase::new`]), so tests run in parallel without
+//!   seeing each other's rows.
+//! - Components are built when stale ([`ensure_built`] runs the manifest's build commands
+//!   once per process; cargo makes that a no-op when nothing changed) and loaded through the
+//!   host library exactly as `tds up` loads them ([`TestApp::start`]).
+
+mod cluster;
+mod database;
+mod test_app;
+
+pub use cluster::{cluster, Cluster};
+pub use database::TestDatabase;
+pub use test_app::{ensure_built, repo_root, TestApp, TestAppOptions};

@@ -1,0 +1,133 @@
+//! The application (or a test manifest) loaded through the host library and served on a
+//! free local port.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use tds::app::{App, AppBuilder, AppOptions};
+use tds::cron_trigger::{self, CronJob};
+use tds::http_trigger::HttpTrigger;
+use tokio::task::JoinHandle;
+
+use crate::cluster::cluster;
+use crate::database::TestDatabase;
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+/// Runs the build commands of `manifest` once per process (cargo skips what is fresh).
+pub fn ensure_built(manifest: &Path) {
+    static BUILT: OnceLock<std::sync::Mutex<Vec<PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if built.iter().any(|m| m == manifest) {
+        return;
+    }
+    tds::build_components::build_components(manifest, &[])
+        .unwrap_or_else(|e| panic!("building the components of {} failed: {e:#}", manifest.display()));
+    built.push(manifest.to_path_buf());
+}
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct TestAppOptions {
+    /// Manifest path relative to the repository root.
+    pub manifest: PathBuf,
+    /// `--variable` pairs, on top of `database_url` and `database_host` for the test database.
+    pub variables: Vec<(String, String)>,
+    /// Serve HTTP (true by default).
+    pub serve_http: bool,
+}
+
+impl Default for TestAppOptions {
+    fn default() -> Self {
+        Self {
+            manifest: PathBuf::from("spin.toml"),
+            variables: Vec::new(),
+            serve_http: true,
+        }
+    }
+}
+
+/// A loaded application with its own database, served on 127.0.0.1:<free port>.
+pub struct TestApp {
+    pub app: App,
+    pub db: TestDatabase,
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    cron_jobs: Vec<Arc<CronJob>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// Loads the repository's `spin.toml` with a fresh database.
+    pub async fn start() -> Self {
+        Self::start_with(TestAppOptions::default()).await
+    }
+
+    pub async fn start_with(options: TestAppOptions) -> Self {
+        let db = TestDatabase::new().await;
+        Self::start_on(options, db).await
+    }
+
+    /// Loads the application against an existing test database.
+    pub async fn start_on(options: TestAppOptions, db: TestDatabase) -> Self {
+        let manifest = repo_root().join(&options.manifest);
+        ensure_built(&manifest);
+        let mut app_options = AppOptions::new(&manifest);
+        app_options.dotenv_dir = None;
+        app_options.cache_dir = Some(repo_root().join("target").join("tds-test-cache"));
+        app_options.variables = vec![
+            ("database_url".to_string(), db.url.clone()),
+            ("database_host".to_string(), cluster().host_port().to_string()),
+        ];
+        app_options.variables.extend(options.variables.iter().cloned());
+        let app = AppBuilder::new(app_options)
+            .and_then(AppBuilder::build)
+            .unwrap_or_else(|e| panic!("loading {} failed: {e:#}", manifest.display()));
+        let cron_jobs = cron_trigger::jobs(&app)
+            .unwrap_or_else(|e| panic!("cron triggers of {}: {e:#}", manifest.display()))
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
+        let address = listener.local_addr().expect("local address");
+        let server = options.serve_http.then(|| {
+            let trigger = HttpTrigger::new(app.clone()).expect("http trigger");
+            tokio::spawn(trigger.serve(listener))
+        });
+        Self {
+            app,
+            db,
+            address,
+            client: reqwest::Client::new(),
+            cron_jobs,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Runs the cron handler of `component` once, now, as its schedule would.
+    pub async fn run_cron(&self, component: &str) -> anyhow::Result<()> {
+        let job = self
+            .cron_jobs
+            .iter()
+            .find(|job| job.component() == component)
+            .unwrap_or_else(|| panic!("no cron trigger for component {component}"));
+        job.invoke(&self.app).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}

@@ -9,9 +9,12 @@
 //! - Components are built when stale ([`ensure_built`] runs the manifest's build commands
 //!   once per process; cargo makes that a no-op when nothing changed) and loaded through the
 //!   host library exactly as `tds up` loads them ([`TestApp::start`]).
+//! - The host's own behaviour is tested with a probe component ([`probe`]) that reports
+//!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
 
 mod cluster;
 mod database;
+pub mod probe;
 mod test_app;
 
 pub use cluster::{cluster, Cluster};

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use tds::app::{App, AppBuilder, AppOptions};
 use tds::cron_trigger::{self, CronJob};
@@ -35,10 +36,15 @@ pub fn ensure_built(manifest: &Path) {
 pub struct TestAppOptions {
     /// Manifest path relative to the repository root.
     pub manifest: PathBuf,
-    /// `--variable` pairs, on top of `database_url` and `database_host` for the test database.
-    pub variables: Vec<(String, String)>,
+    /// `--variable` arguments (`name=value`), on top of `database_url` and `database_host`
+    /// for the test database.
+    pub variables: Vec<String>,
     /// Serve HTTP (true by default).
     pub serve_http: bool,
+    /// The longest a guest may run (the host's default when `None`).
+    pub max_execution_time: Option<Duration>,
+    /// Folder whose `.env` supplies `SPIN_VARIABLE_*` keys (none when `None`).
+    pub dotenv_dir: Option<PathBuf>,
 }
 
 impl Default for TestAppOptions {
@@ -47,6 +53,8 @@ impl Default for TestAppOptions {
             manifest: PathBuf::from("spin.toml"),
             variables: Vec::new(),
             serve_http: true,
+            max_execution_time: None,
+            dotenv_dir: None,
         }
     }
 }
@@ -75,37 +83,48 @@ impl TestApp {
     /// Loads the application against an existing test database.
     pub async fn start_on(options: TestAppOptions, db: TestDatabase) -> Self {
         let manifest = repo_root().join(&options.manifest);
+        Self::try_start_on(options, db)
+            .await
+            .unwrap_or_else(|e| panic!("loading {} failed: {e:#}", manifest.display()))
+    }
+
+    /// Like [`TestApp::start_with`], but a load failure is returned (for tests of load errors).
+    pub async fn try_start_with(options: TestAppOptions) -> anyhow::Result<Self> {
+        let db = TestDatabase::new().await;
+        Self::try_start_on(options, db).await
+    }
+
+    /// Like [`TestApp::start_on`], but a load failure is returned.
+    pub async fn try_start_on(options: TestAppOptions, db: TestDatabase) -> anyhow::Result<Self> {
+        let manifest = repo_root().join(&options.manifest);
         ensure_built(&manifest);
         let mut app_options = AppOptions::new(&manifest);
-        app_options.dotenv_dir = None;
+        app_options.dotenv_dir = options.dotenv_dir.clone();
+        if let Some(limit) = options.max_execution_time {
+            app_options.max_execution_time = limit;
+        }
         app_options.cache_dir = Some(repo_root().join("target").join("tds-test-cache"));
         app_options.variables = vec![
-            ("database_url".to_string(), db.url.clone()),
-            ("database_host".to_string(), cluster().host_port().to_string()),
+            format!("database_url={}", db.url),
+            format!("database_host={}", cluster().host_port()),
         ];
         app_options.variables.extend(options.variables.iter().cloned());
-        let app = AppBuilder::new(app_options)
-            .and_then(AppBuilder::build)
-            .unwrap_or_else(|e| panic!("loading {} failed: {e:#}", manifest.display()));
-        let cron_jobs = cron_trigger::jobs(&app)
-            .unwrap_or_else(|e| panic!("cron triggers of {}: {e:#}", manifest.display()))
-            .into_iter()
-            .map(Arc::new)
-            .collect();
+        let app = AppBuilder::new(app_options).and_then(AppBuilder::build)?;
+        let cron_jobs = cron_trigger::jobs(&app)?.into_iter().map(Arc::new).collect();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
         let address = listener.local_addr().expect("local address");
-        let server = options.serve_http.then(|| {
-            let trigger = HttpTrigger::new(app.clone()).expect("http trigger");
-            tokio::spawn(trigger.serve(listener))
-        });
-        Self {
+        let server = match options.serve_http {
+            true => Some(tokio::spawn(HttpTrigger::new(app.clone())?.serve(listener))),
+            false => None,
+        };
+        Ok(Self {
             app,
             db,
             address,
             client: reqwest::Client::new(),
             cron_jobs,
             server,
-        }
+        })
     }
 
     /// `http://127.0.0.1:<port><path>`.

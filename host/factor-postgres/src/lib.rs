@@ -1,7 +1,99 @@
-mod bindings {
+//! `spin:postgres/postgres@4.0.0` for guests, over tokio-postgres, behaving as
+//! Spin 4.0.2 behaves, refusals included: a component that works here works
+//! under Spin.
+//!
+//! # Connections
+//! - `connection.open(address)` takes a tokio-postgres connection string
+//!   (`host=… port=… user=…`) or a `postgres://` / `postgresql://` URL.
+//!   Unix-socket hosts are refused ("Unix sockets are not supported on
+//!   WebAssembly"). Every TCP host, as written and with its port (5432 when
+//!   absent), must be granted to scheme `postgres` by the component's
+//!   `allowed_outbound_hosts`; otherwise the open fails with
+//!   `connection-failed("address postgres://HOST:PORT is not permitted…")`.
+//! - TLS: `sslmode=disable` connects in plain text; every other mode, the
+//!   default `prefer` included, uses native TLS verifying the certificate and
+//!   host name against the system roots. A server that refuses TLS gets a plain
+//!   connection (`prefer`), a certificate that fails verification fails the
+//!   open: there is no fallback.
+//! - A `connection` resource is one physical connection for its lifetime, so
+//!   `BEGIN` … `COMMIT` sent as plain SQL is a transaction. Physical connections
+//!   are pooled per address string in the process-wide [`PostgresPool`] (at
+//!   most [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open
+//!   beyond that waits up to [`ACQUIRE_TIMEOUT`]).
+//! - When a resource is dropped (or its store is, after a trap) the connection
+//!   is sent `ROLLBACK` then `DISCARD ALL` before the pool hands it out again; a
+//!   connection that fails either is discarded. Spin resets session state but
+//!   does not roll back, so a guest trapped inside a transaction can hand it to
+//!   the next guest there; here the rollback makes that impossible (and
+//!   releases its locks at once). Components must still start every unit of
+//!   work with `ROLLBACK` for Spin's sake.
+//!
+//! # Parameters
+//! Each `parameter-value` binds only to the placeholder types tokio-postgres
+//! accepts for its Rust counterpart, judged against the type the server infers
+//! for the placeholder: `boolean` → `bool`, `int8` → `"char"`, `int16` → `int2`,
+//! `int32` → `int4`, `int64` → `int8`, `floating32/64` → `float4/8`, `str` →
+//! `text`/`varchar`/`bpchar`/`name`/untyped, `binary` → `bytea`, `date`, `time`,
+//! `datetime` → `timestamp` (never `timestamptz`), `timestamp` (epoch seconds)
+//! → `timestamptz` only, `uuid`, `jsonb` → `jsonb`/`json`, `decimal` →
+//! `numeric`, ranges → `int4range`/`int8range`/`numrange`, arrays →
+//! `int4[]`/`int8[]`/`numeric[]`/`text[]`…, `interval`, and `db-null` → any type.
+//! A mismatch (`int32` for an `int8` placeholder) or a wrong parameter count
+//! fails with `query-failed(text(…))`; a value that is not what its type says
+//! (bad UUID, JSON, decimal or date) fails with `bad-parameter`. A range whose
+//! lower bound is above its upper bound is sent as the empty range, as Spin does.
+//!
+//! # Results
+//! Columns map by type: `bool`, `int2/4/8` → `int16/32/64`, `float4/8`,
+//! `text`/`varchar`/`bpchar` → `str`, `bytea` → `binary`, `numeric` → `decimal`
+//! (base-10 text, scale kept), `timestamp` → `datetime`, `date`, `time`, `uuid`,
+//! `jsonb` → the JSON text as bytes, `int4range`/`int8range`/`numrange` → ranges
+//! (an unbounded side is `none`; the empty range is `(none, none)`, as in Spin),
+//! `int4[]`/`int8[]`/`numeric[]`/`text[]`/`varchar[]`/`bpchar[]` → arrays, and
+//! `interval`. NULL is `db-null`, the column keeping its type. Anything else
+//! (`json`, `"char"`, `name`, `oid`, `inet`, `money`, `timetz`, `int2[]`, …) is
+//! `other(type name)` with `unsupported(raw binary value)`. A query returning
+//! no rows returns no columns either, as Spin's does.
+//!
+//! **A `timestamptz` column fails the whole query** (`query-failed(text(…))`
+//! naming the column), as in Spin 4.0.2. Spin fails only once a row comes back;
+//! here the check runs on the prepared statement, before it executes, so the
+//! mistake shows on an empty table too and the statement has no effect. So do
+//! values Spin cannot read either: `numeric` NaN or ±Infinity, numbers beyond
+//! 28 significant digits, infinite timestamps, multi-dimensional arrays.
+//!
+//! # Errors
+//! Server errors are `query-failed(db-error{…})` with the SQLSTATE in `code`,
+//! the server's fields in `extras` (`hint`, `position`, `where`, `schema`,
+//! `table`, `column`, `datatype`, `constraint`, `file`, `line`, `routine`, when
+//! present) and the full error text in `as-text`; other failures carry
+//! tokio-postgres's error text.
+//!
+//! # Beyond Spin
+//! Stricter in one more place: `hostaddr=` values (the addresses tokio-postgres
+//! actually dials) must be allowed too, where Spin checks only `host=`.
+
+mod address;
+mod client;
+mod errors;
+mod host;
+mod params;
+mod results;
+mod wire;
+
+use std::sync::Arc;
+
+use tds_factor_outbound::AllowedHosts;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+
+pub use client::{Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
+
+/// Rust bindings of `spin:postgres/postgres@4.0.0`, generated from `wit/`.
+pub mod bindings {
     wasmtime::component::bindgen!({
         inline: "
             package tds:postgres-host;
+
             world postgres-host {
                 import spin:postgres/postgres@4.0.0;
             }
@@ -11,6 +103,39 @@ mod bindings {
         with: {
             "spin:postgres/postgres.connection": crate::Connection,
         },
+        additional_derives: [PartialEq],
     });
 }
-pub struct Connection;
+
+/// The interface's types and its `HostConnection` trait.
+pub use bindings::spin::postgres::postgres;
+
+/// What one store (one guest instance) needs: its component's allow-list, its
+/// open connections, and the process's pool.
+pub struct PostgresState {
+    pool: Arc<PostgresPool>,
+    allowed_hosts: Arc<AllowedHosts>,
+    connections: ResourceTable,
+}
+
+impl PostgresState {
+    /// State for a new store of a component whose `allowed_outbound_hosts`
+    /// parsed to `allowed_hosts`, drawing connections from `pool`.
+    pub fn new(pool: Arc<PostgresPool>, allowed_hosts: Arc<AllowedHosts>) -> PostgresState {
+        PostgresState {
+            pool,
+            allowed_hosts,
+            connections: ResourceTable::new(),
+        }
+    }
+}
+
+/// Serves `spin:postgres/postgres@4.0.0` to components linked by `linker`,
+/// with `get` finding each store's [`PostgresState`]. The engine must have
+/// async support enabled.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut PostgresState,
+) -> wasmtime::Result<()> {
+    postgres::add_to_linker::<T, HasSelf<PostgresState>>(linker, get)
+}

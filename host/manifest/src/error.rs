@@ -31,7 +31,7 @@ pub enum ManifestError {
         /// The manifest path or description given by the caller.
         origin: String,
         /// The rule that was broken.
-        problem: Problem,
+        problem: Box<Problem>,
     },
 }
 
@@ -129,7 +129,9 @@ pub enum Problem {
         kind: String,
     },
     /// A trigger names a component no `[component.<id>]` table declares.
-    #[error("{table} refers to component `{component}`, but there is no [component.{component}] table")]
+    #[error(
+        "{table} refers to component `{component}`, but there is no [component.{component}] table"
+    )]
     UnknownComponent {
         /// The trigger, e.g. `[[trigger.http]] #2`.
         table: String,

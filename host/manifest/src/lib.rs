@@ -36,7 +36,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem};
 pub use model::{
-    Application, BuildConfig, ComponentDecl, CronTrigger, FileMount, HttpRoute, HttpTrigger, VariableDecl,
+    Application, BuildConfig, ComponentDecl, CronTrigger, FileMount, HttpRoute, HttpTrigger,
+    VariableDecl,
 };
 
 /// A validated `spin.toml`.
@@ -98,7 +99,7 @@ impl Manifest {
         })?;
         let invalid = |problem| ManifestError::Invalid {
             origin: origin.to_string(),
-            problem,
+            problem: Box::new(problem),
         };
         let document = parse::document(&root).map_err(invalid)?;
         validate::document(&document).map_err(invalid)?;

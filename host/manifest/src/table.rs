@@ -131,19 +131,31 @@ mod tests {
     fn unknown_key_names_table_key_and_allowed_keys() {
         let table = table("a = 1\nz = 2");
         let error = TableReader::new(&table, "[x]", &["a", "b"]).err().unwrap();
-        assert_eq!(error.to_string(), "unknown key `z` in [x]; allowed keys are: a, b");
+        assert_eq!(
+            error.to_string(),
+            "unknown key `z` in [x]; allowed keys are: a, b"
+        );
     }
 
     #[test]
     fn typed_reads_report_the_expected_type() {
         let table = table("s = 1\nl = [\"a\", 2]\nm = { k = true }");
         let reader = TableReader::new(&table, "[x]", &["s", "l", "m"]).unwrap();
-        assert_eq!(reader.optional_string("s").unwrap_err().to_string(), "`s` in [x] must be a string");
+        assert_eq!(
+            reader.optional_string("s").unwrap_err().to_string(),
+            "`s` in [x] must be a string"
+        );
         assert_eq!(
             reader.string_list("l").unwrap_err().to_string(),
             "`l` in [x] must be an array of strings"
         );
-        assert_eq!(reader.string_map("m").unwrap_err().to_string(), "`m.k` in [x] must be a string");
-        assert_eq!(reader.required_string("t").unwrap_err().to_string(), "missing key `t` in [x]");
+        assert_eq!(
+            reader.string_map("m").unwrap_err().to_string(),
+            "`m.k` in [x] must be a string"
+        );
+        assert_eq!(
+            reader.required_string("t").unwrap_err().to_string(),
+            "missing key `t` in [x]"
+        );
     }
 }

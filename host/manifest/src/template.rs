@@ -30,7 +30,9 @@ pub enum TemplateError {
         template: String,
     },
     /// A placeholder names something that cannot be a variable.
-    #[error("template {template:?} refers to {name:?}, which is not a valid variable name: {reason}")]
+    #[error(
+        "template {template:?} refers to {name:?}, which is not a valid variable name: {reason}"
+    )]
     InvalidName {
         /// The template text.
         template: String,
@@ -89,7 +91,9 @@ impl Template {
 
     /// Whether the template has no placeholders.
     pub fn is_literal(&self) -> bool {
-        self.parts.iter().all(|part| matches!(part, Part::Literal(_)))
+        self.parts
+            .iter()
+            .all(|part| matches!(part, Part::Literal(_)))
     }
 
     /// The variable names the template refers to, in order of appearance
@@ -113,15 +117,17 @@ impl Template {
     /// let missing = Template::parse("{{ other }}").unwrap().render(|_| None);
     /// assert_eq!(missing, Err(TemplateError::Unresolved { name: "other".into() }));
     /// ```
-    pub fn render(&self, resolve: impl Fn(&str) -> Option<String>) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        resolve: impl Fn(&str) -> Option<String>,
+    ) -> Result<String, TemplateError> {
         let mut rendered = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => rendered.push_str(text),
                 Part::Variable(name) => {
-                    let value = resolve(name).ok_or_else(|| TemplateError::Unresolved {
-                        name: name.clone(),
-                    })?;
+                    let value = resolve(name)
+                        .ok_or_else(|| TemplateError::Unresolved { name: name.clone() })?;
                     rendered.push_str(&value);
                 }
             }
@@ -179,7 +185,13 @@ mod tests {
     #[test]
     fn empty_placeholder_is_an_invalid_name() {
         let error = Template::parse("{{ }}").unwrap_err();
-        assert!(matches!(error, TemplateError::InvalidName { reason: VariableNameError::Empty, .. }));
+        assert!(matches!(
+            error,
+            TemplateError::InvalidName {
+                reason: VariableNameError::Empty,
+                ..
+            }
+        ));
     }
 
     #[test]

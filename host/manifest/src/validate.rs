@@ -50,7 +50,12 @@ fn trigger_components(document: &Document) -> Result<(), Problem> {
     Ok(())
 }
 
-fn template(document: &Document, component: &str, location: &str, text: &str) -> Result<Template, Problem> {
+fn template(
+    document: &Document,
+    component: &str,
+    location: &str,
+    text: &str,
+) -> Result<Template, Problem> {
     let template = Template::parse(text).map_err(|error| Problem::Template {
         component: component.to_string(),
         location: location.to_string(),

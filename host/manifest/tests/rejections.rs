@@ -13,7 +13,9 @@ fn with(extra: &str) -> String {
 }
 
 fn error(text: &str) -> String {
-    Manifest::from_str(text, "spin.toml").expect_err("manifest must be rejected").to_string()
+    Manifest::from_str(text, "spin.toml")
+        .expect_err("manifest must be rejected")
+        .to_string()
 }
 
 #[test]
@@ -23,8 +25,13 @@ fn the_baseline_is_valid() {
 
 #[test]
 fn missing_file_is_named() {
-    let message = Manifest::from_file("/nonexistent/spin.toml").unwrap_err().to_string();
-    assert!(message.starts_with("cannot read manifest /nonexistent/spin.toml: "), "{message}");
+    let message = Manifest::from_file("/nonexistent/spin.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("cannot read manifest /nonexistent/spin.toml: "),
+        "{message}"
+    );
 }
 
 #[test]
@@ -63,13 +70,22 @@ fn unknown_application_key() {
 
 #[test]
 fn application_and_trigger_tables_are_required() {
-    assert_eq!(error("spin_manifest_version = 2"), "spin.toml: missing key `application` in the top level");
-    assert_eq!(error(HEAD), "spin.toml: missing key `trigger` in the top level");
+    assert_eq!(
+        error("spin_manifest_version = 2"),
+        "spin.toml: missing key `application` in the top level"
+    );
+    assert_eq!(
+        error(HEAD),
+        "spin.toml: missing key `trigger` in the top level"
+    );
 }
 
 #[test]
 fn unknown_variable_key() {
-    let text = with("").replace("db = { default = \"x\" }", "db = { default = \"x\", sensitive = true }");
+    let text = with("").replace(
+        "db = { default = \"x\" }",
+        "db = { default = \"x\", sensitive = true }",
+    );
     assert_eq!(
         error(&text),
         "spin.toml: unknown key `sensitive` in [variables.db]; allowed keys are: description, default, required, secret"
@@ -132,7 +148,9 @@ fn trigger_table_must_be_an_array() {
 #[test]
 fn private_route_must_be_true() {
     assert_eq!(
-        error(&with("[[trigger.http]]\ncomponent = \"web\"\nroute = { private = false }")),
+        error(&with(
+            "[[trigger.http]]\ncomponent = \"web\"\nroute = { private = false }"
+        )),
         "spin.toml: `route` in [[trigger.http]] #2 must be a path (\"/...\") or { private = true }"
     );
 }
@@ -164,7 +182,9 @@ fn invalid_variable_names_are_rejected() {
 
 #[test]
 fn invalid_component_ids_are_rejected() {
-    let text = with("").replace("component.web]", "component.web_app]").replace("\"web\"", "\"web_app\"");
+    let text = with("")
+        .replace("component.web]", "component.web_app]")
+        .replace("\"web\"", "\"web_app\"");
     assert_eq!(
         error(&text),
         "spin.toml: invalid component id \"web_app\": words must be separated with '-', not '_'"
@@ -173,7 +193,10 @@ fn invalid_component_ids_are_rejected() {
 
 #[test]
 fn required_variable_cannot_have_a_default() {
-    let text = with("").replace("db = { default = \"x\" }", "db = { default = \"x\", required = true }");
+    let text = with("").replace(
+        "db = { default = \"x\" }",
+        "db = { default = \"x\", required = true }",
+    );
     assert_eq!(
         error(&text),
         "spin.toml: [variables.db] sets both `required = true` and a `default`; keep one of them"
@@ -183,7 +206,10 @@ fn required_variable_cannot_have_a_default() {
 #[test]
 fn variable_needs_a_default_or_required() {
     let text = with("").replace("db = { default = \"x\" }", "db = { secret = true }");
-    assert_eq!(error(&text), "spin.toml: [variables.db] needs a `default` or `required = true`");
+    assert_eq!(
+        error(&text),
+        "spin.toml: [variables.db] needs a `default` or `required = true`"
+    );
 }
 
 #[test]
@@ -204,7 +230,11 @@ fn outbound_hosts_need_a_scheme() {
 
 #[test]
 fn templated_outbound_hosts_must_name_declared_variables() {
-    Manifest::from_str(&with("allowed_outbound_hosts = [\"{{ db }}\"]"), "spin.toml").unwrap();
+    Manifest::from_str(
+        &with("allowed_outbound_hosts = [\"{{ db }}\"]"),
+        "spin.toml",
+    )
+    .unwrap();
     assert_eq!(
         error(&with("allowed_outbound_hosts = [\"postgres://{{ db_host }}\"]")),
         "spin.toml: allowed_outbound_hosts entry \"postgres://{{ db_host }}\" in [component.web] refers to {{ db_host }}, but [variables] declares no `db_host`; add [variables.db_host] or fix the name"
@@ -245,8 +275,10 @@ fn spin_component_features_tds_lacks_are_unsupported() {
         error(&with("allowed_http_hosts = [\"example.com\"]")),
         "spin.toml: unsupported by tds: `allowed_http_hosts` in [component.web]; this key is deprecated in Spin; list the hosts in allowed_outbound_hosts as \"https://host\""
     );
-    assert!(error(&with("[component.web.dependencies]\n\"a:b/c\" = \"1.0\""))
-        .starts_with("spin.toml: unsupported by tds: `dependencies` in [component.web]"));
+    assert!(
+        error(&with("[component.web.dependencies]\n\"a:b/c\" = \"1.0\""))
+            .starts_with("spin.toml: unsupported by tds: `dependencies` in [component.web]")
+    );
 }
 
 #[test]
@@ -256,5 +288,8 @@ fn wrong_value_types_are_named() {
         "spin.toml: `allowed_outbound_hosts` in [component.web] must be an array of strings"
     );
     let text = with("").replace("db = { default = \"x\" }", "db = { default = 5 }");
-    assert_eq!(error(&text), "spin.toml: `default` in [variables.db] must be a string");
+    assert_eq!(
+        error(&text),
+        "spin.toml: `default` in [variables.db] must be a string"
+    );
 }

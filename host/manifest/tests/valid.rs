@@ -25,6 +25,7 @@ level = "strict"
 database_url = { required = true, secret = true }
 webhook_key = { default = "", secret = true, description = "shared intake key" }
 lease_seconds = { default = "30" }
+db_host = { default = "localhost" }
 
 [[trigger.http]]
 component = "intake"
@@ -87,7 +88,10 @@ fn application_table_is_read() {
     let manifest = load();
     assert_eq!(manifest.application.name, "tds");
     assert_eq!(manifest.application.version.as_deref(), Some("0.1.0"));
-    assert_eq!(manifest.application.description.as_deref(), Some("Zoho to ERP sync"));
+    assert_eq!(
+        manifest.application.description.as_deref(),
+        Some("Zoho to ERP sync")
+    );
     assert_eq!(manifest.application.authors, ["Ops <ops@example.com>"]);
 }
 
@@ -96,9 +100,17 @@ fn variables_are_read_with_flags() {
     let manifest = load();
     assert_eq!(
         manifest.variables["database_url"],
-        VariableDecl { description: None, default: None, required: true, secret: true }
+        VariableDecl {
+            description: None,
+            default: None,
+            required: true,
+            secret: true
+        }
     );
-    assert_eq!(manifest.variables["lease_seconds"].default.as_deref(), Some("30"));
+    assert_eq!(
+        manifest.variables["lease_seconds"].default.as_deref(),
+        Some("30")
+    );
     assert_eq!(
         manifest.variables["webhook_key"].description.as_deref(),
         Some("shared intake key")
@@ -108,7 +120,11 @@ fn variables_are_read_with_flags() {
 #[test]
 fn triggers_are_read_in_order() {
     let manifest = load();
-    let http: Vec<_> = manifest.http_triggers.iter().map(|t| (t.component.as_str(), t.route.clone())).collect();
+    let http: Vec<_> = manifest
+        .http_triggers
+        .iter()
+        .map(|t| (t.component.as_str(), t.route.clone()))
+        .collect();
     assert_eq!(
         http,
         [
@@ -128,13 +144,19 @@ fn triggers_are_read_in_order() {
 fn component_tables_are_read() {
     let manifest = load();
     let intake = &manifest.components["intake"];
-    assert_eq!(intake.source, PathBuf::from("target/wasm32-wasip2/release/intake.wasm"));
+    assert_eq!(
+        intake.source,
+        PathBuf::from("target/wasm32-wasip2/release/intake.wasm")
+    );
     assert_eq!(intake.description.as_deref(), Some("webhook intake"));
     assert_eq!(
         intake.variables,
         BTreeMap::from([
             ("database_url".to_string(), "{{ database_url }}".to_string()),
-            ("summary".to_string(), "lease={{ lease_seconds }}s".to_string()),
+            (
+                "summary".to_string(),
+                "lease={{ lease_seconds }}s".to_string()
+            ),
             ("webhook_key".to_string(), "{{webhook_key}}".to_string()),
         ])
     );
@@ -144,7 +166,10 @@ fn component_tables_are_read() {
         intake.files,
         [
             FileMount::Pattern("static/*.html".into()),
-            FileMount::Placement { source: "assets".into(), destination: "/assets".into() },
+            FileMount::Placement {
+                source: "assets".into(),
+                destination: "/assets".into()
+            },
         ]
     );
     assert_eq!(intake.exclude_files, ["static/secret.html"]);
@@ -165,7 +190,7 @@ fn component_tables_are_read() {
 }
 
 #[test]
-fn a_manifest_without_variables_or_components_tables_other_than_used_loads() {
+fn a_manifest_with_no_variables_components_or_triggers_loads() {
     let manifest = Manifest::from_str(
         "spin_manifest_version = 2\n[application]\nname = \"x\"\n[trigger]\n",
         "empty.toml",
@@ -191,7 +216,10 @@ fn sources_resolve_against_the_manifest_directory() {
 
 #[test]
 fn strings_loaded_without_a_file_resolve_against_the_current_directory() {
-    assert_eq!(load().resolve_source("stats"), Some(PathBuf::from("./stats.wasm")));
+    assert_eq!(
+        load().resolve_source("stats"),
+        Some(PathBuf::from("./stats.wasm"))
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use tds_factor_outbound::AllowedHosts;
 use tds_factor_postgres::{PostgresPool, PostgresState};
-use tds_factor_variables::{ComponentVariables, Resolver};
+use tds_factor_variables::{ComponentVariables, Environment, Resolver, Sources};
 use tds_manifest::Manifest;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Cache, CacheConfig, Config, Engine, Store, UpdateDeadline};
@@ -35,8 +35,9 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct AppOptions {
     /// The `spin.toml` to run.
     pub manifest_path: PathBuf,
-    /// `--variable name=value` pairs (values may be `@file`), highest precedence.
-    pub variables: Vec<(String, String)>,
+    /// `--variable` arguments as given (`name=value`, `name=@file`, `@file.json`),
+    /// highest precedence.
+    pub variables: Vec<String>,
     /// Folder holding the `.env` file read for `SPIN_VARIABLE_*` keys (Spin reads the
     /// current directory's).
     pub dotenv_dir: Option<PathBuf>,
@@ -70,8 +71,12 @@ impl AppBuilder {
     pub fn new(options: AppOptions) -> Result<Self> {
         let manifest = Manifest::from_file(&options.manifest_path)
             .with_context(|| format!("could not load the manifest {}", options.manifest_path.display()))?;
-        let resolver = Resolver::new(&manifest, &options.variables, std::env::vars(), options.dotenv_dir.as_deref())
-            .context("could not resolve the application variables")?;
+        let sources = Sources {
+            command_line: options.variables.clone(),
+            environment: Environment::Process,
+            dotenv_dir: options.dotenv_dir.clone(),
+        };
+        let resolver = Resolver::new(&manifest, sources).context("could not resolve the application variables")?;
         Ok(Self {
             options,
             manifest,
@@ -154,7 +159,6 @@ impl App {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(component.output.clone()).stderr(component.output.clone());
         let state = HostState {
-            component_id: component.id.clone(),
             wasi: wasi.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use tds::app::AppOptions;
 use tds::up::UpOptions;
@@ -97,11 +97,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut app = AppOptions::new(&args.manifest);
-    app.variables = args
-        .variables
-        .iter()
-        .map(|pair| parse_variable(pair))
-        .collect::<Result<_>>()?;
+    app.variables = args.variables;
     app.max_execution_time = Duration::from_secs(args.max_execution_secs);
     Ok(UpOptions {
         app,
@@ -109,15 +105,4 @@ fn up_options(args: UpArgs) -> Result<UpOptions> {
         state_dir: args.state_dir.unwrap_or_else(|| manifest_dir.join(".tds")),
         skip_migrations: args.skip_migrations,
     })
-}
-
-/// `NAME=VALUE` as given, or `@file.json` / `@file.toml` (a table of variables) kept whole.
-fn parse_variable(pair: &str) -> Result<(String, String)> {
-    if let Some(file) = pair.strip_prefix('@') {
-        return Ok((String::new(), format!("@{file}")));
-    }
-    let (name, value) = pair
-        .split_once('=')
-        .with_context(|| format!("--variable {pair:?} must look like NAME=VALUE, NAME=@file or @file.json"))?;
-    Ok((name.to_string(), value.to_string()))
 }

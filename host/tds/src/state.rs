@@ -12,7 +12,6 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 /// Everything one instance can reach.
 pub struct HostState {
-    pub(crate) component_id: Arc<str>,
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) http: WasiHttpCtx,

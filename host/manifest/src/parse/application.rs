@@ -12,12 +12,18 @@ pub(crate) fn application(table: &Table) -> Result<Application, Problem> {
     let reader = TableReader::new(
         table,
         "[application]",
-        &["name", "version", "description", "authors", "targets", "trigger", "tool"],
+        &[
+            "name",
+            "version",
+            "description",
+            "authors",
+            "targets",
+            "trigger",
+            "tool",
+        ],
     )?;
-    for key in ["trigger", "tool"] {
-        if reader.value(key).is_some() {
-            reader.optional_table(key)?;
-        }
+    for ignored_table in ["trigger", "tool"] {
+        reader.optional_table(ignored_table)?;
     }
     Ok(Application {
         name: reader.required_string("name")?,

@@ -66,7 +66,10 @@ pub(crate) fn components(table: &Table) -> Result<BTreeMap<String, ComponentDecl
 
 fn component(id: &str, table: &Table) -> Result<ComponentDecl, Problem> {
     let name = format!("[component.{id}]");
-    if let Some((key, hint)) = UNSUPPORTED_KEYS.iter().find(|(key, _)| table.contains_key(*key)) {
+    if let Some((key, hint)) = UNSUPPORTED_KEYS
+        .iter()
+        .find(|(key, _)| table.contains_key(*key))
+    {
         return Err(Problem::Unsupported {
             table: name,
             key: key.to_string(),
@@ -101,7 +104,11 @@ fn source(id: &str, reader: &TableReader<'_>) -> Result<PathBuf, Problem> {
     match reader.value("source") {
         Some(Value::String(path)) => Ok(PathBuf::from(path)),
         Some(Value::Table(table)) => {
-            let kind = if table.contains_key("url") { "url" } else { "registry" };
+            let kind = if table.contains_key("url") {
+                "url"
+            } else {
+                "registry"
+            };
             Err(Problem::UnsupportedSource {
                 component: id.to_string(),
                 kind,
@@ -112,7 +119,10 @@ fn source(id: &str, reader: &TableReader<'_>) -> Result<PathBuf, Problem> {
     }
 }
 
-fn component_variables(id: &str, reader: &TableReader<'_>) -> Result<BTreeMap<String, String>, Problem> {
+fn component_variables(
+    id: &str,
+    reader: &TableReader<'_>,
+) -> Result<BTreeMap<String, String>, Problem> {
     let variables = reader.string_map("variables")?;
     for name in variables.keys() {
         check_variable_name(name).map_err(|reason| Problem::InvalidVariableName {
@@ -125,7 +135,8 @@ fn component_variables(id: &str, reader: &TableReader<'_>) -> Result<BTreeMap<St
 }
 
 fn files(reader: &TableReader<'_>) -> Result<Vec<FileMount>, Problem> {
-    const EXPECTED: &str = "an array of glob strings and { source = \"...\", destination = \"/...\" } tables";
+    const EXPECTED: &str =
+        "an array of glob strings and { source = \"...\", destination = \"/...\" } tables";
     let Some(value) = reader.value("files") else {
         return Ok(Vec::new());
     };
@@ -153,7 +164,11 @@ fn files(reader: &TableReader<'_>) -> Result<Vec<FileMount>, Problem> {
 }
 
 fn build(id: &str, table: &Table) -> Result<BuildConfig, Problem> {
-    let reader = TableReader::new(table, format!("[component.{id}.build]"), &["command", "workdir", "watch"])?;
+    let reader = TableReader::new(
+        table,
+        format!("[component.{id}.build]"),
+        &["command", "workdir", "watch"],
+    )?;
     let commands = match reader.value("command") {
         Some(Value::String(command)) => vec![command.clone()],
         Some(Value::Array(_)) => reader.string_list("command")?,

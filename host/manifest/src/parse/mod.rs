@@ -34,7 +34,13 @@ pub(crate) fn document(root: &Table) -> Result<Document, Problem> {
     let top = TableReader::new(
         root,
         TOP_LEVEL,
-        &["spin_manifest_version", "application", "variables", "trigger", "component"],
+        &[
+            "spin_manifest_version",
+            "application",
+            "variables",
+            "trigger",
+            "component",
+        ],
     )?;
     let application = match top.value("application") {
         Some(Value::Table(table)) => application::application(table)?,
@@ -51,7 +57,9 @@ pub(crate) fn document(root: &Table) -> Result<Document, Problem> {
     };
     let (http_triggers, cron_triggers) = match top.value("trigger") {
         Some(Value::Table(table)) => triggers::triggers(table)?,
-        Some(_) => return Err(top.wrong_type("trigger", "a table of trigger arrays ([[trigger.http]])")),
+        Some(_) => {
+            return Err(top.wrong_type("trigger", "a table of trigger arrays ([[trigger.http]])"))
+        }
         None => return Err(top.missing("trigger")),
     };
     Ok(Document {

@@ -38,7 +38,10 @@ fn entries<'a>(kind: &str, value: &'a Value) -> Result<Vec<&'a Table>, Problem> 
     let Value::Array(items) = value else {
         return Err(wrong_type());
     };
-    items.iter().map(|item| item.as_table().ok_or_else(wrong_type)).collect()
+    items
+        .iter()
+        .map(|item| item.as_table().ok_or_else(wrong_type))
+        .collect()
 }
 
 fn http_trigger(table: &Table, index: usize) -> Result<HttpTrigger, Problem> {
@@ -84,7 +87,8 @@ fn route(reader: &TableReader<'_>) -> Result<HttpRoute, Problem> {
     match reader.value("route") {
         Some(Value::String(path)) => Ok(HttpRoute::Path(path.clone())),
         Some(Value::Table(table)) => {
-            let private = TableReader::new(table, format!("`route` of {}", reader.name()), &["private"])?;
+            let private =
+                TableReader::new(table, format!("`route` of {}", reader.name()), &["private"])?;
             match private.value("private") {
                 Some(Value::Boolean(true)) => Ok(HttpRoute::Private),
                 _ => Err(Problem::InvalidRoute {

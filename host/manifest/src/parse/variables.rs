@@ -45,8 +45,12 @@ fn variable(name: &str, table: &Table) -> Result<VariableDecl, Problem> {
         secret: reader.flag("secret")?,
     };
     match (declaration.required, declaration.default.is_some()) {
-        (true, true) => Err(Problem::RequiredWithDefault { name: name.to_string() }),
-        (false, false) => Err(Problem::NoDefaultNotRequired { name: name.to_string() }),
+        (true, true) => Err(Problem::RequiredWithDefault {
+            name: name.to_string(),
+        }),
+        (false, false) => Err(Problem::NoDefaultNotRequired {
+            name: name.to_string(),
+        }),
         _ => Ok(declaration),
     }
 }

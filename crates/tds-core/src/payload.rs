@@ -1,0 +1,313 @@
+//! Reading a webhook body into one record of a known module.
+//!
+//! Accepted bodies (Zoho can send any of them):
+//! - JSON wrapped in the module's key, `{"item": {...}}` (Zoho's default payload);
+//! - a bare JSON object, `{...}`, when the route names the module;
+//! - `application/x-www-form-urlencoded` with one field carrying the record as JSON,
+//!   named after the wrapper key (`item=...`) or `JSONString` (Zoho's API convention);
+//! - `application/x-www-form-urlencoded` flat fields, which become a record of strings,
+//!   when the route names the module.
+//!
+//! On `POST /webhooks/zoho` (no module in the route) the module comes from the wrapper
+//! key. Bodies above [`MAX_BODY_BYTES`] are refused before parsing.
+
+use serde_json::{Map, Value};
+
+use crate::entity::Module;
+
+/// The largest body intake reads: 1 MiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The form field Zoho's APIs use for a JSON document.
+const JSON_STRING_FIELD: &str = "JSONString";
+
+/// How the body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json,
+    Form,
+}
+
+/// Where in the body the record was found; stored with the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"item": {...}}`
+    Wrapped,
+    /// `{...}`
+    Bare,
+    /// A form field carrying the record as JSON.
+    FormJson,
+    /// Flat form fields.
+    FormFields,
+}
+
+impl Shape {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Wrapped => "wrapped",
+            Shape::Bare => "bare",
+            Shape::FormJson => "form_json",
+            Shape::FormFields => "form_fields",
+        }
+    }
+}
+
+/// A parsed body: one record of one module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    pub module: Module,
+    pub document: Map<String, Value>,
+    pub shape: Shape,
+}
+
+/// Why a body could not be read. Nothing is stored for these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("media type {0:?} is not accepted; send application/json or application/x-www-form-urlencoded")]
+    UnsupportedMediaType(String),
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("the body must be a JSON object, not {0}")]
+    NotAnObject(&'static str),
+    #[error("form field {field:?} must carry a JSON object: {reason}")]
+    InvalidJsonField { field: String, reason: String },
+    #[error("module {0:?} is not one TDS syncs")]
+    UnknownModule(String),
+    #[error("the body names no module: wrap the record in its module's key (e.g. {{\"invoice\": {{...}}}}) or post to /webhooks/zoho/{{module}}")]
+    ModuleNotGiven,
+    #[error("the body wraps records of several modules ({0})")]
+    AmbiguousModule(String),
+}
+
+impl PayloadError {
+    /// The stable error code in the answer's body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PayloadError::UnsupportedMediaType(_) => "unsupported_media_type",
+            PayloadError::Empty => "empty_body",
+            PayloadError::InvalidJson(_) | PayloadError::InvalidJsonField { .. } => "invalid_json",
+            PayloadError::NotAnObject(_) => "not_an_object",
+            PayloadError::UnknownModule(_) => "unknown_module",
+            PayloadError::ModuleNotGiven => "module_not_given",
+            PayloadError::AmbiguousModule(_) => "ambiguous_module",
+        }
+    }
+
+    /// The HTTP status intake answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            PayloadError::UnsupportedMediaType(_) => 415,
+            PayloadError::UnknownModule(_) => 404,
+            _ => 400,
+        }
+    }
+}
+
+impl BodyFormat {
+    /// The format a `Content-Type` names; without one, a body starting with `{` is JSON
+    /// and anything else a form.
+    ///
+    /// ```
+    /// use tds_core::payload::BodyFormat;
+    /// assert_eq!(BodyFormat::detect(Some("application/json; charset=utf-8"), b"{}"), Ok(BodyFormat::Json));
+    /// assert_eq!(BodyFormat::detect(None, b"item_id=1"), Ok(BodyFormat::Form));
+    /// assert!(BodyFormat::detect(Some("text/plain"), b"{}").is_err());
+    /// ```
+    pub fn detect(content_type: Option<&str>, body: &[u8]) -> Result<BodyFormat, PayloadError> {
+        let Some(content_type) = content_type.filter(|c| !c.trim().is_empty()) else {
+            let first = body.iter().find(|b| !b.is_ascii_whitespace());
+            return Ok(if first == Some(&b'{') { BodyFormat::Json } else { BodyFormat::Form });
+        };
+        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" | "text/json" => Ok(BodyFormat::Json),
+            e if e.starts_with("application/") && e.ends_with("+json") => Ok(BodyFormat::Json),
+            "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
+            _ => Err(PayloadError::UnsupportedMediaType(content_type.to_string())),
+        }
+    }
+}
+
+/// The URL-decoded pairs of a form body (or a query string).
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Reads `body` as one record; `route_module` is the module named by the route, if any.
+pub fn parse(format: BodyFormat, body: &[u8], route_module: Option<Module>) -> Result<Payload, PayloadError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(PayloadError::Empty);
+    }
+    match format {
+        BodyFormat::Json => parse_json(json_object(body)?, route_module, Shape::Wrapped, Shape::Bare),
+        BodyFormat::Form => parse_form(form_pairs(body), route_module),
+    }
+}
+
+fn json_object(text: &[u8]) -> Result<Map<String, Value>, PayloadError> {
+    match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(other) => Err(PayloadError::NotAnObject(json_kind(&other))),
+        Err(e) => Err(PayloadError::InvalidJson(e.to_string())),
+    }
+}
+
+fn parse_json(
+    mut object: Map<String, Value>,
+    route_module: Option<Module>,
+    wrapped: Shape,
+    bare: Shape,
+) -> Result<Payload, PayloadError> {
+    let module = match route_module {
+        Some(module) => module,
+        None => module_of_wrapped(&object)?,
+    };
+    let key = module.spec().wrapper_keys.iter().find(|k| object.get(**k).is_some_and(Value::is_object));
+    match key.and_then(|k| object.remove(*k)) {
+        Some(Value::Object(document)) => Ok(Payload { module, document, shape: wrapped }),
+        _ => Ok(Payload { module, document: object, shape: bare }),
+    }
+}
+
+/// The one known module whose wrapper key holds an object in `object`.
+fn module_of_wrapped(object: &Map<String, Value>) -> Result<Module, PayloadError> {
+    let mut found: Vec<Module> = object
+        .iter()
+        .filter(|(_, v)| v.is_object())
+        .filter_map(|(k, _)| Module::from_wrapper_key(k))
+        .collect();
+    found.dedup();
+    match found.as_slice() {
+        [module] => Ok(*module),
+        [] => match object.iter().next() {
+            Some((key, Value::Object(_))) if object.len() == 1 => Err(PayloadError::UnknownModule(key.clone())),
+            _ => Err(PayloadError::ModuleNotGiven),
+        },
+        several => {
+            Err(PayloadError::AmbiguousModule(several.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")))
+        }
+    }
+}
+
+fn parse_form(pairs: Vec<(String, String)>, route_module: Option<Module>) -> Result<Payload, PayloadError> {
+    let carrier = pairs.iter().rev().find(|(k, _)| {
+        k == JSON_STRING_FIELD
+            || match route_module {
+                Some(module) => module.spec().wrapper_keys.contains(&k.as_str()),
+                None => Module::from_wrapper_key(k).is_some(),
+            }
+    });
+    if let Some((field, value)) = carrier {
+        let object = json_object(value.as_bytes())
+            .map_err(|e| PayloadError::InvalidJsonField { field: field.clone(), reason: e.to_string() })?;
+        if field == JSON_STRING_FIELD {
+            return parse_json(object, route_module, Shape::FormJson, Shape::FormJson);
+        }
+        let module = route_module.or_else(|| Module::from_wrapper_key(field)).ok_or(PayloadError::ModuleNotGiven)?;
+        return parse_json(object, Some(module), Shape::FormJson, Shape::FormJson);
+    }
+    let module = route_module.ok_or(PayloadError::ModuleNotGiven)?;
+    let document = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    Ok(Payload { module, document, shape: Shape::FormFields })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(body: &str, module: Option<Module>) -> Result<Payload, PayloadError> {
+        parse(BodyFormat::Json, body.as_bytes(), module)
+    }
+
+    fn form(body: &str, module: Option<Module>) -> Result<Payload, PayloadError> {
+        parse(BodyFormat::Form, body.as_bytes(), module)
+    }
+
+    #[test]
+    fn wrapped_json_unwraps_on_either_route() {
+        let p = json(r#"{"item": {"item_id": "1", "name": "Disk"}}"#, Some(Module::Items)).unwrap();
+        assert_eq!((p.module, p.shape), (Module::Items, Shape::Wrapped));
+        assert_eq!(p.document["name"], "Disk");
+        let p = json(r#"{"item": {"item_id": "1"}}"#, None).unwrap();
+        assert_eq!((p.module, p.shape), (Module::Items, Shape::Wrapped));
+    }
+
+    #[test]
+    fn bare_json_needs_the_route() {
+        let p = json(r#"{"item_id": 1, "name": "Disk"}"#, Some(Module::Items)).unwrap();
+        assert_eq!(p.shape, Shape::Bare);
+        assert_eq!(p.document["item_id"].to_string(), "1");
+        assert_eq!(json(r#"{"item_id": 1, "name": "Disk"}"#, None), Err(PayloadError::ModuleNotGiven));
+    }
+
+    #[test]
+    fn bare_route_names_unknown_and_ambiguous_modules() {
+        assert_eq!(json(r#"{"estimate": {"estimate_id": 1}}"#, None), Err(PayloadError::UnknownModule("estimate".into())));
+        let e = json(r#"{"item": {}, "bill": {}}"#, None).unwrap_err();
+        assert_eq!(e.code(), "ambiguous_module");
+    }
+
+    #[test]
+    fn payment_wrappers_pick_their_module() {
+        assert_eq!(json(r#"{"payment": {"payment_id": "1"}}"#, None).unwrap().module, Module::CustomerPayments);
+        assert_eq!(json(r#"{"vendorpayment": {"payment_id": "1"}}"#, None).unwrap().module, Module::VendorPayments);
+    }
+
+    #[test]
+    fn big_ids_keep_their_digits() {
+        let p = json(r#"{"item": {"item_id": 127919000000106780123}}"#, None).unwrap();
+        assert_eq!(p.document["item_id"].to_string(), "127919000000106780123");
+    }
+
+    #[test]
+    fn bad_json_is_refused() {
+        assert_eq!(json("[1]", Some(Module::Items)), Err(PayloadError::NotAnObject("an array")));
+        assert_eq!(json("{", Some(Module::Items)).unwrap_err().code(), "invalid_json");
+        assert_eq!(json("  ", Some(Module::Items)), Err(PayloadError::Empty));
+    }
+
+    #[test]
+    fn form_field_carrying_json() {
+        let body = "item=%7B%22item_id%22%3A%2242%22%2C%22rate%22%3A10.5%7D";
+        let p = form(body, None).unwrap();
+        assert_eq!((p.module, p.shape), (Module::Items, Shape::FormJson));
+        assert_eq!(p.document["item_id"], "42");
+        assert_eq!(p.document["rate"].to_string(), "10.5");
+        let p = form("JSONString=%7B%22item%22%3A%7B%22item_id%22%3A%227%22%7D%7D", None).unwrap();
+        assert_eq!((p.module, p.document["item_id"].as_str()), (Module::Items, Some("7")));
+        let e = form("item=not-json", Some(Module::Items)).unwrap_err();
+        assert_eq!(e.code(), "invalid_json");
+    }
+
+    #[test]
+    fn flat_form_fields_become_strings() {
+        let p = form("item_id=42&name=Hard+Drive&rate=12.50", Some(Module::Items)).unwrap();
+        assert_eq!(p.shape, Shape::FormFields);
+        assert_eq!(p.document["name"], "Hard Drive");
+        assert_eq!(p.document["rate"], "12.50");
+        assert_eq!(form("item_id=42", None), Err(PayloadError::ModuleNotGiven));
+    }
+
+    #[test]
+    fn media_types() {
+        assert_eq!(BodyFormat::detect(Some("Application/JSON"), b""), Ok(BodyFormat::Json));
+        assert_eq!(BodyFormat::detect(Some("application/vnd.zoho+json"), b""), Ok(BodyFormat::Json));
+        assert_eq!(BodyFormat::detect(Some("application/x-www-form-urlencoded; charset=UTF-8"), b""), Ok(BodyFormat::Form));
+        assert_eq!(BodyFormat::detect(None, b"  {\"a\":1}"), Ok(BodyFormat::Json));
+        let e = BodyFormat::detect(Some("multipart/form-data; boundary=x"), b"").unwrap_err();
+        assert_eq!((e.code(), e.http_status()), ("unsupported_media_type", 415));
+    }
+}

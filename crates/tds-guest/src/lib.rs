@@ -1,0 +1,10 @@
+//! Guest-side helpers every TDS component uses, over spin-sdk 5.2: [`db`] (the Postgres
+//! unit-of-work wrapper and typed row access), [`log`] (one JSON object per line),
+//! [`vars`] (component variables), [`http`] (JSON answers, request ids, bearer tokens)
+//! and [`random`] (ids, lease owners, jitter).
+
+pub mod db;
+pub mod http;
+pub mod log;
+pub mod random;
+pub mod vars;

@@ -1,0 +1,40 @@
+//! What processor and heal write about their work: a run per invocation, a log row per
+//! attempt and an audit row per real ERP change. Placeholders are cast explicitly.
+
+/// Opens a run. `$1` component, `$2` lane (nullable), `$3` run owner (the invocation's
+/// lease owner), `$4` trigger (`cron` or `http`), `$5` details (JSON text). Returns `id`.
+pub const START_RUN: &str = "\
+INSERT INTO tds_sync_runs (component, lane, run_owner, trigger, details)
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb)
+RETURNING id";
+
+/// Closes run `$1` with status `$2` (`completed` or `failed`), counts `$3` (JSON text),
+/// further details `$4` (JSON text, merged) and error `$5` (nullable).
+pub const FINISH_RUN: &str = "\
+UPDATE tds_sync_runs
+SET status = $2::text, counts = $3::text::jsonb, details = details || $4::text::jsonb, error = $5::text, finished_at = now()
+WHERE id = $1::bigint";
+
+/// Logs one attempt. `$1` run id, `$2` queue id, `$3` inbox event id, `$4` module,
+/// `$5` entity id, `$6` lane, `$7` operation, `$8` attempt (int4), `$9` outcome,
+/// `$10` message (nullable), `$11` error code (nullable), `$12` duration in ms (float8),
+/// `$13` correlation id.
+pub const LOG_ATTEMPT: &str = "\
+INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
+    error_code, duration_ms, correlation_id)
+VALUES ($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::int4, $9::text, $10::text,
+    $11::text, $12::float8, $13::text)";
+
+/// Records a real change to an ERP row. `$1` ERP table, `$2` entity id, `$3` module,
+/// `$4` action (`insert`, `update`, `delete`), `$5` before image (JSON text, nullable),
+/// `$6` after image (JSON text), `$7` changed fields (text[]), `$8` source version (text),
+/// `$9` inbox event id, `$10` queue id, `$11` run id, `$12` correlation id.
+pub const AUDIT_CHANGE: &str = "\
+INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after, changed_fields, source_modified_at,
+    inbox_event_id, queue_id, run_id, correlation_id)
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb, $6::text::jsonb, $7::text[], $8::text::timestamptz,
+    $9::bigint, $10::bigint, $11::bigint, $12::text)";
+
+/// Every named statement of this module.
+pub const ALL: [(&str, &str); 4] =
+    [("start_run", START_RUN), ("finish_run", FINISH_RUN), ("log_attempt", LOG_ATTEMPT), ("audit_change", AUDIT_CHANGE)];

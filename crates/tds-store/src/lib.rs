@@ -1,0 +1,85 @@
+//! Every SQL statement TDS components send, each a named constant documenting its
+//! parameters and result columns, grouped by table family: [`queue`] (the only statements
+//! that move queue rows, with the state machine), [`inbox`] (intake), [`journal`] (runs,
+//! attempt log, audit trail) and [`config`]. ERP-table statements are built from table
+//! declarations in `tds-erp`.
+//!
+//! Rules every statement keeps, because real Spin refuses the rest: every placeholder has
+//! an explicit cast (`$1::text`, `$2::bigint`, `$3::text::timestamptz`), no result column
+//! is a `timestamptz` (times leave as text or epoch seconds), no LISTEN/NOTIFY, no
+//! advisory locks.
+
+pub mod config;
+pub mod inbox;
+pub mod journal;
+pub mod queue;
+
+/// Every named statement of the crate, as `(module, name, sql)`.
+pub fn all_statements() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    let modules: [(&str, &[(&str, &str)]); 4] =
+        [("queue", &queue::ALL), ("inbox", &inbox::ALL), ("journal", &journal::ALL), ("config", &config::ALL)];
+    modules.into_iter().flat_map(|(module, statements)| statements.iter().map(move |(name, sql)| (module, *name, *sql)))
+}
+
+/// The placeholders of `sql` that are not followed by a `::` cast.
+///
+/// ```
+/// assert_eq!(tds_store::uncast_placeholders("SELECT $1::text, $2"), ["$2"]);
+/// ```
+pub fn uncast_placeholders(sql: &str) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    sql.match_indices('$')
+        .filter_map(|(i, _)| {
+            let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let cast = sql[i + 1 + digits..].starts_with("::");
+            (digits > 0 && !cast).then(|| sql[i..i + 1 + digits].to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_is_cast() {
+        for (module, name, sql) in all_statements() {
+            assert_eq!(uncast_placeholders(sql), Vec::<String>::new(), "{module}::{name}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_numbered_without_gaps() {
+        for (module, name, sql) in all_statements() {
+            let mut numbers: Vec<usize> = sql
+                .match_indices('$')
+                .filter_map(|(i, _)| {
+                    let digits: String = sql[i + 1..].chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().ok()
+                })
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>(), "{module}::{name}");
+        }
+    }
+
+    #[test]
+    fn no_forbidden_features() {
+        for (module, name, sql) in all_statements() {
+            let lower = sql.to_ascii_lowercase();
+            for forbidden in ["listen ", "notify ", "pg_advisory", "returning *"] {
+                assert!(!lower.contains(forbidden), "{module}::{name} uses {forbidden}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = all_statements().map(|(m, n, _)| (m, n)).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+}

@@ -1,0 +1,171 @@
+//! The queue: every statement that moves a `tds_sync_queue` row, and nothing else does.
+//!
+//! ```text
+//!  enqueue_or_repoint ──▶ pending ──claim_batch──▶ processing ──complete──▶ completed
+//!                                                   │    ▲   │
+//!           schedule_retry, reclaim_expired (heal)  │    │   └──dead_letter──▶ dead (+ tds_dead_letters)
+//!                                                   ▼    │
+//!                                                  retry ┘ claim_batch
+//! ```
+//!
+//! - pending/retry rows are unclaimed: at most one per entity (`tds_sync_queue_one_unclaimed`);
+//!   a newer event re-points it instead of adding a row (coalescing).
+//! - Leases: a claim sets `lease_owner` (unique per invocation), `lease_expires_at` and
+//!   `attempt_count + 1` and commits at once, so a crash leaves an expired lease behind.
+//!   Every later move of a processing row is a compare-and-set on `lease_owner`: zero rows
+//!   touched means the lease was lost, and the caller rolls back.
+//! - A processing row going back to the queue while its entity already has an unclaimed
+//!   row merges into it: the unclaimed row takes whichever event is strictly newer and the
+//!   returning row is closed as `completed` with `last_error_code = 'coalesced'`.
+//! - Exhaustion is decided by the processor: a claimed row whose `attempt_count` exceeds
+//!   `max_attempts` (a crash loop) is dead-lettered without being applied.
+//!
+//! Placeholders are cast explicitly and times leave as text, as real Spin requires.
+
+/// Inserts the entity's unclaimed row or re-points it at this event when the event is at
+/// least as new as the queued one.
+/// `$1` module, `$2` entity id, `$3` lane, `$4` priority (int4), `$5` operation,
+/// `$6` inbox event id (int8), `$7` source version (text), `$8` max attempts (int4),
+/// `$9` correlation id. Returns `id`, `inserted` (bool); no row when the queued version is
+/// newer (the event is superseded).
+pub const ENQUEUE_OR_REPOINT: &str = "\
+INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
+VALUES ($1::text, $2::text, $3::text, $4::int4, $5::text, $6::bigint, $7::text::timestamptz, $8::int4, $9::text)
+ON CONFLICT (module, entity_id) WHERE status IN ('pending', 'retry')
+DO UPDATE SET inbox_event_id = EXCLUDED.inbox_event_id, operation = EXCLUDED.operation,
+    source_modified_at = EXCLUDED.source_modified_at, correlation_id = EXCLUDED.correlation_id, updated_at = now()
+WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at
+RETURNING id, (xmax = 0) AS inserted";
+
+/// Claims up to `$3` due rows of lane `$1` whose module is in `$2` (text[]), by priority
+/// then due time, skipping rows other invocations hold; leases them to `$4` for `$5`
+/// seconds (int4) and counts the attempt. Returns, in claim order: `id`, `module`,
+/// `entity_id`, `operation`, `inbox_event_id`, `source_modified_at` (text),
+/// `attempt_count`, `max_attempts`, `correlation_id`, and from the inbox event `document`
+/// (text, NULL when the event is gone) and `content_hash`.
+pub const CLAIM_BATCH: &str = "\
+WITH due AS (
+    SELECT id FROM tds_sync_queue
+    WHERE lane = $1::text AND module = ANY($2::text[]) AND status IN ('pending', 'retry') AND next_attempt_at <= now()
+    ORDER BY priority, next_attempt_at, id
+    LIMIT $3::int4
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE tds_sync_queue q
+    SET status = 'processing', lease_owner = $4::text, lease_expires_at = now() + make_interval(secs => $5::int4),
+        attempt_count = q.attempt_count + 1, updated_at = now()
+    FROM due WHERE q.id = due.id
+    RETURNING q.id, q.module, q.entity_id, q.operation, q.inbox_event_id, q.source_modified_at, q.attempt_count,
+        q.max_attempts, q.correlation_id, q.priority, q.next_attempt_at
+)
+SELECT c.id, c.module, c.entity_id, c.operation, c.inbox_event_id, c.source_modified_at::text, c.attempt_count,
+    c.max_attempts, c.correlation_id, e.document::text, e.content_hash
+FROM claimed c LEFT JOIN tds_inbox_events e ON e.id = c.inbox_event_id
+ORDER BY c.priority, c.next_attempt_at, c.id";
+
+/// Acknowledges row `$1` held by `$2`. One row touched, or none when the lease was lost.
+pub const COMPLETE: &str = "\
+UPDATE tds_sync_queue SET status = 'completed', completed_at = now(), lease_expires_at = NULL, updated_at = now()
+WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'";
+
+// The statement behind SCHEDULE_RETRY and RECLAIM_EXPIRED, which differ only in the
+// lease condition.
+macro_rules! return_to_queue {
+    ($lease_condition:literal) => {
+        concat!(
+            "\
+WITH me AS (
+    SELECT id, module, entity_id, inbox_event_id, operation, source_modified_at, correlation_id
+    FROM tds_sync_queue
+    WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'",
+            $lease_condition,
+            "
+    FOR UPDATE
+), sibling AS (
+    UPDATE tds_sync_queue s
+    SET inbox_event_id = CASE WHEN s.source_modified_at < me.source_modified_at THEN me.inbox_event_id ELSE s.inbox_event_id END,
+        operation = CASE WHEN s.source_modified_at < me.source_modified_at THEN me.operation ELSE s.operation END,
+        correlation_id = CASE WHEN s.source_modified_at < me.source_modified_at THEN me.correlation_id ELSE s.correlation_id END,
+        source_modified_at = greatest(s.source_modified_at, me.source_modified_at),
+        updated_at = now()
+    FROM me
+    WHERE s.module = me.module AND s.entity_id = me.entity_id AND s.status IN ('pending', 'retry')
+    RETURNING s.id
+)
+UPDATE tds_sync_queue q
+SET status = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'completed' ELSE 'retry' END,
+    completed_at = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN now() END,
+    lease_owner = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN q.lease_owner END,
+    lease_expires_at = NULL,
+    next_attempt_at = now() + $3::bigint * interval '1 millisecond',
+    last_error = coalesce($4::text, q.last_error),
+    last_error_code = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'coalesced' ELSE coalesce($5::text, q.last_error_code) END,
+    updated_at = now()
+FROM me WHERE q.id = me.id
+RETURNING q.status"
+        )
+    };
+}
+
+/// A failed attempt (or a row the invocation gives back unattempted) goes back to the
+/// queue as `retry`, due after the delay, or merges into the entity's unclaimed row (see
+/// the module doc). `$1` id, `$2` lease owner, `$3` delay in ms (int8), `$4` error (NULL
+/// keeps the last one), `$5` error code (NULL keeps the last one). Returns `status`
+/// (`retry`, or `completed` when merged); no row when the lease was lost.
+pub const SCHEDULE_RETRY: &str = return_to_queue!("");
+
+/// Heal: a row whose lease `$2` has expired goes back to the queue, compare-and-set on the
+/// owner so a row that just completed (or whose lease was extended) is left alone.
+/// Parameters and result as [`SCHEDULE_RETRY`]; pass delay 0.
+pub const RECLAIM_EXPIRED: &str = return_to_queue!(" AND lease_expires_at < now()");
+
+/// Heal: up to `$1` (int4) processing rows whose lease has expired, oldest expiry first.
+/// Returns `id`, `lease_owner`.
+pub const LIST_EXPIRED_LEASES: &str = "\
+SELECT id, lease_owner FROM tds_sync_queue
+WHERE status = 'processing' AND lease_expires_at < now()
+ORDER BY lease_expires_at
+LIMIT $1::int4";
+
+/// Moves row `$1` held by `$2` to `dead` and files a dead letter with the attempt history
+/// from `tds_sync_log` (log the final attempt first). `$3` reason, `$4` error code, `$5`
+/// error class (`permanent` or `transient`). Returns the dead letter's `id`; no row when
+/// the lease was lost.
+pub const DEAD_LETTER: &str = "\
+WITH moved AS (
+    UPDATE tds_sync_queue
+    SET status = 'dead', lease_expires_at = NULL, last_error = $3::text, last_error_code = $4::text, updated_at = now()
+    WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'
+    RETURNING id, inbox_event_id, module, entity_id, lane, operation, attempt_count, correlation_id
+)
+INSERT INTO tds_dead_letters (queue_id, inbox_event_id, module, entity_id, lane, operation, reason, error_code, error_class,
+    attempt_count, attempts, correlation_id)
+SELECT m.id, m.inbox_event_id, m.module, m.entity_id, m.lane, m.operation, $3::text, $4::text, $5::text, m.attempt_count,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt', l.attempt, 'at', l.created_at, 'outcome', l.outcome,
+        'error_code', l.error_code, 'error', l.message) ORDER BY l.id), '[]'::jsonb)
+     FROM tds_sync_log l WHERE l.queue_id = m.id),
+    m.correlation_id
+FROM moved m
+RETURNING id";
+
+/// Every named statement of this module, for checks that cover them all.
+pub const ALL: [(&str, &str); 9] = [
+    ("enqueue_or_repoint", ENQUEUE_OR_REPOINT),
+    ("claim_batch", CLAIM_BATCH),
+    ("complete", COMPLETE),
+    ("schedule_retry", SCHEDULE_RETRY),
+    ("reclaim_expired", RECLAIM_EXPIRED),
+    ("list_expired_leases", LIST_EXPIRED_LEASES),
+    ("dead_letter", DEAD_LETTER),
+    ("count_by_status", COUNT_BY_STATUS),
+    ("oldest_waiting_age", OLDEST_WAITING_AGE),
+];
+
+/// Rows per status. Returns `status`, `count` (int8).
+pub const COUNT_BY_STATUS: &str = "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status";
+
+/// Seconds the oldest unclaimed row has waited since it was enqueued; 0 when none waits.
+/// Returns one float8.
+pub const OLDEST_WAITING_AGE: &str = "\
+SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+FROM tds_sync_queue WHERE status IN ('pending', 'retry')";

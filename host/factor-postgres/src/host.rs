@@ -1,0 +1,78 @@
+//! The interface's host side: `connection.open`, `query`, `execute` and drop.
+
+use wasmtime::component::Resource;
+
+use crate::client::Connection;
+use crate::postgres::{Error, Host, HostConnection, ParameterValue, RowSet};
+use crate::{address, errors, params, results, PostgresState};
+
+impl PostgresState {
+    fn connection(&mut self, connection: &Resource<Connection>) -> Result<&Connection, Error> {
+        self.connections
+            .get_mut(connection)
+            .map(|connection| &*connection)
+            .map_err(|e| Error::ConnectionFailed(format!("no such connection: {e}")))
+    }
+}
+
+impl Host for PostgresState {}
+
+impl HostConnection for PostgresState {
+    async fn open(&mut self, address: String) -> Result<Resource<Connection>, Error> {
+        let config = address::vet(&address, &self.allowed_hosts)?;
+        let connection = self.pool.get(&address, config).await?;
+        self.connections
+            .push(connection)
+            .map_err(|e| Error::ConnectionFailed(format!("cannot keep another connection: {e}")))
+    }
+
+    async fn query(
+        &mut self,
+        connection: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<RowSet, Error> {
+        let params = params::convert(params)?;
+        let client = self.connection(&connection)?.client();
+        let prepared = client
+            .prepare(&statement)
+            .await
+            .map_err(errors::query_failed)?;
+        let columns = prepared
+            .columns()
+            .iter()
+            .map(results::column)
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = client
+            .query(&prepared, &params::as_sql(&params))
+            .await
+            .map_err(errors::query_failed)?;
+        if rows.is_empty() {
+            return Ok(RowSet {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            });
+        }
+        let rows = rows.iter().map(results::row).collect::<Result<_, _>>()?;
+        Ok(RowSet { columns, rows })
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<u64, Error> {
+        let params = params::convert(params)?;
+        self.connection(&connection)?
+            .client()
+            .execute(&statement, &params::as_sql(&params))
+            .await
+            .map_err(errors::query_failed)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        self.connections.delete(connection)?;
+        Ok(())
+    }
+}

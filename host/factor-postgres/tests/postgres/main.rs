@@ -1,0 +1,8 @@
+//! The interface against a real PostgreSQL, called as a guest calls it.
+
+mod errors;
+mod params;
+mod refusals;
+mod results;
+mod support;
+mod transactions;

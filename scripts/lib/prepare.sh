@@ -1,0 +1,70 @@
+# Shared by scripts/up and scripts/test: installs what TDS needs on this machine, or says
+# clearly what is missing and how to get it. Sourced, not run.
+set -euo pipefail
+
+tds_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$tds_root"
+
+say() { printf 'tds: %s\n' "$*" >&2; }
+die() { printf 'tds: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@";
+  else return 1; fi
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 || die "cargo was not found. Install Rust with rustup (https://rustup.rs), then run this again."
+  command -v rustup >/dev/null 2>&1 || die "rustup was not found; TDS needs it to add the wasm32-wasip2 target. Install Rust with rustup (https://rustup.rs)."
+  if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    say "adding the Rust target wasm32-wasip2 (the components are WebAssembly)"
+    rustup target add wasm32-wasip2 || die "could not add the wasm32-wasip2 target; run 'rustup target add wasm32-wasip2' and look at its error"
+  fi
+}
+
+postgres_bin_dir() {
+  if [ -n "${TDS_POSTGRES_BIN_DIR:-}" ] && [ -x "$TDS_POSTGRES_BIN_DIR/initdb" ]; then echo "$TDS_POSTGRES_BIN_DIR"; return 0; fi
+  if command -v pg_config >/dev/null 2>&1; then
+    local d; d="$(pg_config --bindir 2>/dev/null || true)"
+    if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then echo "$d"; return 0; fi
+  fi
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -rn) /usr/local/pgsql/bin /opt/homebrew/bin /usr/bin; do
+    if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
+
+ensure_postgres() {
+  if [ -n "${SPIN_VARIABLE_DATABASE_URL:-}" ] && [ "${1:-}" = "optional" ]; then return 0; fi
+  if ! postgres_bin_dir >/dev/null; then
+    if command -v apt-get >/dev/null 2>&1; then
+      say "PostgreSQL server binaries not found; installing Debian's postgresql package"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql >/dev/null \
+        || die "could not install PostgreSQL. Install it yourself (apt-get install postgresql) or set TDS_POSTGRES_BIN_DIR to a folder with initdb and postgres."
+    elif command -v brew >/dev/null 2>&1; then
+      say "PostgreSQL server binaries not found; installing with Homebrew"
+      brew install postgresql || die "could not install PostgreSQL with Homebrew"
+    else
+      die "PostgreSQL server binaries (initdb, postgres) were not found. Install PostgreSQL 14 or newer, or set TDS_POSTGRES_BIN_DIR to the folder holding them."
+    fi
+  fi
+  postgres_bin_dir >/dev/null || die "PostgreSQL was installed but initdb/postgres are still not found; set TDS_POSTGRES_BIN_DIR"
+  if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+    say "running as root: creating the unprivileged 'postgres' user that PostgreSQL must run as"
+    useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres \
+      || die "could not create the 'postgres' user; create an unprivileged user named postgres or run as a normal user"
+  fi
+}
+
+build_host() {
+  say "building the tds host (the first build compiles wasmtime and takes several minutes)"
+  cargo build -p tds --quiet
+}
+
+build_components() {
+  say "building the WebAssembly components"
+  "$tds_root/target/debug/tds" build --manifest "$tds_root/spin.toml"
+}

@@ -92,8 +92,14 @@ async fn build_template(cluster: &Cluster) -> String {
         .is_some();
     if !exists {
         let building = format!("{name}_building");
+        // Two statements: a multi-statement query runs in one implicit transaction, which
+        // DROP/CREATE DATABASE refuse.
         admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}; CREATE DATABASE {building}"))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
+            .await
+            .expect("dropping a half-built template database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
             .await
             .expect("creating the template database");
         tds::migrate::migrate_url(&cluster.url(&building))

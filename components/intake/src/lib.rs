@@ -1,0 +1,318 @@
+//! Webhook intake: `POST|PUT|DELETE /webhooks/zoho/{module}` and `POST /webhooks/zoho`.
+//!
+//! Checks, in order (nothing is stored for a refusal, an outcome counter is):
+//! route and method (404 `unknown_module`/`not_found`, 405 `method_not_allowed`), size
+//! (413 `payload_too_large`), media type (415), authenticity (401; 503 `not_configured`
+//! when neither `zoho_webhook_secret` nor `webhook_key` is set), body (400, or 404 for a
+//! wrapper key of a module TDS does not sync).
+//!
+//! An authentic, readable delivery is stored in ONE transaction: the inbox event (secret
+//! headers redacted) and the entity's unclaimed queue row, created or re-pointed (newest
+//! version wins) – 202. A known idempotency key answers 200 with `duplicate: true`. An
+//! authentic event that cannot be applied (no id…) is stored and dead-lettered at once – 202
+//! with the reasons. A database failure answers 503 so Zoho delivers again.
+//!
+//! Variables: `database_url`, `zoho_webhook_secret`, `webhook_key`, `max_attempts` (queue
+//! attempts per event, default 8).
+
+use serde_json::{json, Map, Value};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use tds_core::entity::Module;
+use tds_core::normalize::{normalize, Delivery, Event};
+use tds_core::payload::{self, BodyFormat, Payload, MAX_BODY_BYTES};
+use tds_core::redact::redact_headers;
+use tds_core::signature;
+use tds_guest::db::{param, Db, DbError, Rows};
+use tds_guest::http::{error_response, header, json_response, request_id};
+use tds_guest::log::Logger;
+use tds_guest::vars;
+use tds_store::{inbox, queue};
+
+const COMPONENT: &str = "intake";
+const ROUTE_PREFIX: &str = "/webhooks/zoho";
+const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+
+/// A refused request: nothing stored.
+struct Refusal {
+    status: u16,
+    code: &'static str,
+    message: String,
+    module: Option<Module>,
+}
+
+impl Refusal {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { status, code, message: message.into(), module: None }
+    }
+
+    fn about(mut self, module: Option<Module>) -> Refusal {
+        self.module = module;
+        self
+    }
+}
+
+/// What the store made of an authentic, readable delivery.
+enum Stored {
+    Accepted { event_id: i64, queued: bool },
+    Invalid { event_id: i64, dead_letter_id: i64 },
+    Duplicate { event_id: i64 },
+}
+
+impl Stored {
+    fn outcome(&self) -> &'static str {
+        match self {
+            Stored::Accepted { queued: true, .. } => "accepted",
+            Stored::Accepted { queued: false, .. } => "superseded",
+            Stored::Invalid { .. } => "invalid",
+            Stored::Duplicate { .. } => "duplicate",
+        }
+    }
+}
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let request_id = request_id(&req);
+    let log = Logger::new(COMPONENT, &request_id);
+    let database_url = vars::get("database_url");
+    match receive(&req, database_url.as_deref(), &request_id, &log) {
+        Ok(answer) => answer,
+        Err(refusal) => {
+            log.warn("refused", json!({"status": refusal.status, "code": refusal.code, "reason": refusal.message}));
+            let (outcome, reason) = if refusal.code == "database_unavailable" { ("failed", "database_unavailable") } else { ("rejected", refusal.code) };
+            if let Some(url) = database_url.as_deref() {
+                count(url, outcome, refusal.module, reason, &log);
+            }
+            error_response(refusal.status, refusal.code, &refusal.message, &request_id)
+        }
+    }
+}
+
+fn receive(req: &Request, database_url: Option<&str>, request_id: &str, log: &Logger) -> Result<Response, Refusal> {
+    let route_module = route(req)?;
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        let message = format!("the body has {} bytes; the limit is {MAX_BODY_BYTES}", body.len());
+        return Err(Refusal::new(413, "payload_too_large", message).about(route_module));
+    }
+    let content_type = header(req, "content-type");
+    let format = BodyFormat::detect(content_type, body)
+        .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
+    let query = payload::form_pairs(req.query().as_bytes());
+    authenticate(req, format, &query).map_err(|r| r.about(route_module))?;
+    let payload = payload::parse(format, body, route_module)
+        .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
+    let method = req.method().to_string();
+    let event = normalize(&payload, &Delivery { method: &method, query: &query });
+    let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
+        .map_err(|e| Refusal::new(503, "not_configured", e).about(Some(event.module)))?;
+    let database_url = database_url
+        .ok_or_else(|| Refusal::new(503, "database_unavailable", "database_url is not set").about(Some(event.module)))?;
+    let unavailable = |e: DbError| {
+        log.error("could not store the event", json!({"sqlstate": e.sqlstate, "error": e.message}));
+        Refusal::new(503, "database_unavailable", format!("the event could not be stored: {}", e.message)).about(Some(event.module))
+    };
+    let db = Db::open(database_url).map_err(unavailable)?;
+    let headers = redact_headers(req.headers().filter_map(|(n, v)| Some((n, v.as_str()?))));
+    let delivery = DeliveryFacts { method: &method, content_type, payload: &payload, raw_body: body, request_id, headers, max_attempts };
+    let stored = store(&db, &event, &delivery).map_err(|e| {
+        // The transaction may still be open after a failure; a rollback failing too changes nothing.
+        let _ = db.rollback();
+        unavailable(e)
+    })?;
+    let outcome = stored.outcome();
+    count_on(&db, outcome, Some(event.module), "", &log);
+    log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
+    Ok(answer(&stored, &event, request_id))
+}
+
+/// The module the path names: `None` for the bare route.
+fn route(req: &Request) -> Result<Option<Module>, Refusal> {
+    let rest = req.path().strip_prefix(ROUTE_PREFIX).unwrap_or("/");
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let module = match segments.as_slice() {
+        [] => None,
+        [segment] => Some(Module::from_route_segment(segment).ok_or_else(|| {
+            Refusal::new(404, "unknown_module", format!("module {segment:?} is not one TDS syncs"))
+        })?),
+        _ => return Err(Refusal::new(404, "not_found", format!("no route {}", req.path()))),
+    };
+    let allowed: &[Method] = if module.is_some() { &[Method::Post, Method::Put, Method::Delete] } else { &[Method::Post] };
+    if !allowed.contains(req.method()) {
+        let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        let message = format!("{} is not allowed here; use {}", req.method(), names.join(", "));
+        return Err(Refusal::new(405, "method_not_allowed", message).about(module));
+    }
+    Ok(module)
+}
+
+/// Zoho's signature when `zoho_webhook_secret` is set, else the shared `webhook_key` in
+/// `X-Webhook-Key` or `?key=`; with neither configured, nothing is accepted.
+fn authenticate(req: &Request, format: BodyFormat, query: &[(String, String)]) -> Result<(), Refusal> {
+    if let Some(secret) = vars::get("zoho_webhook_secret") {
+        let given = header(req, "x-zoho-webhook-signature")
+            .ok_or_else(|| Refusal::new(401, "missing_signature", "X-Zoho-Webhook-Signature is required"))?;
+        let message = match format {
+            BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
+            BodyFormat::Form => signature::signed_message(query, &payload::form_pairs(req.body()), None),
+        };
+        return if signature::verify(&secret, &message, given) {
+            Ok(())
+        } else {
+            Err(Refusal::new(401, "invalid_signature", "X-Zoho-Webhook-Signature does not match the body"))
+        };
+    }
+    if let Some(key) = vars::get("webhook_key") {
+        let given = header(req, "x-webhook-key")
+            .or_else(|| query.iter().find(|(k, _)| k == "key").map(|(_, v)| v.as_str()))
+            .ok_or_else(|| Refusal::new(401, "missing_key", "send the webhook key in X-Webhook-Key or ?key="))?;
+        return if signature::keys_match(&key, given) {
+            Ok(())
+        } else {
+            Err(Refusal::new(401, "invalid_key", "the webhook key is not valid"))
+        };
+    }
+    Err(Refusal::new(
+        503,
+        "not_configured",
+        "intake accepts nothing until zoho_webhook_secret or webhook_key is set",
+    ))
+}
+
+/// What is stored besides the normalised event.
+struct DeliveryFacts<'a> {
+    method: &'a str,
+    content_type: Option<&'a str>,
+    payload: &'a Payload,
+    raw_body: &'a [u8],
+    request_id: &'a str,
+    /// Redacted.
+    headers: Map<String, Value>,
+    max_attempts: i32,
+}
+
+/// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
+/// letter).
+fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
+    let spec = event.module.spec();
+    let entity_id = event.entity_id.as_ref().map(|id| id.as_str());
+    db.begin()?;
+    let inserted = db.query(
+        inbox::INSERT_EVENT,
+        &[
+            param::text(delivery.request_id),
+            param::text(event.module.as_str()),
+            param::opt_text(entity_id),
+            param::text(event.operation.as_str()),
+            param::text(delivery.method),
+            param::opt_text(delivery.content_type),
+            param::text(delivery.payload.shape.as_str()),
+            param::bytea(delivery.raw_body.to_vec()),
+            param::text(Value::Object(delivery.payload.document.clone()).to_string()),
+            param::text(Value::Object(delivery.headers.clone()).to_string()),
+            param::opt_text(event.version.sql_text()),
+            param::text(event.version.source.as_str()),
+            param::text(event.content_hash.as_str()),
+            param::text(event.idempotency_key.as_str()),
+            param::text(if event.is_valid() { "accepted" } else { "invalid" }),
+            param::text_array(event.invalid_reasons.iter().cloned()),
+        ],
+    )?;
+    let Some(row) = inserted.first() else {
+        let existing = db.query(inbox::FIND_BY_IDEMPOTENCY_KEY, &[param::text(event.idempotency_key.as_str())])?;
+        db.rollback()?;
+        let event_id = first_id(&existing)?;
+        return Ok(Stored::Duplicate { event_id });
+    };
+    let event_id = row.int8(0)?;
+    let version = row.text(1)?;
+    let stored = match entity_id.filter(|_| event.is_valid()) {
+        Some(entity_id) => {
+            let queued = db.query(
+                queue::ENQUEUE_OR_REPOINT,
+                &[
+                    param::text(event.module.as_str()),
+                    param::text(entity_id),
+                    param::text(spec.lane.as_str()),
+                    param::int4(spec.priority),
+                    param::text(event.operation.as_str()),
+                    param::int8(event_id),
+                    param::text(version),
+                    param::int4(delivery.max_attempts),
+                    param::text(delivery.request_id),
+                ],
+            )?;
+            if queued.is_empty() {
+                db.execute(inbox::MARK_SUPERSEDED, &[param::int8(event_id)])?;
+            }
+            Stored::Accepted { event_id, queued: !queued.is_empty() }
+        }
+        None => {
+            let dead = db.query(
+                inbox::DEAD_LETTER_INVALID,
+                &[
+                    param::int8(event_id),
+                    param::text(event.module.as_str()),
+                    param::opt_text(entity_id),
+                    param::text(spec.lane.as_str()),
+                    param::text(event.operation.as_str()),
+                    param::text(event.invalid_reasons.join("; ")),
+                    param::text(delivery.request_id),
+                ],
+            )?;
+            let dead_letter_id = first_id(&dead)?;
+            Stored::Invalid { event_id, dead_letter_id }
+        }
+    };
+    db.commit()?;
+    Ok(stored)
+}
+
+/// The id in the first column of the only row.
+fn first_id(rows: &Rows) -> Result<i64, DbError> {
+    rows.first().ok_or_else(|| DbError::local("the statement returned no row".to_string()))?.int8(0)
+}
+
+fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
+    let key = event.idempotency_key.as_str();
+    let entity_id = event.entity_id.as_ref().map(|id| id.as_str());
+    let module = event.module.as_str();
+    match stored {
+        Stored::Accepted { event_id, queued } => json_response(
+            202,
+            &json!({"status": "accepted", "event_id": event_id, "idempotency_key": key, "queued": queued,
+                    "superseded": !queued, "duplicate": false, "module": module, "entity_id": entity_id,
+                    "request_id": request_id}),
+            request_id,
+        ),
+        Stored::Invalid { event_id, dead_letter_id } => json_response(
+            202,
+            &json!({"status": "invalid", "event_id": event_id, "idempotency_key": key, "queued": false,
+                    "duplicate": false, "dead_letter_id": dead_letter_id, "reasons": event.invalid_reasons,
+                    "module": module, "entity_id": entity_id, "request_id": request_id}),
+            request_id,
+        ),
+        Stored::Duplicate { event_id } => json_response(
+            200,
+            &json!({"status": "duplicate", "event_id": event_id, "idempotency_key": key, "queued": false,
+                    "duplicate": true, "module": module, "entity_id": entity_id, "request_id": request_id}),
+            request_id,
+        ),
+    }
+}
+
+/// Counts an outcome on an open connection; a failure is logged, never answered.
+fn count_on(db: &Db, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
+    let params = [param::text(outcome), param::text(module.map(Module::as_str).unwrap_or_default()), param::text(reason)];
+    if let Err(e) = db.execute(inbox::COUNT_OUTCOME, &params) {
+        log.warn("could not count the outcome", json!({"outcome": outcome, "sqlstate": e.sqlstate, "error": e.message}));
+    }
+}
+
+/// Counts an outcome on a fresh connection (refusals happen before one is needed).
+fn count(database_url: &str, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
+    match Db::open(database_url) {
+        Ok(db) => count_on(&db, outcome, module, reason, log),
+        Err(e) => log.warn("could not count the outcome", json!({"outcome": outcome, "error": e.message})),
+    }
+}

@@ -9,7 +9,9 @@
 //!   when the route names the module.
 //!
 //! On `POST /webhooks/zoho` (no module in the route) the module comes from the wrapper
-//! key. Bodies above [`MAX_BODY_BYTES`] are refused before parsing.
+//! key. An empty body is an empty record when the route names the module (a delete may
+//! carry its id in the query alone). Bodies above [`MAX_BODY_BYTES`] are refused before
+//! parsing.
 
 use serde_json::{Map, Value};
 
@@ -138,7 +140,8 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 /// Reads `body` as one record; `route_module` is the module named by the route, if any.
 pub fn parse(format: BodyFormat, body: &[u8], route_module: Option<Module>) -> Result<Payload, PayloadError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(PayloadError::Empty);
+        let module = route_module.ok_or(PayloadError::Empty)?;
+        return Ok(Payload { module, document: Map::new(), shape: Shape::Bare });
     }
     match format {
         BodyFormat::Json => parse_json(json_object(body)?, route_module, Shape::Wrapped, Shape::Bare),
@@ -276,7 +279,13 @@ mod tests {
     fn bad_json_is_refused() {
         assert_eq!(json("[1]", Some(Module::Items)), Err(PayloadError::NotAnObject("an array")));
         assert_eq!(json("{", Some(Module::Items)).unwrap_err().code(), "invalid_json");
-        assert_eq!(json("  ", Some(Module::Items)), Err(PayloadError::Empty));
+        assert_eq!(json("  ", None), Err(PayloadError::Empty));
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_record_of_the_routed_module() {
+        let p = form("", Some(Module::Items)).unwrap();
+        assert_eq!((p.module, p.shape, p.document.len()), (Module::Items, Shape::Bare, 0));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! unit of work with `ROLLBACK` (harmless when idle), then `BEGIN`. Failures keep their
 //! SQLSTATE so they are classified by code ([`DbError::class`]), never by message.
 
-use spin_sdk::pg4::{Connection, DbValue, Error as PgError, ParameterValue, QueryError, RowSet};
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError, RowSet};
 use tds_core::failure::FailureClass;
 
 /// A failed database call.
@@ -19,7 +19,8 @@ pub struct DbError {
 }
 
 impl DbError {
-    fn local(message: String) -> DbError {
+    /// A failure without a SQLSTATE (connection, conversion, an unexpected result).
+    pub fn local(message: String) -> DbError {
         DbError { sqlstate: None, message }
     }
 

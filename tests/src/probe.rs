@@ -140,12 +140,15 @@ impl PgRun {
             .unwrap_or_else(|| panic!("expected an error, got results {:#?}", self.results))
     }
 
-    /// The rows of query step `index`.
+    /// The rows of query step `index` (which must have succeeded; later steps may not have).
     #[track_caller]
     pub fn rows(&self, index: usize) -> &Vec<Value> {
-        self.ok()[index]["rows"]
+        let Some(result) = self.results.get(index) else {
+            panic!("step {index} did not run: step {:?} failed: {:#?}", self.failed_at, self.error);
+        };
+        result["rows"]
             .as_array()
-            .unwrap_or_else(|| panic!("step {index} is not a query: {:#}", self.ok()[index]))
+            .unwrap_or_else(|| panic!("step {index} is not a query: {result:#}"))
     }
 
     /// The single value of query step `index` (first row, first column).

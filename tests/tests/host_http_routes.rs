@@ -26,8 +26,10 @@ async fn exact_wildcard_and_parameter_routes_match_as_in_spin() {
     assert_eq!(app.get("/Exact").await.status, 404);
     assert_eq!(app.get("/PROBE/headers").await.status, 404);
 
-    // `/wild/...` matches `/wild`, `/wild/` and anything below, segment by segment.
-    for (path, info) in [("/wild", ""), ("/wild/", ""), ("/wild/a", "/a"), ("/wild/a/b/c", "/a/b/c")] {
+    // `/wild/...` matches `/wild`, `/wild/` and anything below, segment by segment; the
+    // path info keeps a trailing slash, as Spin's does.
+    let cases = [("/wild", ""), ("/wild/", "/"), ("/wild/a", "/a"), ("/wild/a/", "/a/"), ("/wild/a/b/c", "/a/b/c")];
+    for (path, info) in cases {
         let echo = app.echo(path).await;
         assert_eq!(matched(&echo), "/wild/...", "{path}");
         assert_eq!(echo["headers"]["spin-path-info"], info, "{path}");

@@ -117,7 +117,7 @@ async fn requests_outside_allowed_outbound_hosts_are_refused_before_connecting()
         assert_eq!(answer.status, 200, "{path}: the guest itself answers: {}", answer.text);
         assert!(answer.body.get("status").is_none(), "{path}: must not be reached: {:#}", answer.body);
         assert_eq!(
-            answer.body["kind"], "HttpRequestDenied",
+            answer.body["kind"], "ErrorCode::HttpRequestDenied",
             "{path}: the guest sees HTTP-request-denied: {:#}",
             answer.body
         );

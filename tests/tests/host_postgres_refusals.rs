@@ -196,3 +196,83 @@ async fn addresses_outside_allowed_outbound_hosts_are_refused() {
     let run = app.pg_at("other", &app.db.url, vec![query("SELECT 1", vec![])]).await;
     assert_open_refused(&run, &format!("address postgres://{host_port} is not permitted"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_that_is_not_what_its_type_says_fails_before_the_statement_runs() {
+    // Spin converts parameters before sending anything: the conversion failure is
+    // `bad-parameter` from `query` but `value-conversion-failed` from `execute`
+    // (spin factor-outbound-pg, client.rs). Components classifying errors by variant see
+    // exactly these.
+    let app = start_probe().await;
+    let client = app.db.client().await;
+    client
+        .batch_execute("CREATE TABLE conv (u uuid, j jsonb, n numeric, d date)")
+        .await
+        .unwrap();
+    let bad_values = [
+        ("u", typed("uuid", json!("not-a-uuid"))),
+        ("j", typed("jsonb", json!("{not json"))),
+        ("n", typed("decimal", json!("1.2.3"))),
+        ("d", typed("date", json!([2023, 2, 30]))),
+    ];
+    for (column, value) in bad_values {
+        let run = app
+            .pg(vec![query(&format!("SELECT $1::{} AS v", sql_type_of(column)), vec![value.clone()])])
+            .await;
+        assert_eq!(run.err()["variant"], "bad-parameter", "query with a bad {column}: {:#}", run.err());
+
+        let run = app
+            .pg(vec![execute(&format!("INSERT INTO conv ({column}) VALUES ($1)"), vec![value])])
+            .await;
+        assert_eq!(
+            run.err()["variant"], "value-conversion-failed",
+            "execute with a bad {column}: {:#}",
+            run.err()
+        );
+    }
+    let count: i64 = client.query_one("SELECT count(*) FROM conv", &[]).await.unwrap().get(0);
+    assert_eq!(count, 0);
+}
+
+fn sql_type_of(column: &str) -> &'static str {
+    match column {
+        "u" => "uuid",
+        "j" => "jsonb",
+        "n" => "numeric",
+        _ => "date",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_number_of_parameters_fails_the_statement() {
+    let app = start_probe().await;
+    let run = app.pg(vec![query("SELECT $1::int4 AS v", vec![])]).await;
+    assert_refused_without_db_error(&run, "no parameter for $1");
+    let run = app
+        .pg(vec![query(
+            "SELECT $1::int4 AS v",
+            vec![typed("int32", json!(1)), typed("int32", json!(2))],
+        )])
+        .await;
+    assert_refused_without_db_error(&run, "two parameters for $1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_modes_follow_tokio_postgres() {
+    // `prefer` (the default) falls back to plain text only when the server offers no TLS;
+    // `require` never does.
+    let app = start_probe().await;
+    let client = app.db.client().await;
+    let ssl: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
+    assert_eq!(ssl, "off", "this test expects the test server without TLS (the embedded one)");
+
+    let base = app.db.url.split('?').next().unwrap().to_string();
+    let run = app.pg_at("probe", &base, vec![query("SELECT 1::int4 AS one", vec![])]).await;
+    assert_eq!(run.scalar(0), &typed("int32", json!(1)), "prefer without server TLS is plain");
+
+    let run = app
+        .pg_at("probe", &format!("{base}?sslmode=require"), vec![query("SELECT 1", vec![])])
+        .await;
+    assert_eq!(run.failed_at, Some(json!("open")), "{:#?}", run.error);
+    assert_eq!(run.err()["variant"], "connection-failed", "{:#}", run.err());
+}

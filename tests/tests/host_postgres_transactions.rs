@@ -150,3 +150,39 @@ async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_behind() {
     // The host keeps serving.
     assert_eq!(app.get("/probe/headers").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_state_does_not_leak_to_the_next_invocation() {
+    // Spin's pool resets a connection's session before handing it out again; so does the
+    // host's. The next invocations reuse the physical connection (same backend pid) yet see
+    // none of the first one's settings, temporary tables or prepared statements.
+    let app = start_probe().await;
+    let run = app
+        .pg(vec![
+            query("SELECT pg_backend_pid() AS pid", vec![]),
+            execute("SET statement_timeout = '4321ms'", vec![]),
+            execute("CREATE TEMP TABLE leak_probe (x int)", vec![]),
+            execute("PREPARE leak_statement AS SELECT 1", vec![]),
+            query("SHOW statement_timeout", vec![]),
+        ])
+        .await;
+    let first_pid = run.scalar(0).clone();
+    assert_eq!(run.scalar(4), &typed("str", json!("4321ms")));
+
+    let mut reused = false;
+    for round in 0..3 {
+        let run = app
+            .pg(vec![
+                query("SELECT pg_backend_pid() AS pid", vec![]),
+                query("SHOW statement_timeout", vec![]),
+                query("SELECT to_regclass('pg_temp.leak_probe')::text IS NULL AS gone", vec![]),
+                query("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'leak_statement'", vec![]),
+            ])
+            .await;
+        reused |= run.scalar(0) == &first_pid;
+        assert_eq!(run.scalar(1), &typed("str", json!("0")), "round {round}: settings are reset");
+        assert_eq!(run.scalar(2), &typed("boolean", json!(true)), "round {round}: temp tables are gone");
+        assert_eq!(run.scalar(3), &typed("int64", json!(0)), "round {round}: prepared statements are gone");
+    }
+    assert!(reused, "sequential invocations on one address reuse a pooled connection");
+}

@@ -275,3 +275,19 @@ async fn a_timestamp_parameter_binds_to_timestamptz_as_epoch_seconds() {
         .await;
     assert_eq!(run.scalar(0), &typed("int64", json!(1_700_000_000)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_returning_no_rows_returns_no_columns_either() {
+    // Spin builds the column list from the first row: no row, no columns. A component
+    // that looks columns up by name before checking for rows breaks under Spin; the host
+    // must not hide that.
+    let app = start_probe().await;
+    let run = app
+        .pg(vec![
+            query("SELECT 1::int4 AS one WHERE false", vec![]),
+            query("SELECT 1::int4 AS one", vec![]),
+        ])
+        .await;
+    assert_eq!(run.ok()[0], json!({"columns": [], "rows": []}));
+    assert_eq!(run.ok()[1]["columns"], json!([{"name": "one", "type": "int32"}]));
+}

@@ -1,4 +1,24 @@
-use spin_sdk::http::{IntoResponse, Request, Response};
+//! The processor: ONE wasm serving one Spin component per lane (`processor-sales`,
+//! `processor-catalog`, …), each told its `lane` and `entity_types` through component
+//! variables. Every invocation drains its lane (see [`drain`]) and records a run.
+//!
+//! Triggers: the cron world `spin:cron@3.0.0` (`handle-cron-event`), and an authenticated
+//! `POST` route (`Authorization: Bearer <stats_token>`) for platforms without cron, which
+//! answers the run's report as JSON.
+
+mod apply;
+mod drain;
+mod settings;
+
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use tds_guest::http::{check_bearer, error_response, json_response, request_id};
+use tds_guest::log::Logger;
+use tds_guest::vars;
+
+use crate::drain::Trigger;
+use crate::settings::Settings;
 
 wit_bindgen::generate!({
     world: "tds:host/cron-guest",
@@ -6,19 +26,43 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+const COMPONENT: &str = "processor";
+
 struct Cron;
 
 impl Guest for Cron {
-    async fn handle_cron_event(metadata: spin::cron::cron_types::Metadata) -> Result<(), spin::cron::cron_types::Error> {
-        let v = spin_sdk::variables::get("lane").unwrap_or_default();
-        eprintln!("cron {} {v}", metadata.timestamp);
-        Ok(())
+    async fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
+        let log = Logger::new(COMPONENT, format!("cron-{}", metadata.timestamp));
+        let settings = Settings::read().map_err(|e| {
+            log.error("not configured", json!({"error": e}));
+            Error::Other(e)
+        })?;
+        drain::run(&settings, Trigger::Cron, &log).map(drop).map_err(|e| Error::Other(e.to_string()))
     }
 }
 
 export!(Cron);
 
-#[spin_sdk::http_component]
-fn handle(_req: Request) -> anyhow::Result<impl IntoResponse> {
-    Ok(Response::new(200, "ok"))
+#[http_component]
+fn handle(req: Request) -> Response {
+    let request_id = request_id(&req);
+    let log = Logger::new(COMPONENT, &request_id);
+    if *req.method() != Method::Post {
+        return error_response(405, "method_not_allowed", "use POST to drain the lane", &request_id);
+    }
+    if let Err((status, code, message)) = check_bearer(&req, vars::get("stats_token").as_deref()) {
+        return error_response(status, code, &message, &request_id);
+    }
+    let settings = match Settings::read() {
+        Ok(settings) => settings,
+        Err(e) => return error_response(503, "not_configured", &e, &request_id),
+    };
+    match drain::run(&settings, Trigger::Http, &log) {
+        Ok(report) => {
+            let mut body = report.to_json();
+            body["request_id"] = json!(request_id);
+            json_response(200, &body, &request_id)
+        }
+        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+    }
 }

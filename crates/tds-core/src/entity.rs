@@ -157,6 +157,30 @@ impl Lane {
     pub fn modules(self) -> impl Iterator<Item = Module> {
         Module::ALL.into_iter().filter(move |m| m.spec().lane == self)
     }
+
+    /// The lane's modules an `entity_types` setting names (comma- or space-separated module
+    /// names; unset or blank: all of the lane's modules), and the names that are not
+    /// modules of this lane.
+    ///
+    /// ```
+    /// use tds_core::entity::{Lane, Module};
+    /// assert_eq!(Lane::Catalog.select(Some("items, invoices")), (vec![Module::Items], vec!["invoices".to_string()]));
+    /// assert_eq!(Lane::Catalog.select(None).0, [Module::Items, Module::Contacts]);
+    /// ```
+    pub fn select(self, entity_types: Option<&str>) -> (Vec<Module>, Vec<String>) {
+        let names: Vec<&str> =
+            entity_types.unwrap_or_default().split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()).collect();
+        if names.is_empty() {
+            return (self.modules().collect(), Vec::new());
+        }
+        let selected = self.modules().filter(|m| names.contains(&m.as_str())).collect();
+        let foreign = names
+            .into_iter()
+            .filter(|n| Module::from_name(n).is_none_or(|m| m.spec().lane != self))
+            .map(str::to_string)
+            .collect();
+        (selected, foreign)
+    }
 }
 
 impl fmt::Display for Lane {
@@ -203,6 +227,14 @@ mod tests {
         assert_eq!(Module::CreditNotes.spec().priority, 3);
         assert_eq!(Module::PriceBooks.spec().lane, Lane::Inventory);
         assert_eq!(Lane::ALL.iter().map(|l| l.modules().count()).sum::<usize>(), ENTITIES.len());
+    }
+
+    #[test]
+    fn lane_selection() {
+        assert_eq!(Lane::Sales.select(Some(" ")).0.len(), 4);
+        let (selected, foreign) = Lane::Sales.select(Some("creditnotes,invoices,,bogus items"));
+        assert_eq!(selected, [Module::Invoices, Module::CreditNotes]);
+        assert_eq!(foreign, ["bogus", "items"]);
     }
 
     #[test]

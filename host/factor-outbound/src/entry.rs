@@ -144,7 +144,9 @@ impl HostPattern {
             reason: reason.to_string(),
         };
         if host.is_empty() {
-            return Err(invalid("it is empty: name a host, an IP address, a CIDR block or '*'"));
+            return Err(invalid(
+                "it is empty: name a host, an IP address, a CIDR block or '*'",
+            ));
         }
         if host == "*" {
             return Ok(HostPattern::Any);
@@ -207,12 +209,12 @@ impl PortPattern {
             port: port.to_string(),
         };
         if port.is_empty() {
-            return default_port(scheme)
-                .map(PortPattern::Exact)
-                .ok_or_else(|| OutboundError::NoDefaultPort {
+            return default_port(scheme).map(PortPattern::Exact).ok_or_else(|| {
+                OutboundError::NoDefaultPort {
                     entry: entry.to_string(),
                     scheme: scheme.to_string(),
-                });
+                }
+            });
         }
         if port == "*" {
             return Ok(PortPattern::Any);
@@ -255,7 +257,10 @@ mod tests {
         assert_eq!(split_authority("db/api"), ("db", "", "api"));
         assert_eq!(split_authority("db:443/api"), ("db", "443", "api"));
         assert_eq!(split_authority("10.0.0.0/8"), ("10.0.0.0/8", "", ""));
-        assert_eq!(split_authority("10.0.0.0/8:5432"), ("10.0.0.0/8", "5432", ""));
+        assert_eq!(
+            split_authority("10.0.0.0/8:5432"),
+            ("10.0.0.0/8", "5432", "")
+        );
         assert_eq!(split_authority("[::1]:5432"), ("[::1]", "5432", ""));
         assert_eq!(split_authority("[fd00::/8]"), ("[fd00::/8]", "", ""));
         assert_eq!(split_authority("fd00::/8"), ("fd00::/8", "", ""));
@@ -274,7 +279,10 @@ mod tests {
         assert_eq!(entry.port, PortPattern::Any);
 
         let entry = parsed("http://10.1.2.3/8:3000..3010");
-        assert_eq!(entry.host, HostPattern::Network("10.0.0.0/8".parse().unwrap()));
+        assert_eq!(
+            entry.host,
+            HostPattern::Network("10.0.0.0/8".parse().unwrap())
+        );
         assert_eq!(entry.port, PortPattern::Range(3000, 3010));
     }
 }

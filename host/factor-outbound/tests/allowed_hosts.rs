@@ -16,21 +16,36 @@ fn refused(entry: &str) -> OutboundError {
 
 #[test]
 fn an_entry_without_a_scheme_is_refused() {
-    for entry in ["db.example.com", "db.example.com:5432", "*", "", "://db.example.com"] {
+    for entry in [
+        "db.example.com",
+        "db.example.com:5432",
+        "*",
+        "",
+        "://db.example.com",
+    ] {
         let error = refused(entry);
-        assert!(matches!(error, OutboundError::MissingScheme { .. }), "{entry}: {error:?}");
+        assert!(
+            matches!(error, OutboundError::MissingScheme { .. }),
+            "{entry}: {error:?}"
+        );
         assert!(error.to_string().contains("<scheme>://<host>"), "{error}");
     }
 }
 
 #[test]
 fn insecure_allow_all_is_refused() {
-    assert_eq!(refused("insecure:allow-all"), OutboundError::InsecureAllowAll);
+    assert_eq!(
+        refused("insecure:allow-all"),
+        OutboundError::InsecureAllowAll
+    );
 }
 
 #[test]
 fn schemes_are_letters_or_a_wildcard() {
-    assert!(matches!(refused("h2c://example.com:80"), OutboundError::InvalidScheme { .. }));
+    assert!(matches!(
+        refused("h2c://example.com:80"),
+        OutboundError::InvalidScheme { .. }
+    ));
     let any = hosts(&["*://example.com:*"]);
     assert!(any.allows("postgres", "example.com", None));
     assert!(any.allows("https", "example.com", Some(8443)));
@@ -62,7 +77,10 @@ fn ports_default_by_scheme() {
 
 #[test]
 fn an_explicit_port_is_the_only_port() {
-    let allowed = hosts(&["postgres://127.0.0.1:54321", "https://hooks.example.com:443"]);
+    let allowed = hosts(&[
+        "postgres://127.0.0.1:54321",
+        "https://hooks.example.com:443",
+    ]);
     assert!(allowed.allows("postgres", "127.0.0.1", Some(54321)));
     assert!(!allowed.allows("postgres", "127.0.0.1", None));
     assert!(allowed.allows("https", "hooks.example.com", None));
@@ -96,15 +114,24 @@ fn bad_ports_are_refused() {
         "http://localhost:{80,443}",
     ] {
         let error = refused(entry);
-        assert!(matches!(error, OutboundError::InvalidPort { .. }), "{entry}: {error:?}");
+        assert!(
+            matches!(error, OutboundError::InvalidPort { .. }),
+            "{entry}: {error:?}"
+        );
     }
 }
 
 #[test]
 fn a_scheme_without_a_default_port_needs_one() {
     let error = refused("*://example.com");
-    assert!(matches!(error, OutboundError::NoDefaultPort { .. }), "{error:?}");
-    assert!(matches!(refused("ftp://example.com"), OutboundError::NoDefaultPort { .. }));
+    assert!(
+        matches!(error, OutboundError::NoDefaultPort { .. }),
+        "{error:?}"
+    );
+    assert!(matches!(
+        refused("ftp://example.com"),
+        OutboundError::NoDefaultPort { .. }
+    ));
     let allowed = hosts(&["ftp://example.com:21"]);
     assert!(allowed.allows("ftp", "example.com", Some(21)));
     assert!(!allowed.allows("ftp", "example.com", None));
@@ -142,9 +169,17 @@ fn a_subdomain_wildcard_matches_subdomains_only() {
 
 #[test]
 fn misplaced_wildcards_are_refused() {
-    for entry in ["https://api.*.com", "https://*example.com", "https://*.*.com", "https://*."] {
+    for entry in [
+        "https://api.*.com",
+        "https://*example.com",
+        "https://*.*.com",
+        "https://*.",
+    ] {
         let error = refused(entry);
-        assert!(matches!(error, OutboundError::InvalidHost { .. }), "{entry}: {error:?}");
+        assert!(
+            matches!(error, OutboundError::InvalidHost { .. }),
+            "{entry}: {error:?}"
+        );
     }
 }
 
@@ -179,9 +214,16 @@ fn ip_addresses_match_equal_addresses() {
 
 #[test]
 fn paths_are_refused_but_a_trailing_slash_is_not() {
-    for entry in ["https://example.com/api", "https://example.com:443/api", "https://example.com//"] {
+    for entry in [
+        "https://example.com/api",
+        "https://example.com:443/api",
+        "https://example.com//",
+    ] {
         let error = refused(entry);
-        assert!(matches!(error, OutboundError::HasPath { .. }), "{entry}: {error:?}");
+        assert!(
+            matches!(error, OutboundError::HasPath { .. }),
+            "{entry}: {error:?}"
+        );
     }
     let allowed = hosts(&["https://example.com/", "http://example.org:8080/"]);
     assert!(allowed.allows("https", "example.com", None));
@@ -190,9 +232,17 @@ fn paths_are_refused_but_a_trailing_slash_is_not() {
 
 #[test]
 fn malformed_hosts_are_refused() {
-    for entry in ["https://:443", "postgres://", "postgres://[::1", "postgres://[db]:5432"] {
+    for entry in [
+        "https://:443",
+        "postgres://",
+        "postgres://[::1",
+        "postgres://[db]:5432",
+    ] {
         let error = refused(entry);
-        assert!(matches!(error, OutboundError::InvalidHost { .. }), "{entry}: {error:?}");
+        assert!(
+            matches!(error, OutboundError::InvalidHost { .. }),
+            "{entry}: {error:?}"
+        );
     }
 }
 
@@ -222,13 +272,25 @@ fn none_allows_nothing() {
 #[test]
 fn display_lists_entries_as_written() {
     let allowed = hosts(&["postgres://db:5432", "https://*.slack.com"]);
-    assert_eq!(allowed.to_string(), "postgres://db:5432, https://*.slack.com");
+    assert_eq!(
+        allowed.to_string(),
+        "postgres://db:5432, https://*.slack.com"
+    );
     assert!(format!("{allowed:?}").contains("Subdomains"));
 }
 
 #[test]
 fn the_first_bad_entry_is_reported() {
-    let entries = vec!["postgres://db".to_string(), "db2".to_string(), "x://".to_string()];
+    let entries = vec![
+        "postgres://db".to_string(),
+        "db2".to_string(),
+        "x://".to_string(),
+    ];
     let error = AllowedHosts::parse(&entries).unwrap_err();
-    assert_eq!(error, OutboundError::MissingScheme { entry: "db2".into() });
+    assert_eq!(
+        error,
+        OutboundError::MissingScheme {
+            entry: "db2".into()
+        }
+    );
 }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use tds_factor_outbound::AllowedHosts;
 use tokio_postgres::config::{Config, Host};
 
+use crate::errors;
 use crate::postgres::Error;
 
 /// The port tokio-postgres uses for host number `index` (5432 when none is given).
@@ -19,8 +20,9 @@ fn port(config: &Config, index: usize) -> u16 {
 pub(crate) fn vet(address: &str, allowed: &AllowedHosts) -> Result<Config, Error> {
     let config: Config = address.parse().map_err(|e| {
         Error::ConnectionFailed(format!(
-            "invalid PostgreSQL address: {e} (use \"host=… port=… user=… dbname=…\" \
-             or a postgres:// URL)"
+            "invalid PostgreSQL address: {} (use \"host=… port=… user=… dbname=…\" \
+             or a postgres:// URL)",
+            errors::describe(&e)
         ))
     })?;
     for (index, host) in config.get_hosts().iter().enumerate() {

@@ -21,6 +21,7 @@ use tokio_postgres::config::{Config, SslMode};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, NoTls, Socket};
 
+use crate::errors;
 use crate::postgres::Error;
 
 /// Connections one address may have in use at once, as in Spin.
@@ -96,7 +97,12 @@ impl Drop for Connection {
 async fn reset(client: Client) -> Option<Client> {
     for statement in ["ROLLBACK", "DISCARD ALL"] {
         if let Err(error) = client.simple_query(statement).await {
-            tracing::debug!(%error, statement, "discarding a PostgreSQL connection that failed its reset");
+            let error = errors::describe(&error);
+            tracing::debug!(
+                error,
+                statement,
+                "discarding a PostgreSQL connection that failed its reset"
+            );
             return None;
         }
     }
@@ -141,16 +147,14 @@ impl AddressPool {
     }
 
     async fn get(self: Arc<Self>) -> Result<Connection, Error> {
-        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, Arc::clone(&self.permits).acquire_owned())
-            .await
-            .map_err(|_| {
-                Error::ConnectionFailed(format!(
-                    "all {MAX_CONNECTIONS_PER_ADDRESS} connections to this address stayed \
-                     in use for {} s: close connections sooner or run fewer at once",
-                    ACQUIRE_TIMEOUT.as_secs()
-                ))
-            })?
-            .map_err(|e| Error::ConnectionFailed(format!("connection pool closed: {e}")))?;
+        let free = Arc::clone(&self.permits).acquire_owned();
+        let Ok(Ok(permit)) = tokio::time::timeout(ACQUIRE_TIMEOUT, free).await else {
+            return Err(Error::ConnectionFailed(format!(
+                "all {MAX_CONNECTIONS_PER_ADDRESS} connections to this address stayed in use \
+                 for {} s: close connections sooner or open fewer at once",
+                ACQUIRE_TIMEOUT.as_secs()
+            )));
+        };
         let client = match self.take_idle().await {
             Some(client) => client,
             None => self.connect().await?,
@@ -184,7 +188,7 @@ impl AddressPool {
             Tls::Disabled => dial(&self.config, NoTls).await,
             Tls::Native(connector) => dial(&self.config, connector.clone()).await,
         };
-        connected.map_err(|e| Error::ConnectionFailed(e.to_string()))
+        connected.map_err(|e| Error::ConnectionFailed(errors::describe(&e)))
     }
 }
 
@@ -199,7 +203,8 @@ where
     let (client, connection) = config.connect(tls).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
-            tracing::debug!(%error, "PostgreSQL connection ended");
+            let error = errors::describe(&error);
+            tracing::debug!(error, "PostgreSQL connection ended");
         }
     });
     Ok(client)

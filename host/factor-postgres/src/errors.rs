@@ -1,5 +1,7 @@
 //! tokio-postgres failures as the interface's `error`.
 
+use std::error::Error as StdError;
+
 use tokio_postgres::error::{DbError as ServerError, ErrorPosition};
 
 use crate::postgres::{DbError, Error, QueryError};
@@ -9,16 +11,29 @@ use crate::postgres::{DbError, Error, QueryError};
 pub(crate) fn query_failed(error: tokio_postgres::Error) -> Error {
     let query_error = match error.as_db_error() {
         Some(server) => QueryError::DbError(DbError {
-            as_text: error.to_string(),
+            as_text: describe(&error),
             severity: server.severity().to_string(),
             code: server.code().code().to_string(),
             message: server.message().to_string(),
             detail: server.detail().map(str::to_string),
             extras: extras(server),
         }),
-        None => QueryError::Text(error.to_string()),
+        None => QueryError::Text(describe(&error)),
     };
     Error::QueryFailed(query_error)
+}
+
+/// An error and the chain of its causes, `: `-separated (tokio-postgres keeps
+/// the cause out of its own message).
+pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 /// The optional fields the server sent, named as in the protocol docs.

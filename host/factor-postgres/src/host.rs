@@ -7,10 +7,9 @@ use crate::postgres::{Error, Host, HostConnection, ParameterValue, RowSet};
 use crate::{address, errors, params, results, PostgresState};
 
 impl PostgresState {
-    fn connection(&mut self, connection: &Resource<Connection>) -> Result<&Connection, Error> {
+    fn connection(&self, connection: &Resource<Connection>) -> Result<&Connection, Error> {
         self.connections
-            .get_mut(connection)
-            .map(|connection| &*connection)
+            .get(connection)
             .map_err(|e| Error::ConnectionFailed(format!("no such connection: {e}")))
     }
 }

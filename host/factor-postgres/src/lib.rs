@@ -58,20 +58,27 @@
 //! **A `timestamptz` column fails the whole query** (`query-failed(text(…))`
 //! naming the column), as in Spin 4.0.2. Spin fails only once a row comes back;
 //! here the check runs on the prepared statement, before it executes, so the
-//! mistake shows on an empty table too and the statement has no effect. So do
-//! values Spin cannot read either: `numeric` NaN or ±Infinity, numbers beyond
-//! 28 significant digits, infinite timestamps, multi-dimensional arrays.
+//! mistake shows on an empty table too and the statement has no effect. Values
+//! Spin cannot read fail the query as well (`query-failed(text(…))` naming the
+//! column): `numeric` NaN or ±Infinity, numbers beyond 28 significant digits,
+//! infinite timestamps, multi-dimensional arrays.
 //!
 //! # Errors
 //! Server errors are `query-failed(db-error{…})` with the SQLSTATE in `code`,
 //! the server's fields in `extras` (`hint`, `position`, `where`, `schema`,
 //! `table`, `column`, `datatype`, `constraint`, `file`, `line`, `routine`, when
-//! present) and the full error text in `as-text`; other failures carry
-//! tokio-postgres's error text.
+//! present; `internal_position` and `internal_query` for an error inside a
+//! generated query) and the full error text in `as-text`; other failures carry
+//! tokio-postgres's error text with its causes.
 //!
 //! # Beyond Spin
 //! Stricter in one more place: `hostaddr=` values (the addresses tokio-postgres
 //! actually dials) must be allowed too, where Spin checks only `host=`.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "the interface's `error` is what every host function returns to the guest"
+)]
 
 mod address;
 mod client;
@@ -131,8 +138,9 @@ impl PostgresState {
 }
 
 /// Serves `spin:postgres/postgres@4.0.0` to components linked by `linker`,
-/// with `get` finding each store's [`PostgresState`]. The engine must have
-/// async support enabled.
+/// with `get` finding each store's [`PostgresState`]. The functions are
+/// async: instantiate and call guests with wasmtime's `*_async` APIs, inside a
+/// Tokio runtime (connections run on it and are reset on it when dropped).
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut PostgresState,

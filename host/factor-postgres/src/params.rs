@@ -149,7 +149,10 @@ pub(crate) fn convert(params: Vec<ParameterValue>) -> Result<Vec<Param>, Error> 
 
 /// The form tokio-postgres takes parameters in.
 pub(crate) fn as_sql(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|param| param as &(dyn ToSql + Sync)).collect()
+    params
+        .iter()
+        .map(|param| param as &(dyn ToSql + Sync))
+        .collect()
 }
 
 fn value(param: ParameterValue) -> Result<Value, String> {
@@ -175,9 +178,9 @@ fn value(param: ParameterValue) -> Result<Value, String> {
             DateTime::from_timestamp(seconds, 0)
                 .ok_or_else(|| format!("timestamp {seconds} s since the epoch is out of range"))?,
         ),
-        ParameterValue::Uuid(text) => Value::Uuid(
-            Uuid::parse_str(&text).map_err(|e| format!("{text:?} is not a UUID: {e}"))?,
-        ),
+        ParameterValue::Uuid(text) => {
+            Value::Uuid(Uuid::parse_str(&text).map_err(|e| format!("{text:?} is not a UUID: {e}"))?)
+        }
         ParameterValue::Jsonb(bytes) => Value::Jsonb(
             serde_json::from_slice(&bytes).map_err(|e| format!("jsonb is not valid JSON: {e}"))?,
         ),

@@ -6,6 +6,7 @@ use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::errors;
 use crate::postgres::{Column, DbDataType, DbValue, Error, Interval, QueryError};
 use crate::wire::{Bound, Range, Raw};
 
@@ -61,9 +62,10 @@ pub(crate) fn row(row: &Row) -> Result<Vec<DbValue>, Error> {
             value(row, index).map_err(|e| {
                 let column = &row.columns()[index];
                 Error::QueryFailed(QueryError::Text(format!(
-                    "cannot read column {:?} of type {}: {e}",
+                    "cannot read column {:?} of type {}: {}",
                     column.name(),
-                    column.type_()
+                    column.type_(),
+                    errors::describe(&e)
                 )))
             })
         })
@@ -107,6 +109,7 @@ fn value(row: &Row, index: usize) -> Result<DbValue, tokio_postgres::Error> {
         }),
         DbDataType::ArrayStr => get(row, index, DbValue::ArrayStr),
         DbDataType::Interval => get(row, index, |i: Interval| DbValue::Interval(i)),
+        // `data_type` never yields `int8` or `timestamp`: no column maps to them.
         DbDataType::Int8 | DbDataType::Timestamp | DbDataType::Other(_) => {
             get(row, index, |raw: Raw| DbValue::Unsupported(raw.0))
         }

@@ -5,7 +5,9 @@ use std::error::Error as StdError;
 use std::fmt::Debug;
 
 use bytes::{Buf, BufMut, BytesMut};
-use postgres_protocol::types::{self as protocol, empty_range_to_sql, range_from_sql, range_to_sql};
+use postgres_protocol::types::{
+    self as protocol, empty_range_to_sql, range_from_sql, range_to_sql,
+};
 use rust_decimal::Decimal;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 
@@ -70,7 +72,11 @@ impl<T: Element> Range<T> {
 }
 
 /// Moves a discrete bound of kind `moved` to the next value, flipping its kind.
-fn canonical<T: Element>(value: T, kind: RangeBoundKind, moved: RangeBoundKind) -> (T, RangeBoundKind) {
+fn canonical<T: Element>(
+    value: T,
+    kind: RangeBoundKind,
+    moved: RangeBoundKind,
+) -> (T, RangeBoundKind) {
     if kind == moved {
         if let Some(next) = value.successor() {
             let flipped = match kind {
@@ -134,9 +140,10 @@ impl<'a, T: Element> FromSql<'a> for Range<T> {
         let member = member(ty)?;
         Ok(match range_from_sql(raw)? {
             protocol::Range::Empty => Range::Empty,
-            protocol::Range::Nonempty(lower, upper) => {
-                Range::Bounded(bound_from_sql(lower, member)?, bound_from_sql(upper, member)?)
-            }
+            protocol::Range::Nonempty(lower, upper) => Range::Bounded(
+                bound_from_sql(lower, member)?,
+                bound_from_sql(upper, member)?,
+            ),
         })
     }
 
@@ -223,15 +230,27 @@ mod tests {
 
     #[test]
     fn ranges_enclosing_nothing_are_empty() {
-        assert_eq!(Range::new(Some((5, Inclusive)), Some((1, Inclusive))), Range::Empty);
-        assert_eq!(Range::new(Some((3, Exclusive)), Some((4, Exclusive))), Range::Empty);
-        assert_eq!(Range::new(Some((3, Inclusive)), Some((3, Exclusive))), Range::Empty);
+        assert_eq!(
+            Range::new(Some((5, Inclusive)), Some((1, Inclusive))),
+            Range::Empty
+        );
+        assert_eq!(
+            Range::new(Some((3, Exclusive)), Some((4, Exclusive))),
+            Range::Empty
+        );
+        assert_eq!(
+            Range::new(Some((3, Inclusive)), Some((3, Exclusive))),
+            Range::Empty
+        );
         let one = Decimal::ONE;
         assert_eq!(
             Range::new(Some((one, Inclusive)), Some((one, Inclusive))),
             Range::Bounded(Some((one, Inclusive)), Some((one, Inclusive)))
         );
-        assert_eq!(Range::new(Some((one, Exclusive)), Some((one, Inclusive))), Range::Empty);
+        assert_eq!(
+            Range::new(Some((one, Exclusive)), Some((one, Inclusive))),
+            Range::Empty
+        );
     }
 
     #[test]
@@ -239,16 +258,28 @@ mod tests {
         let range = Range::Bounded(Some((-3, Inclusive)), None);
         let mut buf = BytesMut::new();
         range.to_sql(&Type::INT4_RANGE, &mut buf).unwrap();
-        assert_eq!(Range::<i32>::from_sql(&Type::INT4_RANGE, &buf).unwrap(), range);
+        assert_eq!(
+            Range::<i32>::from_sql(&Type::INT4_RANGE, &buf).unwrap(),
+            range
+        );
 
         let mut buf = BytesMut::new();
-        Range::<i64>::Empty.to_sql(&Type::INT8_RANGE, &mut buf).unwrap();
-        assert_eq!(Range::<i64>::from_sql(&Type::INT8_RANGE, &buf).unwrap(), Range::Empty);
+        Range::<i64>::Empty
+            .to_sql(&Type::INT8_RANGE, &mut buf)
+            .unwrap();
+        assert_eq!(
+            Range::<i64>::from_sql(&Type::INT8_RANGE, &buf).unwrap(),
+            Range::Empty
+        );
     }
 
     #[test]
     fn intervals_round_trip_on_the_wire() {
-        let interval = Interval { micros: -1, days: 2, months: -3 };
+        let interval = Interval {
+            micros: -1,
+            days: 2,
+            months: -3,
+        };
         let mut buf = BytesMut::new();
         interval.to_sql(&Type::INTERVAL, &mut buf).unwrap();
         assert_eq!(Interval::from_sql(&Type::INTERVAL, &buf).unwrap(), interval);

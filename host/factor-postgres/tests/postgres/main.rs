@@ -1,6 +1,7 @@
 //! The interface against a real PostgreSQL, called as a guest calls it.
 
 mod errors;
+mod linking;
 mod params;
 mod refusals;
 mod results;

@@ -26,14 +26,46 @@ async fn every_parameter_type_round_trips_through_its_placeholder_type() {
         ("$1::int2", Param::Int16(-7), Value::Int16(-7)),
         ("$1::int4", Param::Int32(i32::MIN), Value::Int32(i32::MIN)),
         ("$1::int8", Param::Int64(i64::MAX), Value::Int64(i64::MAX)),
-        ("$1::float4", Param::Floating32(1.25), Value::Floating32(1.25)),
-        ("$1::float8", Param::Floating64(-0.5), Value::Floating64(-0.5)),
-        ("$1::text", Param::Str("héllo".into()), Value::Str("héllo".into())),
-        ("$1::varchar", Param::Str("v".into()), Value::Str("v".into())),
-        ("$1", Param::Str("untyped is text".into()), Value::Str("untyped is text".into())),
-        ("$1::bytea", Param::Binary(vec![0, 1, 255]), Value::Binary(vec![0, 1, 255])),
-        ("$1::date", Param::Date((2024, 2, 29)), Value::Date((2024, 2, 29))),
-        ("$1::time", Param::Time((1, 2, 3, 4_000)), Value::Time((1, 2, 3, 4_000))),
+        (
+            "$1::float4",
+            Param::Floating32(1.25),
+            Value::Floating32(1.25),
+        ),
+        (
+            "$1::float8",
+            Param::Floating64(-0.5),
+            Value::Floating64(-0.5),
+        ),
+        (
+            "$1::text",
+            Param::Str("héllo".into()),
+            Value::Str("héllo".into()),
+        ),
+        (
+            "$1::varchar",
+            Param::Str("v".into()),
+            Value::Str("v".into()),
+        ),
+        (
+            "$1",
+            Param::Str("untyped is text".into()),
+            Value::Str("untyped is text".into()),
+        ),
+        (
+            "$1::bytea",
+            Param::Binary(vec![0, 1, 255]),
+            Value::Binary(vec![0, 1, 255]),
+        ),
+        (
+            "$1::date",
+            Param::Date((2024, 2, 29)),
+            Value::Date((2024, 2, 29)),
+        ),
+        (
+            "$1::time",
+            Param::Time((1, 2, 3, 4_000)),
+            Value::Time((1, 2, 3, 4_000)),
+        ),
         (
             "$1::timestamp",
             Param::Datetime((1999, 12, 31, 23, 59, 59, 999_999_000)),
@@ -54,7 +86,11 @@ async fn every_parameter_type_round_trips_through_its_placeholder_type() {
             Param::Jsonb(br#"{"k": [1, true, "x"], "n": 1.50}"#.to_vec()),
             Value::Jsonb(br#"{"k":[1,true,"x"],"n":1.50}"#.to_vec()),
         ),
-        ("$1::numeric", Param::Decimal("-12.3400".into()), Value::Decimal("-12.3400".into())),
+        (
+            "$1::numeric",
+            Param::Decimal("-12.3400".into()),
+            Value::Decimal("-12.3400".into()),
+        ),
         (
             "$1::int4range",
             Param::RangeInt32((Some((1, Inclusive)), Some((5, Inclusive)))),
@@ -95,7 +131,11 @@ async fn every_parameter_type_round_trips_through_its_placeholder_type() {
             Param::ArrayStr(vec![some("a"), None, some("")]),
             Value::ArrayStr(vec![some("a"), None, some("")]),
         ),
-        ("$1::interval", Param::Interval(interval), Value::Interval(interval)),
+        (
+            "$1::interval",
+            Param::Interval(interval),
+            Value::Interval(interval),
+        ),
         ("$1::int8", Param::DbNull, Value::DbNull),
     ];
     for (expression, param, expected) in cases {
@@ -111,7 +151,11 @@ async fn int8_binds_to_the_char_type_which_comes_back_unsupported() {
     let mut guest = db.guest();
     let connection = guest.open(&db.address()).await.unwrap();
     let result = guest
-        .query(&connection, "SELECT $1::\"char\" AS c", vec![Param::Int8(65)])
+        .query(
+            &connection,
+            "SELECT $1::\"char\" AS c",
+            vec![Param::Int8(65)],
+        )
         .await
         .unwrap();
     assert_eq!(result.columns[0].data_type, Type::Other("char".into()));
@@ -178,7 +222,10 @@ async fn db_null_binds_to_any_type() {
         .await
         .unwrap();
     assert_eq!(inserted, 1);
-    let rows = guest.query(&connection, "SELECT n, s, j FROM t", vec![]).await.unwrap();
+    let rows = guest
+        .query(&connection, "SELECT n, s, j FROM t", vec![])
+        .await
+        .unwrap();
     let types: Vec<Type> = rows.columns.iter().map(|c| c.data_type.clone()).collect();
     assert_eq!(types, vec![Type::Int64, Type::Str, Type::Jsonb]);
     assert_eq!(rows.rows, vec![vec![Value::DbNull; 3]]);
@@ -195,10 +242,26 @@ async fn values_that_are_not_what_their_type_says_are_bad_parameters() {
         ("$1::numeric", Param::Decimal("1.2.3".into()), "decimal"),
         ("$1::date", Param::Date((2023, 2, 29)), "2023-02-29"),
         ("$1::time", Param::Time((24, 0, 0, 0)), "24:00:00"),
-        ("$1::timestamp", Param::Datetime((2023, 13, 1, 0, 0, 0, 0)), "2023-13-01"),
-        ("$1::numeric[]", Param::ArrayDecimal(vec![some("1"), some("x")]), "\"x\""),
-        ("$1::numrange", Param::RangeDecimal((None, Some(("y".into(), Inclusive)))), "\"y\""),
-        ("$1::timestamptz", Param::Timestamp(i64::MAX), "out of range"),
+        (
+            "$1::timestamp",
+            Param::Datetime((2023, 13, 1, 0, 0, 0, 0)),
+            "2023-13-01",
+        ),
+        (
+            "$1::numeric[]",
+            Param::ArrayDecimal(vec![some("1"), some("x")]),
+            "\"x\"",
+        ),
+        (
+            "$1::numrange",
+            Param::RangeDecimal((None, Some(("y".into(), Inclusive)))),
+            "\"y\"",
+        ),
+        (
+            "$1::timestamptz",
+            Param::Timestamp(i64::MAX),
+            "out of range",
+        ),
     ];
     for (expression, param, mentioned) in cases {
         let statement = format!("SELECT $1::int4, {}", expression.replace("$1", "$2"));

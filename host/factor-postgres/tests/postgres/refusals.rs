@@ -29,23 +29,54 @@ async fn a_parameter_of_another_type_than_its_placeholder_fails() {
         ("SELECT $1::int8", Param::Int32(1), "int32", "int8"),
         ("SELECT $1::int4", Param::Str("1".into()), "str", "int4"),
         ("SELECT $1::int4", Param::Int64(1), "int64", "int4"),
-        ("SELECT $1::timestamptz IS NULL", Param::Datetime((2024, 1, 1, 0, 0, 0, 0)), "datetime", "timestamptz"),
-        ("SELECT $1::timestamp IS NULL", Param::Timestamp(0), "timestamp", "timestamp"),
+        (
+            "SELECT $1::timestamptz IS NULL",
+            Param::Datetime((2024, 1, 1, 0, 0, 0, 0)),
+            "datetime",
+            "timestamptz",
+        ),
+        (
+            "SELECT $1::timestamp IS NULL",
+            Param::Timestamp(0),
+            "timestamp",
+            "timestamp",
+        ),
         ("SELECT $1", Param::Int32(1), "int32", "text"),
-        ("SELECT $1::numeric", Param::Floating64(1.5), "floating64", "numeric"),
+        (
+            "SELECT $1::numeric",
+            Param::Floating64(1.5),
+            "floating64",
+            "numeric",
+        ),
         ("SELECT $1::json", Param::Str("{}".into()), "str", "json"),
-        ("INSERT INTO t (big) VALUES ($1)", Param::Int32(1), "int32", "int8"),
-        ("INSERT INTO t (id) VALUES ($1)", Param::Int64(1), "int64", "int4"),
+        (
+            "INSERT INTO t (big) VALUES ($1)",
+            Param::Int32(1),
+            "int32",
+            "int8",
+        ),
+        (
+            "INSERT INTO t (id) VALUES ($1)",
+            Param::Int64(1),
+            "int64",
+            "int4",
+        ),
     ];
     for (statement, param, sent, expected) in cases {
-        let text = failure_text(guest.query(&connection, statement, vec![param.clone()]).await);
+        let text = failure_text(
+            guest
+                .query(&connection, statement, vec![param.clone()])
+                .await,
+        );
         assert!(
             text.contains(&format!("$1 is {sent} but PostgreSQL expects {expected}")),
             "{statement}: {text}"
         );
         failure_text(guest.execute(&connection, statement, vec![param]).await);
     }
-    let stored = guest.value(&connection, "SELECT count(*) FROM t", vec![]).await;
+    let stored = guest
+        .value(&connection, "SELECT count(*) FROM t", vec![])
+        .await;
     assert_eq!(stored, Value::Int64(0));
 }
 
@@ -64,14 +95,20 @@ async fn a_wrong_number_of_parameters_fails() {
 #[tokio::test]
 async fn unix_sockets_are_refused() {
     let db = Database::create().await;
-    let mut guest = Guest::new(Arc::new(PostgresPool::new()), &["postgres://*:*".to_string()]);
+    let mut guest = Guest::new(
+        Arc::new(PostgresPool::new()),
+        &["postgres://*:*".to_string()],
+    );
     for address in [
         "host=/var/run/postgresql user=tds",
         "postgresql://%2Fvar%2Frun%2Fpostgresql/db",
         "postgres:///db?host=/tmp",
     ] {
         let message = connection_failure(guest.open(address).await);
-        assert!(message.contains("not supported on WebAssembly"), "{address}: {message}");
+        assert!(
+            message.contains("not supported on WebAssembly"),
+            "{address}: {message}"
+        );
     }
     // The same allow-list lets TCP through.
     guest.open(&db.address()).await.unwrap();
@@ -98,7 +135,10 @@ async fn hosts_outside_the_allow_list_are_refused_with_the_fix() {
 
     let url = format!("postgres://tds@db.example.com:{port}/{}", db.name);
     let message = connection_failure(guest.open(&url).await);
-    assert!(message.contains(&format!("postgres://db.example.com:{port} is not")), "{message}");
+    assert!(
+        message.contains(&format!("postgres://db.example.com:{port} is not")),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -117,9 +157,15 @@ async fn an_entry_without_a_port_allows_only_5432() {
     if db.port() == 5432 {
         return;
     }
-    let mut guest = Guest::new(Arc::new(PostgresPool::new()), &[format!("postgres://{}", db.host())]);
+    let mut guest = Guest::new(
+        Arc::new(PostgresPool::new()),
+        &[format!("postgres://{}", db.host())],
+    );
     let message = connection_failure(guest.open(&db.address()).await);
-    assert!(message.contains(&format!(":{} is not permitted", db.port())), "{message}");
+    assert!(
+        message.contains(&format!(":{} is not permitted", db.port())),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -168,8 +214,10 @@ fn untrusted_tls_server() -> u16 {
     cert.set_subject_name(&name).unwrap();
     cert.set_issuer_name(&name).unwrap();
     cert.set_pubkey(&key).unwrap();
-    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap()).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
     cert.sign(&key, MessageDigest::sha256()).unwrap();
     let identity = native_tls::Identity::from_pkcs8(
         &cert.build().to_pem().unwrap(),

@@ -50,7 +50,11 @@ async fn every_mapped_type_comes_back_typed_and_null_keeps_its_column_type() {
     let connection = guest.open(&db.address()).await.unwrap();
 
     let result = guest
-        .query(&connection, "SELECT * FROM everything ORDER BY b NULLS LAST", vec![])
+        .query(
+            &connection,
+            "SELECT * FROM everything ORDER BY b NULLS LAST",
+            vec![],
+        )
         .await
         .unwrap();
 
@@ -105,7 +109,10 @@ async fn every_mapped_type_comes_back_typed_and_null_keeps_its_column_type() {
             Value::Jsonb(br#"{"a":null,"b":[1,2.50]}"#.to_vec()),
             Value::RangeInt32((Some((1, Inclusive)), Some((5, Exclusive)))),
             Value::RangeInt64((Some((3, Inclusive)), None)),
-            Value::RangeDecimal((Some(("1.5".into(), Exclusive)), Some(("2.5".into(), Inclusive)))),
+            Value::RangeDecimal((
+                Some(("1.5".into(), Exclusive)),
+                Some(("2.5".into(), Inclusive))
+            )),
             Value::ArrayInt32(vec![Some(1), None, Some(3)]),
             Value::ArrayInt64(vec![Some(9_000_000_000), None]),
             Value::ArrayDecimal(vec![some("1.10"), None]),
@@ -126,7 +133,13 @@ async fn decimals_keep_every_digit_and_their_scale() {
     let db = Database::create().await;
     let mut guest = db.guest();
     let connection = guest.open(&db.address()).await.unwrap();
-    for text in ["0", "-0.001", "12.50", "1234567890123456789.123456789", "100000000000000000000"] {
+    for text in [
+        "0",
+        "-0.001",
+        "12.50",
+        "1234567890123456789.123456789",
+        "100000000000000000000",
+    ] {
         let value = guest
             .value(&connection, &format!("SELECT '{text}'::numeric"), vec![])
             .await;
@@ -141,7 +154,11 @@ async fn decimals_spin_cannot_represent_fail_the_query_without_a_panic() {
     let connection = guest.open(&db.address()).await.unwrap();
     for special in ["NaN", "Infinity", "-Infinity"] {
         let result = guest
-            .query(&connection, &format!("SELECT '{special}'::numeric AS amount"), vec![])
+            .query(
+                &connection,
+                &format!("SELECT '{special}'::numeric AS amount"),
+                vec![],
+            )
             .await;
         let text = failure_text(result);
         assert!(text.contains("\"amount\""), "{text}");
@@ -156,17 +173,25 @@ async fn ranges_map_unbounded_sides_to_none_and_empty_to_none_none() {
     let mut guest = db.guest();
     let connection = guest.open(&db.address()).await.unwrap();
     let cases = [
-        ("'(,10]'::int4range", Value::RangeInt32((None, Some((11, Exclusive))))),
+        (
+            "'(,10]'::int4range",
+            Value::RangeInt32((None, Some((11, Exclusive)))),
+        ),
         ("'empty'::int4range", Value::RangeInt32((None, None))),
         ("'(,)'::int8range", Value::RangeInt64((None, None))),
         ("'empty'::numrange", Value::RangeDecimal((None, None))),
         (
             "'[0.5,0.5]'::numrange",
-            Value::RangeDecimal((Some(("0.5".into(), Inclusive)), Some(("0.5".into(), Inclusive)))),
+            Value::RangeDecimal((
+                Some(("0.5".into(), Inclusive)),
+                Some(("0.5".into(), Inclusive)),
+            )),
         ),
     ];
     for (literal, expected) in cases {
-        let value = guest.value(&connection, &format!("SELECT {literal}"), vec![]).await;
+        let value = guest
+            .value(&connection, &format!("SELECT {literal}"), vec![])
+            .await;
         assert_eq!(value, expected, "{literal}");
     }
 }
@@ -209,7 +234,11 @@ async fn unmapped_types_come_back_as_other_with_their_raw_binary_value() {
     let mut timetz = (12 * 3_600_000_000_i64).to_be_bytes().to_vec();
     timetz.extend((-7200_i32).to_be_bytes());
     assert_eq!(row[4], Value::Unsupported(timetz));
-    assert!(matches!(&row[5], Value::Unsupported(raw) if raw.len() > 20), "{:?}", row[5]);
+    assert!(
+        matches!(&row[5], Value::Unsupported(raw) if raw.len() > 20),
+        "{:?}",
+        row[5]
+    );
     assert_eq!(row[6], Value::Unsupported(b"c".to_vec()));
     assert_eq!(row[7], Value::Unsupported(1250_i64.to_be_bytes().to_vec()));
     assert_eq!(row[8], Value::DbNull);
@@ -226,19 +255,36 @@ async fn a_timestamptz_column_fails_the_whole_query() {
     let mut guest = db.guest();
     let connection = guest.open(&db.address()).await.unwrap();
 
-    let text = failure_text(guest.query(&connection, "SELECT 1::int4 AS id, now() AS at", vec![]).await);
-    assert!(text.contains("\"at\"") && text.contains("timestamptz"), "{text}");
+    let text = failure_text(
+        guest
+            .query(&connection, "SELECT 1::int4 AS id, now() AS at", vec![])
+            .await,
+    );
+    assert!(
+        text.contains("\"at\"") && text.contains("timestamptz"),
+        "{text}"
+    );
 
     // Even before any row exists, so the mistake shows on an empty table.
-    let text = failure_text(guest.query(&connection, "SELECT id, at FROM events", vec![]).await);
+    let text = failure_text(
+        guest
+            .query(&connection, "SELECT id, at FROM events", vec![])
+            .await,
+    );
     assert!(text.contains("\"at\""), "{text}");
 
     // And the statement has no effect.
     let result = guest
-        .query(&connection, "INSERT INTO events VALUES (1, now()) RETURNING at", vec![])
+        .query(
+            &connection,
+            "INSERT INTO events VALUES (1, now()) RETURNING at",
+            vec![],
+        )
         .await;
     failure_text(result);
-    let count = guest.value(&connection, "SELECT count(*) FROM events", vec![]).await;
+    let count = guest
+        .value(&connection, "SELECT count(*) FROM events", vec![])
+        .await;
     assert_eq!(count, Value::Int64(0));
 
     // Moved as text or numbers, it works.
@@ -264,7 +310,10 @@ async fn a_query_without_rows_has_no_columns_either() {
         .query(&connection, "SELECT 1::int4 AS one WHERE false", vec![])
         .await
         .unwrap();
-    assert!(result.columns.is_empty() && result.rows.is_empty(), "{result:?}");
+    assert!(
+        result.columns.is_empty() && result.rows.is_empty(),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -278,7 +327,11 @@ async fn execute_returns_the_rows_affected() {
         .unwrap();
     assert_eq!(created, 0);
     let inserted = guest
-        .execute(&connection, "INSERT INTO t SELECT generate_series(1, 3)", vec![])
+        .execute(
+            &connection,
+            "INSERT INTO t SELECT generate_series(1, 3)",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(inserted, 3);

@@ -67,7 +67,10 @@ async fn external_server(url: &str) -> Server {
     let server = Server {
         host,
         port: config.get_ports().first().copied().unwrap_or(5432),
-        user: config.get_user().expect("TDS_TEST_DATABASE_URL needs a user").to_string(),
+        user: config
+            .get_user()
+            .expect("TDS_TEST_DATABASE_URL needs a user")
+            .to_string(),
         password: config
             .get_password()
             .map(|p| String::from_utf8(p.to_vec()).expect("a UTF-8 password")),
@@ -89,7 +92,10 @@ async fn drop_stale_databases(server: &Server) {
         .expect("listing test databases");
     for row in rows {
         let name: String = row.get(0);
-        let pid = name[DATABASE_PREFIX.len()..].split('_').next().unwrap_or_default();
+        let pid = name[DATABASE_PREFIX.len()..]
+            .split('_')
+            .next()
+            .unwrap_or_default();
         if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
             admin
                 .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
@@ -111,7 +117,15 @@ fn start_cluster() -> Server {
     let initdb = Command::new(Path::new(BIN).join("initdb"))
         .arg("-D")
         .arg(&data)
-        .args(["--auth=trust", "-U", "tds", "-E", "UTF8", "--locale=C", "--no-sync"])
+        .args([
+            "--auth=trust",
+            "-U",
+            "tds",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ])
         .current_dir(&dir)
         .uid(uid)
         .gid(gid)
@@ -192,7 +206,10 @@ fn postgres_user() -> (u32, u32) {
     let name = CString::new("postgres").expect("a C string");
     // SAFETY: getpwnam returns null or a pointer to a static entry, read at once.
     let entry = unsafe { libc::getpwnam(name.as_ptr()) };
-    assert!(!entry.is_null(), "there is no postgres user to run the test cluster as");
+    assert!(
+        !entry.is_null(),
+        "there is no postgres user to run the test cluster as"
+    );
     // SAFETY: checked non-null above.
     unsafe { ((*entry).pw_uid, (*entry).pw_gid) }
 }
@@ -287,7 +304,11 @@ impl Database {
 
     /// The same database written with another host name.
     pub fn address_via(&self, host: &str) -> String {
-        self.address().replacen(&format!("host={}", quoted(&self.server.host)), &format!("host={host}"), 1)
+        self.address().replacen(
+            &format!("host={}", quoted(&self.server.host)),
+            &format!("host={host}"),
+            1,
+        )
     }
 
     pub fn host(&self) -> &str {

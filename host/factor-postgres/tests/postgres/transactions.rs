@@ -1,10 +1,10 @@
 //! One connection resource is one session; the pool never passes on an open
 //! transaction or session state.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tds_factor_postgres::postgres::{DbValue as Value, ParameterValue as Param};
-use tds_factor_postgres::Connection;
+use tds_factor_postgres::{Connection, MAX_CONNECTIONS_PER_ADDRESS};
 use wasmtime::component::Resource;
 
 use crate::support::{Database, Guest};
@@ -54,17 +54,29 @@ async fn a_transaction_spans_calls_on_one_connection() {
 
     guest.execute(&connection, "BEGIN", vec![]).await.unwrap();
     let insert = "INSERT INTO t (id) VALUES ($1)";
-    guest.execute(&connection, insert, vec![Param::Int32(1)]).await.unwrap();
-    guest.execute(&connection, insert, vec![Param::Int32(2)]).await.unwrap();
+    guest
+        .execute(&connection, insert, vec![Param::Int32(1)])
+        .await
+        .unwrap();
+    guest
+        .execute(&connection, insert, vec![Param::Int32(2)])
+        .await
+        .unwrap();
     assert_eq!(count(&mut guest, &connection).await, Value::Int64(2));
     assert_eq!(count(&mut guest, &other).await, Value::Int64(0));
     guest.execute(&connection, "COMMIT", vec![]).await.unwrap();
     assert_eq!(count(&mut guest, &other).await, Value::Int64(2));
 
     guest.execute(&connection, "BEGIN", vec![]).await.unwrap();
-    guest.execute(&connection, "DELETE FROM t", vec![]).await.unwrap();
+    guest
+        .execute(&connection, "DELETE FROM t", vec![])
+        .await
+        .unwrap();
     assert_eq!(count(&mut guest, &connection).await, Value::Int64(0));
-    guest.execute(&connection, "ROLLBACK", vec![]).await.unwrap();
+    guest
+        .execute(&connection, "ROLLBACK", vec![])
+        .await
+        .unwrap();
     assert_eq!(count(&mut guest, &connection).await, Value::Int64(2));
     assert_eq!(count(&mut guest, &other).await, Value::Int64(2));
 }
@@ -84,14 +96,24 @@ async fn a_connection_dropped_inside_a_transaction_is_rolled_back_before_reuse()
         .execute(&connection, "SET application_name = 'left behind'", vec![])
         .await
         .unwrap();
-    assert_eq!(in_transaction(&mut guest, &connection).await, Value::Boolean(true));
+    assert_eq!(
+        in_transaction(&mut guest, &connection).await,
+        Value::Boolean(true)
+    );
 
     guest.close(connection).await;
 
     let mut next = guest.next_instance(&[db.allowed_entry()]);
     let reused = next.open(&db.address()).await.unwrap();
-    assert_eq!(backend_pid(&mut next, &reused).await, pid, "the pool reuses the connection");
-    assert_eq!(in_transaction(&mut next, &reused).await, Value::Boolean(false));
+    assert_eq!(
+        backend_pid(&mut next, &reused).await,
+        pid,
+        "the pool reuses the connection"
+    );
+    assert_eq!(
+        in_transaction(&mut next, &reused).await,
+        Value::Boolean(false)
+    );
     assert_eq!(count(&mut next, &reused).await, Value::Int64(0));
     let name = next.value(&reused, "SHOW application_name", vec![]).await;
     assert_eq!(name, Value::Str(String::new()));
@@ -129,13 +151,10 @@ async fn a_trapped_guest_s_connections_are_rolled_back_before_reuse() {
 
     // The row lock goes with the rollback, at once.
     let mut other = db.client().await;
-    let locked = tokio::time::timeout(
-        Duration::from_secs(10),
-        other.transaction(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let locked = tokio::time::timeout(Duration::from_secs(10), other.transaction())
+        .await
+        .unwrap()
+        .unwrap();
     tokio::time::timeout(
         Duration::from_secs(10),
         locked.execute("SELECT id FROM t FOR UPDATE", &[]),
@@ -147,7 +166,10 @@ async fn a_trapped_guest_s_connections_are_rolled_back_before_reuse() {
 
     let reused = next.open(&db.address()).await.unwrap();
     assert_eq!(backend_pid(&mut next, &reused).await, pid);
-    assert_eq!(in_transaction(&mut next, &reused).await, Value::Boolean(false));
+    assert_eq!(
+        in_transaction(&mut next, &reused).await,
+        Value::Boolean(false)
+    );
     assert_eq!(count(&mut next, &reused).await, Value::Int64(1));
     let temp_tables = next
         .value(
@@ -172,10 +194,37 @@ async fn a_broken_connection_is_discarded() {
         .execute("SELECT pg_terminate_backend($1)", &[&pid])
         .await
         .unwrap();
-    assert!(guest.query(&connection, "SELECT 1::int4", vec![]).await.is_err());
+    assert!(guest
+        .query(&connection, "SELECT 1::int4", vec![])
+        .await
+        .is_err());
     guest.close(connection).await;
 
     let fresh = guest.open(&db.address()).await.unwrap();
     assert_ne!(backend_pid(&mut guest, &fresh).await, Value::Int32(pid));
     assert_eq!(count(&mut guest, &fresh).await, Value::Int64(0));
+}
+
+#[tokio::test]
+async fn an_open_beyond_the_per_address_limit_waits_for_a_connection_to_come_back() {
+    let db = with_table().await;
+    let mut guest = db.guest();
+    let mut connections = Vec::new();
+    for _ in 0..MAX_CONNECTIONS_PER_ADDRESS {
+        connections.push(guest.open(&db.address()).await.unwrap());
+    }
+    let last = connections.pop().unwrap();
+    let pid = backend_pid(&mut guest, &last).await;
+    let mut waiting = guest.next_instance(&[db.allowed_entry()]);
+    let address = db.address();
+
+    let started = Instant::now();
+    let (opened, ()) = tokio::join!(waiting.open(&address), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        guest.close(last).await;
+    });
+
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let opened = opened.unwrap();
+    assert_eq!(backend_pid(&mut waiting, &opened).await, pid);
 }

@@ -1,0 +1,126 @@
+//! Applying one claimed event to its ERP table, inside the caller's savepoint: lock the
+//! stored row, plan (version guard, content-hash no-op, soft delete; see
+//! `tds_erp::apply`), write, and describe the change for the audit trail.
+
+use serde_json::{Map, Value};
+use tds_core::entity::Module;
+use tds_core::failure::FailureClass;
+use tds_core::normalize::Operation;
+use tds_erp::apply::{audit_action, changed_fields, plan, Plan, StoredRow};
+use tds_erp::{sql, ErpTable, MappingError};
+use tds_guest::db::{param, Db, DbError};
+
+use crate::drain::Job;
+
+/// Why an event could not be applied.
+pub struct Failure {
+    pub class: FailureClass,
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    fn permanent(code: &str, message: String) -> Failure {
+        Failure { class: FailureClass::Permanent, code: code.to_string(), message }
+    }
+}
+
+impl From<DbError> for Failure {
+    fn from(e: DbError) -> Failure {
+        Failure { class: e.class(), code: e.code().to_string(), message: e.message }
+    }
+}
+
+impl From<MappingError> for Failure {
+    fn from(e: MappingError) -> Failure {
+        Failure::permanent("mapping_failed", e.to_string())
+    }
+}
+
+/// What applying did.
+pub enum Effect {
+    /// The row changed: insert, update or (soft) delete.
+    Changed(Change),
+    /// The stored row already has this content (its version moved forward if older).
+    Unchanged,
+    /// The stored row is newer than the event.
+    Stale,
+}
+
+/// A real change, for the audit trail.
+pub struct Change {
+    pub table: &'static ErpTable,
+    pub action: &'static str,
+    pub before: Option<String>,
+    pub after: String,
+    pub changed_fields: Vec<String>,
+}
+
+pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
+    let module = Module::from_name(&job.module)
+        .ok_or_else(|| Failure::permanent("unknown_module", format!("module {:?} is not known", job.module)))?;
+    let table = tds_erp::table_for(module)
+        .ok_or_else(|| Failure::permanent("no_mapper", format!("module {module} has no mapper")))?;
+    let operation = Operation::from_name(&job.operation)
+        .ok_or_else(|| Failure::permanent("unknown_operation", format!("operation {:?} is not known", job.operation)))?;
+    let (Some(document), Some(content_hash)) = (&job.document, &job.content_hash) else {
+        let message = format!("inbox event {} no longer exists", job.inbox_event_id);
+        return Err(Failure::permanent("inbox_event_missing", message));
+    };
+    let key = [param::text(&job.entity_id), param::text(&job.version), param::text(content_hash)];
+    let locked = db.query(&sql::lock_row(table), &key)?;
+    let stored = match locked.first() {
+        Some(row) => Some(StoredRow {
+            image: parse_image(&row.text(0)?)?,
+            newer_than_event: row.boolean(1)?,
+            same_content: row.boolean(2)?,
+            deleted: row.boolean(3)?,
+        }),
+        None => None,
+    };
+    let plan = plan(operation, stored.as_ref());
+    let written = match plan {
+        Plan::Stale => return Ok(Effect::Stale),
+        Plan::Unchanged => {
+            db.execute(&sql::advance_version(table), &key[..2])?;
+            return Ok(Effect::Unchanged);
+        }
+        Plan::Write => {
+            let fields: Map<String, Value> = serde_json::from_str(document)
+                .map_err(|e| Failure::permanent("invalid_document", format!("stored document is not an object: {e}")))?;
+            let row = table.map(&fields)?;
+            let mut params = bookkeeping(job, content_hash, document).to_vec();
+            params.extend(row.0.into_iter().map(param::opt_text));
+            db.query(&sql::upsert(table), &params)?
+        }
+        Plan::SoftDelete => db.query(&sql::soft_delete(table), &bookkeeping(job, content_hash, document))?,
+    };
+    let Some(after) = written.first() else {
+        return Ok(Effect::Stale);
+    };
+    let after = after.text(0)?;
+    let before = stored.map(|s| s.image);
+    let changed_fields = changed_fields(before.as_ref(), &parse_image(&after)?);
+    Ok(Effect::Changed(Change {
+        table,
+        action: audit_action(plan, before.is_some()),
+        before: before.map(|b| b.to_string()),
+        after,
+        changed_fields,
+    }))
+}
+
+/// `$1..$5` of every ERP write.
+fn bookkeeping(job: &Job, content_hash: &str, document: &str) -> [spin_sdk::pg4::ParameterValue; 5] {
+    [
+        param::text(&job.entity_id),
+        param::text(&job.version),
+        param::text(content_hash),
+        param::text(document),
+        param::int8(job.inbox_event_id),
+    ]
+}
+
+fn parse_image(text: &str) -> Result<Value, Failure> {
+    serde_json::from_str(text).map_err(|e| Failure::permanent("invalid_row_image", e.to_string()))
+}

@@ -83,7 +83,11 @@ impl TestApp {
         let answer = self
             .post_json(&format!("/{prefix}/pg"), &json!({"address": address, "steps": steps}))
             .await;
-        assert_eq!(answer.status, 200, "the probe's /pg answered {}: {}", answer.status, answer.text);
+        assert_eq!(
+            answer.status, 200,
+            "the probe's /pg answered {}: {}",
+            answer.status, answer.text
+        );
         PgRun {
             results: answer.body["results"].as_array().cloned().unwrap_or_default(),
             error: Some(answer.body["error"].clone()).filter(|e| !e.is_null()),
@@ -144,7 +148,10 @@ impl PgRun {
     #[track_caller]
     pub fn rows(&self, index: usize) -> &Vec<Value> {
         let Some(result) = self.results.get(index) else {
-            panic!("step {index} did not run: step {:?} failed: {:#?}", self.failed_at, self.error);
+            panic!(
+                "step {index} did not run: step {:?} failed: {:#?}",
+                self.failed_at, self.error
+            );
         };
         result["rows"]
             .as_array()

@@ -14,7 +14,10 @@ fn now_epoch() -> i64 {
 
 async fn fired_at(client: &tokio_postgres::Client) -> Vec<i64> {
     match client
-        .query("SELECT fired_at_epoch FROM probe_cron_runs ORDER BY fired_at_epoch", &[])
+        .query(
+            "SELECT fired_at_epoch FROM probe_cron_runs ORDER BY fired_at_epoch",
+            &[],
+        )
         .await
     {
         Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
@@ -84,7 +87,10 @@ async fn a_handler_error_and_a_trap_are_reported_and_the_host_goes_on() {
     let mut options = probe_options();
     options.variables.push("cron_mode=fail".into());
     let app = TestApp::start_with(options).await;
-    let error = app.run_cron("probe").await.expect_err("the handler returns error::other");
+    let error = app
+        .run_cron("probe")
+        .await
+        .expect_err("the handler returns error::other");
     let handler_error = error
         .downcast_ref::<CronHandlerError>()
         .unwrap_or_else(|| panic!("not a CronHandlerError: {error:#}"));
@@ -96,9 +102,15 @@ async fn a_handler_error_and_a_trap_are_reported_and_the_host_goes_on() {
     options.variables.push("cron_mode=trap".into());
     let app = TestApp::start_with(options).await;
     let error = app.run_cron("probe").await.expect_err("the handler traps");
-    assert!(error.downcast_ref::<CronHandlerError>().is_none(), "a trap is not error::other");
+    assert!(
+        error.downcast_ref::<CronHandlerError>().is_none(),
+        "a trap is not error::other"
+    );
     assert!(format!("{error:#}").contains("trapped"), "{error:#}");
-    let error = app.run_cron("probe").await.expect_err("every run gets a fresh instance, and traps again");
+    let error = app
+        .run_cron("probe")
+        .await
+        .expect_err("every run gets a fresh instance, and traps again");
     assert!(format!("{error:#}").contains("trapped"), "{error:#}");
     assert_eq!(app.get("/probe/headers").await.status, 200, "HTTP still served");
 }
@@ -118,4 +130,26 @@ async fn a_five_field_expression_is_refused_naming_the_component() {
     assert!(error.contains("*/5 * * * *"), "{error}");
     assert!(error.contains("probe"), "{error}");
     assert!(error.contains("6 or 7"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runaway_cron_handler_is_stopped_at_the_deadline() {
+    let limit = Duration::from_secs(1);
+    let mut options = probe_options();
+    options.variables.push("cron_mode=spin".into());
+    options.max_execution_time = Some(limit);
+    let app = TestApp::start_with(options).await;
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), app.run_cron("probe"))
+        .await
+        .expect("the deadline must stop the cron handler");
+    let elapsed = started.elapsed();
+    let error = outcome.expect_err("a handler cut off at the deadline fails");
+    assert!(elapsed >= limit, "stopped only at the deadline ({elapsed:?})");
+    assert!(
+        elapsed < limit + Duration::from_secs(5),
+        "stopped soon after it ({elapsed:?})"
+    );
+    assert!(error.downcast_ref::<CronHandlerError>().is_none(), "{error:#}");
+    assert_eq!(app.get("/probe/headers").await.status, 200, "HTTP still served");
 }

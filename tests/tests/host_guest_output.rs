@@ -43,9 +43,18 @@ async fn guest_output_is_logged_line_by_line_with_the_component_id() {
         "[probe] probe stdout line two",
         "[probe] probe stderr line",
     ] {
-        assert!(lines.contains(&expected), "{expected:?} missing from the log:\n{captured}");
+        assert!(
+            lines.contains(&expected),
+            "{expected:?} missing from the log:\n{captured}"
+        );
     }
-    let one = lines.iter().position(|l| *l == "[probe] probe stdout line one").unwrap();
-    let two = lines.iter().position(|l| *l == "[probe] probe stdout line two").unwrap();
+    let one = lines
+        .iter()
+        .position(|l| *l == "[probe] probe stdout line one")
+        .unwrap();
+    let two = lines
+        .iter()
+        .position(|l| *l == "[probe] probe stdout line two")
+        .unwrap();
     assert!(one < two, "lines keep their order:\n{captured}");
 }

@@ -28,7 +28,13 @@ async fn exact_wildcard_and_parameter_routes_match_as_in_spin() {
 
     // `/wild/...` matches `/wild`, `/wild/` and anything below, segment by segment; the
     // path info keeps a trailing slash, as Spin's does.
-    let cases = [("/wild", ""), ("/wild/", "/"), ("/wild/a", "/a"), ("/wild/a/", "/a/"), ("/wild/a/b/c", "/a/b/c")];
+    let cases = [
+        ("/wild", ""),
+        ("/wild/", "/"),
+        ("/wild/a", "/a"),
+        ("/wild/a/", "/a/"),
+        ("/wild/a/b/c", "/a/b/c"),
+    ];
     for (path, info) in cases {
         let echo = app.echo(path).await;
         assert_eq!(matched(&echo), "/wild/...", "{path}");
@@ -36,7 +42,11 @@ async fn exact_wildcard_and_parameter_routes_match_as_in_spin() {
         assert_eq!(echo["headers"]["spin-component-route"], "/wild", "{path}");
         assert_eq!(echo["headers"]["spin-raw-component-route"], "/wild/...", "{path}");
     }
-    assert_eq!(app.get("/wildcard").await.status, 404, "/wild/... must not match /wildcard");
+    assert_eq!(
+        app.get("/wildcard").await.status,
+        404,
+        "/wild/... must not match /wildcard"
+    );
 
     // `:name` segments bind parameters, delivered as spin-path-match-<name>.
     let echo = app.echo("/items/42").await;
@@ -72,7 +82,11 @@ async fn no_matching_route_is_a_404_with_an_empty_body() {
             continue;
         }
         assert_eq!(answer.status, 404, "{path}");
-        assert!(answer.text.is_empty(), "{path}: the 404 body must be empty, got {:?}", answer.text);
+        assert!(
+            answer.text.is_empty(),
+            "{path}: the 404 body must be empty, got {:?}",
+            answer.text
+        );
     }
     let response = app.client.post(app.url("/nothing")).body("x").send().await.unwrap();
     assert_eq!(response.status(), 404);
@@ -101,8 +115,15 @@ async fn the_guest_receives_spin_headers_describing_the_request() {
         .expect("spin-client-addr")
         .parse()
         .expect("spin-client-addr is ip:port");
-    assert!(client.ip().is_loopback(), "the test client connects from loopback: {client}");
-    assert_ne!(client.port(), app.address.port(), "that is the client's port, not the server's");
+    assert!(
+        client.ip().is_loopback(),
+        "the test client connects from loopback: {client}"
+    );
+    assert_ne!(
+        client.port(),
+        app.address.port(),
+        "that is the client's port, not the server's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -40,7 +40,16 @@ async fn every_request_gets_a_fresh_instance() {
     let requests: Vec<_> = (0..8)
         .map(|_| {
             let (client, url) = (app.client.clone(), app.url("/probe/counter"));
-            tokio::spawn(async move { client.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() })
+            tokio::spawn(async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     for request in requests {
@@ -67,7 +76,11 @@ async fn a_runaway_guest_is_stopped_at_the_deadline_and_the_host_keeps_serving()
                 .send()
                 .await
                 .expect("the runaway request gets an answer");
-            (response.status().as_u16(), started.elapsed(), response.text().await.unwrap_or_default())
+            (
+                response.status().as_u16(),
+                started.elapsed(),
+                response.text().await.unwrap_or_default(),
+            )
         })
     };
 
@@ -83,12 +96,18 @@ async fn a_runaway_guest_is_stopped_at_the_deadline_and_the_host_keeps_serving()
             asked.elapsed()
         );
     }
-    assert!(!runaway.is_finished(), "the runaway is still running before its deadline");
+    assert!(
+        !runaway.is_finished(),
+        "the runaway is still running before its deadline"
+    );
 
     let (status, elapsed, body) = runaway.await.unwrap();
     assert_eq!(status, 500, "{body}");
     assert!(elapsed >= limit, "stopped only at the deadline ({elapsed:?})");
-    assert!(elapsed < limit + Duration::from_secs(5), "stopped soon after the deadline ({elapsed:?})");
+    assert!(
+        elapsed < limit + Duration::from_secs(5),
+        "stopped soon after the deadline ({elapsed:?})"
+    );
     assert!(body.contains("error"), "the host's JSON error: {body}");
 
     let answer = app.get("/probe/headers").await;
@@ -102,7 +121,10 @@ async fn a_guest_within_the_deadline_is_not_cut_off() {
     let app = TestApp::start_with(options).await;
     // pg_sleep keeps the guest waiting on the host (not running) for less than the limit.
     let run = app
-        .pg(vec![tds_tests::probe::query("SELECT pg_sleep(0.5)::text AS slept", vec![])])
+        .pg(vec![tds_tests::probe::query(
+            "SELECT pg_sleep(0.5)::text AS slept",
+            vec![],
+        )])
         .await;
     run.ok();
 }

@@ -76,10 +76,31 @@ async fn the_probe_manifest_itself_loads() {
         "database_url=postgres://nobody@127.0.0.1:1/none".into(),
         "must_have=present".into(),
     ];
-    let app = AppBuilder::new(options).and_then(AppBuilder::build).expect("probe.toml loads");
+    let app = AppBuilder::new(options)
+        .and_then(AppBuilder::build)
+        .expect("probe.toml loads");
     assert_eq!(tds::cron_trigger::jobs(&app).unwrap().len(), 1);
     HttpTrigger::new(app.clone()).expect("its routes are valid");
     let components: Vec<&String> = app.manifest().components.keys().collect();
     assert_eq!(components, ["other", "probe"]);
     assert_eq!(app.manifest().http_triggers.len(), 7);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tool_and_build_tables_are_accepted_and_ignored_by_the_runtime() {
+    ensure_built(&repo_root().join("tests/fixtures/probe.toml"));
+    let mut options = AppOptions::new(repo_root().join("tests/fixtures/ok_tool_and_build_tables.toml"));
+    options.dotenv_dir = None;
+    options.cache_dir = Some(repo_root().join("target").join("tds-test-cache"));
+    let app = AppBuilder::new(options)
+        .and_then(AppBuilder::build)
+        .unwrap_or_else(|e| panic!("a manifest Spin accepts was refused: {e:#}"));
+    let jobs = tds::cron_trigger::jobs(&app).expect("a 7-field cron expression (with a year) is valid");
+    assert_eq!(jobs.len(), 1);
+    HttpTrigger::new(app.clone()).expect("the route is valid");
+    let build = app.manifest().components["probe"]
+        .build
+        .as_ref()
+        .expect("the build table is kept for `tds build`");
+    assert_eq!(build.commands, ["echo first", "echo second"]);
 }

@@ -42,7 +42,10 @@ impl TestServer {
                         }
                     }
                     let text = String::from_utf8_lossy(&request);
-                    lines.lock().unwrap().push(text.lines().next().unwrap_or_default().to_string());
+                    lines
+                        .lock()
+                        .unwrap()
+                        .push(text.lines().next().unwrap_or_default().to_string());
                     let body = "from-test-server";
                     let response = format!(
                         "HTTP/1.1 202 Accepted\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -74,9 +77,29 @@ impl Drop for TestServer {
 
 /// The probe allowed to reach `127.0.0.1:<port>` over http, and nothing else.
 async fn probe_allowing(port: u16) -> TestApp {
+    probe_allowing_entry(&format!("127.0.0.1:{port}")).await
+}
+
+/// The probe allowed to reach `http://<host_and_port>` (an allowed_outbound_hosts pattern).
+async fn probe_allowing_entry(host_and_port: &str) -> TestApp {
     let mut options = probe_options();
-    options.variables.push(format!("outbound_http_host=127.0.0.1:{port}"));
+    options.variables.push(format!("outbound_http_host={host_and_port}"));
     TestApp::start_with(options).await
+}
+
+/// Whether the probe reached `127.0.0.1:<port>` (else it must have been denied).
+async fn reaches(app: &TestApp, port: u16) -> bool {
+    let answer = app.get(&format!("/probe/outbound?url=http://127.0.0.1:{port}/")).await;
+    match answer.body.get("status") {
+        Some(status) => {
+            assert_eq!(status, 202, "{:#}", answer.body);
+            true
+        }
+        None => {
+            assert_eq!(answer.body["kind"], "ErrorCode::HttpRequestDenied", "{:#}", answer.body);
+            false
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,7 +107,10 @@ async fn a_request_to_an_allowed_destination_is_made() {
     let server = TestServer::start().await;
     let app = probe_allowing(server.port).await;
     let answer = app
-        .get(&format!("/probe/outbound?url=http://127.0.0.1:{}/hello/there", server.port))
+        .get(&format!(
+            "/probe/outbound?url=http://127.0.0.1:{}/hello/there",
+            server.port
+        ))
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["status"], 202, "{:#}", answer.body);
@@ -115,7 +141,11 @@ async fn requests_outside_allowed_outbound_hosts_are_refused_before_connecting()
     for path in &refused {
         let answer = app.get(path).await;
         assert_eq!(answer.status, 200, "{path}: the guest itself answers: {}", answer.text);
-        assert!(answer.body.get("status").is_none(), "{path}: must not be reached: {:#}", answer.body);
+        assert!(
+            answer.body.get("status").is_none(),
+            "{path}: must not be reached: {:#}",
+            answer.body
+        );
         assert_eq!(
             answer.body["kind"], "ErrorCode::HttpRequestDenied",
             "{path}: the guest sees HTTP-request-denied: {:#}",
@@ -131,4 +161,44 @@ async fn requests_outside_allowed_outbound_hosts_are_refused_before_connecting()
         .await;
     assert_eq!(answer.body["status"], 202, "{:#}", answer.body);
     assert_eq!(allowed.connections(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn port_ranges_wildcards_and_cidr_blocks_apply_to_real_requests() {
+    let a = TestServer::start().await;
+    let b = TestServer::start().await;
+    let (p, q) = (a.port, b.port);
+
+    // start..end includes start and excludes end.
+    let app = probe_allowing_entry(&format!("127.0.0.1:{p}..{}", p + 1)).await;
+    assert!(reaches(&app, p).await, "{p} is the range's start");
+    assert_eq!(reaches(&app, q).await, q == p, "{q} is outside {p}..{}", p + 1);
+    if let Ok(next) = std::net::TcpListener::bind(("127.0.0.1", p + 1)) {
+        drop(next);
+        assert!(!reaches(&app, p + 1).await, "the range's end is excluded");
+    }
+    let below = p.min(q);
+    let above = p.max(q);
+    let app = probe_allowing_entry(&format!("127.0.0.1:{below}..{}", above + 1)).await;
+    assert!(
+        reaches(&app, p).await && reaches(&app, q).await,
+        "both inside {below}..={above}"
+    );
+
+    // `*` for the port.
+    let app = probe_allowing_entry("127.0.0.1:*").await;
+    assert!(reaches(&app, p).await && reaches(&app, q).await);
+
+    // A CIDR block matches the IP literals inside it, on the given port only.
+    let app = probe_allowing_entry(&format!("127.0.0.0/8:{p}")).await;
+    assert!(reaches(&app, p).await);
+    assert!(!reaches(&app, q).await);
+    let app = probe_allowing_entry(&format!("10.0.0.0/8:{p}")).await;
+    assert!(!reaches(&app, p).await, "127.0.0.1 is not inside 10.0.0.0/8");
+
+    assert_eq!(
+        a.connections() + b.connections(),
+        6,
+        "exactly the allowed requests connected"
+    );
 }

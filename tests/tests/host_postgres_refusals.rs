@@ -12,7 +12,10 @@ use tds_tests::probe::{execute, query, start_probe, typed, PgRun};
 fn assert_refused_without_db_error(run: &PgRun, what: &str) {
     let error = run.err();
     assert_eq!(error["variant"], "query-failed", "{what}: {error:#}");
-    assert!(error.get("db_error").is_none(), "{what}: the server never saw it: {error:#}");
+    assert!(
+        error.get("db_error").is_none(),
+        "{what}: the server never saw it: {error:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -20,36 +23,56 @@ async fn parameters_must_match_the_placeholder_type_exactly() {
     let app = start_probe().await;
 
     // int32 into an int8 placeholder.
-    let run = app.pg(vec![query("SELECT $1::int8 AS v", vec![typed("int32", json!(1))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::int8 AS v", vec![typed("int32", json!(1))])])
+        .await;
     assert_refused_without_db_error(&run, "int32 for int8");
-    let run = app.pg(vec![query("SELECT $1::int8 AS v", vec![typed("int64", json!(1))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::int8 AS v", vec![typed("int64", json!(1))])])
+        .await;
     assert_eq!(run.scalar(0), &typed("int64", json!(1)), "int64 for int8 is fine");
 
     // int64 into an int4 placeholder, int16 into int4.
-    let run = app.pg(vec![query("SELECT $1::int4 AS v", vec![typed("int64", json!(1))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::int4 AS v", vec![typed("int64", json!(1))])])
+        .await;
     assert_refused_without_db_error(&run, "int64 for int4");
-    let run = app.pg(vec![query("SELECT $1::int4 AS v", vec![typed("int16", json!(1))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::int4 AS v", vec![typed("int16", json!(1))])])
+        .await;
     assert_refused_without_db_error(&run, "int16 for int4");
 
     // str into an int4 placeholder; text cast explicitly in SQL is the way.
-    let run = app.pg(vec![query("SELECT $1::int4 AS v", vec![typed("str", json!("5"))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::int4 AS v", vec![typed("str", json!("5"))])])
+        .await;
     assert_refused_without_db_error(&run, "str for int4");
     let run = app
-        .pg(vec![query("SELECT $1::text::int4 AS v", vec![typed("str", json!("5"))])])
+        .pg(vec![query(
+            "SELECT $1::text::int4 AS v",
+            vec![typed("str", json!("5"))],
+        )])
         .await;
     assert_eq!(run.scalar(0), &typed("int32", json!(5)));
 
     // An untyped placeholder is text: str fits, int32 does not.
-    let run = app.pg(vec![query("SELECT $1 AS v", vec![typed("str", json!("plain"))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1 AS v", vec![typed("str", json!("plain"))])])
+        .await;
     assert_eq!(run.scalar(0), &typed("str", json!("plain")));
-    let run = app.pg(vec![query("SELECT $1 AS v", vec![typed("int32", json!(1))])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1 AS v", vec![typed("int32", json!(1))])])
+        .await;
     assert_refused_without_db_error(&run, "int32 for an untyped (text) placeholder");
 
     // A column's type decides too: float64 into a numeric column, str into a uuid column.
     let run = app
         .pg(vec![
             execute("CREATE TABLE strict_types (n numeric, u uuid)", vec![]),
-            execute("INSERT INTO strict_types (n) VALUES ($1)", vec![typed("floating64", json!(1.5))]),
+            execute(
+                "INSERT INTO strict_types (n) VALUES ($1)",
+                vec![typed("floating64", json!(1.5))],
+            ),
         ])
         .await;
     assert_eq!(run.failed_at, Some(json!(1)));
@@ -64,7 +87,11 @@ async fn parameters_must_match_the_placeholder_type_exactly() {
 
     // Nothing was written by the refused statements.
     let client = app.db.client().await;
-    let count: i64 = client.query_one("SELECT count(*) FROM strict_types", &[]).await.unwrap().get(0);
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM strict_types", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 0);
 }
 
@@ -74,10 +101,14 @@ async fn timestamptz_never_crosses_the_interface() {
     let datetime = typed("datetime", json!([2024, 1, 2, 3, 4, 5, 0]));
 
     // A datetime cannot bind to a timestamptz placeholder…
-    let run = app.pg(vec![query("SELECT $1::timestamptz::text AS v", vec![datetime.clone()])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::timestamptz::text AS v", vec![datetime.clone()])])
+        .await;
     assert_refused_without_db_error(&run, "datetime for timestamptz");
     // …but does bind to timestamp.
-    let run = app.pg(vec![query("SELECT $1::timestamp::text AS v", vec![datetime])]).await;
+    let run = app
+        .pg(vec![query("SELECT $1::timestamp::text AS v", vec![datetime])])
+        .await;
     assert_eq!(run.scalar(0), &typed("str", json!("2024-01-02 03:04:05")));
 
     // A timestamptz column in a result fails the whole query, whatever else it holds.
@@ -104,7 +135,10 @@ async fn timestamptz_never_crosses_the_interface() {
     assert_eq!(run.failed_at, Some(json!(3)), "SELECT * returns the timestamptz column");
     assert_eq!(
         run.rows(2)[0],
-        json!([typed("int64", json!(1704164645)), typed("str", json!("2024-01-02 03:04:05"))])
+        json!([
+            typed("int64", json!(1704164645)),
+            typed("str", json!("2024-01-02 03:04:05"))
+        ])
     );
 }
 
@@ -154,11 +188,19 @@ fn assert_open_refused(run: &PgRun, needle: &str) {
 async fn unix_sockets_are_refused() {
     let app = start_probe().await;
     let run = app
-        .pg_at("probe", "host=/var/run/postgresql user=postgres dbname=postgres", vec![query("SELECT 1", vec![])])
+        .pg_at(
+            "probe",
+            "host=/var/run/postgresql user=postgres dbname=postgres",
+            vec![query("SELECT 1", vec![])],
+        )
         .await;
     assert_open_refused(&run, "not supported on WebAssembly");
     let run = app
-        .pg_at("probe", "postgresql://postgres@%2Ftmp/postgres", vec![query("SELECT 1", vec![])])
+        .pg_at(
+            "probe",
+            "postgresql://postgres@%2Ftmp/postgres",
+            vec![query("SELECT 1", vec![])],
+        )
         .await;
     assert_open_refused(&run, "not supported on WebAssembly");
 }
@@ -188,7 +230,10 @@ async fn addresses_outside_allowed_outbound_hosts_are_refused() {
     assert_open_refused(&run, &format!("address postgres://{alias}:{port} is not permitted"));
 
     // The key=value form is checked the same way.
-    let keyword = format!("host={alias} port={port} user=postgres dbname={} sslmode=disable", app.db.name);
+    let keyword = format!(
+        "host={alias} port={port} user=postgres dbname={} sslmode=disable",
+        app.db.name
+    );
     let run = app.pg_at("probe", &keyword, vec![query("SELECT 1", vec![])]).await;
     assert_open_refused(&run, "is not permitted");
 
@@ -217,15 +262,27 @@ async fn a_value_that_is_not_what_its_type_says_fails_before_the_statement_runs(
     ];
     for (column, value) in bad_values {
         let run = app
-            .pg(vec![query(&format!("SELECT $1::{} AS v", sql_type_of(column)), vec![value.clone()])])
-            .await;
-        assert_eq!(run.err()["variant"], "bad-parameter", "query with a bad {column}: {:#}", run.err());
-
-        let run = app
-            .pg(vec![execute(&format!("INSERT INTO conv ({column}) VALUES ($1)"), vec![value])])
+            .pg(vec![query(
+                &format!("SELECT $1::{} AS v", sql_type_of(column)),
+                vec![value.clone()],
+            )])
             .await;
         assert_eq!(
-            run.err()["variant"], "value-conversion-failed",
+            run.err()["variant"],
+            "bad-parameter",
+            "query with a bad {column}: {:#}",
+            run.err()
+        );
+
+        let run = app
+            .pg(vec![execute(
+                &format!("INSERT INTO conv ({column}) VALUES ($1)"),
+                vec![value],
+            )])
+            .await;
+        assert_eq!(
+            run.err()["variant"],
+            "value-conversion-failed",
             "execute with a bad {column}: {:#}",
             run.err()
         );
@@ -264,14 +321,27 @@ async fn tls_modes_follow_tokio_postgres() {
     let app = start_probe().await;
     let client = app.db.client().await;
     let ssl: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
-    assert_eq!(ssl, "off", "this test expects the test server without TLS (the embedded one)");
+    assert_eq!(
+        ssl, "off",
+        "this test expects the test server without TLS (the embedded one)"
+    );
 
     let base = app.db.url.split('?').next().unwrap().to_string();
-    let run = app.pg_at("probe", &base, vec![query("SELECT 1::int4 AS one", vec![])]).await;
-    assert_eq!(run.scalar(0), &typed("int32", json!(1)), "prefer without server TLS is plain");
+    let run = app
+        .pg_at("probe", &base, vec![query("SELECT 1::int4 AS one", vec![])])
+        .await;
+    assert_eq!(
+        run.scalar(0),
+        &typed("int32", json!(1)),
+        "prefer without server TLS is plain"
+    );
 
     let run = app
-        .pg_at("probe", &format!("{base}?sslmode=require"), vec![query("SELECT 1", vec![])])
+        .pg_at(
+            "probe",
+            &format!("{base}?sslmode=require"),
+            vec![query("SELECT 1", vec![])],
+        )
         .await;
     assert_eq!(run.failed_at, Some(json!("open")), "{:#?}", run.error);
     assert_eq!(run.err()["variant"], "connection-failed", "{:#}", run.err());

@@ -22,15 +22,30 @@ async fn one_connection_carries_a_transaction_rollback_discards_commit_persists(
             execute("BEGIN", vec![]),
             execute("INSERT INTO tx_probe (id, note) VALUES (1, 'rolled back')", vec![]),
             query("SELECT count(*) AS n FROM tx_probe", vec![]),
-            query("SELECT txid_current_if_assigned()::text IS NOT NULL AS in_tx, pg_backend_pid() AS pid", vec![]),
+            query(
+                "SELECT txid_current_if_assigned()::text IS NOT NULL AS in_tx, pg_backend_pid() AS pid",
+                vec![],
+            ),
             execute("ROLLBACK", vec![]),
             query("SELECT count(*) AS n FROM tx_probe", vec![]),
             query("SELECT txid_current_if_assigned()::text IS NULL AS idle", vec![]),
         ])
         .await;
-    assert_eq!(run.scalar(3), &typed("int64", json!(1)), "the transaction sees its own row");
-    assert_eq!(run.rows(4)[0][0], typed("boolean", json!(true)), "the insert is inside a transaction");
-    assert_eq!(run.rows(4)[0][1], run.rows(0)[0][0], "every step ran on the same server session");
+    assert_eq!(
+        run.scalar(3),
+        &typed("int64", json!(1)),
+        "the transaction sees its own row"
+    );
+    assert_eq!(
+        run.rows(4)[0][0],
+        typed("boolean", json!(true)),
+        "the insert is inside a transaction"
+    );
+    assert_eq!(
+        run.rows(4)[0][1],
+        run.rows(0)[0][0],
+        "every step ran on the same server session"
+    );
     assert_eq!(run.scalar(6), &typed("int64", json!(0)), "ROLLBACK discarded the row");
     assert_eq!(run.scalar(7), &typed("boolean", json!(true)));
 
@@ -51,7 +66,10 @@ async fn one_connection_carries_a_transaction_rollback_discards_commit_persists(
         .await
         .unwrap();
     let seen: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(seen, vec![(2, "committed".to_string()), (3, "also committed".to_string())]);
+    assert_eq!(
+        seen,
+        vec![(2, "committed".to_string()), (3, "also committed".to_string())]
+    );
 
     // A failed statement aborts the transaction, as on any PostgreSQL session; ROLLBACK
     // recovers the same connection.
@@ -70,7 +88,11 @@ async fn one_connection_carries_a_transaction_rollback_discards_commit_persists(
         ])
         .await;
     assert_eq!(run.err()["db_error"]["code"], "22012");
-    let count: i64 = client.query_one("SELECT count(*) FROM tx_probe", &[]).await.unwrap().get(0);
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM tx_probe", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 2, "the aborted transactions left nothing");
 }
 
@@ -97,7 +119,11 @@ async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_behind() {
     );
 
     // The uncommitted row never appears.
-    let count: i64 = client.query_one("SELECT count(*) FROM trap_probe", &[]).await.unwrap().get(0);
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM trap_probe", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 0);
 
     // The next requests' connections (same address, so the same pool) start outside any
@@ -120,7 +146,11 @@ async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_behind() {
             &db_null(),
             "round {round}: the connection must not be inside the trapped transaction"
         );
-        assert_eq!(results[2]["rows_affected"], if round == 0 { 1 } else { 0 }, "round {round}");
+        assert_eq!(
+            results[2]["rows_affected"],
+            if round == 0 { 1 } else { 0 },
+            "round {round}"
+        );
     }
 
     // Exactly the committed row; the trapped one never surfaced.
@@ -176,13 +206,31 @@ async fn session_state_does_not_leak_to_the_next_invocation() {
                 query("SELECT pg_backend_pid() AS pid", vec![]),
                 query("SHOW statement_timeout", vec![]),
                 query("SELECT to_regclass('pg_temp.leak_probe')::text IS NULL AS gone", vec![]),
-                query("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'leak_statement'", vec![]),
+                query(
+                    "SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'leak_statement'",
+                    vec![],
+                ),
             ])
             .await;
         reused |= run.scalar(0) == &first_pid;
-        assert_eq!(run.scalar(1), &typed("str", json!("0")), "round {round}: settings are reset");
-        assert_eq!(run.scalar(2), &typed("boolean", json!(true)), "round {round}: temp tables are gone");
-        assert_eq!(run.scalar(3), &typed("int64", json!(0)), "round {round}: prepared statements are gone");
+        assert_eq!(
+            run.scalar(1),
+            &typed("str", json!("0")),
+            "round {round}: settings are reset"
+        );
+        assert_eq!(
+            run.scalar(2),
+            &typed("boolean", json!(true)),
+            "round {round}: temp tables are gone"
+        );
+        assert_eq!(
+            run.scalar(3),
+            &typed("int64", json!(0)),
+            "round {round}: prepared statements are gone"
+        );
     }
-    assert!(reused, "sequential invocations on one address reuse a pooled connection");
+    assert!(
+        reused,
+        "sequential invocations on one address reuse a pooled connection"
+    );
 }

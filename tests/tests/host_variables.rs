@@ -26,7 +26,11 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn declared_variables_and_templates_resolve() {
     let app = start_probe().await;
-    assert_eq!(app.variable("probe", "greeting").await, json!({"ok": "hello"}), "the default");
+    assert_eq!(
+        app.variable("probe", "greeting").await,
+        json!({"ok": "hello"}),
+        "the default"
+    );
     assert_eq!(app.variable("probe", "composed").await, json!({"ok": "pre-hello-post"}));
     assert_eq!(app.variable("probe", "literal").await, json!({"ok": "just text"}));
     assert_eq!(app.variable("probe", "must_have").await, json!({"ok": "present"}));
@@ -38,7 +42,10 @@ async fn declared_variables_and_templates_resolve() {
 async fn a_cli_variable_overrides_the_default_everywhere_it_is_used() {
     let app = TestApp::start_with(with_variables(&[("greeting", "hi there")])).await;
     assert_eq!(app.variable("probe", "greeting").await, json!({"ok": "hi there"}));
-    assert_eq!(app.variable("probe", "composed").await, json!({"ok": "pre-hi there-post"}));
+    assert_eq!(
+        app.variable("probe", "composed").await,
+        json!({"ok": "pre-hi there-post"})
+    );
     assert_eq!(app.variable("other", "other_greeting").await, json!({"ok": "hi there"}));
 }
 
@@ -52,7 +59,10 @@ async fn names_the_component_does_not_declare_are_undefined() {
     let answer = app.variable("other", "greeting").await;
     assert_eq!(answer["error"]["kind"], "undefined", "{answer:#}");
     let answer = app.variable("other", "database_url").await;
-    assert_eq!(answer["error"]["kind"], "undefined", "a secret of another component: {answer:#}");
+    assert_eq!(
+        answer["error"]["kind"], "undefined",
+        "a secret of another component: {answer:#}"
+    );
     // Declared nowhere.
     let answer = app.variable("probe", "never_declared").await;
     assert_eq!(answer["error"]["kind"], "undefined", "{answer:#}");
@@ -113,7 +123,7 @@ async fn dotenv_supplies_variables_and_the_cli_beats_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_json_file_of_variables_is_read_with_at_file() {
+async fn json_and_toml_files_of_variables_are_read_with_at_file() {
     let dir = temp_dir("variables-json");
     let file = dir.join("vars.json");
     std::fs::write(&file, r#"{"greeting": "from json", "must_have": "also from json"}"#).unwrap();
@@ -122,6 +132,21 @@ async fn a_json_file_of_variables_is_read_with_at_file() {
     options.variables.push(format!("@{}", file.display()));
     let app = TestApp::start_with(options).await;
     assert_eq!(app.variable("probe", "greeting").await, json!({"ok": "from json"}));
-    assert_eq!(app.variable("probe", "must_have").await, json!({"ok": "also from json"}));
+    assert_eq!(
+        app.variable("probe", "must_have").await,
+        json!({"ok": "also from json"})
+    );
+
+    let file = dir.join("vars.toml");
+    std::fs::write(&file, "greeting = \"from toml\"\nmust_have = \"also from toml\"\n").unwrap();
+    let mut options = probe_options();
+    options.variables.retain(|argument| !argument.starts_with("must_have="));
+    options.variables.push(format!("@{}", file.display()));
+    let app = TestApp::start_with(options).await;
+    assert_eq!(app.variable("probe", "greeting").await, json!({"ok": "from toml"}));
+    assert_eq!(
+        app.variable("probe", "must_have").await,
+        json!({"ok": "also from toml"})
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -35,7 +35,9 @@ struct Cron;
 impl Guest for Cron {
     async fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
         let log = Logger::new(COMPONENT, format!("cron-{}", metadata.timestamp));
-        heal("cron", &log).map(drop).map_err(|e| Error::Other(e.message))
+        heal("cron", &log)
+            .map(drop)
+            .map_err(|e| Error::Other(e.message))
     }
 }
 
@@ -46,7 +48,12 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     if *req.method() != Method::Post {
-        return error_response(405, "method_not_allowed", "use POST to run the heal cycle", &request_id);
+        return error_response(
+            405,
+            "method_not_allowed",
+            "use POST to run the heal cycle",
+            &request_id,
+        );
     }
     if let Err((status, code, message)) = check_bearer(&req, vars::get("stats_token").as_deref()) {
         return error_response(status, code, &message, &request_id);
@@ -74,32 +81,50 @@ struct Reclaimed {
 /// Runs the cycle and records it; returns the run's report.
 fn heal(trigger: &str, log: &Logger) -> Result<Value, DbError> {
     let started = Instant::now();
-    let database_url = vars::get("database_url").ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+    let database_url = vars::get("database_url")
+        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
     let owner = random::lease_owner(COMPONENT);
     let log = log.for_correlation(&owner);
-    let db = Db::open(&database_url)?;
+    let db = Db::open(&database_url)
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
     let run = db.query(
         journal::START_RUN,
-        &[param::text(COMPONENT), param::opt_text(None::<String>), param::text(&owner), param::text(trigger), param::text("{}")],
+        &[
+            param::text(COMPONENT),
+            param::opt_text(None::<String>),
+            param::text(&owner),
+            param::text(trigger),
+            param::text("{}"),
+        ],
     )?;
-    let run_id = run.first().ok_or_else(|| DbError::local("start_run returned no row".into()))?.int8(0)?;
+    let run_id = run.expect_row()?.int8(0)?;
     let result = reclaim_expired(&db, &log);
     let (status, counts, error) = match &result {
-        Ok(r) => ("completed", json!({"reclaimed": r.requeued, "coalesced": r.coalesced, "skipped": r.skipped}), None),
+        Ok(r) => (
+            "completed",
+            json!({"reclaimed": r.requeued, "coalesced": r.coalesced, "skipped": r.skipped}),
+            None,
+        ),
         Err(e) => ("failed", json!({}), Some(e.message.clone())),
     };
     db.execute(
         journal::FINISH_RUN,
-        &[param::int8(run_id), param::text(status), param::text(counts.to_string()), param::text("{}"), param::opt_text(error.clone())],
+        &[
+            param::int8(run_id),
+            param::text(status),
+            param::text(counts.to_string()),
+            param::text("{}"),
+            param::opt_text(error.clone()),
+        ],
     )?;
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match &result {
-        Ok(r) if r.requeued + r.coalesced > 0 => log.info("expired leases reclaimed", json!({"run_id": run_id, "counts": counts})),
-        Ok(_) => {}
-        Err(e) => log.error("heal failed", json!({"run_id": run_id, "error": e.message})),
+    if let Err(e) = &result {
+        log.error("heal failed", json!({"run_id": run_id, "error": e.message}));
     }
     result?;
-    Ok(json!({"run_id": run_id, "run_owner": owner, "trigger": trigger, "status": status, "counts": counts, "duration_ms": duration_ms}))
+    Ok(
+        json!({"run_id": run_id, "run_owner": owner, "trigger": trigger, "status": status, "counts": counts, "duration_ms": duration_ms}),
+    )
 }
 
 fn reclaim_expired(db: &Db, log: &Logger) -> Result<Reclaimed, DbError> {
@@ -121,19 +146,35 @@ fn reclaim_expired(db: &Db, log: &Logger) -> Result<Reclaimed, DbError> {
             Err(e) if e.is_unique_violation() => db.query(queue::RECLAIM_EXPIRED, &params),
             other => other,
         }?;
-        match rows.first().map(|r| r.text(0)).transpose()?.as_deref() {
+        let status = rows.first().map(|r| r.text(0)).transpose()?;
+        match status.as_deref() {
             Some("retry") => reclaimed.requeued += 1,
             Some(_) => reclaimed.coalesced += 1,
-            None => reclaimed.skipped += 1,
+            None => {
+                reclaimed.skipped += 1;
+                continue;
+            }
         }
-        log.info("lease reclaimed", json!({"queue_id": id, "lease_owner": owner}));
+        log.info(
+            "expired lease reclaimed",
+            json!({"queue_id": id, "lease_owner": owner, "status": status}),
+        );
     }
     Ok(reclaimed)
 }
 
 /// `heal_reclaim_limit` from tds_config, else the default.
 fn reclaim_limit(db: &Db) -> Result<i32, DbError> {
-    let rows = db.query(config::READ_VALUES, &[param::text_array(["heal_reclaim_limit"])])?;
-    let configured = rows.first().map(|r| r.text(1)).transpose()?.and_then(|v| v.parse::<i32>().ok());
-    Ok(configured.filter(|n| *n > 0).unwrap_or(DEFAULT_RECLAIM_LIMIT))
+    let rows = db.query(
+        config::READ_VALUES,
+        &[param::text_array(["heal_reclaim_limit"])],
+    )?;
+    let configured = rows
+        .first()
+        .map(|r| r.text(1))
+        .transpose()?
+        .and_then(|v| v.parse::<i32>().ok());
+    Ok(configured
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_RECLAIM_LIMIT))
 }

@@ -23,7 +23,7 @@ use tds_core::normalize::{normalize, Delivery, Event};
 use tds_core::payload::{self, BodyFormat, Payload, MAX_BODY_BYTES};
 use tds_core::redact::redact_headers;
 use tds_core::signature;
-use tds_guest::db::{param, Db, DbError, Rows};
+use tds_guest::db::{param, Db, DbError};
 use tds_guest::http::{error_response, header, json_response, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -32,6 +32,7 @@ use tds_store::{inbox, queue};
 const COMPONENT: &str = "intake";
 const ROUTE_PREFIX: &str = "/webhooks/zoho";
 const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// A refused request: nothing stored.
 struct Refusal {
@@ -43,12 +44,27 @@ struct Refusal {
 
 impl Refusal {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal { status, code, message: message.into(), module: None }
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+            module: None,
+        }
     }
 
     fn about(mut self, module: Option<Module>) -> Refusal {
         self.module = module;
         self
+    }
+
+    /// The intake counter's outcome: `failed` when the database could not take the event,
+    /// `rejected` otherwise.
+    fn outcome(&self) -> &'static str {
+        if self.code == DATABASE_UNAVAILABLE {
+            "failed"
+        } else {
+            "rejected"
+        }
     }
 }
 
@@ -78,21 +94,31 @@ fn handle(req: Request) -> Response {
     match receive(&req, database_url.as_deref(), &request_id, &log) {
         Ok(answer) => answer,
         Err(refusal) => {
-            log.warn("refused", json!({"status": refusal.status, "code": refusal.code, "reason": refusal.message}));
-            let (outcome, reason) = if refusal.code == "database_unavailable" { ("failed", "database_unavailable") } else { ("rejected", refusal.code) };
+            log.warn(
+                "refused",
+                json!({"status": refusal.status, "code": refusal.code, "reason": refusal.message}),
+            );
             if let Some(url) = database_url.as_deref() {
-                count(url, outcome, refusal.module, reason, &log);
+                count(url, refusal.outcome(), refusal.module, refusal.code, &log);
             }
             error_response(refusal.status, refusal.code, &refusal.message, &request_id)
         }
     }
 }
 
-fn receive(req: &Request, database_url: Option<&str>, request_id: &str, log: &Logger) -> Result<Response, Refusal> {
+fn receive(
+    req: &Request,
+    database_url: Option<&str>,
+    request_id: &str,
+    log: &Logger,
+) -> Result<Response, Refusal> {
     let route_module = route(req)?;
     let body = req.body();
     if body.len() > MAX_BODY_BYTES {
-        let message = format!("the body has {} bytes; the limit is {MAX_BODY_BYTES}", body.len());
+        let message = format!(
+            "the body has {} bytes; the limit is {MAX_BODY_BYTES}",
+            body.len()
+        );
         return Err(Refusal::new(413, "payload_too_large", message).about(route_module));
     }
     let content_type = header(req, "content-type");
@@ -103,25 +129,48 @@ fn receive(req: &Request, database_url: Option<&str>, request_id: &str, log: &Lo
     let payload = payload::parse(format, body, route_module)
         .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
     let method = req.method().to_string();
-    let event = normalize(&payload, &Delivery { method: &method, query: &query });
+    let event = normalize(
+        &payload,
+        &Delivery {
+            method: &method,
+            query: &query,
+        },
+    );
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
         .map_err(|e| Refusal::new(503, "not_configured", e).about(Some(event.module)))?;
-    let database_url = database_url
-        .ok_or_else(|| Refusal::new(503, "database_unavailable", "database_url is not set").about(Some(event.module)))?;
+    let database_url = database_url.ok_or_else(|| {
+        Refusal::new(503, DATABASE_UNAVAILABLE, "database_url is not set").about(Some(event.module))
+    })?;
     let unavailable = |e: DbError| {
-        log.error("could not store the event", json!({"sqlstate": e.sqlstate, "error": e.message}));
-        Refusal::new(503, "database_unavailable", format!("the event could not be stored: {}", e.message)).about(Some(event.module))
+        log.error(
+            "could not store the event",
+            json!({"sqlstate": e.sqlstate, "error": e.message}),
+        );
+        Refusal::new(
+            503,
+            DATABASE_UNAVAILABLE,
+            format!("the event could not be stored: {}", e.message),
+        )
+        .about(Some(event.module))
     };
     let db = Db::open(database_url).map_err(unavailable)?;
     let headers = redact_headers(req.headers().filter_map(|(n, v)| Some((n, v.as_str()?))));
-    let delivery = DeliveryFacts { method: &method, content_type, payload: &payload, raw_body: body, request_id, headers, max_attempts };
+    let delivery = DeliveryFacts {
+        method: &method,
+        content_type,
+        payload: &payload,
+        raw_body: body,
+        request_id,
+        headers,
+        max_attempts,
+    };
     let stored = store(&db, &event, &delivery).map_err(|e| {
         // The transaction may still be open after a failure; a rollback failing too changes nothing.
         let _ = db.rollback();
         unavailable(e)
     })?;
     let outcome = stored.outcome();
-    count_on(&db, outcome, Some(event.module), "", &log);
+    count_on(&db, outcome, Some(event.module), "", log);
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
     Ok(answer(&stored, &event, request_id))
 }
@@ -133,14 +182,32 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
     let module = match segments.as_slice() {
         [] => None,
         [segment] => Some(Module::from_route_segment(segment).ok_or_else(|| {
-            Refusal::new(404, "unknown_module", format!("module {segment:?} is not one TDS syncs"))
+            Refusal::new(
+                404,
+                "unknown_module",
+                format!("module {segment:?} is not one TDS syncs"),
+            )
         })?),
-        _ => return Err(Refusal::new(404, "not_found", format!("no route {}", req.path()))),
+        _ => {
+            return Err(Refusal::new(
+                404,
+                "not_found",
+                format!("no route {}", req.path()),
+            ))
+        }
     };
-    let allowed: &[Method] = if module.is_some() { &[Method::Post, Method::Put, Method::Delete] } else { &[Method::Post] };
+    let allowed: &[Method] = if module.is_some() {
+        &[Method::Post, Method::Put, Method::Delete]
+    } else {
+        &[Method::Post]
+    };
     if !allowed.contains(req.method()) {
         let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-        let message = format!("{} is not allowed here; use {}", req.method(), names.join(", "));
+        let message = format!(
+            "{} is not allowed here; use {}",
+            req.method(),
+            names.join(", ")
+        );
         return Err(Refusal::new(405, "method_not_allowed", message).about(module));
     }
     Ok(module)
@@ -148,28 +215,58 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
 
 /// Zoho's signature when `zoho_webhook_secret` is set, else the shared `webhook_key` in
 /// `X-Webhook-Key` or `?key=`; with neither configured, nothing is accepted.
-fn authenticate(req: &Request, format: BodyFormat, query: &[(String, String)]) -> Result<(), Refusal> {
+fn authenticate(
+    req: &Request,
+    format: BodyFormat,
+    query: &[(String, String)],
+) -> Result<(), Refusal> {
     if let Some(secret) = vars::get("zoho_webhook_secret") {
-        let given = header(req, "x-zoho-webhook-signature")
-            .ok_or_else(|| Refusal::new(401, "missing_signature", "X-Zoho-Webhook-Signature is required"))?;
+        let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
+            Refusal::new(
+                401,
+                "missing_signature",
+                "X-Zoho-Webhook-Signature is required",
+            )
+        })?;
         let message = match format {
             BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
-            BodyFormat::Form => signature::signed_message(query, &payload::form_pairs(req.body()), None),
+            BodyFormat::Form => {
+                signature::signed_message(query, &payload::form_pairs(req.body()), None)
+            }
         };
         return if signature::verify(&secret, &message, given) {
             Ok(())
         } else {
-            Err(Refusal::new(401, "invalid_signature", "X-Zoho-Webhook-Signature does not match the body"))
+            Err(Refusal::new(
+                401,
+                "invalid_signature",
+                "X-Zoho-Webhook-Signature does not match the body",
+            ))
         };
     }
     if let Some(key) = vars::get("webhook_key") {
         let given = header(req, "x-webhook-key")
-            .or_else(|| query.iter().find(|(k, _)| k == "key").map(|(_, v)| v.as_str()))
-            .ok_or_else(|| Refusal::new(401, "missing_key", "send the webhook key in X-Webhook-Key or ?key="))?;
+            .or_else(|| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == "key")
+                    .map(|(_, v)| v.as_str())
+            })
+            .ok_or_else(|| {
+                Refusal::new(
+                    401,
+                    "missing_key",
+                    "send the webhook key in X-Webhook-Key or ?key=",
+                )
+            })?;
         return if signature::keys_match(&key, given) {
             Ok(())
         } else {
-            Err(Refusal::new(401, "invalid_key", "the webhook key is not valid"))
+            Err(Refusal::new(
+                401,
+                "invalid_key",
+                "the webhook key is not valid",
+            ))
         };
     }
     Err(Refusal::new(
@@ -214,14 +311,21 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
             param::text(event.version.source.as_str()),
             param::text(event.content_hash.as_str()),
             param::text(event.idempotency_key.as_str()),
-            param::text(if event.is_valid() { "accepted" } else { "invalid" }),
+            param::text(if event.is_valid() {
+                "accepted"
+            } else {
+                "invalid"
+            }),
             param::text_array(event.invalid_reasons.iter().cloned()),
         ],
     )?;
     let Some(row) = inserted.first() else {
-        let existing = db.query(inbox::FIND_BY_IDEMPOTENCY_KEY, &[param::text(event.idempotency_key.as_str())])?;
+        let existing = db.query(
+            inbox::FIND_BY_IDEMPOTENCY_KEY,
+            &[param::text(event.idempotency_key.as_str())],
+        )?;
         db.rollback()?;
-        let event_id = first_id(&existing)?;
+        let event_id = existing.expect_row()?.int8(0)?;
         return Ok(Stored::Duplicate { event_id });
     };
     let event_id = row.int8(0)?;
@@ -245,7 +349,10 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
             if queued.is_empty() {
                 db.execute(inbox::MARK_SUPERSEDED, &[param::int8(event_id)])?;
             }
-            Stored::Accepted { event_id, queued: !queued.is_empty() }
+            Stored::Accepted {
+                event_id,
+                queued: !queued.is_empty(),
+            }
         }
         None => {
             let dead = db.query(
@@ -260,17 +367,15 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
                     param::text(delivery.request_id),
                 ],
             )?;
-            let dead_letter_id = first_id(&dead)?;
-            Stored::Invalid { event_id, dead_letter_id }
+            let dead_letter_id = dead.expect_row()?.int8(0)?;
+            Stored::Invalid {
+                event_id,
+                dead_letter_id,
+            }
         }
     };
     db.commit()?;
     Ok(stored)
-}
-
-/// The id in the first column of the only row.
-fn first_id(rows: &Rows) -> Result<i64, DbError> {
-    rows.first().ok_or_else(|| DbError::local("the statement returned no row".to_string()))?.int8(0)
 }
 
 fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
@@ -285,7 +390,10 @@ fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
                     "request_id": request_id}),
             request_id,
         ),
-        Stored::Invalid { event_id, dead_letter_id } => json_response(
+        Stored::Invalid {
+            event_id,
+            dead_letter_id,
+        } => json_response(
             202,
             &json!({"status": "invalid", "event_id": event_id, "idempotency_key": key, "queued": false,
                     "duplicate": false, "dead_letter_id": dead_letter_id, "reasons": event.invalid_reasons,
@@ -303,9 +411,16 @@ fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
 
 /// Counts an outcome on an open connection; a failure is logged, never answered.
 fn count_on(db: &Db, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
-    let params = [param::text(outcome), param::text(module.map(Module::as_str).unwrap_or_default()), param::text(reason)];
+    let params = [
+        param::text(outcome),
+        param::text(module.map(Module::as_str).unwrap_or_default()),
+        param::text(reason),
+    ];
     if let Err(e) = db.execute(inbox::COUNT_OUTCOME, &params) {
-        log.warn("could not count the outcome", json!({"outcome": outcome, "sqlstate": e.sqlstate, "error": e.message}));
+        log.warn(
+            "could not count the outcome",
+            json!({"outcome": outcome, "sqlstate": e.sqlstate, "error": e.message}),
+        );
     }
 }
 
@@ -313,6 +428,9 @@ fn count_on(db: &Db, outcome: &str, module: Option<Module>, reason: &str, log: &
 fn count(database_url: &str, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
     match Db::open(database_url) {
         Ok(db) => count_on(&db, outcome, module, reason, log),
-        Err(e) => log.warn("could not count the outcome", json!({"outcome": outcome, "error": e.message})),
+        Err(e) => log.warn(
+            "could not count the outcome",
+            json!({"outcome": outcome, "error": e.message}),
+        ),
     }
 }

@@ -21,13 +21,21 @@ pub struct Failure {
 
 impl Failure {
     fn permanent(code: &str, message: String) -> Failure {
-        Failure { class: FailureClass::Permanent, code: code.to_string(), message }
+        Failure {
+            class: FailureClass::Permanent,
+            code: code.to_string(),
+            message,
+        }
     }
 }
 
 impl From<DbError> for Failure {
     fn from(e: DbError) -> Failure {
-        Failure { class: e.class(), code: e.code().to_string(), message: e.message }
+        Failure {
+            class: e.class(),
+            code: e.code().to_string(),
+            message: e.message,
+        }
     }
 }
 
@@ -57,17 +65,29 @@ pub struct Change {
 }
 
 pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
-    let module = Module::from_name(&job.module)
-        .ok_or_else(|| Failure::permanent("unknown_module", format!("module {:?} is not known", job.module)))?;
+    let module = Module::from_name(&job.module).ok_or_else(|| {
+        Failure::permanent(
+            "unknown_module",
+            format!("module {:?} is not known", job.module),
+        )
+    })?;
     let table = tds_erp::table_for(module)
         .ok_or_else(|| Failure::permanent("no_mapper", format!("module {module} has no mapper")))?;
-    let operation = Operation::from_name(&job.operation)
-        .ok_or_else(|| Failure::permanent("unknown_operation", format!("operation {:?} is not known", job.operation)))?;
+    let operation = Operation::from_name(&job.operation).ok_or_else(|| {
+        Failure::permanent(
+            "unknown_operation",
+            format!("operation {:?} is not known", job.operation),
+        )
+    })?;
     let (Some(document), Some(content_hash)) = (&job.document, &job.content_hash) else {
         let message = format!("inbox event {} no longer exists", job.inbox_event_id);
         return Err(Failure::permanent("inbox_event_missing", message));
     };
-    let key = [param::text(&job.entity_id), param::text(&job.version), param::text(content_hash)];
+    let key = [
+        param::text(&job.entity_id),
+        param::text(&job.version),
+        param::text(content_hash),
+    ];
     let locked = db.query(&sql::lock_row(table), &key)?;
     let stored = match locked.first() {
         Some(row) => Some(StoredRow {
@@ -86,14 +106,21 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
             return Ok(Effect::Unchanged);
         }
         Plan::Write => {
-            let fields: Map<String, Value> = serde_json::from_str(document)
-                .map_err(|e| Failure::permanent("invalid_document", format!("stored document is not an object: {e}")))?;
+            let fields: Map<String, Value> = serde_json::from_str(document).map_err(|e| {
+                Failure::permanent(
+                    "invalid_document",
+                    format!("stored document is not an object: {e}"),
+                )
+            })?;
             let row = table.map(&fields)?;
             let mut params = bookkeeping(job, content_hash, document).to_vec();
             params.extend(row.0.into_iter().map(param::opt_text));
             db.query(&sql::upsert(table), &params)?
         }
-        Plan::SoftDelete => db.query(&sql::soft_delete(table), &bookkeeping(job, content_hash, document))?,
+        Plan::SoftDelete => db.query(
+            &sql::soft_delete(table),
+            &bookkeeping(job, content_hash, document),
+        )?,
     };
     let Some(after) = written.first() else {
         return Ok(Effect::Stale);
@@ -111,7 +138,11 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
 }
 
 /// `$1..$5` of every ERP write.
-fn bookkeeping(job: &Job, content_hash: &str, document: &str) -> [spin_sdk::pg4::ParameterValue; 5] {
+fn bookkeeping(
+    job: &Job,
+    content_hash: &str,
+    document: &str,
+) -> [spin_sdk::pg4::ParameterValue; 5] {
     [
         param::text(&job.entity_id),
         param::text(&job.version),

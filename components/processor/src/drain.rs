@@ -176,7 +176,9 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     let component = settings.component();
     let owner = random::lease_owner(&component);
     let log = log.for_correlation(&owner);
-    let db = Db::open(&settings.database_url)?;
+    let db = Db::open(&settings.database_url)
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+    let backoff = read_backoff(&db)?;
     let details = json!({
         "lane": settings.lane.as_str(),
         "claimable": settings.claimable.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
@@ -196,8 +198,15 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
             param::text(details.to_string()),
         ],
     )?;
-    let run_id = started_run.first().ok_or_else(|| DbError::local("start_run returned no row".into()))?.int8(0)?;
-    let context = Context { db: &db, settings, owner: &owner, run_id, backoff: read_backoff(&db)?, log: &log };
+    let run_id = started_run.expect_row()?.int8(0)?;
+    let context = Context {
+        db: &db,
+        settings,
+        owner: &owner,
+        run_id,
+        backoff,
+        log: &log,
+    };
     let mut counts = Counts::default();
     let result = drain(&context, started, &mut counts);
     let (status, stop, error) = match &result {
@@ -215,7 +224,10 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         ],
     );
     if let Err(e) = finished {
-        log.warn("could not record the end of the run", json!({"run_id": run_id, "error": e.message}));
+        log.warn(
+            "could not record the end of the run",
+            json!({"run_id": run_id, "error": e.message}),
+        );
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let fields = json!({"run_id": run_id, "status": status, "stopped": stop, "counts": counts.to_json(), "error": error, "duration_ms": duration_ms});
@@ -225,12 +237,23 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         Err(_) => log.error("run failed", fields),
     }
     let stop = result?;
-    Ok(Report { run_id, owner, trigger, stop, counts, details, duration_ms })
+    Ok(Report {
+        run_id,
+        owner,
+        trigger,
+        stop,
+        counts,
+        details,
+        duration_ms,
+    })
 }
 
 /// Backoff from `tds_config` (`backoff_base_ms`, `backoff_cap_ms`), defaults where unset.
 fn read_backoff(db: &Db) -> Result<Backoff, DbError> {
-    let rows = db.query(config::READ_VALUES, &[param::text_array(["backoff_base_ms", "backoff_cap_ms"])])?;
+    let rows = db.query(
+        config::READ_VALUES,
+        &[param::text_array(["backoff_base_ms", "backoff_cap_ms"])],
+    )?;
     let mut backoff = Backoff::default();
     for row in rows.iter() {
         let value = row.text(1)?.parse::<u64>().ok();
@@ -318,7 +341,10 @@ fn apply_batch(context: &Context<'_>, jobs: &[Job]) -> Result<Option<Counts>, Db
             Ok(outcome) => counts.record(outcome),
             Err(Abort::LeaseLost) => {
                 db.rollback()?;
-                context.log.warn("lease lost: batch rolled back", json!({"queue_id": job.id, "batch": jobs.len()}));
+                context.log.warn(
+                    "lease lost: batch rolled back",
+                    json!({"queue_id": job.id, "batch": jobs.len()}),
+                );
                 give_back(context, jobs);
                 return Ok(None);
             }
@@ -339,10 +365,19 @@ fn give_back(context: &Context<'_>, jobs: &[Job]) {
     for job in jobs {
         let released = context.db.query(
             queue::SCHEDULE_RETRY,
-            &[param::int8(job.id), param::text(context.owner), param::int8(0), param::opt_text(None::<String>), param::text("released")],
+            &[
+                param::int8(job.id),
+                param::text(context.owner),
+                param::int8(0),
+                param::opt_text(None::<String>),
+                param::text("released"),
+            ],
         );
         if let Err(e) = released {
-            context.log.warn("could not give a row back; heal will reclaim it", json!({"queue_id": job.id, "error": e.message}));
+            context.log.warn(
+                "could not give a row back; heal will reclaim it",
+                json!({"queue_id": job.id, "error": e.message}),
+            );
         }
     }
 }
@@ -356,12 +391,31 @@ fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
     let log = context.log.for_correlation(&job.correlation_id);
     db.savepoint(EVENT_SAVEPOINT)?;
     let outcome = if job.attempt > job.max_attempts {
-        let message = format!("claimed {} times without finishing (the invocations died or lost their leases)", job.attempt - 1);
-        let failure = Failure { class: FailureClass::Transient, code: "attempts_exhausted".into(), message };
+        let message = format!(
+            "claimed {} times without finishing (the invocations died or lost their leases)",
+            job.attempt - 1
+        );
+        let failure = Failure {
+            class: FailureClass::Transient,
+            code: "attempts_exhausted".into(),
+            message,
+        };
         fail(context, job, &failure, started)?
     } else {
-        match apply(db, job) {
-            Ok(effect) => succeed(context, job, effect, started)?,
+        let applied = apply(db, job).and_then(|effect| {
+            record_success(context, job, effect, started).map_err(Failure::from)
+        });
+        match applied {
+            Ok(outcome) => {
+                let acknowledged = db.execute(
+                    queue::COMPLETE,
+                    &[param::int8(job.id), param::text(context.owner)],
+                )?;
+                if acknowledged == 0 {
+                    return Err(Abort::LeaseLost);
+                }
+                outcome
+            }
             Err(failure) => {
                 db.rollback_to(EVENT_SAVEPOINT)?;
                 fail(context, job, &failure, started)?
@@ -378,33 +432,56 @@ fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
     Ok(outcome)
 }
 
-fn succeed(context: &Context<'_>, job: &Job, effect: Effect, started: Instant) -> Result<Outcome, Abort> {
+/// Records a successful attempt: the audit row of a real change and the sync-log row.
+fn record_success(
+    context: &Context<'_>,
+    job: &Job,
+    effect: Effect,
+    started: Instant,
+) -> Result<Outcome, DbError> {
     let (outcome, message) = match effect {
         Effect::Changed(change) => {
-            let message = format!("{} {}", change.action, change.table.name);
             audit(context, job, &change)?;
-            (Outcome::Applied, message)
+            (
+                Outcome::Applied,
+                format!("{} {}", change.action, change.table.name),
+            )
         }
         Effect::Unchanged => (Outcome::Unchanged, "content unchanged".to_string()),
-        Effect::Stale => (Outcome::Stale, "the stored row is newer; event skipped".to_string()),
+        Effect::Stale => (
+            Outcome::Stale,
+            "the stored row is newer; event skipped".to_string(),
+        ),
     };
     log_attempt(context, job, outcome, Some(&message), None, started)?;
-    if context.db.execute(queue::COMPLETE, &[param::int8(job.id), param::text(context.owner)])? == 0 {
-        return Err(Abort::LeaseLost);
-    }
     Ok(outcome)
 }
 
 /// A failed attempt: dead letter when permanent or out of attempts, else a retry after
 /// backoff.
-fn fail(context: &Context<'_>, job: &Job, failure: &Failure, started: Instant) -> Result<Outcome, Abort> {
+fn fail(
+    context: &Context<'_>,
+    job: &Job,
+    failure: &Failure,
+    started: Instant,
+) -> Result<Outcome, Abort> {
     let db = context.db;
     let exhausted = job.attempt >= job.max_attempts;
     if failure.class == FailureClass::Permanent || exhausted {
-        log_attempt(context, job, Outcome::Dead, Some(&failure.message), Some(&failure.code), started)?;
+        log_attempt(
+            context,
+            job,
+            Outcome::Dead,
+            Some(&failure.message),
+            Some(&failure.code),
+            started,
+        )?;
         let reason = match failure.class {
             FailureClass::Permanent => failure.message.clone(),
-            FailureClass::Transient => format!("attempts exhausted ({} of {}): {}", job.attempt, job.max_attempts, failure.message),
+            FailureClass::Transient => format!(
+                "attempts exhausted ({} of {}): {}",
+                job.attempt, job.max_attempts, failure.message
+            ),
         };
         let filed = db.query(
             queue::DEAD_LETTER,
@@ -416,11 +493,24 @@ fn fail(context: &Context<'_>, job: &Job, failure: &Failure, started: Instant) -
                 param::text(failure.class.as_str()),
             ],
         )?;
-        return if filed.is_empty() { Err(Abort::LeaseLost) } else { Ok(Outcome::Dead) };
+        return if filed.is_empty() {
+            Err(Abort::LeaseLost)
+        } else {
+            Ok(Outcome::Dead)
+        };
     }
-    let delay_ms = context.backoff.delay_ms(job.attempt.unsigned_abs(), random::jitter());
+    let delay_ms = context
+        .backoff
+        .delay_ms(job.attempt.unsigned_abs(), random::jitter());
     let schedule = || -> Result<Rows, DbError> {
-        log_attempt(context, job, Outcome::Retried, Some(&failure.message), Some(&failure.code), started)?;
+        log_attempt(
+            context,
+            job,
+            Outcome::Retried,
+            Some(&failure.message),
+            Some(&failure.code),
+            started,
+        )?;
         db.query(
             queue::SCHEDULE_RETRY,
             &[
@@ -443,7 +533,10 @@ fn fail(context: &Context<'_>, job: &Job, failure: &Failure, started: Instant) -
 /// Runs `f` under a savepoint and once more if it hit a unique violation: returning a row
 /// to the queue races with intake creating the entity's unclaimed row, and the second
 /// run sees that row and merges into it.
-fn once_more_on_unique_violation<T>(db: &Db, f: impl Fn() -> Result<T, DbError>) -> Result<T, DbError> {
+fn once_more_on_unique_violation<T>(
+    db: &Db,
+    f: impl Fn() -> Result<T, DbError>,
+) -> Result<T, DbError> {
     db.savepoint(RACE_SAVEPOINT)?;
     let result = match f() {
         Err(e) if e.is_unique_violation() => {

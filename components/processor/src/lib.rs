@@ -37,7 +37,9 @@ impl Guest for Cron {
             log.error("not configured", json!({"error": e}));
             Error::Other(e)
         })?;
-        drain::run(&settings, Trigger::Cron, &log).map(drop).map_err(|e| Error::Other(e.to_string()))
+        drain::run(&settings, Trigger::Cron, &log)
+            .map(drop)
+            .map_err(|e| Error::Other(e.to_string()))
     }
 }
 
@@ -48,7 +50,12 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     if *req.method() != Method::Post {
-        return error_response(405, "method_not_allowed", "use POST to drain the lane", &request_id);
+        return error_response(
+            405,
+            "method_not_allowed",
+            "use POST to drain the lane",
+            &request_id,
+        );
     }
     if let Err((status, code, message)) = check_bearer(&req, vars::get("stats_token").as_deref()) {
         return error_response(status, code, &message, &request_id);

@@ -36,9 +36,12 @@ impl Settings {
     pub fn read() -> Result<Settings, String> {
         let database_url = vars::get("database_url").ok_or("variable database_url is not set")?;
         let lane_name = vars::get("lane").ok_or("variable lane is not set")?;
-        let lane = Lane::from_name(&lane_name).ok_or_else(|| format!("variable lane: {lane_name:?} is not a lane"))?;
+        let lane = Lane::from_name(&lane_name)
+            .ok_or_else(|| format!("variable lane: {lane_name:?} is not a lane"))?;
         let (configured, ignored) = lane.select(vars::get("entity_types").as_deref());
-        let (claimable, unsupported) = configured.into_iter().partition(|m| tds_erp::table_for(*m).is_some());
+        let (claimable, unsupported) = configured
+            .into_iter()
+            .partition(|m| tds_erp::table_for(*m).is_some());
         Ok(Settings {
             database_url,
             lane,

@@ -25,7 +25,12 @@ const STATUSES: [&str; 5] = ["pending", "processing", "retry", "completed", "dea
 fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     if req.path().trim_end_matches('/') != "/health" {
-        return error_response(404, "not_found", &format!("no route {}", req.path()), &request_id);
+        return error_response(
+            404,
+            "not_found",
+            &format!("no route {}", req.path()),
+            &request_id,
+        );
     }
     if *req.method() != Method::Get {
         return error_response(405, "method_not_allowed", "use GET", &request_id);
@@ -38,16 +43,23 @@ fn handle(req: Request) -> Response {
 }
 
 fn health() -> Result<Value, DbError> {
-    let url = vars::get("database_url").ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+    let url = vars::get("database_url")
+        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
     let db = Db::open(&url)?;
     let ping = Instant::now();
     db.query("SELECT 1", &[])?;
     let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
-    let mut counts: Map<String, Value> = STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();
+    let mut counts: Map<String, Value> =
+        STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();
     for row in db.query(queue::COUNT_BY_STATUS, &[])?.iter() {
         counts.insert(row.text(0)?, json!(row.int8(1)?));
     }
-    let oldest = db.query(queue::OLDEST_WAITING_AGE, &[])?.first().map(|r| r.float8(0)).transpose()?.unwrap_or(0.0);
+    let oldest = db
+        .query(queue::OLDEST_WAITING_AGE, &[])?
+        .first()
+        .map(|r| r.float8(0))
+        .transpose()?
+        .unwrap_or(0.0);
     Ok(json!({
         "status": "ok",
         "database": {"reachable": true, "latency_ms": latency_ms, "error": null},
@@ -58,7 +70,10 @@ fn health() -> Result<Value, DbError> {
 }
 
 fn unavailable(error: &str) -> Value {
-    let counts: Map<String, Value> = STATUSES.iter().map(|s| (s.to_string(), Value::Null)).collect();
+    let counts: Map<String, Value> = STATUSES
+        .iter()
+        .map(|s| (s.to_string(), Value::Null))
+        .collect();
     json!({
         "status": "unavailable",
         "database": {"reachable": false, "latency_ms": null, "error": error},

@@ -14,7 +14,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { base_ms: 1_000, cap_ms: 300_000 }
+        Backoff {
+            base_ms: 1_000,
+            cap_ms: 300_000,
+        }
     }
 }
 
@@ -28,7 +31,9 @@ impl Backoff {
     /// ```
     pub fn ceiling_ms(&self, attempt: u32) -> u64 {
         let doublings = attempt.saturating_sub(1).min(63);
-        self.base_ms.saturating_mul(1u64 << doublings).min(self.cap_ms)
+        self.base_ms
+            .saturating_mul(1u64 << doublings)
+            .min(self.cap_ms)
     }
 
     /// The delay after failed attempt `attempt`, `jitter` being a random fraction in
@@ -41,7 +46,11 @@ impl Backoff {
     /// assert_eq!(b.delay_ms(3, 0.0), 0);
     /// ```
     pub fn delay_ms(&self, attempt: u32, jitter: f64) -> u64 {
-        let fraction = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
+        let fraction = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         ((self.ceiling_ms(attempt) as f64) * fraction).floor() as u64
     }
 }
@@ -52,18 +61,27 @@ mod tests {
 
     #[test]
     fn delays_stay_under_the_ceiling_and_cap() {
-        let b = Backoff { base_ms: 500, cap_ms: 10_000 };
+        let b = Backoff {
+            base_ms: 500,
+            cap_ms: 10_000,
+        };
         for attempt in 0..100 {
             for jitter in [0.0, 0.25, 0.999_999, 1.0, 7.0, -3.0, f64::NAN] {
                 let d = b.delay_ms(attempt, jitter);
-                assert!(d <= b.ceiling_ms(attempt) && d <= 10_000, "{attempt} {jitter} {d}");
+                assert!(
+                    d <= b.ceiling_ms(attempt) && d <= 10_000,
+                    "{attempt} {jitter} {d}"
+                );
             }
         }
     }
 
     #[test]
     fn huge_attempts_saturate() {
-        let b = Backoff { base_ms: u64::MAX / 2, cap_ms: u64::MAX };
+        let b = Backoff {
+            base_ms: u64::MAX / 2,
+            cap_ms: u64::MAX,
+        };
         assert_eq!(b.ceiling_ms(u32::MAX), u64::MAX);
     }
 }

@@ -55,14 +55,23 @@ mod tests {
     #[test]
     fn key_order_and_spacing_do_not_matter() {
         let a: Value = serde_json::from_str(r#"{"x":1,"y":{"b":true,"a":"q\"uote"}}"#).unwrap();
-        let b: Value = serde_json::from_str("{ \"y\" : { \"a\" : \"q\\\"uote\", \"b\" : true }, \"x\" : 1 }").unwrap();
+        let b: Value =
+            serde_json::from_str("{ \"y\" : { \"a\" : \"q\\\"uote\", \"b\" : true }, \"x\" : 1 }")
+                .unwrap();
         assert_eq!(to_canonical_json(&a), to_canonical_json(&b));
-        assert_eq!(to_canonical_json(&a), r#"{"x":1,"y":{"a":"q\"uote","b":true}}"#);
+        assert_eq!(
+            to_canonical_json(&a),
+            r#"{"x":1,"y":{"a":"q\"uote","b":true}}"#
+        );
     }
 
     #[test]
     fn big_numbers_are_kept_verbatim() {
-        let v: Value = serde_json::from_str(r#"[127919000000106780123, 10000.00, -0.5e3]"#).unwrap();
-        assert_eq!(to_canonical_json(&v), "[127919000000106780123,10000.00,-0.5e+3]");
+        let v: Value =
+            serde_json::from_str(r#"[127919000000106780123, 10000.00, -0.5e3]"#).unwrap();
+        assert_eq!(
+            to_canonical_json(&v),
+            "[127919000000106780123,10000.00,-0.5e+3]"
+        );
     }
 }

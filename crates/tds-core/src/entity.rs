@@ -48,15 +48,87 @@ pub struct EntitySpec {
 
 /// The entity table, in [`Module`] declaration order.
 pub const ENTITIES: [EntitySpec; 11] = [
-    spec(Module::Invoices, "invoices", &["invoice"], "invoice_id", Lane::Sales, 2, "erp_invoices"),
-    spec(Module::SalesOrders, "salesorders", &["salesorder"], "salesorder_id", Lane::Sales, 2, "erp_sales_orders"),
-    spec(Module::CustomerPayments, "customerpayments", &["payment", "customerpayment"], "payment_id", Lane::Sales, 2, "erp_customer_payments"),
-    spec(Module::CreditNotes, "creditnotes", &["creditnote"], "creditnote_id", Lane::Sales, 3, "erp_credit_notes"),
-    spec(Module::Items, "items", &["item"], "item_id", Lane::Catalog, 5, "erp_items"),
-    spec(Module::Contacts, "contacts", &["contact"], "contact_id", Lane::Catalog, 5, "erp_contacts"),
-    spec(Module::Bills, "bills", &["bill"], "bill_id", Lane::Purchases, 5, "erp_bills"),
-    spec(Module::PurchaseOrders, "purchaseorders", &["purchaseorder"], "purchaseorder_id", Lane::Purchases, 5, "erp_purchase_orders"),
-    spec(Module::VendorPayments, "vendorpayments", &["vendorpayment"], "payment_id", Lane::Purchases, 5, "erp_vendor_payments"),
+    spec(
+        Module::Invoices,
+        "invoices",
+        &["invoice"],
+        "invoice_id",
+        Lane::Sales,
+        2,
+        "erp_invoices",
+    ),
+    spec(
+        Module::SalesOrders,
+        "salesorders",
+        &["salesorder"],
+        "salesorder_id",
+        Lane::Sales,
+        2,
+        "erp_sales_orders",
+    ),
+    spec(
+        Module::CustomerPayments,
+        "customerpayments",
+        &["payment", "customerpayment"],
+        "payment_id",
+        Lane::Sales,
+        2,
+        "erp_customer_payments",
+    ),
+    spec(
+        Module::CreditNotes,
+        "creditnotes",
+        &["creditnote"],
+        "creditnote_id",
+        Lane::Sales,
+        3,
+        "erp_credit_notes",
+    ),
+    spec(
+        Module::Items,
+        "items",
+        &["item"],
+        "item_id",
+        Lane::Catalog,
+        5,
+        "erp_items",
+    ),
+    spec(
+        Module::Contacts,
+        "contacts",
+        &["contact"],
+        "contact_id",
+        Lane::Catalog,
+        5,
+        "erp_contacts",
+    ),
+    spec(
+        Module::Bills,
+        "bills",
+        &["bill"],
+        "bill_id",
+        Lane::Purchases,
+        5,
+        "erp_bills",
+    ),
+    spec(
+        Module::PurchaseOrders,
+        "purchaseorders",
+        &["purchaseorder"],
+        "purchaseorder_id",
+        Lane::Purchases,
+        5,
+        "erp_purchase_orders",
+    ),
+    spec(
+        Module::VendorPayments,
+        "vendorpayments",
+        &["vendorpayment"],
+        "payment_id",
+        Lane::Purchases,
+        5,
+        "erp_vendor_payments",
+    ),
     spec(
         Module::InventoryAdjustments,
         "inventoryadjustments",
@@ -66,7 +138,15 @@ pub const ENTITIES: [EntitySpec; 11] = [
         8,
         "erp_stock_adjustments",
     ),
-    spec(Module::PriceBooks, "pricebooks", &["pricebook", "pricelist"], "pricebook_id", Lane::Inventory, 8, "erp_price_lists"),
+    spec(
+        Module::PriceBooks,
+        "pricebooks",
+        &["pricebook", "pricelist"],
+        "pricebook_id",
+        Lane::Inventory,
+        8,
+        "erp_price_lists",
+    ),
 ];
 
 const fn spec(
@@ -78,7 +158,15 @@ const fn spec(
     priority: i32,
     erp_table: &'static str,
 ) -> EntitySpec {
-    EntitySpec { module, name, wrapper_keys, id_field, lane, priority, erp_table }
+    EntitySpec {
+        module,
+        name,
+        wrapper_keys,
+        id_field,
+        lane,
+        priority,
+        erp_table,
+    }
 }
 
 impl Module {
@@ -118,7 +206,9 @@ impl Module {
 
     /// The module whose webhook bodies are wrapped in `key` (`"payment"` → customer payments).
     pub fn from_wrapper_key(key: &str) -> Option<Module> {
-        Module::ALL.into_iter().find(|m| m.spec().wrapper_keys.contains(&key))
+        Module::ALL
+            .into_iter()
+            .find(|m| m.spec().wrapper_keys.contains(&key))
     }
 
     /// The module a route segment names: its name (`items`) or its wrapper key (`item`).
@@ -155,7 +245,9 @@ impl Lane {
 
     /// The modules this lane applies, in entity-table order.
     pub fn modules(self) -> impl Iterator<Item = Module> {
-        Module::ALL.into_iter().filter(move |m| m.spec().lane == self)
+        Module::ALL
+            .into_iter()
+            .filter(move |m| m.spec().lane == self)
     }
 
     /// The lane's modules an `entity_types` setting names (comma- or space-separated module
@@ -168,12 +260,19 @@ impl Lane {
     /// assert_eq!(Lane::Catalog.select(None).0, [Module::Items, Module::Contacts]);
     /// ```
     pub fn select(self, entity_types: Option<&str>) -> (Vec<Module>, Vec<String>) {
-        let names: Vec<&str> =
-            entity_types.unwrap_or_default().split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()).collect();
+        let names: Vec<&str> = entity_types
+            .unwrap_or_default()
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
         if names.is_empty() {
             return (self.modules().collect(), Vec::new());
         }
-        let selected = self.modules().filter(|m| names.contains(&m.as_str())).collect();
+        let selected = self
+            .modules()
+            .filter(|m| names.contains(&m.as_str()))
+            .collect();
         let foreign = names
             .into_iter()
             .filter(|n| Module::from_name(n).is_none_or(|m| m.spec().lane != self))
@@ -214,9 +313,18 @@ mod tests {
 
     #[test]
     fn payments_are_told_apart_by_wrapper_key() {
-        assert_eq!(Module::from_wrapper_key("payment"), Some(Module::CustomerPayments));
-        assert_eq!(Module::from_wrapper_key("vendorpayment"), Some(Module::VendorPayments));
-        assert_eq!(Module::CustomerPayments.spec().id_field, Module::VendorPayments.spec().id_field);
+        assert_eq!(
+            Module::from_wrapper_key("payment"),
+            Some(Module::CustomerPayments)
+        );
+        assert_eq!(
+            Module::from_wrapper_key("vendorpayment"),
+            Some(Module::VendorPayments)
+        );
+        assert_eq!(
+            Module::CustomerPayments.spec().id_field,
+            Module::VendorPayments.spec().id_field
+        );
     }
 
     #[test]
@@ -226,7 +334,10 @@ mod tests {
         assert_eq!(Module::Invoices.spec().priority, 2);
         assert_eq!(Module::CreditNotes.spec().priority, 3);
         assert_eq!(Module::PriceBooks.spec().lane, Lane::Inventory);
-        assert_eq!(Lane::ALL.iter().map(|l| l.modules().count()).sum::<usize>(), ENTITIES.len());
+        assert_eq!(
+            Lane::ALL.iter().map(|l| l.modules().count()).sum::<usize>(),
+            ENTITIES.len()
+        );
     }
 
     #[test]

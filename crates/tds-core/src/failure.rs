@@ -34,7 +34,9 @@ impl FailureClass {
     pub fn of_sqlstate(sqlstate: Option<&str>) -> FailureClass {
         const PERMANENT_CLASSES: [&str; 6] = ["21", "22", "23", "42", "0A", "P0"];
         match sqlstate.and_then(|s| s.get(..2)) {
-            Some(class) if PERMANENT_CLASSES.contains(&class.to_ascii_uppercase().as_str()) => FailureClass::Permanent,
+            Some(class) if PERMANENT_CLASSES.contains(&class.to_ascii_uppercase().as_str()) => {
+                FailureClass::Permanent
+            }
             _ => FailureClass::Transient,
         }
     }
@@ -46,11 +48,25 @@ mod tests {
 
     #[test]
     fn sqlstates() {
-        for code in ["08006", "08001", "40001", "40P01", "53300", "55P03", "57014", "57P01", "58030", "XX000"] {
-            assert_eq!(FailureClass::of_sqlstate(Some(code)), FailureClass::Transient, "{code}");
+        for code in [
+            "08006", "08001", "40001", "40P01", "53300", "55P03", "57014", "57P01", "58030",
+            "XX000",
+        ] {
+            assert_eq!(
+                FailureClass::of_sqlstate(Some(code)),
+                FailureClass::Transient,
+                "{code}"
+            );
         }
-        for code in ["22P02", "22003", "23502", "23503", "23505", "23514", "42703", "42P01", "0A000", "P0001", "21000"] {
-            assert_eq!(FailureClass::of_sqlstate(Some(code)), FailureClass::Permanent, "{code}");
+        for code in [
+            "22P02", "22003", "23502", "23503", "23505", "23514", "42703", "42P01", "0A000",
+            "P0001", "21000",
+        ] {
+            assert_eq!(
+                FailureClass::of_sqlstate(Some(code)),
+                FailureClass::Permanent,
+                "{code}"
+            );
         }
         assert_eq!(FailureClass::of_sqlstate(Some("")), FailureClass::Transient);
     }

@@ -56,7 +56,14 @@ impl EntityId {
                 }
             }
             Value::Null => Err("is null".to_string()),
-            other => Err(format!("is {}, not a string or number", if other.is_object() { "an object" } else { "not a scalar" })),
+            other => Err(format!(
+                "is {}, not a string or number",
+                if other.is_object() {
+                    "an object"
+                } else {
+                    "not a scalar"
+                }
+            )),
         }
     }
 
@@ -111,9 +118,8 @@ impl Operation {
     pub fn from_name(name: &str) -> Option<Operation> {
         match name.trim().to_ascii_lowercase().as_str() {
             "delete" | "deleted" => Some(Operation::Delete),
-            "upsert" | "create" | "created" | "update" | "updated" | "edit" | "edited" | "create_or_edit" => {
-                Some(Operation::Upsert)
-            }
+            "upsert" | "create" | "created" | "update" | "updated" | "edit" | "edited"
+            | "create_or_edit" => Some(Operation::Upsert),
             _ => None,
         }
     }
@@ -122,7 +128,8 @@ impl Operation {
     /// (an unknown value is an error), else its method.
     pub fn from_request(method: &str, query_operation: Option<&str>) -> Result<Operation, String> {
         match query_operation {
-            Some(name) => Operation::from_name(name).ok_or_else(|| format!("operation {name:?} is neither an upsert nor a delete")),
+            Some(name) => Operation::from_name(name)
+                .ok_or_else(|| format!("operation {name:?} is neither an upsert nor a delete")),
             None if method.eq_ignore_ascii_case("DELETE") => Ok(Operation::Delete),
             None => Ok(Operation::Upsert),
         }
@@ -140,8 +147,10 @@ pub enum VersionSource {
 
 /// Document fields that carry a version, in order of preference. They are left out of the
 /// content hash.
-const VERSION_FIELDS: [(&str, VersionSource); 2] =
-    [("last_modified_time", VersionSource::LastModifiedTime), ("updated_time", VersionSource::UpdatedTime)];
+const VERSION_FIELDS: [(&str, VersionSource); 2] = [
+    ("last_modified_time", VersionSource::LastModifiedTime),
+    ("updated_time", VersionSource::UpdatedTime),
+];
 
 impl VersionSource {
     pub fn as_str(self) -> &'static str {
@@ -167,10 +176,19 @@ impl SourceVersion {
         VERSION_FIELDS
             .iter()
             .find_map(|(field, source)| {
-                let at = document.get(*field)?.as_str().and_then(parse_zoho_timestamp)?;
-                Some(SourceVersion { source: *source, at: Some(at) })
+                let at = document
+                    .get(*field)?
+                    .as_str()
+                    .and_then(parse_zoho_timestamp)?;
+                Some(SourceVersion {
+                    source: *source,
+                    at: Some(at),
+                })
             })
-            .unwrap_or(SourceVersion { source: VersionSource::ReceivedAt, at: None })
+            .unwrap_or(SourceVersion {
+                source: VersionSource::ReceivedAt,
+                at: None,
+            })
     }
 
     /// The version as text for `$n::text::timestamptz`; `None` means "the receipt time".
@@ -244,7 +262,11 @@ pub struct Delivery<'a> {
 
 impl Delivery<'_> {
     fn query_value(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -271,20 +293,40 @@ impl Event {
 pub fn normalize(payload: &Payload, delivery: &Delivery<'_>) -> Event {
     let mut invalid_reasons = Vec::new();
     let id_field = payload.module.spec().id_field;
-    let id = match (payload.document.get(id_field), delivery.query_value(id_field)) {
+    let id = match (
+        payload.document.get(id_field),
+        delivery.query_value(id_field),
+    ) {
         (Some(value), _) => EntityId::from_json(value),
         (None, Some(text)) => EntityId::from_text(text),
         (None, None) => Err("is missing".to_string()),
     };
-    let entity_id = id.map_err(|why| invalid_reasons.push(format!("{id_field} {why}"))).ok();
-    let operation = Operation::from_request(delivery.method, delivery.query_value("operation")).unwrap_or_else(|why| {
-        invalid_reasons.push(why);
-        Operation::from_request(delivery.method, None).unwrap_or(Operation::Upsert)
-    });
+    let entity_id = id
+        .map_err(|why| invalid_reasons.push(format!("{id_field} {why}")))
+        .ok();
+    let operation = Operation::from_request(delivery.method, delivery.query_value("operation"))
+        .unwrap_or_else(|why| {
+            invalid_reasons.push(why);
+            Operation::from_request(delivery.method, None).unwrap_or(Operation::Upsert)
+        });
     let version = SourceVersion::of_document(&payload.document);
     let content_hash = ContentHash::of(&payload.document);
-    let idempotency_key = IdempotencyKey::new(payload.module, entity_id.as_ref(), operation, &version, &content_hash);
-    Event { module: payload.module, entity_id, operation, version, content_hash, idempotency_key, invalid_reasons }
+    let idempotency_key = IdempotencyKey::new(
+        payload.module,
+        entity_id.as_ref(),
+        operation,
+        &version,
+        &content_hash,
+    );
+    Event {
+        module: payload.module,
+        entity_id,
+        operation,
+        version,
+        content_hash,
+        idempotency_key,
+        invalid_reasons,
+    }
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -299,16 +341,28 @@ mod tests {
     use crate::payload::Shape;
 
     fn payload(document: Value) -> Payload {
-        Payload { module: Module::Items, document: document.as_object().unwrap().clone(), shape: Shape::Bare }
+        Payload {
+            module: Module::Items,
+            document: document.as_object().unwrap().clone(),
+            shape: Shape::Bare,
+        }
     }
 
     fn post(document: Value) -> Event {
-        normalize(&payload(document), &Delivery { method: "POST", query: &[] })
+        normalize(
+            &payload(document),
+            &Delivery {
+                method: "POST",
+                query: &[],
+            },
+        )
     }
 
     #[test]
     fn item_normalises() {
-        let doc: Value = serde_json::from_str(r#"{"item_id": 45667789900, "name": "Hard Drive", "rate": 120}"#).unwrap();
+        let doc: Value =
+            serde_json::from_str(r#"{"item_id": 45667789900, "name": "Hard Drive", "rate": 120}"#)
+                .unwrap();
         let e = post(doc);
         assert!(e.is_valid(), "{:?}", e.invalid_reasons);
         assert_eq!(e.entity_id.unwrap().as_str(), "45667789900");
@@ -325,9 +379,18 @@ mod tests {
 
     #[test]
     fn missing_or_bad_ids_make_the_event_invalid() {
-        assert_eq!(post(json!({"name": "x"})).invalid_reasons, ["item_id is missing"]);
-        assert_eq!(post(json!({"item_id": " "})).invalid_reasons, ["item_id is blank"]);
-        assert_eq!(post(json!({"item_id": -4})).invalid_reasons, ["item_id is the number -4, not an integer id"]);
+        assert_eq!(
+            post(json!({"name": "x"})).invalid_reasons,
+            ["item_id is missing"]
+        );
+        assert_eq!(
+            post(json!({"item_id": " "})).invalid_reasons,
+            ["item_id is blank"]
+        );
+        assert_eq!(
+            post(json!({"item_id": -4})).invalid_reasons,
+            ["item_id is the number -4, not an integer id"]
+        );
         assert!(!post(json!({"item_id": {"a": 1}})).is_valid());
         assert!(!post(json!({"item_id": "x".repeat(129)})).is_valid());
     }
@@ -335,47 +398,105 @@ mod tests {
     #[test]
     fn id_may_come_from_the_query() {
         let query = [("item_id".to_string(), "77".to_string())];
-        let e = normalize(&payload(json!({})), &Delivery { method: "DELETE", query: &query });
+        let e = normalize(
+            &payload(json!({})),
+            &Delivery {
+                method: "DELETE",
+                query: &query,
+            },
+        );
         assert!(e.is_valid());
-        assert_eq!((e.entity_id.unwrap().as_str(), e.operation), ("77", Operation::Delete));
+        assert_eq!(
+            (e.entity_id.unwrap().as_str(), e.operation),
+            ("77", Operation::Delete)
+        );
     }
 
     #[test]
     fn operation_from_query_or_method() {
         let doc = json!({"item_id": "1"});
         let query = [("operation".to_string(), "deleted".to_string())];
-        assert_eq!(normalize(&payload(doc.clone()), &Delivery { method: "POST", query: &query }).operation, Operation::Delete);
-        assert_eq!(normalize(&payload(doc.clone()), &Delivery { method: "PUT", query: &[] }).operation, Operation::Upsert);
+        assert_eq!(
+            normalize(
+                &payload(doc.clone()),
+                &Delivery {
+                    method: "POST",
+                    query: &query
+                }
+            )
+            .operation,
+            Operation::Delete
+        );
+        assert_eq!(
+            normalize(
+                &payload(doc.clone()),
+                &Delivery {
+                    method: "PUT",
+                    query: &[]
+                }
+            )
+            .operation,
+            Operation::Upsert
+        );
         let query = [("operation".to_string(), "archive".to_string())];
-        let e = normalize(&payload(doc), &Delivery { method: "DELETE", query: &query });
+        let e = normalize(
+            &payload(doc),
+            &Delivery {
+                method: "DELETE",
+                query: &query,
+            },
+        );
         assert_eq!(e.operation, Operation::Delete);
-        assert_eq!(e.invalid_reasons, [r#"operation "archive" is neither an upsert nor a delete"#]);
+        assert_eq!(
+            e.invalid_reasons,
+            [r#"operation "archive" is neither an upsert nor a delete"#]
+        );
     }
 
     #[test]
     fn version_prefers_last_modified_time() {
-        let e = post(json!({"item_id": "1", "updated_time": "2020-01-01T00:00:00+0000", "last_modified_time": "2013-11-18T02:17:40-0800"}));
+        let e = post(
+            json!({"item_id": "1", "updated_time": "2020-01-01T00:00:00+0000", "last_modified_time": "2013-11-18T02:17:40-0800"}),
+        );
         assert_eq!(e.version.source, VersionSource::LastModifiedTime);
         assert_eq!(e.version.sql_text().unwrap(), "2013-11-18T10:17:40.000000Z");
-        let e = post(json!({"item_id": "1", "last_modified_time": "string", "updated_time": "2020-01-01T00:00:00+0000"}));
+        let e = post(
+            json!({"item_id": "1", "last_modified_time": "string", "updated_time": "2020-01-01T00:00:00+0000"}),
+        );
         assert_eq!(e.version.source, VersionSource::UpdatedTime);
         let e = post(json!({"item_id": "1", "last_modified_time": "string"}));
-        assert_eq!((e.version.source, e.version.sql_text()), (VersionSource::ReceivedAt, None));
+        assert_eq!(
+            (e.version.source, e.version.sql_text()),
+            (VersionSource::ReceivedAt, None)
+        );
     }
 
     #[test]
     fn idempotency_key_tracks_version_content_and_operation() {
-        let a = post(json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:00+0000"}));
-        let same = post(json!({"name": "a", "item_id": "1", "last_modified_time": "2020-01-01T00:00:00+0000"}));
-        let newer = post(json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:01+0000"}));
-        let other = post(json!({"item_id": "1", "name": "b", "last_modified_time": "2020-01-01T00:00:00+0000"}));
+        let a = post(
+            json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:00+0000"}),
+        );
+        let same = post(
+            json!({"name": "a", "item_id": "1", "last_modified_time": "2020-01-01T00:00:00+0000"}),
+        );
+        let newer = post(
+            json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:01+0000"}),
+        );
+        let other = post(
+            json!({"item_id": "1", "name": "b", "last_modified_time": "2020-01-01T00:00:00+0000"}),
+        );
         assert_eq!(a.idempotency_key, same.idempotency_key);
         assert_eq!(a.content_hash, newer.content_hash);
         assert_ne!(a.idempotency_key, newer.idempotency_key);
         assert_ne!(a.idempotency_key, other.idempotency_key);
         let deleted = normalize(
-            &payload(json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:00+0000"})),
-            &Delivery { method: "DELETE", query: &[] },
+            &payload(
+                json!({"item_id": "1", "name": "a", "last_modified_time": "2020-01-01T00:00:00+0000"}),
+            ),
+            &Delivery {
+                method: "DELETE",
+                query: &[],
+            },
         );
         assert_ne!(a.idempotency_key, deleted.idempotency_key);
     }

@@ -120,9 +120,18 @@ impl BodyFormat {
     pub fn detect(content_type: Option<&str>, body: &[u8]) -> Result<BodyFormat, PayloadError> {
         let Some(content_type) = content_type.filter(|c| !c.trim().is_empty()) else {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
-            return Ok(if first == Some(&b'{') { BodyFormat::Json } else { BodyFormat::Form });
+            return Ok(if first == Some(&b'{') {
+                BodyFormat::Json
+            } else {
+                BodyFormat::Form
+            });
         };
-        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "application/json" | "text/json" => Ok(BodyFormat::Json),
             e if e.starts_with("application/") && e.ends_with("+json") => Ok(BodyFormat::Json),
@@ -138,13 +147,26 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Reads `body` as one record; `route_module` is the module named by the route, if any.
-pub fn parse(format: BodyFormat, body: &[u8], route_module: Option<Module>) -> Result<Payload, PayloadError> {
+pub fn parse(
+    format: BodyFormat,
+    body: &[u8],
+    route_module: Option<Module>,
+) -> Result<Payload, PayloadError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         let module = route_module.ok_or(PayloadError::Empty)?;
-        return Ok(Payload { module, document: Map::new(), shape: Shape::Bare });
+        return Ok(Payload {
+            module,
+            document: Map::new(),
+            shape: Shape::Bare,
+        });
     }
     match format {
-        BodyFormat::Json => parse_json(json_object(body)?, route_module, Shape::Wrapped, Shape::Bare),
+        BodyFormat::Json => parse_json(
+            json_object(body)?,
+            route_module,
+            Shape::Wrapped,
+            Shape::Bare,
+        ),
         BodyFormat::Form => parse_form(form_pairs(body), route_module),
     }
 }
@@ -167,10 +189,22 @@ fn parse_json(
         Some(module) => module,
         None => module_of_wrapped(&object)?,
     };
-    let key = module.spec().wrapper_keys.iter().find(|k| object.get(**k).is_some_and(Value::is_object));
+    let key = module
+        .spec()
+        .wrapper_keys
+        .iter()
+        .find(|k| object.get(**k).is_some_and(Value::is_object));
     match key.and_then(|k| object.remove(*k)) {
-        Some(Value::Object(document)) => Ok(Payload { module, document, shape: wrapped }),
-        _ => Ok(Payload { module, document: object, shape: bare }),
+        Some(Value::Object(document)) => Ok(Payload {
+            module,
+            document,
+            shape: wrapped,
+        }),
+        _ => Ok(Payload {
+            module,
+            document: object,
+            shape: bare,
+        }),
     }
 }
 
@@ -185,16 +219,25 @@ fn module_of_wrapped(object: &Map<String, Value>) -> Result<Module, PayloadError
     match found.as_slice() {
         [module] => Ok(*module),
         [] => match object.iter().next() {
-            Some((key, Value::Object(_))) if object.len() == 1 => Err(PayloadError::UnknownModule(key.clone())),
+            Some((key, Value::Object(_))) if object.len() == 1 => {
+                Err(PayloadError::UnknownModule(key.clone()))
+            }
             _ => Err(PayloadError::ModuleNotGiven),
         },
-        several => {
-            Err(PayloadError::AmbiguousModule(several.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")))
-        }
+        several => Err(PayloadError::AmbiguousModule(
+            several
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
     }
 }
 
-fn parse_form(pairs: Vec<(String, String)>, route_module: Option<Module>) -> Result<Payload, PayloadError> {
+fn parse_form(
+    pairs: Vec<(String, String)>,
+    route_module: Option<Module>,
+) -> Result<Payload, PayloadError> {
     let carrier = pairs.iter().rev().find(|(k, _)| {
         k == JSON_STRING_FIELD
             || match route_module {
@@ -203,17 +246,28 @@ fn parse_form(pairs: Vec<(String, String)>, route_module: Option<Module>) -> Res
             }
     });
     if let Some((field, value)) = carrier {
-        let object = json_object(value.as_bytes())
-            .map_err(|e| PayloadError::InvalidJsonField { field: field.clone(), reason: e.to_string() })?;
+        let object = json_object(value.as_bytes()).map_err(|e| PayloadError::InvalidJsonField {
+            field: field.clone(),
+            reason: e.to_string(),
+        })?;
         if field == JSON_STRING_FIELD {
             return parse_json(object, route_module, Shape::FormJson, Shape::FormJson);
         }
-        let module = route_module.or_else(|| Module::from_wrapper_key(field)).ok_or(PayloadError::ModuleNotGiven)?;
+        let module = route_module
+            .or_else(|| Module::from_wrapper_key(field))
+            .ok_or(PayloadError::ModuleNotGiven)?;
         return parse_json(object, Some(module), Shape::FormJson, Shape::FormJson);
     }
     let module = route_module.ok_or(PayloadError::ModuleNotGiven)?;
-    let document = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    Ok(Payload { module, document, shape: Shape::FormFields })
+    let document = pairs
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    Ok(Payload {
+        module,
+        document,
+        shape: Shape::FormFields,
+    })
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -241,7 +295,11 @@ mod tests {
 
     #[test]
     fn wrapped_json_unwraps_on_either_route() {
-        let p = json(r#"{"item": {"item_id": "1", "name": "Disk"}}"#, Some(Module::Items)).unwrap();
+        let p = json(
+            r#"{"item": {"item_id": "1", "name": "Disk"}}"#,
+            Some(Module::Items),
+        )
+        .unwrap();
         assert_eq!((p.module, p.shape), (Module::Items, Shape::Wrapped));
         assert_eq!(p.document["name"], "Disk");
         let p = json(r#"{"item": {"item_id": "1"}}"#, None).unwrap();
@@ -253,20 +311,36 @@ mod tests {
         let p = json(r#"{"item_id": 1, "name": "Disk"}"#, Some(Module::Items)).unwrap();
         assert_eq!(p.shape, Shape::Bare);
         assert_eq!(p.document["item_id"].to_string(), "1");
-        assert_eq!(json(r#"{"item_id": 1, "name": "Disk"}"#, None), Err(PayloadError::ModuleNotGiven));
+        assert_eq!(
+            json(r#"{"item_id": 1, "name": "Disk"}"#, None),
+            Err(PayloadError::ModuleNotGiven)
+        );
     }
 
     #[test]
     fn bare_route_names_unknown_and_ambiguous_modules() {
-        assert_eq!(json(r#"{"estimate": {"estimate_id": 1}}"#, None), Err(PayloadError::UnknownModule("estimate".into())));
+        assert_eq!(
+            json(r#"{"estimate": {"estimate_id": 1}}"#, None),
+            Err(PayloadError::UnknownModule("estimate".into()))
+        );
         let e = json(r#"{"item": {}, "bill": {}}"#, None).unwrap_err();
         assert_eq!(e.code(), "ambiguous_module");
     }
 
     #[test]
     fn payment_wrappers_pick_their_module() {
-        assert_eq!(json(r#"{"payment": {"payment_id": "1"}}"#, None).unwrap().module, Module::CustomerPayments);
-        assert_eq!(json(r#"{"vendorpayment": {"payment_id": "1"}}"#, None).unwrap().module, Module::VendorPayments);
+        assert_eq!(
+            json(r#"{"payment": {"payment_id": "1"}}"#, None)
+                .unwrap()
+                .module,
+            Module::CustomerPayments
+        );
+        assert_eq!(
+            json(r#"{"vendorpayment": {"payment_id": "1"}}"#, None)
+                .unwrap()
+                .module,
+            Module::VendorPayments
+        );
     }
 
     #[test]
@@ -277,15 +351,24 @@ mod tests {
 
     #[test]
     fn bad_json_is_refused() {
-        assert_eq!(json("[1]", Some(Module::Items)), Err(PayloadError::NotAnObject("an array")));
-        assert_eq!(json("{", Some(Module::Items)).unwrap_err().code(), "invalid_json");
+        assert_eq!(
+            json("[1]", Some(Module::Items)),
+            Err(PayloadError::NotAnObject("an array"))
+        );
+        assert_eq!(
+            json("{", Some(Module::Items)).unwrap_err().code(),
+            "invalid_json"
+        );
         assert_eq!(json("  ", None), Err(PayloadError::Empty));
     }
 
     #[test]
     fn empty_body_is_an_empty_record_of_the_routed_module() {
         let p = form("", Some(Module::Items)).unwrap();
-        assert_eq!((p.module, p.shape, p.document.len()), (Module::Items, Shape::Bare, 0));
+        assert_eq!(
+            (p.module, p.shape, p.document.len()),
+            (Module::Items, Shape::Bare, 0)
+        );
     }
 
     #[test]
@@ -295,8 +378,15 @@ mod tests {
         assert_eq!((p.module, p.shape), (Module::Items, Shape::FormJson));
         assert_eq!(p.document["item_id"], "42");
         assert_eq!(p.document["rate"].to_string(), "10.5");
-        let p = form("JSONString=%7B%22item%22%3A%7B%22item_id%22%3A%227%22%7D%7D", None).unwrap();
-        assert_eq!((p.module, p.document["item_id"].as_str()), (Module::Items, Some("7")));
+        let p = form(
+            "JSONString=%7B%22item%22%3A%7B%22item_id%22%3A%227%22%7D%7D",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.module, p.document["item_id"].as_str()),
+            (Module::Items, Some("7"))
+        );
         let e = form("item=not-json", Some(Module::Items)).unwrap_err();
         assert_eq!(e.code(), "invalid_json");
     }
@@ -312,10 +402,25 @@ mod tests {
 
     #[test]
     fn media_types() {
-        assert_eq!(BodyFormat::detect(Some("Application/JSON"), b""), Ok(BodyFormat::Json));
-        assert_eq!(BodyFormat::detect(Some("application/vnd.zoho+json"), b""), Ok(BodyFormat::Json));
-        assert_eq!(BodyFormat::detect(Some("application/x-www-form-urlencoded; charset=UTF-8"), b""), Ok(BodyFormat::Form));
-        assert_eq!(BodyFormat::detect(None, b"  {\"a\":1}"), Ok(BodyFormat::Json));
+        assert_eq!(
+            BodyFormat::detect(Some("Application/JSON"), b""),
+            Ok(BodyFormat::Json)
+        );
+        assert_eq!(
+            BodyFormat::detect(Some("application/vnd.zoho+json"), b""),
+            Ok(BodyFormat::Json)
+        );
+        assert_eq!(
+            BodyFormat::detect(
+                Some("application/x-www-form-urlencoded; charset=UTF-8"),
+                b""
+            ),
+            Ok(BodyFormat::Form)
+        );
+        assert_eq!(
+            BodyFormat::detect(None, b"  {\"a\":1}"),
+            Ok(BodyFormat::Json)
+        );
         let e = BodyFormat::detect(Some("multipart/form-data; boundary=x"), b"").unwrap_err();
         assert_eq!((e.code(), e.http_status()), ("unsupported_media_type", 415));
     }

@@ -11,8 +11,23 @@ use serde_json::{Map, Value};
 /// What a redacted value becomes.
 pub const REDACTED: &str = "[redacted]";
 
-const SENSITIVE_NAME_PARTS: [&str; 7] = ["authorization", "cookie", "secret", "token", "signature", "password", "key"];
-const SENSITIVE_QUERY_PARAMS: [&str; 6] = ["key", "token", "secret", "signature", "password", "access_token"];
+const SENSITIVE_NAME_PARTS: [&str; 7] = [
+    "authorization",
+    "cookie",
+    "secret",
+    "token",
+    "signature",
+    "password",
+    "key",
+];
+const SENSITIVE_QUERY_PARAMS: [&str; 6] = [
+    "key",
+    "token",
+    "secret",
+    "signature",
+    "password",
+    "access_token",
+];
 const URL_HEADERS: [&str; 2] = ["spin-full-url", "referer"];
 
 /// The headers as a JSON object (names lowercased, repeated headers joined with `, `),
@@ -23,7 +38,9 @@ const URL_HEADERS: [&str; 2] = ["spin-full-url", "referer"];
 /// assert_eq!(kept["x-webhook-key"], "[redacted]");
 /// assert_eq!(kept["content-type"], "application/json");
 /// ```
-pub fn redact_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Map<String, Value> {
+pub fn redact_headers<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Map<String, Value> {
     let mut kept: Map<String, Value> = Map::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -77,7 +94,9 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn is_sensitive_param(name: &str) -> bool {
-    let decoded: String = form_urlencoded::parse(name.as_bytes()).map(|(k, _)| k.into_owned()).collect();
+    let decoded: String = form_urlencoded::parse(name.as_bytes())
+        .map(|(k, _)| k.into_owned())
+        .collect();
     SENSITIVE_QUERY_PARAMS.contains(&decoded.to_ascii_lowercase().as_str())
 }
 
@@ -92,7 +111,10 @@ mod tests {
             ("Authorization", "Bearer t"),
             ("cookie", "a=b"),
             ("x-api-token", "t"),
-            ("spin-full-url", "http://127.0.0.1:3000/webhooks/zoho?Key=s3cret&token=t2&module=items"),
+            (
+                "spin-full-url",
+                "http://127.0.0.1:3000/webhooks/zoho?Key=s3cret&token=t2&module=items",
+            ),
             ("x-request-id", "req-1"),
             ("accept", "a"),
             ("accept", "b"),
@@ -101,16 +123,27 @@ mod tests {
         for secret in ["abc123", "Bearer", "a=b", "s3cret", "t2"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
-        assert_eq!(kept["spin-full-url"], "http://127.0.0.1:3000/webhooks/zoho?Key=[redacted]&token=[redacted]&module=items");
+        assert_eq!(
+            kept["spin-full-url"],
+            "http://127.0.0.1:3000/webhooks/zoho?Key=[redacted]&token=[redacted]&module=items"
+        );
         assert_eq!(kept["x-request-id"], "req-1");
         assert_eq!(kept["accept"], "a, b");
     }
 
     #[test]
     fn urls_without_secrets_are_unchanged() {
-        for url in ["http://h/a", "http://h/a?x=1&y", "http://h/a?x=1#frag", "http://h/a?"] {
+        for url in [
+            "http://h/a",
+            "http://h/a?x=1&y",
+            "http://h/a?x=1#frag",
+            "http://h/a?",
+        ] {
             assert_eq!(redact_url(url), url);
         }
-        assert_eq!(redact_url("http://h/a?key=1#f"), "http://h/a?key=[redacted]#f");
+        assert_eq!(
+            redact_url("http://h/a?key=1#f"),
+            "http://h/a?key=[redacted]#f"
+        );
     }
 }

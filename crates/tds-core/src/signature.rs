@@ -22,7 +22,11 @@ type HmacSha256 = Hmac<Sha256>;
 ///     br#"namebasicsubscription_id90343{"created_date":"2019-03-06","event_id":"5675"}"#.to_vec()
 /// );
 /// ```
-pub fn signed_message(query: &[(String, String)], form: &[(String, String)], json_body: Option<&[u8]>) -> Vec<u8> {
+pub fn signed_message(
+    query: &[(String, String)],
+    form: &[(String, String)],
+    json_body: Option<&[u8]>,
+) -> Vec<u8> {
     let mut pairs: Vec<&(String, String)> = query.iter().chain(form).collect();
     pairs.sort();
     let mut message = Vec::new();
@@ -70,7 +74,8 @@ pub fn keys_match(expected: &str, given: &str) -> bool {
 }
 
 fn mac(secret: &str, message: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(message);
     mac.finalize().into_bytes().to_vec()
 }
@@ -83,8 +88,15 @@ mod tests {
     const VECTOR: &str = "81e88c57216247cd3da7050564943fcfa8faac70df40f397b49e148ad946d3e5";
 
     fn zoho_example() -> Vec<u8> {
-        let query = [("subscription_id".into(), "90343".into()), ("name".into(), "basic".into())];
-        signed_message(&query, &[], Some(br#"{"created_date":"2019-03-06","event_id":"5675"}"#))
+        let query = [
+            ("subscription_id".into(), "90343".into()),
+            ("name".into(), "basic".into()),
+        ];
+        signed_message(
+            &query,
+            &[],
+            Some(br#"{"created_date":"2019-03-06","event_id":"5675"}"#),
+        )
     }
 
     #[test]

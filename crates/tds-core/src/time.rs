@@ -13,11 +13,16 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 /// ```
 pub fn parse_zoho_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%:z"]
-        .iter()
-        .find_map(|format| DateTime::<FixedOffset>::parse_from_str(text, format).ok())
-        .or_else(|| DateTime::parse_from_rfc3339(text).ok())
-        .map(|t| t.with_timezone(&Utc))
+    [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+    ]
+    .iter()
+    .find_map(|format| DateTime::<FixedOffset>::parse_from_str(text, format).ok())
+    .or_else(|| DateTime::parse_from_rfc3339(text).ok())
+    .map(|t| t.with_timezone(&Utc))
 }
 
 /// The text TDS hands to PostgreSQL for a `timestamptz` (`$n::text::timestamptz`):
@@ -58,7 +63,14 @@ mod tests {
 
     #[test]
     fn not_timestamps() {
-        for text in ["", "string", " ", "2013-11-18", "2013-11-18T02:17:40", "2013-13-18T02:17:40-0800"] {
+        for text in [
+            "",
+            "string",
+            " ",
+            "2013-11-18",
+            "2013-11-18T02:17:40",
+            "2013-13-18T02:17:40-0800",
+        ] {
             assert_eq!(parse_zoho_timestamp(text), None, "{text}");
         }
     }

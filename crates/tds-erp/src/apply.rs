@@ -64,7 +64,13 @@ pub fn audit_action(plan: Plan, had_row: bool) -> &'static str {
 }
 
 /// Columns whose change is bookkeeping, not content.
-const NOT_CONTENT: [&str; 5] = ["created_at", "updated_at", "last_inbox_event_id", "source_modified_at", "content_hash"];
+const NOT_CONTENT: [&str; 5] = [
+    "created_at",
+    "updated_at",
+    "last_inbox_event_id",
+    "source_modified_at",
+    "content_hash",
+];
 
 /// The fields that differ between two row images, sorted; for an insert, every field with a
 /// value. A changed content hash with no typed column changed reports `source_document`
@@ -100,7 +106,12 @@ mod tests {
     use super::*;
 
     fn stored(newer: bool, same: bool, deleted: bool) -> StoredRow {
-        StoredRow { image: json!({}), newer_than_event: newer, same_content: same, deleted }
+        StoredRow {
+            image: json!({}),
+            newer_than_event: newer,
+            same_content: same,
+            deleted,
+        }
     }
 
     #[test]
@@ -108,12 +119,24 @@ mod tests {
         use Operation::{Delete, Upsert};
         assert_eq!(plan(Upsert, Some(&stored(true, false, false))), Plan::Stale);
         assert_eq!(plan(Delete, Some(&stored(true, false, false))), Plan::Stale);
-        assert_eq!(plan(Upsert, Some(&stored(false, true, false))), Plan::Unchanged);
+        assert_eq!(
+            plan(Upsert, Some(&stored(false, true, false))),
+            Plan::Unchanged
+        );
         assert_eq!(plan(Upsert, Some(&stored(false, true, true))), Plan::Write);
         assert_eq!(plan(Upsert, Some(&stored(false, false, true))), Plan::Write);
-        assert_eq!(plan(Upsert, Some(&stored(false, false, false))), Plan::Write);
-        assert_eq!(plan(Delete, Some(&stored(false, false, true))), Plan::Unchanged);
-        assert_eq!(plan(Delete, Some(&stored(false, true, false))), Plan::SoftDelete);
+        assert_eq!(
+            plan(Upsert, Some(&stored(false, false, false))),
+            Plan::Write
+        );
+        assert_eq!(
+            plan(Delete, Some(&stored(false, false, true))),
+            Plan::Unchanged
+        );
+        assert_eq!(
+            plan(Delete, Some(&stored(false, true, false))),
+            Plan::SoftDelete
+        );
     }
 
     #[test]

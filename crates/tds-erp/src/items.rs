@@ -68,7 +68,10 @@ mod tests {
         assert_eq!(column(&row, "rate").as_deref(), Some("120"));
         assert_eq!(column(&row, "tax_percentage").as_deref(), Some("70"));
         assert_eq!(column(&row, "tax_id").as_deref(), Some("982000000037049"));
-        assert_eq!(column(&row, "purchase_tax_rule_id").as_deref(), Some("127919000000106780"));
+        assert_eq!(
+            column(&row, "purchase_tax_rule_id").as_deref(),
+            Some("127919000000106780")
+        );
         assert_eq!(column(&row, "sku").as_deref(), Some("s12345"));
         assert_eq!(column(&row, "stock_on_hand"), None);
         assert_eq!(column(&row, "source_created_at"), None);
@@ -77,11 +80,20 @@ mod tests {
     #[test]
     fn money_is_exact_and_bad_money_fails() {
         let mut doc = example();
-        doc.insert("rate".into(), serde_json::from_str("1234567890123456789.125").unwrap());
+        doc.insert(
+            "rate".into(),
+            serde_json::from_str("1234567890123456789.125").unwrap(),
+        );
         doc.insert("created_time".into(), json!("2013-11-18T02:17:40-0800"));
         let row = ITEMS.map(&doc).unwrap();
-        assert_eq!(column(&row, "rate").as_deref(), Some("1234567890123456789.125"));
-        assert_eq!(column(&row, "source_created_at").as_deref(), Some("2013-11-18T10:17:40.000000Z"));
+        assert_eq!(
+            column(&row, "rate").as_deref(),
+            Some("1234567890123456789.125")
+        );
+        assert_eq!(
+            column(&row, "source_created_at").as_deref(),
+            Some("2013-11-18T10:17:40.000000Z")
+        );
         doc.insert("stock_on_hand".into(), json!("lots"));
         let e = ITEMS.map(&doc).unwrap_err();
         assert_eq!(e.field, "stock_on_hand");

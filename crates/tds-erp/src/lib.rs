@@ -56,7 +56,11 @@ pub struct Column {
 impl Column {
     /// A column named like its source field.
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column { name, source: name, kind }
+        Column {
+            name,
+            source: name,
+            kind,
+        }
     }
 
     /// A column read from a differently named field.

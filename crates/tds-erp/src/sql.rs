@@ -12,8 +12,15 @@
 use crate::ErpTable;
 
 /// Bookkeeping columns every ERP table has besides its key and typed columns.
-pub const BOOKKEEPING: [&str; 7] =
-    ["source_modified_at", "content_hash", "source_document", "deleted_at", "created_at", "updated_at", "last_inbox_event_id"];
+pub const BOOKKEEPING: [&str; 7] = [
+    "source_modified_at",
+    "content_hash",
+    "source_document",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+    "last_inbox_event_id",
+];
 
 const IMAGE: &str = "(to_jsonb(t) - 'source_document')::text";
 
@@ -34,9 +41,16 @@ pub fn lock_row(table: &ErpTable) -> String {
 /// when the guard kept a newer stored version.
 pub fn upsert(table: &ErpTable) -> String {
     let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
-    let values: Vec<String> =
-        table.columns.iter().enumerate().map(|(i, c)| format!("${}::text::{}", i + 6, c.kind.sql_type())).collect();
-    let updates: Vec<String> = names.iter().map(|n| format!("{n} = EXCLUDED.{n}")).collect();
+    let values: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::text::{}", i + 6, c.kind.sql_type()))
+        .collect();
+    let updates: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = EXCLUDED.{n}"))
+        .collect();
     format!(
         "INSERT INTO {name} AS t ({key}, source_modified_at, content_hash, source_document, last_inbox_event_id, {names}) \
          VALUES ($1::text, $2::text::timestamptz, $3::text, $4::text::jsonb, $5::bigint, {values}) \
@@ -87,8 +101,17 @@ mod tests {
 
     #[test]
     fn every_placeholder_is_cast() {
-        for sql in [lock_row(&ITEMS), upsert(&ITEMS), soft_delete(&ITEMS), advance_version(&ITEMS)] {
-            assert_eq!(tds_store::uncast_placeholders(&sql), Vec::<String>::new(), "{sql}");
+        for sql in [
+            lock_row(&ITEMS),
+            upsert(&ITEMS),
+            soft_delete(&ITEMS),
+            advance_version(&ITEMS),
+        ] {
+            assert_eq!(
+                tds_store::uncast_placeholders(&sql),
+                Vec::<String>::new(),
+                "{sql}"
+            );
         }
     }
 
@@ -99,7 +122,10 @@ mod tests {
         assert!(sql.contains(&format!("${last}::text::")));
         assert!(!sql.contains(&format!("${}::", last + 1)));
         assert!(sql.contains("rate = EXCLUDED.rate"));
-        assert!(sql.contains("$13::text::numeric"), "rate is the 8th column: {sql}");
+        assert!(
+            sql.contains("$13::text::numeric"),
+            "rate is the 8th column: {sql}"
+        );
         assert!(sql.contains("WHERE t.source_modified_at <= EXCLUDED.source_modified_at"));
     }
 }

@@ -27,8 +27,15 @@ pub struct MappingError {
 /// assert_eq!(extract(doc, "tax_percentage", Kind::Percent).unwrap().as_deref(), Some("70"));
 /// assert_eq!(extract(doc, "name", Kind::Text).unwrap(), None);
 /// ```
-pub fn extract(document: &Map<String, Value>, field: &str, kind: Kind) -> Result<Option<String>, MappingError> {
-    let fail = |problem: String| MappingError { field: field.to_string(), problem };
+pub fn extract(
+    document: &Map<String, Value>,
+    field: &str,
+    kind: Kind,
+) -> Result<Option<String>, MappingError> {
+    let fail = |problem: String| MappingError {
+        field: field.to_string(),
+        problem,
+    };
     let Some(scalar) = scalar_text(document.get(field)).map_err(fail)? else {
         return Ok(None);
     };
@@ -36,7 +43,9 @@ pub fn extract(document: &Map<String, Value>, field: &str, kind: Kind) -> Result
         Kind::Text => Ok(Some(scalar)),
         Kind::Id => id(&scalar).map(Some).map_err(fail),
         Kind::Decimal => decimal(&scalar).map(Some).map_err(fail),
-        Kind::Percent => decimal(scalar.trim().trim_end_matches('%')).map(Some).map_err(fail),
+        Kind::Percent => decimal(scalar.trim().trim_end_matches('%'))
+            .map(Some)
+            .map_err(fail),
         Kind::Boolean => boolean(&scalar).map(Some).map_err(fail),
         Kind::Timestamp => parse_zoho_timestamp(&scalar)
             .map(|t| Some(sql_text(&t)))
@@ -80,7 +89,9 @@ fn decimal(text: &str) -> Result<String, String> {
 }
 
 fn id(text: &str) -> Result<String, String> {
-    tds_core::normalize::EntityId::from_text(text).map(|id| id.as_str().to_string()).map_err(|why| format!("id {why}"))
+    tds_core::normalize::EntityId::from_text(text)
+        .map(|id| id.as_str().to_string())
+        .map_err(|why| format!("id {why}"))
 }
 
 fn boolean(text: &str) -> Result<String, String> {
@@ -105,13 +116,33 @@ mod tests {
     #[test]
     fn decimals_are_exact_text() {
         let parsed: Value = serde_json::from_str("10000.00").unwrap();
-        assert_eq!(one(parsed, Kind::Decimal).unwrap().as_deref(), Some("10000.00"));
+        assert_eq!(
+            one(parsed, Kind::Decimal).unwrap().as_deref(),
+            Some("10000.00")
+        );
         let parsed: Value = serde_json::from_str("0.1000000000000000055511151231257827").unwrap();
-        assert_eq!(one(parsed, Kind::Decimal).unwrap().as_deref(), Some("0.1000000000000000055511151231257827"));
-        for (text, expected) in [("+5", "5"), ("-0.5", "-0.5"), (".5", ".5"), ("5.", "5."), ("1e3", "1e3"), ("1.5E-2", "1.5E-2"), (" 7 ", "7")] {
-            assert_eq!(one(json!(text), Kind::Decimal).unwrap().as_deref(), Some(expected), "{text}");
+        assert_eq!(
+            one(parsed, Kind::Decimal).unwrap().as_deref(),
+            Some("0.1000000000000000055511151231257827")
+        );
+        for (text, expected) in [
+            ("+5", "5"),
+            ("-0.5", "-0.5"),
+            (".5", ".5"),
+            ("5.", "5."),
+            ("1e3", "1e3"),
+            ("1.5E-2", "1.5E-2"),
+            (" 7 ", "7"),
+        ] {
+            assert_eq!(
+                one(json!(text), Kind::Decimal).unwrap().as_deref(),
+                Some(expected),
+                "{text}"
+            );
         }
-        for text in ["1,200.00", "NaN", "inf", "1e", ".", "-", "12a", "1.2.3", "string"] {
+        for text in [
+            "1,200.00", "NaN", "inf", "1e", ".", "-", "12a", "1.2.3", "string",
+        ] {
             assert!(one(json!(text), Kind::Decimal).is_err(), "{text}");
         }
     }
@@ -119,7 +150,13 @@ mod tests {
     #[test]
     fn blanks_are_null() {
         for value in [Value::Null, json!(""), json!(" "), json!("\t")] {
-            for kind in [Kind::Text, Kind::Decimal, Kind::Boolean, Kind::Timestamp, Kind::Id] {
+            for kind in [
+                Kind::Text,
+                Kind::Decimal,
+                Kind::Boolean,
+                Kind::Timestamp,
+                Kind::Id,
+            ] {
                 assert_eq!(one(value.clone(), kind), Ok(None));
             }
         }
@@ -128,13 +165,30 @@ mod tests {
 
     #[test]
     fn other_kinds() {
-        assert_eq!(one(json!(true), Kind::Boolean).unwrap().as_deref(), Some("true"));
-        assert_eq!(one(json!("No"), Kind::Boolean).unwrap().as_deref(), Some("false"));
+        assert_eq!(
+            one(json!(true), Kind::Boolean).unwrap().as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            one(json!("No"), Kind::Boolean).unwrap().as_deref(),
+            Some("false")
+        );
         assert!(one(json!("maybe"), Kind::Boolean).is_err());
-        assert_eq!(one(json!("2013-11-18T02:17:40-0800"), Kind::Timestamp).unwrap().as_deref(), Some("2013-11-18T10:17:40.000000Z"));
-        assert_eq!(one(json!("12.5 %"), Kind::Percent).unwrap().as_deref(), Some("12.5"));
+        assert_eq!(
+            one(json!("2013-11-18T02:17:40-0800"), Kind::Timestamp)
+                .unwrap()
+                .as_deref(),
+            Some("2013-11-18T10:17:40.000000Z")
+        );
+        assert_eq!(
+            one(json!("12.5 %"), Kind::Percent).unwrap().as_deref(),
+            Some("12.5")
+        );
         let big: Value = serde_json::from_str("127919000000106780").unwrap();
-        assert_eq!(one(big, Kind::Id).unwrap().as_deref(), Some("127919000000106780"));
+        assert_eq!(
+            one(big, Kind::Id).unwrap().as_deref(),
+            Some("127919000000106780")
+        );
         assert_eq!(one(json!(12), Kind::Text).unwrap().as_deref(), Some("12"));
         let e = one(json!([1]), Kind::Text).unwrap_err();
         assert_eq!(e.to_string(), "field f: is an array, not a single value");

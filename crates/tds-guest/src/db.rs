@@ -21,7 +21,10 @@ pub struct DbError {
 impl DbError {
     /// A failure without a SQLSTATE (connection, conversion, an unexpected result).
     pub fn local(message: String) -> DbError {
-        DbError { sqlstate: None, message }
+        DbError {
+            sqlstate: None,
+            message,
+        }
     }
 
     /// Transient or permanent, by SQLSTATE.
@@ -48,12 +51,21 @@ impl From<PgError> for DbError {
                     Some(detail) => format!("{} ({detail})", d.message),
                     None => d.message,
                 };
-                DbError { sqlstate: Some(d.code), message }
+                DbError {
+                    sqlstate: Some(d.code),
+                    message,
+                }
             }
-            PgError::QueryFailed(QueryError::Text(t)) => DbError::local(format!("query failed: {}", first_line(&t))),
-            PgError::ConnectionFailed(t) => DbError::local(format!("connection failed: {}", first_line(&t))),
+            PgError::QueryFailed(QueryError::Text(t)) => {
+                DbError::local(format!("query failed: {}", first_line(&t)))
+            }
+            PgError::ConnectionFailed(t) => {
+                DbError::local(format!("connection failed: {}", first_line(&t)))
+            }
             PgError::BadParameter(t) => DbError::local(format!("bad parameter: {t}")),
-            PgError::ValueConversionFailed(t) => DbError::local(format!("value conversion failed: {t}")),
+            PgError::ValueConversionFailed(t) => {
+                DbError::local(format!("value conversion failed: {t}"))
+            }
             PgError::Other(t) => DbError::local(first_line(&t).to_string()),
         }
     }
@@ -73,7 +85,9 @@ impl Db {
     /// Connects and rolls back any transaction a previous guest left on the pooled
     /// connection.
     pub fn open(url: &str) -> Result<Db, DbError> {
-        let db = Db { conn: Connection::open(url)? };
+        let db = Db {
+            conn: Connection::open(url)?,
+        };
         db.rollback()?;
         Ok(db)
     }
@@ -105,11 +119,13 @@ impl Db {
     }
 
     pub fn rollback_to(&self, name: &str) -> Result<(), DbError> {
-        self.execute(&format!("ROLLBACK TO SAVEPOINT {name}"), &[]).map(drop)
+        self.execute(&format!("ROLLBACK TO SAVEPOINT {name}"), &[])
+            .map(drop)
     }
 
     pub fn release(&self, name: &str) -> Result<(), DbError> {
-        self.execute(&format!("RELEASE SAVEPOINT {name}"), &[]).map(drop)
+        self.execute(&format!("RELEASE SAVEPOINT {name}"), &[])
+            .map(drop)
     }
 }
 
@@ -128,6 +144,12 @@ impl Rows {
     pub fn first(&self) -> Option<Row<'_>> {
         self.iter().next()
     }
+
+    /// The first row of a statement that always returns one (`INSERT … RETURNING id`).
+    pub fn expect_row(&self) -> Result<Row<'_>, DbError> {
+        self.first()
+            .ok_or_else(|| DbError::local("the statement returned no row".to_string()))
+    }
 }
 
 /// One row; getters fail (as a [`DbError`]) when the column holds another type.
@@ -135,11 +157,16 @@ pub struct Row<'a>(&'a [DbValue]);
 
 impl Row<'_> {
     fn value(&self, i: usize) -> Result<&DbValue, DbError> {
-        self.0.get(i).ok_or_else(|| DbError::local(format!("result has no column {i}")))
+        self.0
+            .get(i)
+            .ok_or_else(|| DbError::local(format!("result has no column {i}")))
     }
 
     fn mismatch(&self, i: usize, expected: &str) -> DbError {
-        DbError::local(format!("column {i}: expected {expected}, got {:?}", self.0.get(i)))
+        DbError::local(format!(
+            "column {i}: expected {expected}, got {:?}",
+            self.0.get(i)
+        ))
     }
 
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {

@@ -11,18 +11,24 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// The request's `X-Request-Id` when it is usable (1–128 printable ASCII characters),
 /// else a fresh id.
 pub fn request_id(req: &Request) -> String {
-    header(req, "x-request-id").and_then(usable_request_id).unwrap_or_else(crate::random::new_id)
+    header(req, "x-request-id")
+        .and_then(usable_request_id)
+        .unwrap_or_else(crate::random::new_id)
 }
 
 fn usable_request_id(given: &str) -> Option<String> {
     let given = given.trim();
-    let ok = !given.is_empty() && given.len() <= MAX_REQUEST_ID_LEN && given.bytes().all(|b| b.is_ascii_graphic());
+    let ok = !given.is_empty()
+        && given.len() <= MAX_REQUEST_ID_LEN
+        && given.bytes().all(|b| b.is_ascii_graphic());
     ok.then(|| given.to_string())
 }
 
 /// A header's value as text (names are case-insensitive).
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str())
+    req.headers()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
 }
 
 /// A JSON answer.
@@ -57,16 +63,30 @@ pub type Refusal = (u16, &'static str, String);
 /// With no token configured the route accepts nothing (503 `not_configured`).
 pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), Refusal> {
     let Some(token) = configured else {
-        return Err((503, "not_configured", "stats_token is not set: this route accepts nothing until it is".to_string()));
+        return Err((
+            503,
+            "not_configured",
+            "stats_token is not set: this route accepts nothing until it is".to_string(),
+        ));
     };
     let given = header(req, "authorization").and_then(|v| {
         let (scheme, credentials) = v.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| credentials.trim())
     });
     match given {
-        None => Err((401, "unauthorized", "send Authorization: Bearer <stats_token>".to_string())),
+        None => Err((
+            401,
+            "unauthorized",
+            "send Authorization: Bearer <stats_token>".to_string(),
+        )),
         Some(given) if tds_core::signature::keys_match(token, given) => Ok(()),
-        Some(_) => Err((401, "unauthorized", "the bearer token is not valid".to_string())),
+        Some(_) => Err((
+            401,
+            "unauthorized",
+            "the bearer token is not valid".to_string(),
+        )),
     }
 }
 

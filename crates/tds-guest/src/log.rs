@@ -13,7 +13,10 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(component: &'static str, correlation_id: impl Into<String>) -> Logger {
-        Logger { component, correlation_id: correlation_id.into() }
+        Logger {
+            component,
+            correlation_id: correlation_id.into(),
+        }
     }
 
     /// The same component, another correlation id (an event's, within a run).
@@ -64,7 +67,11 @@ mod tests {
     #[test]
     fn one_json_object_per_line() {
         let log = Logger::new("intake", "req-1");
-        let line = log.line("info", "accepted\nnext", json!({"event_id": 7, "msg": "spoof"}));
+        let line = log.line(
+            "info",
+            "accepted\nnext",
+            json!({"event_id": 7, "msg": "spoof"}),
+        );
         assert!(!line.contains('\n'));
         let parsed: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["level"], "info");
@@ -74,6 +81,9 @@ mod tests {
         assert_eq!(parsed["event_id"], 7);
         assert!(parsed["ts"].as_str().unwrap().ends_with('Z'));
         let other = log.for_correlation("evt-9").line("warn", "m", Value::Null);
-        assert_eq!(serde_json::from_str::<Value>(&other).unwrap()["correlation_id"], "evt-9");
+        assert_eq!(
+            serde_json::from_str::<Value>(&other).unwrap()["correlation_id"],
+            "evt-9"
+        );
     }
 }

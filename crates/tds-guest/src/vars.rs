@@ -5,7 +5,10 @@ use std::str::FromStr;
 
 /// The trimmed value of `name`, or `None` when it is unset, empty or undeclared.
 pub fn get(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    spin_sdk::variables::get(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// `name` parsed as a number, `default` when unset; an unparsable or non-positive value is
@@ -18,7 +21,9 @@ where
         None => Ok(default),
         Some(text) => match text.parse::<T>() {
             Ok(n) if n > T::default() => Ok(n),
-            _ => Err(format!("variable {name} must be a positive number, not {text:?}")),
+            _ => Err(format!(
+                "variable {name} must be a positive number, not {text:?}"
+            )),
         },
     }
 }

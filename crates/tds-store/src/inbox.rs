@@ -17,10 +17,12 @@ ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id, source_modified_at::text";
 
 /// The stored event with idempotency key `$1`. Returns `id`, `status`.
-pub const FIND_BY_IDEMPOTENCY_KEY: &str = "SELECT id, status FROM tds_inbox_events WHERE idempotency_key = $1::text";
+pub const FIND_BY_IDEMPOTENCY_KEY: &str =
+    "SELECT id, status FROM tds_inbox_events WHERE idempotency_key = $1::text";
 
 /// Marks event `$1` superseded: a newer version of its entity was already queued.
-pub const MARK_SUPERSEDED: &str = "UPDATE tds_inbox_events SET status = 'superseded' WHERE id = $1::bigint";
+pub const MARK_SUPERSEDED: &str =
+    "UPDATE tds_inbox_events SET status = 'superseded' WHERE id = $1::bigint";
 
 /// Files a dead letter for an authentic but invalid event.
 /// `$1` inbox event id, `$2` module, `$3` entity id (nullable), `$4` lane, `$5` operation,

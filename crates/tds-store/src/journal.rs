@@ -36,5 +36,9 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb, $6::text::jsonb
     $9::bigint, $10::bigint, $11::bigint, $12::text)";
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 4] =
-    [("start_run", START_RUN), ("finish_run", FINISH_RUN), ("log_attempt", LOG_ATTEMPT), ("audit_change", AUDIT_CHANGE)];
+pub const ALL: [(&str, &str); 4] = [
+    ("start_run", START_RUN),
+    ("finish_run", FINISH_RUN),
+    ("log_attempt", LOG_ATTEMPT),
+    ("audit_change", AUDIT_CHANGE),
+];

@@ -16,9 +16,17 @@ pub mod queue;
 
 /// Every named statement of the crate, as `(module, name, sql)`.
 pub fn all_statements() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    let modules: [(&str, &[(&str, &str)]); 4] =
-        [("queue", &queue::ALL), ("inbox", &inbox::ALL), ("journal", &journal::ALL), ("config", &config::ALL)];
-    modules.into_iter().flat_map(|(module, statements)| statements.iter().map(move |(name, sql)| (module, *name, *sql)))
+    let modules: [(&str, &[(&str, &str)]); 4] = [
+        ("queue", &queue::ALL),
+        ("inbox", &inbox::ALL),
+        ("journal", &journal::ALL),
+        ("config", &config::ALL),
+    ];
+    modules.into_iter().flat_map(|(module, statements)| {
+        statements
+            .iter()
+            .map(move |(name, sql)| (module, *name, *sql))
+    })
 }
 
 /// The placeholders of `sql` that are not followed by a `::` cast.
@@ -30,7 +38,10 @@ pub fn uncast_placeholders(sql: &str) -> Vec<String> {
     let bytes = sql.as_bytes();
     sql.match_indices('$')
         .filter_map(|(i, _)| {
-            let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
             let cast = sql[i + 1 + digits..].starts_with("::");
             (digits > 0 && !cast).then(|| sql[i..i + 1 + digits].to_string())
         })
@@ -44,7 +55,11 @@ mod tests {
     #[test]
     fn every_placeholder_is_cast() {
         for (module, name, sql) in all_statements() {
-            assert_eq!(uncast_placeholders(sql), Vec::<String>::new(), "{module}::{name}");
+            assert_eq!(
+                uncast_placeholders(sql),
+                Vec::<String>::new(),
+                "{module}::{name}"
+            );
         }
     }
 
@@ -54,13 +69,20 @@ mod tests {
             let mut numbers: Vec<usize> = sql
                 .match_indices('$')
                 .filter_map(|(i, _)| {
-                    let digits: String = sql[i + 1..].chars().take_while(char::is_ascii_digit).collect();
+                    let digits: String = sql[i + 1..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
                     digits.parse().ok()
                 })
                 .collect();
             numbers.sort_unstable();
             numbers.dedup();
-            assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>(), "{module}::{name}");
+            assert_eq!(
+                numbers,
+                (1..=numbers.len()).collect::<Vec<_>>(),
+                "{module}::{name}"
+            );
         }
     }
 
@@ -69,7 +91,10 @@ mod tests {
         for (module, name, sql) in all_statements() {
             let lower = sql.to_ascii_lowercase();
             for forbidden in ["listen ", "notify ", "pg_advisory", "returning *"] {
-                assert!(!lower.contains(forbidden), "{module}::{name} uses {forbidden}");
+                assert!(
+                    !lower.contains(forbidden),
+                    "{module}::{name} uses {forbidden}"
+                );
             }
         }
     }

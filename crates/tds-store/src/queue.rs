@@ -162,7 +162,8 @@ pub const ALL: [(&str, &str); 9] = [
 ];
 
 /// Rows per status. Returns `status`, `count` (int8).
-pub const COUNT_BY_STATUS: &str = "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status";
+pub const COUNT_BY_STATUS: &str =
+    "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status";
 
 /// Seconds the oldest unclaimed row has waited since it was enqueued; 0 when none waits.
 /// Returns one float8.

@@ -18,7 +18,8 @@
 //!
 //! Cron (`spin:cron@3.0.0`): inserts the event's timestamp into
 //! `probe_cron_runs(fired_at_epoch bigint)` of `database_url`; with the variable
-//! `cron_mode` = `fail` it returns `error::other`, with `trap` it panics.
+//! `cron_mode` = `fail` it returns `error::other`, with `trap` it panics, with `spin` it
+//! never returns.
 //!
 //! Value encoding (parameters and results): `{"type": <WIT case name>, "value": ...}`;
 //! binary and unsupported as lowercase hex, jsonb as JSON text, decimal as text, date
@@ -50,6 +51,7 @@ impl Guest for Cron {
         match spin_sdk::variables::get("cron_mode").as_deref() {
             Ok("fail") => return Err(CronError::Other("the probe was asked to fail".into())),
             Ok("trap") => panic!("the probe was asked to trap in its cron handler"),
+            Ok("spin") => spin_forever(),
             _ => {}
         }
         record_cron_run(metadata.timestamp).map_err(CronError::Other)
@@ -97,9 +99,7 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
             eprintln!("probe stderr line");
             (200, json!({"printed": 3}))
         }
-        (Method::Get, action) if action.starts_with("variables/") => {
-            (200, variable(&action["variables/".len()..]))
-        }
+        (Method::Get, action) if action.starts_with("variables/") => (200, variable(&action["variables/".len()..])),
         (Method::Post, "pg") => match serde_json::from_slice::<Value>(request.body()) {
             Ok(body) => (200, run_pg(&body)),
             Err(e) => (400, json!({"bad_request": e.to_string()})),
@@ -306,11 +306,8 @@ fn bound_kind(kind: RangeBoundKind) -> &'static str {
     }
 }
 
-fn range<T>(
-    (lower, upper): &(Option<(T, RangeBoundKind)>, Option<(T, RangeBoundKind)>),
-    show: impl Fn(&T) -> Value,
-) -> Value {
-    let bound = |b: &Option<(T, RangeBoundKind)>| match b {
+fn range<T>((lower, upper): &(Bound<T>, Bound<T>), show: impl Fn(&T) -> Value) -> Value {
+    let bound = |b: &Bound<T>| match b {
         Some((v, k)) => json!([show(v), bound_kind(*k)]),
         None => Value::Null,
     };
@@ -361,9 +358,8 @@ fn param(spec: &Value) -> Result<ParameterValue, String> {
     let kind = spec["type"].as_str().ok_or("a parameter needs a \"type\"")?;
     let v = &spec["value"];
     let bad = || format!("bad value for a {kind} parameter: {v}");
-    let int = |min: i64, max: i64| -> Result<i64, String> {
-        v.as_i64().filter(|n| (min..=max).contains(n)).ok_or_else(bad)
-    };
+    let int =
+        |min: i64, max: i64| -> Result<i64, String> { v.as_i64().filter(|n| (min..=max).contains(n)).ok_or_else(bad) };
     let text = || v.as_str().map(str::to_string).ok_or_else(bad);
     let tuple = |len: usize| -> Result<Vec<i64>, String> {
         let items = v.as_array().filter(|a| a.len() == len).ok_or_else(bad)?;
@@ -389,16 +385,23 @@ fn param(spec: &Value) -> Result<ParameterValue, String> {
         }
         "datetime" => {
             let t = tuple(7)?;
-            ParameterValue::Datetime((t[0] as i32, t[1] as u8, t[2] as u8, t[3] as u8, t[4] as u8, t[5] as u8, t[6] as u32))
+            ParameterValue::Datetime((
+                t[0] as i32,
+                t[1] as u8,
+                t[2] as u8,
+                t[3] as u8,
+                t[4] as u8,
+                t[5] as u8,
+                t[6] as u32,
+            ))
         }
         "timestamp" => ParameterValue::Timestamp(v.as_i64().ok_or_else(bad)?),
         "uuid" => ParameterValue::Uuid(text()?),
         "jsonb" => ParameterValue::Jsonb(text()?.into_bytes()),
         "decimal" => ParameterValue::Decimal(text()?),
-        "range-int32" => ParameterValue::RangeInt32(parse_range(v, |b| {
-            b.as_i64().and_then(|n| i32::try_from(n).ok())
-        })
-        .ok_or_else(bad)?),
+        "range-int32" => ParameterValue::RangeInt32(
+            parse_range(v, |b| b.as_i64().and_then(|n| i32::try_from(n).ok())).ok_or_else(bad)?,
+        ),
         "range-int64" => ParameterValue::RangeInt64(parse_range(v, Value::as_i64).ok_or_else(bad)?),
         "range-decimal" => {
             ParameterValue::RangeDecimal(parse_range(v, |b| b.as_str().map(str::to_string)).ok_or_else(bad)?)
@@ -414,7 +417,10 @@ fn param(spec: &Value) -> Result<ParameterValue, String> {
         "interval" => ParameterValue::Interval(Interval {
             micros: v["micros"].as_i64().ok_or_else(bad)?,
             days: v["days"].as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(bad)?,
-            months: v["months"].as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(bad)?,
+            months: v["months"]
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(bad)?,
         }),
         "db-null" => ParameterValue::DbNull,
         other => return Err(format!("unknown parameter type {other:?}")),
@@ -447,7 +453,7 @@ fn parse_array<T>(v: &Value, item: impl Fn(&Value) -> Option<T>) -> Option<Vec<O
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

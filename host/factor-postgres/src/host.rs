@@ -62,7 +62,12 @@ impl HostConnection for PostgresState {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
-        let params = params::convert(params)?;
+        // Spin reports a parameter that is not what its own type says as
+        // `value-conversion-failed` from `execute` (and `bad-parameter` from `query`).
+        let params = params::convert(params).map_err(|error| match error {
+            Error::BadParameter(message) => Error::ValueConversionFailed(message),
+            other => other,
+        })?;
         self.connection(&connection)?
             .client()
             .execute(&statement, &params::as_sql(&params))

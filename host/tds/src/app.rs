@@ -176,8 +176,8 @@ impl App {
         store.epoch_deadline_callback(move |_| {
             if started.elapsed() > limit {
                 Err(wasmtime::Error::msg(format!(
-                    "the guest ran longer than the {} s limit and was stopped",
-                    limit.as_secs()
+                    "the guest ran longer than the {:?} limit and was stopped",
+                    limit
                 )))
             } else {
                 Ok(UpdateDeadline::Yield(1))

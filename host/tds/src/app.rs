@@ -194,6 +194,9 @@ fn new_engine(cache_dir: Option<&Path>) -> Result<Engine> {
     config.epoch_interruption(true);
     if let Some(dir) = cache_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("could not create the code cache {}", dir.display()))?;
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("could not resolve the code cache path {}", dir.display()))?;
         let mut cache_config = CacheConfig::new();
         cache_config.with_directory(dir);
         config.cache(Some(Cache::new(cache_config)?));

@@ -12,12 +12,14 @@
 //! authentic event that cannot be applied (no id…) is stored and dead-lettered at once – 202
 //! with the reasons. A database failure answers 503 so Zoho delivers again.
 //!
-//! Variables: `database_url`, `zoho_webhook_secret`, `webhook_key`, `max_attempts` (queue
-//! attempts per event, default 8).
+//! Variables: `database_url`, `zoho_webhook_secret`, `zoho_module_secrets` (per-module
+//! secrets overriding the default), `webhook_key`, `max_attempts` (queue attempts per event,
+//! default 8).
 
 use serde_json::{json, Map, Value};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
+use tds_core::auth::{Proof, WebhookAuth};
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery, Event};
 use tds_core::payload::{self, BodyFormat, Payload, MAX_BODY_BYTES};
@@ -113,27 +115,24 @@ fn receive(
     log: &Logger,
 ) -> Result<Response, Refusal> {
     let route_module = route(req)?;
+    check_size(req).map_err(|r| r.about(route_module))?;
     let body = req.body();
-    if body.len() > MAX_BODY_BYTES {
-        let message = format!(
-            "the body has {} bytes; the limit is {MAX_BODY_BYTES}",
-            body.len()
-        );
-        return Err(Refusal::new(413, "payload_too_large", message).about(route_module));
-    }
     let content_type = header(req, "content-type");
     let format = BodyFormat::detect(content_type, body)
         .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
     let query = payload::form_pairs(req.query().as_bytes());
-    authenticate(req, format, &query).map_err(|r| r.about(route_module))?;
-    let payload = payload::parse(format, body, route_module)
-        .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
+    let parsed = payload::parse(format, body, route_module);
+    let module = route_module.or(parsed.as_ref().ok().map(|p| p.module));
+    authenticate(req, format, &query, module).map_err(|r| r.about(module))?;
+    let payload =
+        parsed.map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(module))?;
     let method = req.method().to_string();
     let event = normalize(
         &payload,
         &Delivery {
             method: &method,
             query: &query,
+            operation_header: header(req, "x-webhook-operation"),
         },
     );
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
@@ -141,6 +140,7 @@ fn receive(
     let database_url = database_url.ok_or_else(|| {
         Refusal::new(503, DATABASE_UNAVAILABLE, "database_url is not set").about(Some(event.module))
     })?;
+    let module = event.module;
     let unavailable = |e: DbError| {
         log.error(
             "could not store the event",
@@ -151,7 +151,7 @@ fn receive(
             DATABASE_UNAVAILABLE,
             format!("the event could not be stored: {}", e.message),
         )
-        .about(Some(event.module))
+        .about(Some(module))
     };
     let db = Db::open(database_url).map_err(unavailable)?;
     let headers = redact_headers(req.headers().filter_map(|(n, v)| Some((n, v.as_str()?))));
@@ -164,15 +164,68 @@ fn receive(
         headers,
         max_attempts,
     };
-    let stored = store(&db, &event, &delivery).map_err(|e| {
-        // The transaction may still be open after a failure; a rollback failing too changes nothing.
-        let _ = db.rollback();
-        unavailable(e)
-    })?;
+    let (stored, event) = store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)?;
     let outcome = stored.outcome();
     count_on(&db, outcome, Some(event.module), "", log);
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
     Ok(answer(&stored, &event, request_id))
+}
+
+/// Refuses a body above [`MAX_BODY_BYTES`], by its `Content-Length` when one is given.
+fn check_size(req: &Request) -> Result<(), Refusal> {
+    let declared = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    let size = declared.unwrap_or(0).max(req.body().len());
+    if size > MAX_BODY_BYTES {
+        let message = format!("the body has {size} bytes; the limit is {MAX_BODY_BYTES}");
+        return Err(Refusal::new(413, "payload_too_large", message));
+    }
+    Ok(())
+}
+
+/// Stores the event; when PostgreSQL cannot take its parsed document (a data exception,
+/// e.g. a `\u0000` in a string or a number beyond `numeric`), stores the raw body with an
+/// empty document instead, dead-lettered with the reason: authentic data is never dropped.
+fn store_or_keep_raw(
+    db: &Db,
+    event: Event,
+    delivery: &DeliveryFacts<'_>,
+    log: &Logger,
+) -> Result<(Stored, Event), DbError> {
+    let first = store(db, &event, delivery);
+    // The transaction may still be open after a failure; a rollback failing too changes nothing.
+    let error = match first {
+        Ok(stored) => return Ok((stored, event)),
+        Err(e) => {
+            let _ = db.rollback();
+            e
+        }
+    };
+    if !error.is_data_exception() {
+        return Err(error);
+    }
+    log.warn(
+        "the document cannot be stored as JSON; keeping the raw body",
+        json!({"sqlstate": error.sqlstate, "error": error.message}),
+    );
+    let mut unreadable = event;
+    unreadable.invalid_reasons.push(format!(
+        "the document cannot be stored as JSON ({}); the raw body is kept",
+        error.message
+    ));
+    let kept_payload = Payload {
+        document: Map::new(),
+        ..delivery.payload.clone()
+    };
+    let kept = DeliveryFacts {
+        payload: &kept_payload,
+        headers: delivery.headers.clone(),
+        ..*delivery
+    };
+    store(db, &unreadable, &kept)
+        .inspect_err(|_| {
+            let _ = db.rollback();
+        })
+        .map(|stored| (stored, unreadable))
 }
 
 /// The module the path names: `None` for the bare route.
@@ -213,70 +266,78 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
     Ok(module)
 }
 
-/// Zoho's signature when `zoho_webhook_secret` is set, else the shared `webhook_key` in
-/// `X-Webhook-Key` or `?key=`; with neither configured, nothing is accepted.
+/// The proof [`WebhookAuth`] requires of `module`'s webhooks (see `tds_core::auth`).
 fn authenticate(
     req: &Request,
     format: BodyFormat,
     query: &[(String, String)],
+    module: Option<Module>,
 ) -> Result<(), Refusal> {
-    if let Some(secret) = vars::get("zoho_webhook_secret") {
-        let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
-            Refusal::new(
-                401,
-                "missing_signature",
-                "X-Zoho-Webhook-Signature is required",
-            )
-        })?;
-        let message = match format {
-            BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
-            BodyFormat::Form => {
-                signature::signed_message(query, &payload::form_pairs(req.body()), None)
-            }
-        };
-        return if signature::verify(&secret, &message, given) {
-            Ok(())
-        } else {
-            Err(Refusal::new(
-                401,
-                "invalid_signature",
-                "X-Zoho-Webhook-Signature does not match the body",
-            ))
-        };
-    }
-    if let Some(key) = vars::get("webhook_key") {
-        let given = header(req, "x-webhook-key")
-            .or_else(|| {
-                query
-                    .iter()
-                    .find(|(k, _)| k == "key")
-                    .map(|(_, v)| v.as_str())
-            })
-            .ok_or_else(|| {
+    let secret = vars::get("zoho_webhook_secret");
+    let module_secrets = vars::get("zoho_module_secrets");
+    let key = vars::get("webhook_key");
+    let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
+        .map_err(|e| Refusal::new(503, "not_configured", e.to_string()))?;
+    match auth.proof_for(module) {
+        Proof::Signature(secret) => {
+            let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
                 Refusal::new(
                     401,
-                    "missing_key",
-                    "send the webhook key in X-Webhook-Key or ?key=",
+                    "missing_signature",
+                    "X-Zoho-Webhook-Signature is required",
                 )
             })?;
-        return if signature::keys_match(&key, given) {
-            Ok(())
-        } else {
-            Err(Refusal::new(
-                401,
-                "invalid_key",
-                "the webhook key is not valid",
-            ))
-        };
+            let message = match format {
+                BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
+                BodyFormat::Form => {
+                    signature::signed_message(query, &payload::form_pairs(req.body()), None)
+                }
+            };
+            if signature::verify(secret, &message, given) {
+                Ok(())
+            } else {
+                Err(Refusal::new(
+                    401,
+                    "invalid_signature",
+                    "X-Zoho-Webhook-Signature does not match the body",
+                ))
+            }
+        }
+        Proof::Key(key) => {
+            let given = header(req, "x-webhook-key")
+                .or_else(|| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == "key")
+                        .map(|(_, v)| v.as_str())
+                })
+                .ok_or_else(|| {
+                    Refusal::new(
+                        401,
+                        "missing_key",
+                        "send the webhook key in X-Webhook-Key or ?key=",
+                    )
+                })?;
+            if signature::keys_match(key, given) {
+                Ok(())
+            } else {
+                Err(Refusal::new(
+                    401,
+                    "invalid_key",
+                    "the webhook key is not valid",
+                ))
+            }
+        }
+        Proof::NotConfigured => Err(Refusal::new(
+            503,
+            "not_configured",
+            "intake accepts nothing until zoho_webhook_secret, zoho_module_secrets or webhook_key is set",
+        )),
     }
-    Err(Refusal::new(
-        503,
-        "not_configured",
-        "intake accepts nothing until zoho_webhook_secret or webhook_key is set",
-    ))
 }
 
 /// What is stored besides the normalised event.
+#[derive(Clone)]
 struct DeliveryFacts<'a> {
     method: &'a str,
     content_type: Option<&'a str>,

@@ -2,6 +2,7 @@
 //! webhook authenticity, payload parsing, normalisation into inbox events, canonical JSON,
 //! Zoho timestamps, header redaction, retry backoff and failure classes. No I/O.
 
+pub mod auth;
 pub mod backoff;
 pub mod canonical;
 pub mod entity;

@@ -5,9 +5,12 @@
 //! - Entity id: the module's id field, as text. JSON numbers keep every digit (ids above
 //!   2^53 appear); strings are trimmed. When the document lacks the field, a query
 //!   parameter of the same name (`?item_id=…`) supplies it.
-//! - Operation: `?operation=` when given (`delete`/`deleted` → delete; `create`,
-//!   `created`, `update`, `updated`, `edit`, `upsert`, `create_or_edit` → upsert), else
-//!   the method (DELETE → delete, POST/PUT → upsert).
+//! - Operation: the first of `?operation=`, the `X-Webhook-Operation` header and an
+//!   operation named beside the record in the body ([`Payload::operation_hint`]); else the
+//!   method (DELETE → delete, POST/PUT → upsert). Names: `delete`/`deleted` → delete;
+//!   `create`, `created`, `update`, `updated`, `edit`, `edited`, `upsert`, `create_or_edit`
+//!   → upsert; also as the last part of an event name (`invoice.deleted`, `item_created`).
+//!   An unknown name makes the event invalid (stored and dead-lettered with the reason).
 //! - Source version: `last_modified_time`, else `updated_time`, else the receipt time
 //!   (ordering is then by arrival); [`VersionSource`] records which.
 //! - Content hash: SHA-256 of the canonical document without its version fields, so a
@@ -116,18 +119,31 @@ impl Operation {
     /// assert_eq!(Operation::from_name("upsert"), Some(Operation::Upsert));
     /// ```
     pub fn from_name(name: &str) -> Option<Operation> {
-        match name.trim().to_ascii_lowercase().as_str() {
+        let name = name.trim().to_ascii_lowercase();
+        let exact = |word: &str| match word {
             "delete" | "deleted" => Some(Operation::Delete),
             "upsert" | "create" | "created" | "update" | "updated" | "edit" | "edited"
             | "create_or_edit" => Some(Operation::Upsert),
             _ => None,
-        }
+        };
+        exact(&name).or_else(|| {
+            let (_, last) = name.rsplit_once(['.', '_', '-', ' ', ':'])?;
+            exact(last)
+        })
     }
 
-    /// The operation a request asks for: the `operation` query parameter when given
-    /// (an unknown value is an error), else its method.
-    pub fn from_request(method: &str, query_operation: Option<&str>) -> Result<Operation, String> {
-        match query_operation {
+    /// The operation a request asks for: `named` (the first of the query parameter, the
+    /// header and the body's hint) when given — an unknown name is an error — else the
+    /// method.
+    ///
+    /// ```
+    /// use tds_core::normalize::Operation;
+    /// assert_eq!(Operation::from_request("POST", Some("invoice.deleted")), Ok(Operation::Delete));
+    /// assert_eq!(Operation::from_request("DELETE", None), Ok(Operation::Delete));
+    /// assert!(Operation::from_request("POST", Some("approved")).is_err());
+    /// ```
+    pub fn from_request(method: &str, named: Option<&str>) -> Result<Operation, String> {
+        match named {
             Some(name) => Operation::from_name(name)
                 .ok_or_else(|| format!("operation {name:?} is neither an upsert nor a delete")),
             None if method.eq_ignore_ascii_case("DELETE") => Ok(Operation::Delete),
@@ -258,6 +274,8 @@ pub struct Delivery<'a> {
     pub method: &'a str,
     /// The URL-decoded query pairs.
     pub query: &'a [(String, String)],
+    /// The `X-Webhook-Operation` header.
+    pub operation_header: Option<&'a str>,
 }
 
 impl Delivery<'_> {
@@ -304,11 +322,14 @@ pub fn normalize(payload: &Payload, delivery: &Delivery<'_>) -> Event {
     let entity_id = id
         .map_err(|why| invalid_reasons.push(format!("{id_field} {why}")))
         .ok();
-    let operation = Operation::from_request(delivery.method, delivery.query_value("operation"))
-        .unwrap_or_else(|why| {
-            invalid_reasons.push(why);
-            Operation::from_request(delivery.method, None).unwrap_or(Operation::Upsert)
-        });
+    let named = delivery
+        .query_value("operation")
+        .or(delivery.operation_header)
+        .or(payload.operation_hint.as_deref());
+    let operation = Operation::from_request(delivery.method, named).unwrap_or_else(|why| {
+        invalid_reasons.push(why);
+        Operation::from_request(delivery.method, None).unwrap_or(Operation::Upsert)
+    });
     let version = SourceVersion::of_document(&payload.document);
     let content_hash = ContentHash::of(&payload.document);
     let idempotency_key = IdempotencyKey::new(
@@ -345,6 +366,7 @@ mod tests {
             module: Module::Items,
             document: document.as_object().unwrap().clone(),
             shape: Shape::Bare,
+            operation_hint: None,
         }
     }
 
@@ -354,6 +376,7 @@ mod tests {
             &Delivery {
                 method: "POST",
                 query: &[],
+                operation_header: None,
             },
         )
     }
@@ -403,6 +426,7 @@ mod tests {
             &Delivery {
                 method: "DELETE",
                 query: &query,
+                operation_header: None,
             },
         );
         assert!(e.is_valid());
@@ -421,7 +445,8 @@ mod tests {
                 &payload(doc.clone()),
                 &Delivery {
                     method: "POST",
-                    query: &query
+                    query: &query,
+                    operation_header: None,
                 }
             )
             .operation,
@@ -432,7 +457,8 @@ mod tests {
                 &payload(doc.clone()),
                 &Delivery {
                     method: "PUT",
-                    query: &[]
+                    query: &[],
+                    operation_header: None,
                 }
             )
             .operation,
@@ -444,6 +470,7 @@ mod tests {
             &Delivery {
                 method: "DELETE",
                 query: &query,
+                operation_header: None,
             },
         );
         assert_eq!(e.operation, Operation::Delete);
@@ -496,6 +523,7 @@ mod tests {
             &Delivery {
                 method: "DELETE",
                 query: &[],
+                operation_header: None,
             },
         );
         assert_ne!(a.idempotency_key, deleted.idempotency_key);

@@ -12,6 +12,12 @@
 //! key. An empty body is an empty record when the route names the module (a delete may
 //! carry its id in the query alone). Bodies above [`MAX_BODY_BYTES`] are refused before
 //! parsing.
+//!
+//! Zoho sends no event type, so an operator may name the operation next to the record:
+//! a top-level `operation` (or `event_type`) beside the wrapper key of a custom JSON body
+//! (`{"operation": "delete", "invoice": {...}}`), or a form field of that name beside the
+//! field carrying the JSON. It becomes [`Payload::operation_hint`]; fields inside the record
+//! are never read as one.
 
 use serde_json::{Map, Value};
 
@@ -22,6 +28,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The form field Zoho's APIs use for a JSON document.
 const JSON_STRING_FIELD: &str = "JSONString";
+
+/// Envelope fields that name the operation, in order of preference.
+const OPERATION_FIELDS: [&str; 2] = ["operation", "event_type"];
 
 /// How the body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +69,8 @@ pub struct Payload {
     pub module: Module,
     pub document: Map<String, Value>,
     pub shape: Shape,
+    /// The operation named beside the record, as written (see the module doc).
+    pub operation_hint: Option<String>,
 }
 
 /// Why a body could not be read. Nothing is stored for these.
@@ -158,6 +169,7 @@ pub fn parse(
             module,
             document: Map::new(),
             shape: Shape::Bare,
+            operation_hint: None,
         });
     }
     match format {
@@ -199,11 +211,13 @@ fn parse_json(
             module,
             document,
             shape: wrapped,
+            operation_hint: operation_hint(&object),
         }),
         _ => Ok(Payload {
             module,
             document: object,
             shape: bare,
+            operation_hint: None,
         }),
     }
 }
@@ -250,13 +264,23 @@ fn parse_form(
             field: field.clone(),
             reason: e.to_string(),
         })?;
-        if field == JSON_STRING_FIELD {
-            return parse_json(object, route_module, Shape::FormJson, Shape::FormJson);
+        let module = match field.as_str() {
+            JSON_STRING_FIELD => route_module,
+            _ => Some(
+                route_module
+                    .or_else(|| Module::from_wrapper_key(field))
+                    .ok_or(PayloadError::ModuleNotGiven)?,
+            ),
+        };
+        let mut payload = parse_json(object, module, Shape::FormJson, Shape::FormJson)?;
+        if payload.operation_hint.is_none() {
+            let fields: Map<String, Value> = pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            payload.operation_hint = operation_hint(&fields);
         }
-        let module = route_module
-            .or_else(|| Module::from_wrapper_key(field))
-            .ok_or(PayloadError::ModuleNotGiven)?;
-        return parse_json(object, Some(module), Shape::FormJson, Shape::FormJson);
+        return Ok(payload);
     }
     let module = route_module.ok_or(PayloadError::ModuleNotGiven)?;
     let document = pairs
@@ -267,7 +291,17 @@ fn parse_form(
         module,
         document,
         shape: Shape::FormFields,
+        operation_hint: None,
     })
+}
+
+/// The first envelope field naming an operation, when it holds text.
+fn operation_hint(envelope: &Map<String, Value>) -> Option<String> {
+    OPERATION_FIELDS
+        .iter()
+        .find_map(|f| envelope.get(*f)?.as_str())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -389,6 +423,35 @@ mod tests {
         );
         let e = form("item=not-json", Some(Module::Items)).unwrap_err();
         assert_eq!(e.code(), "invalid_json");
+    }
+
+    #[test]
+    fn operation_named_beside_the_record() {
+        let p = json(
+            r#"{"operation": "invoice_deleted", "invoice": {"invoice_id": "1", "operation": "x"}}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.operation_hint.as_deref(), Some("invoice_deleted"));
+        let p = json(
+            r#"{"event_type": "deleted", "item": {"item_id": "1"}}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.operation_hint.as_deref(), Some("deleted"));
+        let p = json(
+            r#"{"item_id": "1", "operation": "delete"}"#,
+            Some(Module::Items),
+        )
+        .unwrap();
+        assert_eq!(
+            p.operation_hint, None,
+            "a record's own fields are not an envelope"
+        );
+        let p = form("operation=delete&item=%7B%22item_id%22%3A%221%22%7D", None).unwrap();
+        assert_eq!(p.operation_hint.as_deref(), Some("delete"));
+        let p = form("operation=delete&item_id=1", Some(Module::Items)).unwrap();
+        assert_eq!(p.operation_hint, None);
     }
 
     #[test]

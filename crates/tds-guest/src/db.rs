@@ -41,6 +41,12 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         self.sqlstate.as_deref() == Some("23505")
     }
+
+    /// Whether PostgreSQL refused a value itself (SQLSTATE class 22: a `\u0000` in JSON, a
+    /// number out of range…): sending the same value again cannot succeed.
+    pub fn is_data_exception(&self) -> bool {
+        self.sqlstate.as_deref().is_some_and(|s| s.starts_with("22"))
+    }
 }
 
 impl From<PgError> for DbError {

@@ -1,13 +1,19 @@
 //! Applying one claimed event to its ERP table, inside the caller's savepoint: lock the
 //! stored row, plan (version guard, content-hash no-op, soft delete; see
 //! `tds_erp::apply`), write, and describe the change for the audit trail.
+//!
+//! A write (insert or update) also replaces the header's child rows (lines, allocations,
+//! price-list items) with the document's, each child table in one statement, in the same
+//! savepoint; a document without a child array leaves those rows alone. A soft delete keeps
+//! the child rows. The row images carry the child rows, so a changed line shows in the
+//! audit trail's `changed_fields` under the array's name (`line_items`).
 
 use serde_json::{Map, Value};
 use tds_core::entity::Module;
 use tds_core::failure::FailureClass;
 use tds_core::normalize::Operation;
 use tds_erp::apply::{audit_action, changed_fields, plan, Plan, StoredRow};
-use tds_erp::{sql, ErpTable, MappingError};
+use tds_erp::{sql, ErpTable, MappedRow, MappingError};
 use tds_guest::db::{param, Db, DbError};
 
 use crate::drain::Job;
@@ -112,10 +118,16 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
                     format!("stored document is not an object: {e}"),
                 )
             })?;
-            let row = table.map(&fields)?;
+            let mapped = table.map(&fields)?;
             let mut params = bookkeeping(job, content_hash, document).to_vec();
-            params.extend(row.0.into_iter().map(param::opt_text));
-            db.query(&sql::upsert(table), &params)?
+            params.extend(mapped.row.0.into_iter().map(param::opt_text));
+            let written = db.query(&sql::upsert(table), &params)?;
+            if written.is_empty() || table.children.is_empty() {
+                written
+            } else {
+                write_children(db, table, &job.entity_id, &mapped.children)?;
+                db.query(&sql::image_of(table), &[param::text(&job.entity_id)])?
+            }
         }
         Plan::SoftDelete => db.query(
             &sql::soft_delete(table),
@@ -135,6 +147,27 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
         after,
         changed_fields,
     }))
+}
+
+/// Replaces the child rows of the header `id` by the document's, for each child array the
+/// document carries.
+fn write_children(
+    db: &Db,
+    table: &ErpTable,
+    id: &str,
+    children: &[Option<Vec<MappedRow>>],
+) -> Result<(), Failure> {
+    for (child, rows) in table.children.iter().zip(children) {
+        let Some(rows) = rows else { continue };
+        db.execute(&sql::delete_lines(table, child), &[param::text(id)])?;
+        if !rows.is_empty() {
+            db.execute(
+                &sql::insert_lines(table, child),
+                &[param::text(id), param::text(sql::lines_param(child, rows))],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// `$1..$5` of every ERP write.

@@ -43,6 +43,7 @@ pub static ITEMS: ErpTable = ErpTable {
         Column::new("actual_available_stock", Kind::Decimal),
         Column::from("source_created_at", "created_time", Kind::Timestamp),
     ],
+    children: &[],
 };
 
 #[cfg(test)]
@@ -62,7 +63,7 @@ mod tests {
 
     #[test]
     fn zoho_example_maps() {
-        let row = ITEMS.map(&example()).unwrap();
+        let row = ITEMS.map(&example()).unwrap().row;
         assert_eq!(row.0.len(), ITEMS.columns.len());
         assert_eq!(column(&row, "name").as_deref(), Some("Hard Drive"));
         assert_eq!(column(&row, "rate").as_deref(), Some("120"));
@@ -85,7 +86,7 @@ mod tests {
             serde_json::from_str("1234567890123456789.125").unwrap(),
         );
         doc.insert("created_time".into(), json!("2013-11-18T02:17:40-0800"));
-        let row = ITEMS.map(&doc).unwrap();
+        let row = ITEMS.map(&doc).unwrap().row;
         assert_eq!(
             column(&row, "rate").as_deref(),
             Some("1234567890123456789.125")

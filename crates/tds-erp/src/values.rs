@@ -21,9 +21,10 @@ pub struct MappingError {
 ///
 /// ```
 /// use tds_erp::{values::extract, Kind};
-/// let doc = serde_json::json!({"rate": "120.50", "tax_percentage": "70%", "name": " "});
+/// let doc = serde_json::json!({"rate": "120.50", "tax_percentage": "70%", "name": " ", "date": "2013-11-17"});
 /// let doc = doc.as_object().unwrap();
 /// assert_eq!(extract(doc, "rate", Kind::Decimal).unwrap().as_deref(), Some("120.50"));
+/// assert_eq!(extract(doc, "date", Kind::Date).unwrap().as_deref(), Some("2013-11-17"));
 /// assert_eq!(extract(doc, "tax_percentage", Kind::Percent).unwrap().as_deref(), Some("70"));
 /// assert_eq!(extract(doc, "name", Kind::Text).unwrap(), None);
 /// ```
@@ -46,7 +47,9 @@ pub fn extract(
         Kind::Percent => decimal(scalar.trim().trim_end_matches('%'))
             .map(Some)
             .map_err(fail),
+        Kind::Integer => integer(&scalar).map(Some).map_err(fail),
         Kind::Boolean => boolean(&scalar).map(Some).map_err(fail),
+        Kind::Date => date(&scalar).map(Some).map_err(fail),
         Kind::Timestamp => parse_zoho_timestamp(&scalar)
             .map(|t| Some(sql_text(&t)))
             .ok_or_else(|| fail(format!("{scalar:?} is not a timestamp"))),
@@ -85,6 +88,32 @@ fn decimal(text: &str) -> Result<String, String> {
         Ok(t.strip_prefix('+').unwrap_or(t).to_string())
     } else {
         Err(format!("{text:?} is not a decimal number"))
+    }
+}
+
+/// A 32-bit integer written in digits (`15`, `-1`); fractions and exponents are refused.
+fn integer(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not an integer"));
+    }
+    t.parse::<i32>()
+        .map(|n| n.to_string())
+        .map_err(|_| format!("{text:?} is out of range for an integer"))
+}
+
+/// A calendar date written `yyyy-mm-dd`, as Zoho writes document dates.
+fn date(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    match shaped && chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok() {
+        true => Ok(t.to_string()),
+        false => Err(format!("{text:?} is not a date (yyyy-mm-dd)")),
     }
 }
 
@@ -156,6 +185,8 @@ mod tests {
                 Kind::Boolean,
                 Kind::Timestamp,
                 Kind::Id,
+                Kind::Integer,
+                Kind::Date,
             ] {
                 assert_eq!(one(value.clone(), kind), Ok(None));
             }
@@ -174,6 +205,30 @@ mod tests {
             Some("false")
         );
         assert!(one(json!("maybe"), Kind::Boolean).is_err());
+        assert_eq!(
+            one(json!(15), Kind::Integer).unwrap().as_deref(),
+            Some("15")
+        );
+        assert_eq!(
+            one(json!("-2"), Kind::Integer).unwrap().as_deref(),
+            Some("-2")
+        );
+        for bad in [json!(1.5), json!("1e3"), json!("3000000000"), json!("x")] {
+            assert!(one(bad.clone(), Kind::Integer).is_err(), "{bad}");
+        }
+        assert_eq!(
+            one(json!("2013-11-17"), Kind::Date).unwrap().as_deref(),
+            Some("2013-11-17")
+        );
+        for bad in [
+            "string",
+            "2013-02-30",
+            "2013-1-05",
+            "19 Jan 2017",
+            "2013-11-18T02:17:40-0800",
+        ] {
+            assert!(one(json!(bad), Kind::Date).is_err(), "{bad}");
+        }
         assert_eq!(
             one(json!("2013-11-18T02:17:40-0800"), Kind::Timestamp)
                 .unwrap()

@@ -13,10 +13,10 @@
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use tds_guest::db::{param, Db, DbError};
-use tds_guest::http::{check_bearer, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, error_response, json_response, request_id};
 use tds_guest::log::Logger;
 use tds_guest::{random, vars};
 use tds_store::{config, journal, queue};
@@ -47,15 +47,10 @@ export!(Cron);
 fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
-    if *req.method() != Method::Post {
-        return error_response(
-            405,
-            "method_not_allowed",
-            "use POST to run the heal cycle",
-            &request_id,
-        );
-    }
-    if let Err((status, code, message)) = check_bearer(&req, vars::get("stats_token").as_deref()) {
+    let token = vars::get("stats_token");
+    if let Err((status, code, message)) =
+        check_internal_post(&req, "run the heal cycle", token.as_deref())
+    {
         return error_response(status, code, &message, &request_id);
     }
     match heal("http", &log) {

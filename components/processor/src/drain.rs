@@ -8,19 +8,61 @@
 //! (permanent, or attempts exhausted); its neighbours are unaffected. An acknowledgement
 //! that touches no row means the lease was lost: the whole batch rolls back, the rest of
 //! it is given back to the queue, and the invocation stops. One COMMIT per batch.
+//!
+//! # Waits
+//! The batch transaction starts with `queue::LIMIT_WAITS`: a lock wait (an ERP row another
+//! transaction holds) gives up after `lock_timeout_ms` (tds_config, default 5 s) with
+//! SQLSTATE 55P03, a transient failure of that one event, retried with backoff; and the
+//! transaction may not sit idle longer than the lease, so a guest that dies mid-batch on a
+//! pooled connection (real Spin does not roll back on recycle) loses its session, and
+//! with it its locks, within one lease. A batch that fails for a database reason outside
+//! any one event (the connection, the commit) is rolled back and its rows are given back
+//! at once rather than left for heal.
+//!
+//! # Keeping the lease of a long batch
+//! The claim commits `lease_expires_at = now() + lease_seconds`; heal returns rows whose
+//! lease has expired to the queue, compare-and-set on the owner. A batch that runs longer
+//! than the lease must keep its rows, and the way to do that is a row lock, not a new
+//! expiry:
+//! - An update made inside the batch transaction is invisible to heal until commit, so a
+//!   new `lease_expires_at` written there cannot keep heal away. Committing it from a
+//!   second connection instead would be visible, but could not be renewed while this
+//!   connection waits inside one statement (a lock wait is exactly when batches get slow),
+//!   and it would deadlock against this guest's own transaction on any row that
+//!   transaction has already touched.
+//! - What does work is the lock the update takes: a queue row updated by the batch
+//!   transaction stays locked until it ends. Heal lists and reclaims expired leases
+//!   `FOR UPDATE SKIP LOCKED`, so it passes over rows a live batch holds, and no one else
+//!   can move them. Once the transaction ends the lock is gone and the rows are either
+//!   acknowledged (commit) or back in the claim's committed state (rollback), where an
+//!   expired lease is fair game again.
+//! - So, before each event, when less than half of the lease is left (measured from just
+//!   before the claim was sent, which is no later than the server's `now()`),
+//!   `queue::EXTEND_LEASE` updates the batch's rows not yet processed (compare-and-set on
+//!   the owner; the expiry it writes is the statement's clock plus the lease). From then
+//!   on every row of the batch is locked by this transaction: acknowledged rows by their
+//!   acknowledgement, the rest by the extension, so ownership cannot change until commit
+//!   and one extension per batch suffices. A row the extension does not find (or cannot
+//!   lock within the lock timeout) is no longer ours: lease lost, the batch rolls back.
+//! - The extension runs outside the event savepoints, because rolling back a savepoint
+//!   releases the locks taken under it.
+//! - Before the extension, rows are protected only by the claim's committed expiry, which
+//!   lasts at least half a lease past any event start that did not extend. That holds as
+//!   long as one event takes less than half a lease, which `lock_timeout_ms` bounds for
+//!   lock waits; if an event does overrun and heal reclaims its rows, the acknowledgement's
+//!   compare-and-set notices and the batch rolls back, so the effect stays exactly-once.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tds_core::backoff::Backoff;
 use tds_core::failure::FailureClass;
 use tds_guest::db::{param, Db, DbError, Rows};
 use tds_guest::log::Logger;
 use tds_guest::random;
-use tds_store::{config, journal, queue};
+use tds_store::{journal, queue};
 
 use crate::apply::{apply, Change, Effect, Failure};
-use crate::settings::Settings;
+use crate::settings::{Settings, Tuning};
 
 /// What started the invocation.
 #[derive(Clone, Copy)]
@@ -90,6 +132,10 @@ struct Counts {
     coalesced: usize,
     dead: usize,
     batches: usize,
+    /// Batches whose lease was extended.
+    lease_extensions: usize,
+    /// Rows of rolled-back batches given back to the queue.
+    released: usize,
 }
 
 impl Counts {
@@ -113,11 +159,14 @@ impl Counts {
         self.coalesced += other.coalesced;
         self.dead += other.dead;
         self.batches += other.batches;
+        self.lease_extensions += other.lease_extensions;
+        self.released += other.released;
     }
 
     fn to_json(self) -> Value {
         json!({"claimed": self.claimed, "applied": self.applied, "unchanged": self.unchanged, "stale": self.stale,
-               "retried": self.retried, "coalesced": self.coalesced, "dead": self.dead, "batches": self.batches})
+               "retried": self.retried, "coalesced": self.coalesced, "dead": self.dead, "batches": self.batches,
+               "lease_extensions": self.lease_extensions, "released": self.released})
     }
 }
 
@@ -166,7 +215,7 @@ struct Context<'a> {
     settings: &'a Settings,
     owner: &'a str,
     run_id: i64,
-    backoff: Backoff,
+    tuning: Tuning,
     log: &'a Logger,
 }
 
@@ -178,7 +227,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     let log = log.for_correlation(&owner);
     let db = Db::open(&settings.database_url)
         .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
-    let backoff = read_backoff(&db)?;
+    let tuning = Tuning::read(&db)?;
     let details = json!({
         "lane": settings.lane.as_str(),
         "claimable": settings.claimable.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
@@ -187,6 +236,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         "lease_seconds": settings.lease_seconds,
         "batch_size": settings.batch_size,
         "time_budget_ms": settings.time_budget.as_millis() as u64,
+        "lock_timeout_ms": tuning.lock_timeout_ms,
     });
     let started_run = db.query(
         journal::START_RUN,
@@ -204,7 +254,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         settings,
         owner: &owner,
         run_id,
-        backoff,
+        tuning,
         log: &log,
     };
     let mut counts = Counts::default();
@@ -248,24 +298,6 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     })
 }
 
-/// Backoff from `tds_config` (`backoff_base_ms`, `backoff_cap_ms`), defaults where unset.
-fn read_backoff(db: &Db) -> Result<Backoff, DbError> {
-    let rows = db.query(
-        config::READ_VALUES,
-        &[param::text_array(["backoff_base_ms", "backoff_cap_ms"])],
-    )?;
-    let mut backoff = Backoff::default();
-    for row in rows.iter() {
-        let value = row.text(1)?.parse::<u64>().ok();
-        match (row.text(0)?.as_str(), value) {
-            ("backoff_base_ms", Some(ms)) => backoff.base_ms = ms,
-            ("backoff_cap_ms", Some(ms)) => backoff.cap_ms = ms,
-            _ => {}
-        }
-    }
-    Ok(backoff)
-}
-
 fn drain(context: &Context<'_>, started: Instant, counts: &mut Counts) -> Result<Stop, DbError> {
     let settings = context.settings;
     if settings.claimable.is_empty() {
@@ -275,15 +307,18 @@ fn drain(context: &Context<'_>, started: Instant, counts: &mut Counts) -> Result
         if started.elapsed() >= settings.time_budget {
             return Ok(Stop::TimeBudget);
         }
+        let lease = Lease::starting(settings.lease_seconds);
         let jobs = claim(context)?;
         if jobs.is_empty() {
             return Ok(Stop::Empty);
         }
         counts.claimed += jobs.len();
         counts.batches += 1;
-        match apply_batch(context, &jobs)? {
-            Some(batch) => counts.add(batch),
-            None => return Ok(Stop::LeaseLost),
+        let (batch, end) = apply_batch(context, &jobs, lease);
+        counts.add(batch);
+        match end? {
+            BatchEnd::Committed => {}
+            BatchEnd::LeaseLost => return Ok(Stop::LeaseLost),
         }
     }
 }
@@ -331,39 +366,147 @@ impl From<DbError> for Abort {
     }
 }
 
-/// Applies a batch in one transaction; `None` when a lease was lost (rolled back).
-fn apply_batch(context: &Context<'_>, jobs: &[Job]) -> Result<Option<Counts>, DbError> {
-    let db = context.db;
-    let mut counts = Counts::default();
-    db.begin()?;
-    for job in jobs {
-        match process(context, job) {
-            Ok(outcome) => counts.record(outcome),
-            Err(Abort::LeaseLost) => {
-                db.rollback()?;
-                context.log.warn(
-                    "lease lost: batch rolled back",
-                    json!({"queue_id": job.id, "batch": jobs.len()}),
-                );
-                give_back(context, jobs);
-                return Ok(None);
-            }
-            Err(Abort::Db(e)) => {
-                // The failure already ends the run; a rollback failing as well adds nothing.
-                let _ = db.rollback();
-                return Err(e);
-            }
+impl Abort {
+    /// A failed statement that touches only rows this invocation leases: a lock wait that
+    /// gave up means another transaction (heal) is moving them, so the lease is lost.
+    fn on_own_rows(e: DbError) -> Abort {
+        if e.is_lock_not_available() {
+            Abort::LeaseLost
+        } else {
+            Abort::Db(e)
         }
     }
-    db.commit()?;
-    Ok(Some(counts))
+}
+
+/// How a batch ended.
+enum BatchEnd {
+    Committed,
+    /// Rolled back; the rows still held were given back.
+    LeaseLost,
+}
+
+/// The lease of one batch, as far as the guest can tell: when it runs out and whether the
+/// batch transaction already holds its rows (see the module doc).
+struct Lease {
+    seconds: i32,
+    /// Taken just before the claim is sent, so never later than the server's expiry.
+    expires: Instant,
+    held: bool,
+}
+
+impl Lease {
+    fn starting(seconds: i32) -> Lease {
+        Lease {
+            seconds,
+            expires: Instant::now() + Duration::from_secs(seconds.unsigned_abs().into()),
+            held: false,
+        }
+    }
+
+    /// Whether to extend before the next event: not yet held and less than half left.
+    fn wants_extension(&self) -> bool {
+        let half = Duration::from_secs(self.seconds.unsigned_abs().into()) / 2;
+        !self.held && self.expires.saturating_duration_since(Instant::now()) < half
+    }
+}
+
+/// Applies a batch in one transaction. Returns the batch's counts (whatever the end) and
+/// how it ended; a lease lost or a database failure rolls the batch back and gives its
+/// rows back to the queue.
+fn apply_batch(
+    context: &Context<'_>,
+    jobs: &[Job],
+    mut lease: Lease,
+) -> (Counts, Result<BatchEnd, DbError>) {
+    let db = context.db;
+    let mut counts = Counts::default();
+    let result = (|| {
+        db.begin()?;
+        let lock_timeout_ms = context.tuning.lock_timeout_ms.to_string();
+        let idle_ms = (i64::from(lease.seconds) * 1000).to_string();
+        db.query(
+            queue::LIMIT_WAITS,
+            &[param::text(lock_timeout_ms), param::text(idle_ms)],
+        )?;
+        for (i, job) in jobs.iter().enumerate() {
+            if lease.wants_extension() {
+                extend_lease(context, &jobs[i..])?;
+                lease.held = true;
+                counts.lease_extensions += 1;
+            }
+            counts.record(process(context, job)?);
+        }
+        db.commit()?;
+        Ok(())
+    })();
+    let abort = match result {
+        Ok(()) => return (counts, Ok(BatchEnd::Committed)),
+        Err(abort) => abort,
+    };
+    // Nothing of the batch is committed: give its rows back now rather than leave them to
+    // heal, when the connection still works.
+    let mut counts = Counts {
+        lease_extensions: counts.lease_extensions,
+        ..Counts::default()
+    };
+    let rolled_back = db.rollback();
+    if rolled_back.is_ok() {
+        counts.released = give_back(context, jobs);
+    }
+    let (end, message, error) = match (abort, rolled_back) {
+        (Abort::LeaseLost, Ok(())) => (
+            Ok(BatchEnd::LeaseLost),
+            "lease lost: batch rolled back",
+            None,
+        ),
+        (Abort::LeaseLost, Err(e)) | (Abort::Db(e), _) => {
+            let message = e.message.clone();
+            (Err(e), "batch failed and was rolled back", Some(message))
+        }
+    };
+    context.log.warn(
+        message,
+        json!({"batch": jobs.len(), "first_queue_id": jobs.first().map(|j| j.id), "released": counts.released, "error": error}),
+    );
+    (counts, end)
+}
+
+/// Extends the lease of `remaining` (the batch's rows not yet processed), locking them
+/// for the rest of the batch transaction; lease lost when one is no longer ours.
+fn extend_lease(context: &Context<'_>, remaining: &[Job]) -> Result<(), Abort> {
+    let extended = context
+        .db
+        .query(
+            queue::EXTEND_LEASE,
+            &[
+                param::int8_array(remaining.iter().map(|job| job.id)),
+                param::text(context.owner),
+                param::int4(context.settings.lease_seconds),
+            ],
+        )
+        .map_err(Abort::on_own_rows)?;
+    let count = extended.iter().count();
+    if count < remaining.len() {
+        context.log.warn(
+            "lease extension found rows no longer ours",
+            json!({"remaining": remaining.len(), "extended": count}),
+        );
+        return Err(Abort::LeaseLost);
+    }
+    context.log.info(
+        "lease extended",
+        json!({"rows": count, "lease_seconds": context.settings.lease_seconds}),
+    );
+    Ok(())
 }
 
 /// Returns the rows of a rolled-back batch to the queue, due now (the claim's attempt
 /// stays counted). Rows whose lease this invocation no longer holds are left alone.
-fn give_back(context: &Context<'_>, jobs: &[Job]) {
+/// Returns how many went back.
+fn give_back(context: &Context<'_>, jobs: &[Job]) -> usize {
+    let mut released = 0;
     for job in jobs {
-        let released = context.db.query(
+        let result = context.db.query(
             queue::SCHEDULE_RETRY,
             &[
                 param::int8(job.id),
@@ -373,13 +516,16 @@ fn give_back(context: &Context<'_>, jobs: &[Job]) {
                 param::text("released"),
             ],
         );
-        if let Err(e) = released {
-            context.log.warn(
+        match result {
+            Ok(rows) if !rows.is_empty() => released += 1,
+            Ok(_) => {}
+            Err(e) => context.log.warn(
                 "could not give a row back; heal will reclaim it",
                 json!({"queue_id": job.id, "error": e.message}),
-            );
+            ),
         }
     }
+    released
 }
 
 const EVENT_SAVEPOINT: &str = "tds_event";
@@ -407,10 +553,12 @@ fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
         });
         match applied {
             Ok(outcome) => {
-                let acknowledged = db.execute(
-                    queue::COMPLETE,
-                    &[param::int8(job.id), param::text(context.owner)],
-                )?;
+                let acknowledged = db
+                    .execute(
+                        queue::COMPLETE,
+                        &[param::int8(job.id), param::text(context.owner)],
+                    )
+                    .map_err(Abort::on_own_rows)?;
                 if acknowledged == 0 {
                     return Err(Abort::LeaseLost);
                 }
@@ -483,16 +631,18 @@ fn fail(
                 job.attempt, job.max_attempts, failure.message
             ),
         };
-        let filed = db.query(
-            queue::DEAD_LETTER,
-            &[
-                param::int8(job.id),
-                param::text(context.owner),
-                param::text(reason),
-                param::text(&failure.code),
-                param::text(failure.class.as_str()),
-            ],
-        )?;
+        let filed = db
+            .query(
+                queue::DEAD_LETTER,
+                &[
+                    param::int8(job.id),
+                    param::text(context.owner),
+                    param::text(reason),
+                    param::text(&failure.code),
+                    param::text(failure.class.as_str()),
+                ],
+            )
+            .map_err(Abort::on_own_rows)?;
         return if filed.is_empty() {
             Err(Abort::LeaseLost)
         } else {
@@ -500,6 +650,7 @@ fn fail(
         };
     }
     let delay_ms = context
+        .tuning
         .backoff
         .delay_ms(job.attempt.unsigned_abs(), random::jitter());
     let schedule = || -> Result<Rows, DbError> {

@@ -11,9 +11,9 @@ mod drain;
 mod settings;
 
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_bearer, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, error_response, json_response, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -49,15 +49,8 @@ export!(Cron);
 fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
-    if *req.method() != Method::Post {
-        return error_response(
-            405,
-            "method_not_allowed",
-            "use POST to drain the lane",
-            &request_id,
-        );
-    }
-    if let Err((status, code, message)) = check_bearer(&req, vars::get("stats_token").as_deref()) {
+    let token = vars::get("stats_token");
+    if let Err((status, code, message)) = check_internal_post(&req, "drain the lane", token.as_deref()) {
         return error_response(status, code, &message, &request_id);
     }
     let settings = match Settings::read() {

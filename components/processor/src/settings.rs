@@ -12,11 +12,17 @@
 //!
 //! Only modules with a mapper are claimed; the others stay in the queue untouched, and the
 //! run record says which.
+//!
+//! Runtime tuning an operator may change between runs lives in `tds_config` and is read
+//! at the start of every invocation ([`Tuning`]).
 
 use std::time::Duration;
 
+use tds_core::backoff::Backoff;
 use tds_core::entity::{Lane, Module};
+use tds_guest::db::{param, Db, DbError};
 use tds_guest::vars;
+use tds_store::config;
 
 pub struct Settings {
     pub database_url: String,
@@ -57,5 +63,107 @@ impl Settings {
     /// The component's name in logs and runs: `processor-<lane>`.
     pub fn component(&self) -> String {
         format!("processor-{}", self.lane)
+    }
+}
+
+/// The `tds_config` keys the processor reads, with their defaults where unset or not a
+/// positive number:
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `backoff_base_ms`, `backoff_cap_ms` | retry delays ([`Backoff`]) | 1000, 300000 |
+/// | `lock_timeout_ms` | the longest an event waits for a row lock (an ERP row another transaction holds) before its attempt fails with SQLSTATE 55P03, a transient failure retried with backoff | 5000 |
+///
+/// Keep `lock_timeout_ms` well under half of `lease_seconds`: a batch extends its lease
+/// between events, never during one (see `drain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    pub backoff: Backoff,
+    pub lock_timeout_ms: u64,
+}
+
+/// The keys of [`Tuning`].
+const TUNING_KEYS: [&str; 3] = ["backoff_base_ms", "backoff_cap_ms", "lock_timeout_ms"];
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            backoff: Backoff::default(),
+            lock_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Tuning {
+    /// Reads the tuning from `tds_config`.
+    pub fn read(db: &Db) -> Result<Tuning, DbError> {
+        let rows = db.query(config::READ_VALUES, &[param::text_array(TUNING_KEYS)])?;
+        let values = rows
+            .iter()
+            .map(|row| Ok((row.text(0)?, row.text(1)?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        Ok(Tuning::from_values(values))
+    }
+
+    /// The tuning from `(key, JSON value)` pairs; unknown keys and values that are not
+    /// positive integers (JSON numbers or strings of digits) are ignored.
+    fn from_values(values: impl IntoIterator<Item = (String, String)>) -> Tuning {
+        let mut tuning = Tuning::default();
+        for (key, value) in values {
+            let Some(n) = positive_ms(&value) else {
+                continue;
+            };
+            match key.as_str() {
+                "backoff_base_ms" => tuning.backoff.base_ms = n,
+                "backoff_cap_ms" => tuning.backoff.cap_ms = n,
+                "lock_timeout_ms" => tuning.lock_timeout_ms = n,
+                _ => {}
+            }
+        }
+        tuning
+    }
+}
+
+/// A positive integer from a JSON value: `250` or `"250"`.
+fn positive_ms(json: &str) -> Option<u64> {
+    json.trim()
+        .trim_matches('"')
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuning_from_config_values() {
+        let pairs = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(Tuning::from_values(pairs(&[])), Tuning::default());
+        let tuning = Tuning::from_values(pairs(&[
+            ("backoff_base_ms", "250"),
+            ("backoff_cap_ms", "\"9000\""),
+            ("lock_timeout_ms", "0"),
+            ("other", "7"),
+        ]));
+        assert_eq!(
+            tuning.backoff,
+            Backoff {
+                base_ms: 250,
+                cap_ms: 9_000
+            }
+        );
+        assert_eq!(tuning.lock_timeout_ms, 5_000);
+        let tuning = Tuning::from_values(pairs(&[
+            ("lock_timeout_ms", "300"),
+            ("backoff_cap_ms", "-1"),
+        ]));
+        assert_eq!(tuning.lock_timeout_ms, 300);
+        assert_eq!(tuning.backoff.cap_ms, Backoff::default().cap_ms);
     }
 }

@@ -42,6 +42,11 @@ impl DbError {
         self.sqlstate.as_deref() == Some("23505")
     }
 
+    /// Whether a lock wait gave up (55P03, `lock_timeout`).
+    pub fn is_lock_not_available(&self) -> bool {
+        self.sqlstate.as_deref() == Some(tds_core::failure::LOCK_NOT_AVAILABLE)
+    }
+
     /// Whether PostgreSQL refused a value itself (SQLSTATE class 22: a `\u0000` in JSON, a
     /// number out of range…): sending the same value again cannot succeed.
     pub fn is_data_exception(&self) -> bool {
@@ -253,6 +258,11 @@ pub mod param {
     /// For `$n::bytea`.
     pub fn bytea(bytes: Vec<u8>) -> ParameterValue {
         ParameterValue::Binary(bytes)
+    }
+
+    /// For `$n::bigint[]`.
+    pub fn int8_array(items: impl IntoIterator<Item = i64>) -> ParameterValue {
+        ParameterValue::ArrayInt64(items.into_iter().map(Some).collect())
     }
 
     /// For `$n::text[]`.

@@ -3,7 +3,7 @@
 //! `{"error":{"code":"…","message":"…"},"request_id":"…"}`.
 
 use serde_json::{json, Value};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 
 /// The longest `X-Request-Id` adopted; longer or non-printable ones are replaced.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -90,9 +90,61 @@ pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), Refus
     }
 }
 
+/// Admits a request to an internal route (one `POST` that runs a cycle, for platforms
+/// without cron): any other method is refused with 405 saying `use POST to <purpose>`,
+/// then the bearer token is checked as [`check_bearer`] does.
+pub fn check_internal_post(
+    req: &Request,
+    purpose: &str,
+    configured: Option<&str>,
+) -> Result<(), Refusal> {
+    if *req.method() != Method::Post {
+        return Err((405, "method_not_allowed", format!("use POST to {purpose}")));
+    }
+    check_bearer(req, configured)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(method: Method, authorization: Option<&str>) -> Request {
+        let mut builder = Request::builder();
+        builder.method(method).uri("/internal/heal");
+        if let Some(value) = authorization {
+            builder.header("authorization", value);
+        }
+        builder.build()
+    }
+
+    #[test]
+    fn internal_posts() {
+        let refusal = |method, auth: Option<&str>, token: Option<&str>| {
+            check_internal_post(&request(method, auth), "run the heal cycle", token).err()
+        };
+        assert_eq!(
+            refusal(Method::Get, Some("Bearer t"), Some("t")),
+            Some((
+                405,
+                "method_not_allowed",
+                "use POST to run the heal cycle".to_string()
+            ))
+        );
+        assert_eq!(refusal(Method::Post, Some("Bearer t"), Some("t")), None);
+        assert_eq!(refusal(Method::Post, Some("bearer  t "), Some("t")), None);
+        assert_eq!(
+            refusal(Method::Post, None, Some("t")).map(|r| r.0),
+            Some(401)
+        );
+        assert_eq!(
+            refusal(Method::Post, Some("Bearer u"), Some("t")).map(|r| r.0),
+            Some(401)
+        );
+        assert_eq!(
+            refusal(Method::Post, Some("Bearer t"), None).map(|r| r.0),
+            Some(503)
+        );
+    }
 
     #[test]
     fn request_ids() {

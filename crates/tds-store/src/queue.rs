@@ -1,6 +1,9 @@
-//! The queue: every statement that moves a `tds_sync_queue` row, and nothing else does.
+//! The queue: every statement that moves a `tds_sync_queue` row, and nothing else does,
+//! plus the limits the processor's batch transaction runs under ([`LIMIT_WAITS`]).
 //!
 //! ```text
+//!                                              extend_lease
+//!                                                  ┌──┐
 //!  enqueue_or_repoint ──▶ pending ──claim_batch──▶ processing ──complete──▶ completed
 //!                                                   │    ▲   │
 //!           schedule_retry, reclaim_expired (heal)  │    │   └──dead_letter──▶ dead (+ tds_dead_letters)
@@ -14,6 +17,11 @@
 //!   `attempt_count + 1` and commits at once, so a crash leaves an expired lease behind.
 //!   Every later move of a processing row is a compare-and-set on `lease_owner`: zero rows
 //!   touched means the lease was lost, and the caller rolls back.
+//! - A processing row locked by a live transaction is held by it: its owner's batch
+//!   transaction locks the rows it extends or acknowledges (see `extend_lease`), and heal
+//!   skips locked rows (`SKIP LOCKED`) instead of waiting for them. Times the processor
+//!   sets inside its long batch transaction use `clock_timestamp()`, not the transaction's
+//!   start time `now()`.
 //! - A processing row going back to the queue while its entity already has an unclaimed
 //!   row merges into it: the unclaimed row takes whichever event is strictly newer and the
 //!   returning row is closed as `completed` with `last_error_code = 'coalesced'`.
@@ -65,13 +73,36 @@ ORDER BY c.priority, c.next_attempt_at, c.id";
 
 /// Acknowledges row `$1` held by `$2`. One row touched, or none when the lease was lost.
 pub const COMPLETE: &str = "\
-UPDATE tds_sync_queue SET status = 'completed', completed_at = now(), lease_expires_at = NULL, updated_at = now()
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
 WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'";
+
+/// Extends the lease of rows `$1` (bigint[]) held by `$2` to `$3` seconds (int4) from the
+/// statement's clock. Returns the `id` of every row extended; a row missing from the
+/// result is no longer held by `$2` (the lease was lost).
+///
+/// Run inside the batch transaction, the new expiry only becomes visible at commit; what
+/// protects the rows meanwhile is the row lock the update takes, which lasts until the
+/// transaction ends: heal's [`LIST_EXPIRED_LEASES`] and [`RECLAIM_EXPIRED`] skip locked
+/// rows, and nobody else can move them. Run it outside any savepoint that may be rolled
+/// back, since rolling back a savepoint releases the locks taken under it.
+pub const EXTEND_LEASE: &str = "\
+UPDATE tds_sync_queue
+SET lease_expires_at = clock_timestamp() + make_interval(secs => $3::int4), updated_at = now()
+WHERE id = ANY($1::bigint[]) AND lease_owner = $2::text AND status = 'processing'
+RETURNING id";
+
+/// Bounds the waits of the current transaction (transaction-local settings): `$1` the
+/// longest wait for a lock, in ms (text; failing with SQLSTATE 55P03), `$2` the longest
+/// the transaction may sit idle between statements, in ms (text; the server then ends the
+/// session, releasing its locks, should the guest die mid-transaction on a pooled
+/// connection). Returns both settings as text.
+pub const LIMIT_WAITS: &str = "\
+SELECT set_config('lock_timeout', $1::text, true), set_config('idle_in_transaction_session_timeout', $2::text, true)";
 
 // The statement behind SCHEDULE_RETRY and RECLAIM_EXPIRED, which differ only in the
 // lease condition.
 macro_rules! return_to_queue {
-    ($lease_condition:literal) => {
+    ($lease_condition:literal, $lock:literal) => {
         concat!(
             "\
 WITH me AS (
@@ -80,7 +111,9 @@ WITH me AS (
     WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'",
             $lease_condition,
             "
-    FOR UPDATE
+    ",
+            $lock,
+            "
 ), sibling AS (
     UPDATE tds_sync_queue s
     SET inbox_event_id = CASE WHEN s.source_modified_at < me.source_modified_at THEN me.inbox_event_id ELSE s.inbox_event_id END,
@@ -97,7 +130,7 @@ SET status = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'completed' ELSE 'ret
     completed_at = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN now() END,
     lease_owner = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN q.lease_owner END,
     lease_expires_at = NULL,
-    next_attempt_at = now() + $3::bigint * interval '1 millisecond',
+    next_attempt_at = clock_timestamp() + $3::bigint * interval '1 millisecond',
     last_error = coalesce($4::text, q.last_error),
     last_error_code = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'coalesced' ELSE coalesce($5::text, q.last_error_code) END,
     updated_at = now()
@@ -112,20 +145,24 @@ RETURNING q.status"
 /// the module doc). `$1` id, `$2` lease owner, `$3` delay in ms (int8), `$4` error (NULL
 /// keeps the last one), `$5` error code (NULL keeps the last one). Returns `status`
 /// (`retry`, or `completed` when merged); no row when the lease was lost.
-pub const SCHEDULE_RETRY: &str = return_to_queue!("");
+pub const SCHEDULE_RETRY: &str = return_to_queue!("", "FOR UPDATE");
 
 /// Heal: a row whose lease `$2` has expired goes back to the queue, compare-and-set on the
-/// owner so a row that just completed (or whose lease was extended) is left alone.
-/// Parameters and result as [`SCHEDULE_RETRY`]; pass delay 0.
-pub const RECLAIM_EXPIRED: &str = return_to_queue!(" AND lease_expires_at < now()");
+/// owner so a row that just completed (or whose lease was extended) is left alone, and
+/// skipped while a live transaction holds it locked (its owner's batch). Parameters and
+/// result as [`SCHEDULE_RETRY`]; pass delay 0.
+pub const RECLAIM_EXPIRED: &str =
+    return_to_queue!(" AND lease_expires_at < now()", "FOR UPDATE SKIP LOCKED");
 
-/// Heal: up to `$1` (int4) processing rows whose lease has expired, oldest expiry first.
-/// Returns `id`, `lease_owner`.
+/// Heal: up to `$1` (int4) processing rows whose lease has expired, oldest expiry first,
+/// leaving out rows a live transaction holds locked (a batch working on them). Returns
+/// `id`, `lease_owner`.
 pub const LIST_EXPIRED_LEASES: &str = "\
 SELECT id, lease_owner FROM tds_sync_queue
 WHERE status = 'processing' AND lease_expires_at < now()
 ORDER BY lease_expires_at
-LIMIT $1::int4";
+LIMIT $1::int4
+FOR UPDATE SKIP LOCKED";
 
 /// Moves row `$1` held by `$2` to `dead` and files a dead letter with the attempt history
 /// from `tds_sync_log` (log the final attempt first). `$3` reason, `$4` error code, `$5`
@@ -149,10 +186,12 @@ FROM moved m
 RETURNING id";
 
 /// Every named statement of this module, for checks that cover them all.
-pub const ALL: [(&str, &str); 9] = [
+pub const ALL: [(&str, &str); 11] = [
     ("enqueue_or_repoint", ENQUEUE_OR_REPOINT),
     ("claim_batch", CLAIM_BATCH),
     ("complete", COMPLETE),
+    ("extend_lease", EXTEND_LEASE),
+    ("limit_waits", LIMIT_WAITS),
     ("schedule_retry", SCHEDULE_RETRY),
     ("reclaim_expired", RECLAIM_EXPIRED),
     ("list_expired_leases", LIST_EXPIRED_LEASES),
@@ -170,3 +209,24 @@ pub const COUNT_BY_STATUS: &str =
 pub const OLDEST_WAITING_AGE: &str = "\
 SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
 FROM tds_sync_queue WHERE status IN ('pending', 'retry')";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heal_skips_rows_a_live_transaction_holds() {
+        assert!(RECLAIM_EXPIRED.contains("FOR UPDATE SKIP LOCKED"));
+        assert!(LIST_EXPIRED_LEASES.ends_with("FOR UPDATE SKIP LOCKED"));
+        assert!(!SCHEDULE_RETRY.contains("SKIP LOCKED"));
+        assert!(!SCHEDULE_RETRY.contains("lease_expires_at < now()"));
+    }
+
+    #[test]
+    fn batch_times_follow_the_clock() {
+        for sql in [COMPLETE, EXTEND_LEASE, SCHEDULE_RETRY] {
+            assert!(sql.contains("clock_timestamp()"), "{sql}");
+        }
+        assert!(!SCHEDULE_RETRY.contains("next_attempt_at = now()"));
+    }
+}

@@ -16,6 +16,7 @@ mod cluster;
 mod database;
 pub mod probe;
 mod test_app;
+pub mod webhooks;
 
 pub use cluster::{cluster, Cluster};
 pub use database::TestDatabase;

@@ -17,7 +17,7 @@ async fn app() -> TestApp {
 
 fn item(id: &str, name: &str, rate: &str, modified: &str) -> Value {
     let mut item: Value =
-        serde_json::from_str(include_str!("../../../shared/zoho-examples/item.json")).expect("example item");
+        serde_json::from_str(include_str!("../fixtures/zoho-examples/item.json")).expect("example item");
     item["item_id"] = json!(id);
     item["name"] = json!(name);
     item["rate"] = serde_json::from_str(rate).unwrap();

@@ -1,0 +1,156 @@
+//! Sending webhooks the way Zoho does, and reading what intake stored.
+//!
+//! Zoho's documented example records (`tests/fixtures/zoho-examples/`, copied from
+//! `shared/zoho-examples/`) stand in for real deliveries; [`example`] returns one per module.
+
+use serde_json::{json, Value};
+use tds_core::entity::Module;
+
+use crate::TestApp;
+
+/// The shared key the intake tests configure.
+pub const KEY: &str = "intake-test-key-0123456789";
+
+/// Zoho's example record of `module`, bare (no wrapper key).
+pub fn example(module: Module) -> Value {
+    let text = match module {
+        Module::Invoices => include_str!("../fixtures/zoho-examples/invoice.json"),
+        Module::SalesOrders => include_str!("../fixtures/zoho-examples/salesorder.json"),
+        Module::CustomerPayments => include_str!("../fixtures/zoho-examples/customerpayment.json"),
+        Module::CreditNotes => include_str!("../fixtures/zoho-examples/creditnote.json"),
+        Module::Items => include_str!("../fixtures/zoho-examples/item.json"),
+        Module::Contacts => include_str!("../fixtures/zoho-examples/contact.json"),
+        Module::Bills => include_str!("../fixtures/zoho-examples/bill.json"),
+        Module::PurchaseOrders => include_str!("../fixtures/zoho-examples/purchaseorder.json"),
+        Module::VendorPayments => include_str!("../fixtures/zoho-examples/vendorpayment.json"),
+        Module::InventoryAdjustments => include_str!("../fixtures/zoho-examples/inventoryadjustment.json"),
+        Module::PriceBooks => include_str!("../fixtures/zoho-examples/pricebook.json"),
+    };
+    serde_json::from_str(text).expect("a Zoho example is JSON")
+}
+
+/// The example as Zoho's default payload: wrapped in the module's first wrapper key.
+pub fn wrapped(module: Module, record: Value) -> Value {
+    json!({ module.spec().wrapper_keys[0]: record })
+}
+
+/// The id field's value of `record`, as text.
+pub fn entity_id(module: Module, record: &Value) -> String {
+    match &record[module.spec().id_field] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An HTTP answer: status, `x-request-id` header and JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub body: Value,
+}
+
+/// One request to build and send.
+pub struct Delivery<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: Vec<(&'a str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl<'a> Delivery<'a> {
+    /// A POST of `body` as JSON to `path`, authenticated with [`KEY`].
+    pub fn json(path: &'a str, body: &Value) -> Self {
+        Self {
+            method: "POST",
+            path,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("x-webhook-key", KEY.into()),
+            ],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// A POST of form pairs to `path`, authenticated with [`KEY`].
+    pub fn form(path: &'a str, pairs: &[(&str, &str)]) -> Self {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        Self {
+            method: "POST",
+            path,
+            headers: vec![
+                ("content-type", "application/x-www-form-urlencoded".into()),
+                ("x-webhook-key", KEY.into()),
+            ],
+            body: body.into_bytes(),
+        }
+    }
+
+    pub fn method(mut self, method: &'a str) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sets a header, replacing one of the same name.
+    pub fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn without(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    pub async fn send(self, app: &TestApp) -> Answer {
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("a method");
+        let mut request = app.client.request(method, app.url(self.path)).body(self.body);
+        for (name, value) in self.headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("intake answers");
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("status {status}: the body is not JSON ({e}): {text:?}"));
+        Answer {
+            status,
+            request_id,
+            body,
+        }
+    }
+}
+
+/// Rows in `table`.
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    let client = app.db.client().await;
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+/// The intake counters as `(outcome, module, reason, count)`, sorted.
+pub async fn intake_counters(app: &TestApp) -> Vec<(String, String, String, i64)> {
+    let client = app.db.client().await;
+    client
+        .query(
+            "SELECT outcome, module, reason, sum(count)::bigint FROM tds_intake_counters \
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            &[],
+        )
+        .await
+        .expect("counters")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+}

@@ -23,7 +23,9 @@ pub fn example(module: Module) -> Value {
         Module::Bills => include_str!("../fixtures/zoho-examples/bill.json"),
         Module::PurchaseOrders => include_str!("../fixtures/zoho-examples/purchaseorder.json"),
         Module::VendorPayments => include_str!("../fixtures/zoho-examples/vendorpayment.json"),
-        Module::InventoryAdjustments => include_str!("../fixtures/zoho-examples/inventoryadjustment.json"),
+        Module::InventoryAdjustments => {
+            include_str!("../fixtures/zoho-examples/inventoryadjustment.json")
+        }
         Module::PriceBooks => include_str!("../fixtures/zoho-examples/pricebook.json"),
     };
     serde_json::from_str(text).expect("a Zoho example is JSON")
@@ -107,7 +109,10 @@ impl<'a> Delivery<'a> {
 
     pub async fn send(self, app: &TestApp) -> Answer {
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("a method");
-        let mut request = app.client.request(method, app.url(self.path)).body(self.body);
+        let mut request = app
+            .client
+            .request(method, app.url(self.path))
+            .body(self.body);
         for (name, value) in self.headers {
             request = request.header(name, value);
         }

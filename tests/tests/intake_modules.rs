@@ -46,18 +46,48 @@ async fn stored(app: &TestApp, event_id: i64) -> (Vec<String>, Vec<String>) {
     )
 }
 
-async fn assert_accepted(app: &TestApp, answer_body: &Value, module: Module, id: &str, operation: &str, shape: &str) {
-    assert_eq!(answer_body["status"], json!("accepted"), "{module}: {answer_body}");
-    assert_eq!(answer_body["queued"], json!(true), "{module}: {answer_body}");
-    assert_eq!(answer_body["module"], json!(module.as_str()), "{answer_body}");
+async fn assert_accepted(
+    app: &TestApp,
+    answer_body: &Value,
+    module: Module,
+    id: &str,
+    operation: &str,
+    shape: &str,
+) {
+    assert_eq!(
+        answer_body["status"],
+        json!("accepted"),
+        "{module}: {answer_body}"
+    );
+    assert_eq!(
+        answer_body["queued"],
+        json!(true),
+        "{module}: {answer_body}"
+    );
+    assert_eq!(
+        answer_body["module"],
+        json!(module.as_str()),
+        "{answer_body}"
+    );
     assert_eq!(answer_body["entity_id"], json!(id), "{answer_body}");
     let event_id = answer_body["event_id"].as_i64().expect("an event id");
     let (inbox, queue) = stored(app, event_id).await;
     let spec = module.spec();
-    assert_eq!(inbox, [module.as_str(), id, operation, shape, "accepted"], "{module}");
+    assert_eq!(
+        inbox,
+        [module.as_str(), id, operation, shape, "accepted"],
+        "{module}"
+    );
     assert_eq!(
         queue,
-        [spec.lane.as_str(), &spec.priority.to_string(), "pending", operation, module.as_str(), id],
+        [
+            spec.lane.as_str(),
+            &spec.priority.to_string(),
+            "pending",
+            operation,
+            module.as_str(),
+            id
+        ],
         "{module}"
     );
 }
@@ -70,7 +100,15 @@ async fn default_payload_on_the_module_route_for_every_module() {
         let path = format!("/webhooks/zoho/{module}");
         let answer = Delivery::json(&path, &body).send(&app).await;
         assert_eq!(answer.status, 202, "{module}: {}", answer.body);
-        assert_accepted(&app, &answer.body, module, &(1_000 + n).to_string(), "upsert", "wrapped").await;
+        assert_accepted(
+            &app,
+            &answer.body,
+            module,
+            &(1_000 + n).to_string(),
+            "upsert",
+            "wrapped",
+        )
+        .await;
     }
 }
 
@@ -81,7 +119,15 @@ async fn default_payload_on_the_bare_route_names_its_module() {
         let body = wrapped(module, record(module, 2_000 + n as u64));
         let answer = Delivery::json("/webhooks/zoho", &body).send(&app).await;
         assert_eq!(answer.status, 202, "{module}: {}", answer.body);
-        assert_accepted(&app, &answer.body, module, &(2_000 + n).to_string(), "upsert", "wrapped").await;
+        assert_accepted(
+            &app,
+            &answer.body,
+            module,
+            &(2_000 + n).to_string(),
+            "upsert",
+            "wrapped",
+        )
+        .await;
     }
 }
 
@@ -93,7 +139,15 @@ async fn custom_raw_json_bare_record_on_the_route_named_by_wrapper_key() {
         let path = format!("/webhooks/zoho/{}", module.spec().wrapper_keys[0]);
         let answer = Delivery::json(&path, &body).method("PUT").send(&app).await;
         assert_eq!(answer.status, 202, "{module}: {}", answer.body);
-        assert_accepted(&app, &answer.body, module, &(3_000 + n).to_string(), "upsert", "bare").await;
+        assert_accepted(
+            &app,
+            &answer.body,
+            module,
+            &(3_000 + n).to_string(),
+            "upsert",
+            "bare",
+        )
+        .await;
     }
 }
 
@@ -103,15 +157,35 @@ async fn form_field_carrying_json_on_either_route() {
     for (n, module) in Module::ALL.into_iter().enumerate() {
         let key = module.spec().wrapper_keys[0];
         let json = record(module, 4_000 + n as u64).to_string();
-        let answer = Delivery::form("/webhooks/zoho", &[(key, &json)]).send(&app).await;
+        let answer = Delivery::form("/webhooks/zoho", &[(key, &json)])
+            .send(&app)
+            .await;
         assert_eq!(answer.status, 202, "{module}: {}", answer.body);
-        assert_accepted(&app, &answer.body, module, &(4_000 + n).to_string(), "upsert", "form_json").await;
+        assert_accepted(
+            &app,
+            &answer.body,
+            module,
+            &(4_000 + n).to_string(),
+            "upsert",
+            "form_json",
+        )
+        .await;
 
         let json = wrapped(module, record(module, 5_000 + n as u64)).to_string();
         let path = format!("/webhooks/zoho/{module}");
-        let answer = Delivery::form(&path, &[("JSONString", &json)]).send(&app).await;
+        let answer = Delivery::form(&path, &[("JSONString", &json)])
+            .send(&app)
+            .await;
         assert_eq!(answer.status, 202, "{module}: {}", answer.body);
-        assert_accepted(&app, &answer.body, module, &(5_000 + n).to_string(), "upsert", "form_json").await;
+        assert_accepted(
+            &app,
+            &answer.body,
+            module,
+            &(5_000 + n).to_string(),
+            "upsert",
+            "form_json",
+        )
+        .await;
     }
 }
 
@@ -148,12 +222,17 @@ async fn operations_come_from_the_method_query_header_or_envelope() {
     let app = app().await;
     let module = Module::Invoices;
     let path_with_id = "/webhooks/zoho/invoices?invoice_id=7001";
-    let answer = Delivery::json(path_with_id, &json!({})).method("DELETE").send(&app).await;
+    let answer = Delivery::json(path_with_id, &json!({}))
+        .method("DELETE")
+        .send(&app)
+        .await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     assert_accepted(&app, &answer.body, module, "7001", "delete", "bare").await;
 
     let body = wrapped(module, record(module, 7002));
-    let answer = Delivery::json("/webhooks/zoho/invoices?operation=deleted", &body).send(&app).await;
+    let answer = Delivery::json("/webhooks/zoho/invoices?operation=deleted", &body)
+        .send(&app)
+        .await;
     assert_accepted(&app, &answer.body, module, "7002", "delete", "wrapped").await;
 
     let body = wrapped(module, record(module, 7003));
@@ -170,7 +249,10 @@ async fn operations_come_from_the_method_query_header_or_envelope() {
 
     let mut body = wrapped(module, record(module, 7005));
     body["event_type"] = json!("invoice_created");
-    let answer = Delivery::json("/webhooks/zoho/invoices", &body).method("DELETE").send(&app).await;
+    let answer = Delivery::json("/webhooks/zoho/invoices", &body)
+        .method("DELETE")
+        .send(&app)
+        .await;
     assert_accepted(&app, &answer.body, module, "7005", "upsert", "wrapped").await;
 }
 
@@ -187,7 +269,10 @@ async fn the_stored_event_keeps_the_raw_body_document_and_request_id() {
     assert_eq!(answer.status, 202, "{}", answer.body);
     assert_eq!(answer.request_id.as_deref(), Some("zoho-delivery-42"));
     assert_eq!(answer.body["request_id"], json!("zoho-delivery-42"));
-    assert_eq!(answer.body["idempotency_key"].as_str().map(str::len), Some(64));
+    assert_eq!(
+        answer.body["idempotency_key"].as_str().map(str::len),
+        Some(64)
+    );
     let client = app.db.client().await;
     let row = client
         .query_one(
@@ -197,11 +282,22 @@ async fn the_stored_event_keeps_the_raw_body_document_and_request_id() {
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, Vec<u8>>(0), raw.as_bytes(), "the raw body byte for byte");
+    assert_eq!(
+        row.get::<_, Vec<u8>>(0),
+        raw.as_bytes(),
+        "the raw body byte for byte"
+    );
     let document: Value = serde_json::from_str(row.get::<_, &str>(1)).unwrap();
-    assert_eq!(entity_id(module, &document), entity_id(module, &example(module)));
+    assert_eq!(
+        entity_id(module, &document),
+        entity_id(module, &example(module))
+    );
     assert_eq!(row.get::<_, &str>(2), "zoho-delivery-42");
-    assert!(row.get::<_, &str>(3).starts_with("2013-09-11 11:48:32"), "{}", row.get::<_, &str>(3));
+    assert!(
+        row.get::<_, &str>(3).starts_with("2013-09-11 11:48:32"),
+        "{}",
+        row.get::<_, &str>(3)
+    );
     assert_eq!(row.get::<_, &str>(4), "last_modified_time");
     let headers: Value = serde_json::from_str(row.get::<_, &str>(5)).unwrap();
     assert_eq!(headers["x-webhook-key"], json!("[redacted]"), "{headers}");

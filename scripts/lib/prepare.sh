@@ -59,6 +59,34 @@ ensure_postgres() {
   fi
 }
 
+chromium_bin() {
+  if [ -n "${CHROME:-}" ] && [ -x "$CHROME" ]; then echo "$CHROME"; return 0; fi
+  local name
+  for name in chromium chromium-browser google-chrome; do
+    if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return 0; fi
+  done
+  return 1
+}
+
+# The dashboard test drives headless Chromium (Debian's chromium package; browser downloads
+# from Google's CDNs are not needed).
+ensure_chromium() {
+  if ! chromium_bin >/dev/null; then
+    if command -v apt-get >/dev/null 2>&1; then
+      say "Chromium not found (the dashboard test needs a headless browser); installing Debian's chromium package"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+        || die "could not install Chromium. Install it yourself (apt-get install chromium) or set CHROME to a Chromium or Chrome binary."
+    elif command -v brew >/dev/null 2>&1; then
+      say "Chromium not found (the dashboard test needs a headless browser); installing with Homebrew"
+      brew install --cask chromium || die "could not install Chromium with Homebrew; set CHROME to a Chromium or Chrome binary"
+    else
+      die "Chromium was not found (the dashboard test needs it). Install chromium, or set CHROME to a Chromium or Chrome binary."
+    fi
+  fi
+  chromium_bin >/dev/null || die "Chromium was installed but is still not found; set CHROME to its binary"
+}
+
 build_host() {
   say "building the tds host (the first build compiles wasmtime and takes several minutes)"
   cargo build -p tds --quiet

@@ -14,7 +14,9 @@
 
 mod cluster;
 mod database;
+pub mod browser;
 pub mod probe;
+pub mod stats;
 mod test_app;
 pub mod webhooks;
 

@@ -579,11 +579,15 @@ async fn a_batch_slower_than_its_lease_keeps_its_rows() {
         .await
         .expect("heal does not wait for a live batch");
     assert_eq!(
-        healed["counts"]["reclaimed"],
+        healed["counts"]["reclaim"]["reclaimed"],
         json!(1),
         "only the orphan: {healed}"
     );
-    assert_eq!(healed["counts"]["coalesced"], json!(0), "{healed}");
+    assert_eq!(
+        healed["counts"]["reclaim"]["coalesced"],
+        json!(0),
+        "{healed}"
+    );
     let still_held: i64 = db
         .query_one(
             "SELECT count(*) FROM tds_sync_queue WHERE lease_owner = $1 AND status = 'processing'",

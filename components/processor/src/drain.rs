@@ -9,6 +9,19 @@
 //! that touches no row means the lease was lost: the whole batch rolls back, the rest of
 //! it is given back to the queue, and the invocation stops. One COMMIT per batch.
 //!
+//! # The lane's circuit breaker
+//! Before each claim the lane's breaker (`lane:<lane>` in `tds_circuit_breakers`, see
+//! `tds_guest::circuit`) is asked: open, nothing is claimed and the invocation stops
+//! (`circuit_open`); after its cool-down one invocation is admitted as the probe. A batch
+//! that failed as a whole for a transient reason (rolled back for a database failure), or
+//! in which no event succeeded and at least one failed transiently (every event retried,
+//! e.g. lock waits that gave up), counts as a failure of the lane; any other committed
+//! batch is a success and closes the breaker; so does a probe that finds nothing to claim.
+//! Per-event permanent failures (dead letters) never count. `circuit_failure_threshold`
+//! consecutive failures open it for `circuit_open_seconds` (tds_config). A breaker in
+//! PostgreSQL cannot count the database itself being unreachable: such a run fails before
+//! it can record anything.
+//!
 //! # Waits
 //! The batch transaction starts with `queue::LIMIT_WAITS`: a lock wait (an ERP row another
 //! transaction holds) gives up after `lock_timeout_ms` (tds_config, default 5 s) with
@@ -55,7 +68,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tds_core::circuit::CircuitState;
 use tds_core::failure::FailureClass;
+use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{param, Db, DbError, Rows};
 use tds_guest::log::Logger;
 use tds_guest::random;
@@ -163,6 +178,12 @@ impl Counts {
         self.released += other.released;
     }
 
+    /// Whether a committed batch counts as a failure of the lane: no event succeeded and at
+    /// least one failed transiently.
+    fn failed_transiently(&self) -> bool {
+        self.applied + self.unchanged + self.stale == 0 && self.retried > 0
+    }
+
     fn to_json(self) -> Value {
         json!({"claimed": self.claimed, "applied": self.applied, "unchanged": self.unchanged, "stale": self.stale,
                "retried": self.retried, "coalesced": self.coalesced, "dead": self.dead, "batches": self.batches,
@@ -177,6 +198,8 @@ enum Stop {
     TimeBudget,
     LeaseLost,
     NothingClaimable,
+    /// The lane's circuit breaker is open (or another invocation is probing).
+    CircuitOpen,
 }
 
 impl Stop {
@@ -186,6 +209,7 @@ impl Stop {
             Stop::TimeBudget => "time_budget",
             Stop::LeaseLost => "lease_lost",
             Stop::NothingClaimable => "nothing_claimable",
+            Stop::CircuitOpen => "circuit_open",
         }
     }
 }
@@ -303,23 +327,102 @@ fn drain(context: &Context<'_>, started: Instant, counts: &mut Counts) -> Result
     if settings.claimable.is_empty() {
         return Ok(Stop::NothingClaimable);
     }
+    let breaker = CircuitBreaker::new(
+        context.db,
+        format!("lane:{}", settings.lane),
+        context.tuning.circuit,
+    );
     loop {
         if started.elapsed() >= settings.time_budget {
             return Ok(Stop::TimeBudget);
         }
+        // A probe ends with a verdict either way; a closed breaker with failures counted is
+        // reset by the next successful batch (an empty claim proves nothing).
+        let (probing, needs_success) = match breaker.admit()? {
+            Gate::Refused { retry_in_seconds } => {
+                context.log.info(
+                    "lane circuit open: nothing claimed",
+                    json!({"breaker": breaker.name(), "retry_in_seconds": retry_in_seconds}),
+                );
+                return Ok(Stop::CircuitOpen);
+            }
+            Gate::Probe => {
+                context.log.info(
+                    "lane circuit half-open: probing",
+                    json!({"breaker": breaker.name()}),
+                );
+                (true, true)
+            }
+            Gate::Pass { clean } => (false, !clean),
+        };
         let lease = Lease::starting(settings.lease_seconds);
         let jobs = claim(context)?;
         if jobs.is_empty() {
+            if probing {
+                record_lane_success(context, &breaker);
+            }
             return Ok(Stop::Empty);
         }
         counts.claimed += jobs.len();
         counts.batches += 1;
         let (batch, end) = apply_batch(context, &jobs, lease);
         counts.add(batch);
-        match end? {
-            BatchEnd::Committed => {}
-            BatchEnd::LeaseLost => return Ok(Stop::LeaseLost),
+        match end {
+            Ok(BatchEnd::Committed) if batch.failed_transiently() => {
+                let error = format!(
+                    "no event of a batch of {} succeeded; {} were retried",
+                    jobs.len(),
+                    batch.retried
+                );
+                if record_lane_failure(context, &breaker, &error) != CircuitState::Closed {
+                    return Ok(Stop::CircuitOpen);
+                }
+            }
+            Ok(BatchEnd::Committed) if needs_success => record_lane_success(context, &breaker),
+            Ok(BatchEnd::Committed) => {}
+            Ok(BatchEnd::LeaseLost) => return Ok(Stop::LeaseLost),
+            Err(e) => {
+                if e.class() == FailureClass::Transient {
+                    record_lane_failure(context, &breaker, &e.message);
+                }
+                return Err(e);
+            }
         }
+    }
+}
+
+/// Records a failure of the lane; the breaker's state after it (closed when it could not
+/// be recorded, which is logged).
+fn record_lane_failure(
+    context: &Context<'_>,
+    breaker: &CircuitBreaker<'_>,
+    error: &str,
+) -> CircuitState {
+    match breaker.record_failure(error) {
+        Ok(state) => {
+            context.log.warn(
+                "lane failure counted by its circuit breaker",
+                json!({"breaker": breaker.name(), "state": state.as_str(), "error": error}),
+            );
+            state
+        }
+        Err(e) => {
+            context.log.warn(
+                "could not record a lane failure",
+                json!({"breaker": breaker.name(), "error": e.message}),
+            );
+            CircuitState::Closed
+        }
+    }
+}
+
+/// Records a success of the lane (closing its breaker); a failure to record is logged.
+fn record_lane_success(context: &Context<'_>, breaker: &CircuitBreaker<'_>) {
+    if let Err(e) = breaker.record_success() {
+        context.log.warn(
+            "could not record a lane success",
+            json!({"breaker": breaker.name(), "error": e.message}),
+        );
     }
 }
 

@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use tds_core::backoff::Backoff;
+use tds_core::circuit::Policy;
 use tds_core::entity::{Lane, Module};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::vars;
@@ -73,23 +74,32 @@ impl Settings {
 /// |---|---|---|
 /// | `backoff_base_ms`, `backoff_cap_ms` | retry delays ([`Backoff`]) | 1000, 300000 |
 /// | `lock_timeout_ms` | the longest an event waits for a row lock (an ERP row another transaction holds) before its attempt fails with SQLSTATE 55P03, a transient failure retried with backoff | 5000 |
+/// | `circuit_failure_threshold`, `circuit_open_seconds` | the lane's circuit breaker ([`Policy`]) | 5, 60 |
 ///
 /// Keep `lock_timeout_ms` well under half of `lease_seconds`: a batch extends its lease
 /// between events, never during one (see `drain`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tuning {
     pub backoff: Backoff,
     pub lock_timeout_ms: u64,
+    pub circuit: Policy,
 }
 
 /// The keys of [`Tuning`].
-const TUNING_KEYS: [&str; 3] = ["backoff_base_ms", "backoff_cap_ms", "lock_timeout_ms"];
+const TUNING_KEYS: [&str; 5] = [
+    "backoff_base_ms",
+    "backoff_cap_ms",
+    "lock_timeout_ms",
+    "circuit_failure_threshold",
+    "circuit_open_seconds",
+];
 
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             backoff: Backoff::default(),
             lock_timeout_ms: 5_000,
+            circuit: Policy::default(),
         }
     }
 }
@@ -117,6 +127,10 @@ impl Tuning {
                 "backoff_base_ms" => tuning.backoff.base_ms = n,
                 "backoff_cap_ms" => tuning.backoff.cap_ms = n,
                 "lock_timeout_ms" => tuning.lock_timeout_ms = n,
+                "circuit_failure_threshold" => {
+                    tuning.circuit.failure_threshold = u32::try_from(n).unwrap_or(u32::MAX)
+                }
+                "circuit_open_seconds" => tuning.circuit.open_seconds = n as f64,
                 _ => {}
             }
         }
@@ -162,8 +176,17 @@ mod tests {
         let tuning = Tuning::from_values(pairs(&[
             ("lock_timeout_ms", "300"),
             ("backoff_cap_ms", "-1"),
+            ("circuit_failure_threshold", "2"),
+            ("circuit_open_seconds", "7"),
         ]));
         assert_eq!(tuning.lock_timeout_ms, 300);
+        assert_eq!(
+            tuning.circuit,
+            Policy {
+                failure_threshold: 2,
+                open_seconds: 7.0
+            }
+        );
         assert_eq!(tuning.backoff.cap_ms, Backoff::default().cap_ms);
     }
 }

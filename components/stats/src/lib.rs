@@ -1,84 +1,33 @@
-//! Stats: for now the public `GET /health`.
+//! Stats: the operator's view of TDS — `GET /health`, the stats API under `/api/`,
+//! `GET /metrics` (Prometheus), `GET /openapi.json` and the dashboard at `/dashboard`.
 //!
-//! 200 when the database answers:
-//! `{"status":"ok","database":{"reachable":true,"latency_ms":…,"error":null},
-//!   "queue":{"pending":…,"processing":…,"retry":…,"completed":…,"dead":…},
-//!   "oldest_pending_age_seconds":…,"version":"…"}`;
-//! 503 with the same shape, `"status":"unavailable"`, `reachable:false`, the error, and
-//! nulls where nothing could be read. `latency_ms` is one `SELECT 1` round trip;
-//! `oldest_pending_age_seconds` is how long the oldest unclaimed (pending or retry) row has
-//! waited, 0 when none waits. Other paths answer 404 JSON. Variable: `database_url`.
+//! Public: `/health`, `/openapi.json` and the dashboard's static files (they hold no data;
+//! the page asks for the token and calls the API with it). Everything else needs
+//! `Authorization: Bearer <stats_token>`; without it the answer is 401 whatever the path,
+//! so nothing reveals what exists. The routes, their parameters and answers are described
+//! in `assets/openapi.json`, which the integration tests hold the routes to. Variables:
+//! `database_url`, `stats_token`, `max_attempts` (for replayed events).
 
-use std::time::Instant;
+mod alerts;
+mod api;
+mod circuits;
+mod config;
+mod dashboard;
+mod dead_letters;
+mod health;
+mod history;
+mod metrics;
+mod openapi;
+mod queue;
+mod replay;
+mod router;
+mod runs;
+mod trace;
 
-use serde_json::{json, Map, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::db::{Db, DbError};
-use tds_guest::http::{error_response, json_response, request_id};
-use tds_guest::vars;
-use tds_store::queue;
-
-const STATUSES: [&str; 5] = ["pending", "processing", "retry", "completed", "dead"];
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let request_id = request_id(&req);
-    if req.path().trim_end_matches('/') != "/health" {
-        return error_response(
-            404,
-            "not_found",
-            &format!("no route {}", req.path()),
-            &request_id,
-        );
-    }
-    if *req.method() != Method::Get {
-        return error_response(405, "method_not_allowed", "use GET", &request_id);
-    }
-    let (status, body) = match health() {
-        Ok(body) => (200, body),
-        Err(e) => (503, unavailable(&e.message)),
-    };
-    json_response(status, &body, &request_id)
-}
-
-fn health() -> Result<Value, DbError> {
-    let url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
-    let db = Db::open(&url)?;
-    let ping = Instant::now();
-    db.query("SELECT 1", &[])?;
-    let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
-    let mut counts: Map<String, Value> =
-        STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();
-    for row in db.query(queue::COUNT_BY_STATUS, &[])?.iter() {
-        counts.insert(row.text(0)?, json!(row.int8(1)?));
-    }
-    let oldest = db
-        .query(queue::OLDEST_WAITING_AGE, &[])?
-        .first()
-        .map(|r| r.float8(0))
-        .transpose()?
-        .unwrap_or(0.0);
-    Ok(json!({
-        "status": "ok",
-        "database": {"reachable": true, "latency_ms": latency_ms, "error": null},
-        "queue": counts,
-        "oldest_pending_age_seconds": oldest,
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
-}
-
-fn unavailable(error: &str) -> Value {
-    let counts: Map<String, Value> = STATUSES
-        .iter()
-        .map(|s| (s.to_string(), Value::Null))
-        .collect();
-    json!({
-        "status": "unavailable",
-        "database": {"reachable": false, "latency_ms": null, "error": error},
-        "queue": counts,
-        "oldest_pending_age_seconds": null,
-        "version": env!("CARGO_PKG_VERSION"),
-    })
+    router::handle(&req)
 }

@@ -207,9 +207,30 @@ impl Row<'_> {
     }
 
     pub fn float8(&self, i: usize) -> Result<f64, DbError> {
+        self.opt_float8(i)?.ok_or_else(|| self.mismatch(i, "float8"))
+    }
+
+    pub fn opt_float8(&self, i: usize) -> Result<Option<f64>, DbError> {
         match self.value(i)? {
-            DbValue::Floating64(n) => Ok(*n),
+            DbValue::Floating64(n) => Ok(Some(*n)),
+            DbValue::DbNull => Ok(None),
             _ => Err(self.mismatch(i, "float8")),
+        }
+    }
+
+    pub fn opt_int8(&self, i: usize) -> Result<Option<i64>, DbError> {
+        match self.value(i)? {
+            DbValue::Int64(n) => Ok(Some(*n)),
+            DbValue::DbNull => Ok(None),
+            _ => Err(self.mismatch(i, "int8")),
+        }
+    }
+
+    pub fn opt_int4(&self, i: usize) -> Result<Option<i32>, DbError> {
+        match self.value(i)? {
+            DbValue::Int32(n) => Ok(Some(*n)),
+            DbValue::DbNull => Ok(None),
+            _ => Err(self.mismatch(i, "int4")),
         }
     }
 
@@ -253,6 +274,11 @@ pub mod param {
     /// For `$n::float8`.
     pub fn float8(n: f64) -> ParameterValue {
         ParameterValue::Floating64(n)
+    }
+
+    /// For `$n::float8`, NULL when absent.
+    pub fn opt_float8(n: Option<f64>) -> ParameterValue {
+        n.map_or(ParameterValue::DbNull, float8)
     }
 
     /// For `$n::bytea`.

@@ -1,7 +1,11 @@
 //! Every SQL statement TDS components send, each a named constant documenting its
 //! parameters and result columns, grouped by table family: [`queue`] (the only statements
 //! that move queue rows, with the state machine), [`inbox`] (intake), [`journal`] (runs,
-//! attempt log, audit trail) and [`config`]. ERP-table statements are built from table
+//! attempt log, audit trail) and [`config`]; for the stats API [`stats`] (queue figures and
+//! metrics), [`dead_letters`], [`replay`] (inbox events by time range), [`trace`] (event
+//! trace, entity history) and [`operator`] (alerts, runs, circuit breakers); for heal
+//! [`auto_retry`] (dead letters), [`alerts`], [`circuits`] (also the processor's),
+//! [`metrics`] (rollups) and [`retention`]. ERP-table statements are built from table
 //! declarations in `tds-erp`.
 //!
 //! Rules every statement keeps, because real Spin refuses the rest: every placeholder has
@@ -9,18 +13,40 @@
 //! is a `timestamptz` (times leave as text or epoch seconds), no LISTEN/NOTIFY, no
 //! advisory locks.
 
+pub mod alerts;
+pub mod auto_retry;
+pub mod circuits;
 pub mod config;
+pub mod dead_letters;
 pub mod inbox;
 pub mod journal;
+pub mod metrics;
+pub mod operator;
 pub mod queue;
+pub mod reconcile;
+pub mod replay;
+pub mod retention;
+pub mod stats;
+pub mod trace;
 
 /// Every named statement of the crate, as `(module, name, sql)`.
 pub fn all_statements() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    let modules: [(&str, &[(&str, &str)]); 4] = [
+    let modules: [(&str, &[(&str, &str)]); 15] = [
         ("queue", &queue::ALL),
         ("inbox", &inbox::ALL),
         ("journal", &journal::ALL),
         ("config", &config::ALL),
+        ("stats", &stats::ALL),
+        ("dead_letters", &dead_letters::ALL),
+        ("replay", &replay::ALL),
+        ("trace", &trace::ALL),
+        ("operator", &operator::ALL),
+        ("alerts", &alerts::ALL),
+        ("auto_retry", &auto_retry::ALL),
+        ("circuits", &circuits::ALL),
+        ("metrics", &metrics::ALL),
+        ("retention", &retention::ALL),
+        ("reconcile", &reconcile::ALL),
     ];
     modules.into_iter().flat_map(|(module, statements)| {
         statements

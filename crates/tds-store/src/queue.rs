@@ -13,6 +13,9 @@
 //!
 //! - pending/retry rows are unclaimed: at most one per entity (`tds_sync_queue_one_unclaimed`);
 //!   a newer event re-points it instead of adding a row (coalescing).
+//! - Completed rows leave only by retention ([`PURGE_COMPLETED`]); dead rows stay, and a
+//!   dead letter's event comes back (heal's auto-retry, an operator's replay) as a new or
+//!   re-pointed unclaimed row through [`ENQUEUE_OR_REPOINT`].
 //! - Leases: a claim sets `lease_owner` (unique per invocation), `lease_expires_at` and
 //!   `attempt_count + 1` and commits at once, so a crash leaves an expired lease behind.
 //!   Every later move of a processing row is a compare-and-set on `lease_owner`: zero rows
@@ -166,8 +169,10 @@ FOR UPDATE SKIP LOCKED";
 
 /// Moves row `$1` held by `$2` to `dead` and files a dead letter with the attempt history
 /// from `tds_sync_log` (log the final attempt first). `$3` reason, `$4` error code, `$5`
-/// error class (`permanent` or `transient`). Returns the dead letter's `id`; no row when
-/// the lease was lost.
+/// error class (`permanent` or `transient`). The letter inherits `auto_retry_count` from
+/// the letter whose retry or replay created this row, so heal's automatic retries stay
+/// bounded per event (see `auto_retry`). Returns the dead letter's `id`; no row when the
+/// lease was lost.
 pub const DEAD_LETTER: &str = "\
 WITH moved AS (
     UPDATE tds_sync_queue
@@ -176,17 +181,26 @@ WITH moved AS (
     RETURNING id, inbox_event_id, module, entity_id, lane, operation, attempt_count, correlation_id
 )
 INSERT INTO tds_dead_letters (queue_id, inbox_event_id, module, entity_id, lane, operation, reason, error_code, error_class,
-    attempt_count, attempts, correlation_id)
+    attempt_count, attempts, correlation_id, auto_retry_count)
 SELECT m.id, m.inbox_event_id, m.module, m.entity_id, m.lane, m.operation, $3::text, $4::text, $5::text, m.attempt_count,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt', l.attempt, 'at', l.created_at, 'outcome', l.outcome,
         'error_code', l.error_code, 'error', l.message) ORDER BY l.id), '[]'::jsonb)
      FROM tds_sync_log l WHERE l.queue_id = m.id),
-    m.correlation_id
+    m.correlation_id,
+    (SELECT coalesce(max(p.auto_retry_count), 0) FROM tds_dead_letters p WHERE p.replay_queue_id = m.id)
 FROM moved m
 RETURNING id";
 
+/// Retention: deletes at most `$2` (int4) rows completed more than `$1` days (int4) ago,
+/// oldest first (their history stays in the sync log and audit trail until those expire).
+pub const PURGE_COMPLETED: &str = "\
+DELETE FROM tds_sync_queue WHERE id IN (
+    SELECT id FROM tds_sync_queue
+    WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1::int4)
+    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED)";
+
 /// Every named statement of this module, for checks that cover them all.
-pub const ALL: [(&str, &str); 11] = [
+pub const ALL: [(&str, &str); 12] = [
     ("enqueue_or_repoint", ENQUEUE_OR_REPOINT),
     ("claim_batch", CLAIM_BATCH),
     ("complete", COMPLETE),
@@ -198,6 +212,7 @@ pub const ALL: [(&str, &str); 11] = [
     ("dead_letter", DEAD_LETTER),
     ("count_by_status", COUNT_BY_STATUS),
     ("oldest_waiting_age", OLDEST_WAITING_AGE),
+    ("purge_completed", PURGE_COMPLETED),
 ];
 
 /// Rows per status. Returns `status`, `count` (int8).

@@ -1,0 +1,132 @@
+//! Step 2: dead-letter auto-retry. Up to `heal_dead_letter_retry_limit` unresolved dead
+//! letters with a transient cause (attempts ran out on passing failures), older than
+//! `dead_letter_auto_retry_after_seconds` and retried fewer than
+//! `dead_letter_auto_retry_max` times, go back on the queue, each in its own short
+//! transaction: lock the letter (skipped while someone else holds it), re-queue its event
+//! through `queue::ENQUEUE_OR_REPOINT` (a new pending row, or the entity's unclaimed row
+//! re-pointed at it; the dead queue row itself stays dead), and resolve the letter as
+//! `auto_retried` with the queue row it went to. When the entity's queued version is
+//! newer, the letter is resolved as `superseded` instead: the newer version will bring the
+//! ERP row up to date. Should the event die again, its new letter inherits the count.
+
+use serde_json::{json, Value};
+use tds_core::entity::Module;
+use tds_guest::db::{param, Db, DbError};
+use tds_guest::log::Logger;
+use tds_store::{auto_retry, queue};
+
+use crate::settings::HealConfig;
+
+/// Longest a heal transaction may sit idle between statements, in ms.
+pub const IDLE_TIMEOUT_MS: &str = "30000";
+
+enum Retried {
+    Requeued,
+    Superseded,
+    Skipped,
+}
+
+pub fn run(
+    db: &Db,
+    config: &HealConfig,
+    max_attempts: i32,
+    log: &Logger,
+) -> Result<Value, DbError> {
+    let (mut requeued, mut superseded, mut skipped) = (0u64, 0u64, 0u64);
+    if config.auto_retry_max > 0 {
+        let candidates = db.query(
+            auto_retry::LIST_CANDIDATES,
+            &[
+                param::int4(config.auto_retry_after_seconds),
+                param::int4(config.auto_retry_max),
+                param::int4(config.auto_retry_limit),
+            ],
+        )?;
+        for row in candidates.iter() {
+            let id = row.int8(0)?;
+            let retried = retry_one(db, config, id, max_attempts, log).inspect_err(|_| {
+                let _ = db.rollback();
+            })?;
+            match retried {
+                Retried::Requeued => requeued += 1,
+                Retried::Superseded => superseded += 1,
+                Retried::Skipped => skipped += 1,
+            }
+        }
+    }
+    Ok(json!({"requeued": requeued, "superseded": superseded, "skipped": skipped}))
+}
+
+fn retry_one(
+    db: &Db,
+    config: &HealConfig,
+    id: i64,
+    max_attempts: i32,
+    log: &Logger,
+) -> Result<Retried, DbError> {
+    db.begin()?;
+    db.query(
+        queue::LIMIT_WAITS,
+        &[
+            param::text(config.lock_timeout_ms.to_string()),
+            param::text(IDLE_TIMEOUT_MS),
+        ],
+    )?;
+    let locked = db.query(
+        auto_retry::LOCK_CANDIDATE,
+        &[
+            param::int8(id),
+            param::int4(config.auto_retry_after_seconds),
+            param::int4(config.auto_retry_max),
+        ],
+    )?;
+    let Some(letter) = locked.first() else {
+        db.rollback()?;
+        return Ok(Retried::Skipped);
+    };
+    let module_name = letter.text(0)?;
+    let Some(spec) = Module::from_name(&module_name).map(Module::spec) else {
+        db.rollback()?;
+        log.warn(
+            "dead letter of an unknown module left alone",
+            json!({"dead_letter_id": id, "module": module_name}),
+        );
+        return Ok(Retried::Skipped);
+    };
+    let entity_id = letter.text(1)?;
+    let correlation_id = letter.opt_text(6)?.unwrap_or_default();
+    let queued = db.query(
+        queue::ENQUEUE_OR_REPOINT,
+        &[
+            param::text(&module_name),
+            param::text(&entity_id),
+            param::text(spec.lane.as_str()),
+            param::int4(spec.priority),
+            param::text(letter.text(3)?),
+            param::int8(letter.int8(4)?),
+            param::text(letter.text(5)?),
+            param::int4(letter.opt_int4(7)?.unwrap_or(max_attempts)),
+            param::text(&correlation_id),
+        ],
+    )?;
+    let queue_id = queued.first().map(|r| r.int8(0)).transpose()?;
+    let (resolution, retried) = match queue_id {
+        Some(_) => ("auto_retried", Retried::Requeued),
+        None => ("superseded", Retried::Superseded),
+    };
+    db.execute(
+        auto_retry::MARK_AUTO_RETRIED,
+        &[
+            param::int8(id),
+            param::opt_int8(queue_id),
+            param::text(resolution),
+        ],
+    )?;
+    db.commit()?;
+    log.for_correlation(&correlation_id).info(
+        "dead letter retried automatically",
+        json!({"dead_letter_id": id, "module": module_name, "entity_id": entity_id, "queue_id": queue_id,
+               "resolution": resolution, "auto_retry": letter.int4(8)? + 1}),
+    );
+    Ok(retried)
+}

@@ -1,0 +1,140 @@
+//! One heal run: the steps in order, each bounded and each in its own short
+//! transaction(s); a step that fails is rolled back, logged and recorded, and the later
+//! steps still run. The run is a `tds_sync_runs` row (component `heal`) whose `counts`
+//! hold each step's figures by step name and whose `details.errors` name the failed steps.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+use tds_guest::db::{param, Db, DbError};
+use tds_guest::log::Logger;
+use tds_guest::{random, vars};
+use tds_store::journal;
+
+use crate::settings::HealConfig;
+use crate::{alerts, auto_retry, notify, reclaim, retention, rollups};
+
+const COMPONENT: &str = "heal";
+
+/// A run's outcome: its report (as answered on the HTTP route) and whether every step
+/// succeeded.
+pub struct Outcome {
+    pub report: Value,
+    pub failed_steps: Vec<String>,
+}
+
+/// Runs the cycle and records it. Fails only when the run cannot start (no database).
+pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
+    let started = Instant::now();
+    let database_url = vars::get("database_url")
+        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+    let owner = random::lease_owner(COMPONENT);
+    let log = log.for_correlation(&owner);
+    let db = Db::open(&database_url)
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+    let run = db.query(
+        journal::START_RUN,
+        &[
+            param::text(COMPONENT),
+            param::opt_text(None::<String>),
+            param::text(&owner),
+            param::text(trigger),
+            param::text("{}"),
+        ],
+    )?;
+    let run_id = run.expect_row()?.int8(0)?;
+    let mut counts = Map::new();
+    let mut errors = Map::new();
+    match HealConfig::read(&db) {
+        Ok(config) => run_steps(&db, &config, &log, &mut counts, &mut errors),
+        Err(e) => {
+            errors.insert("config".into(), json!(e.message));
+        }
+    }
+    let failed_steps: Vec<String> = errors.keys().cloned().collect();
+    let status = if failed_steps.is_empty() {
+        "completed"
+    } else {
+        "failed"
+    };
+    let error = (!failed_steps.is_empty()).then(|| {
+        errors
+            .iter()
+            .map(|(step, e)| format!("{step}: {}", e.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let counts = Value::Object(counts);
+    let errors = Value::Object(errors);
+    let finished = db.execute(
+        journal::FINISH_RUN,
+        &[
+            param::int8(run_id),
+            param::text(status),
+            param::text(counts.to_string()),
+            param::text(json!({"errors": errors, "duration_ms": duration_ms}).to_string()),
+            param::opt_text(error.clone()),
+        ],
+    );
+    if let Err(e) = finished {
+        log.warn(
+            "could not record the end of the run",
+            json!({"run_id": run_id, "error": e.message}),
+        );
+    }
+    if let Some(error) = &error {
+        log.error(
+            "heal run had failed steps",
+            json!({"run_id": run_id, "error": error}),
+        );
+    }
+    Ok(Outcome {
+        report: json!({"run_id": run_id, "run_owner": owner, "trigger": trigger, "status": status,
+                       "counts": counts, "errors": errors, "duration_ms": duration_ms}),
+        failed_steps,
+    })
+}
+
+fn run_steps(
+    db: &Db,
+    config: &HealConfig,
+    log: &Logger,
+    counts: &mut Map<String, Value>,
+    errors: &mut Map<String, Value>,
+) {
+    let max_attempts = vars::positive("max_attempts", 8).unwrap_or_else(|e| {
+        log.warn("using 8 attempts for re-queued events", json!({"error": e}));
+        8
+    });
+    type Step<'a> = Box<dyn Fn() -> Result<Value, DbError> + 'a>;
+    let steps: [(&str, Step<'_>); 6] = [
+        (
+            "reclaim",
+            Box::new(|| reclaim::run(db, config.reclaim_limit, log)),
+        ),
+        (
+            "dead_letter_retry",
+            Box::new(|| auto_retry::run(db, config, max_attempts, log)),
+        ),
+        ("alerts", Box::new(|| alerts::run(db, config, log))),
+        ("notify", Box::new(|| notify::run(db, config, log))),
+        ("rollups", Box::new(|| rollups::run(db, config, log))),
+        ("retention", Box::new(|| retention::run(db, config, log))),
+    ];
+    for (name, step) in steps {
+        match step() {
+            Ok(figures) => {
+                counts.insert(name.to_string(), figures);
+            }
+            Err(e) => {
+                let _ = db.rollback();
+                log.error(
+                    "heal step failed",
+                    json!({"step": name, "error": e.message}),
+                );
+                errors.insert(name.to_string(), json!(e.message));
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The Zoho access token: kept in `tds_zoho_tokens` with its expiry, so every invocation
+//! (and every copy of the component) shares one; refreshed from the refresh token when it
+//! is about to expire or the API refuses it (401, code 57). Zoho allows 10 refreshes per
+//! refresh token per 10 minutes and then blocks it: past that, reconcile waits for the
+//! window instead of asking.
+
+use serde_json::json;
+use spin_sdk::http::Method;
+use tds_guest::db::{param, Db, DbError};
+use tds_guest::log::Logger;
+use tds_store::reconcile;
+use tds_zoho::api::{parse_token, refresh_form};
+
+use crate::http;
+use crate::settings::{Credentials, Settings};
+
+/// The token row's name.
+const TOKEN_NAME: &str = "books";
+/// A token this close to its expiry is refreshed first.
+const EXPIRY_MARGIN_SECONDS: f64 = 60.0;
+/// Zoho's refresh allowance per 10 minutes.
+const REFRESHES_PER_WINDOW: i32 = 10;
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error("the token refresh failed: {0}")]
+    Refresh(String),
+    #[error("{0} token refreshes in the last 10 minutes: Zoho allows {REFRESHES_PER_WINDOW}; waiting for the window")]
+    Throttled(i32),
+}
+
+/// A usable access token: the stored one while valid, else a fresh one. Returns the token
+/// and whether it was refreshed now.
+pub fn access_token(
+    db: &Db,
+    credentials: &Credentials,
+    settings: &Settings,
+    log: &Logger,
+) -> Result<(String, bool), TokenError> {
+    let rows = db.query(reconcile::READ_TOKEN, &[param::text(TOKEN_NAME)])?;
+    let row = rows.expect_row()?;
+    let token = row.opt_text(0)?;
+    let valid_seconds = row.opt_float8(1)?.unwrap_or(f64::NEG_INFINITY);
+    let refreshes = row.int4(2)?;
+    if let Some(token) = token.filter(|_| valid_seconds > EXPIRY_MARGIN_SECONDS) {
+        return Ok((token, false));
+    }
+    if refreshes >= REFRESHES_PER_WINDOW {
+        return Err(TokenError::Throttled(refreshes));
+    }
+    refresh(db, credentials, settings, log).map(|t| (t, true))
+}
+
+/// The stored token was refused: it is expired from now on.
+pub fn expire(db: &Db, why: &str) -> Result<(), DbError> {
+    db.execute(
+        reconcile::EXPIRE_TOKEN,
+        &[param::text(TOKEN_NAME), param::text(why)],
+    )
+    .map(drop)
+}
+
+fn refresh(
+    db: &Db,
+    credentials: &Credentials,
+    settings: &Settings,
+    log: &Logger,
+) -> Result<String, TokenError> {
+    let form = refresh_form(
+        &credentials.client_id,
+        &credentials.client_secret,
+        &credentials.refresh_token,
+    );
+    let url = credentials.endpoints.token_url();
+    let answer = http::send(
+        Method::Post,
+        &url,
+        &[(
+            "content-type",
+            "application/x-www-form-urlencoded".to_string(),
+        )],
+        form.into_bytes(),
+        settings.request_timeout,
+    )
+    .and_then(|a| {
+        if (200..300).contains(&a.status) {
+            parse_token(&a.body).map_err(|e| e.to_string())
+        } else {
+            Err(format!(
+                "HTTP {}: {}",
+                a.status,
+                String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
+            ))
+        }
+    });
+    match answer {
+        Ok(token) => {
+            db.execute(
+                reconcile::SAVE_TOKEN,
+                &[
+                    param::text(TOKEN_NAME),
+                    param::text(&token.access_token),
+                    param::int4(i32::try_from(token.expires_in).unwrap_or(3600)),
+                    param::opt_text(token.api_domain.clone()),
+                ],
+            )?;
+            log.info(
+                "refreshed the Zoho access token",
+                json!({"expires_in": token.expires_in}),
+            );
+            Ok(token.access_token)
+        }
+        Err(why) => {
+            db.execute(
+                reconcile::TOKEN_ERROR,
+                &[param::text(TOKEN_NAME), param::text(&why)],
+            )?;
+            log.warn("the Zoho token refresh failed", json!({"error": why}));
+            Err(TokenError::Refresh(why))
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The run's report (`tds_reconcile_reports`) and its alerts: drift and integrity findings
+//! open (or touch) one alert each in `tds_alerts` with a dedup key, status open — heal
+//! delivers them — and a later run that finds nothing resolves them.
+
+use serde_json::{json, Map, Value};
+use tds_guest::db::{param, Db, DbError};
+use tds_store::{alerts, reconcile};
+use tds_zoho::integrity::{counts, Finding};
+
+const DRIFT_KIND: &str = "reconcile_drift";
+const INTEGRITY_KIND: &str = "reconcile_integrity";
+const DRIFT_KEY: &str = "reconcile:drift";
+const INTEGRITY_KEY: &str = "reconcile:integrity";
+
+/// Drift totals over the modules checked.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DriftTotals {
+    pub missing: usize,
+    pub extra: usize,
+    pub stale: usize,
+    pub in_flight: usize,
+}
+
+impl DriftTotals {
+    pub fn differences(&self) -> usize {
+        self.missing + self.extra + self.stale
+    }
+
+    pub fn to_json(self) -> Value {
+        json!({"missing": self.missing, "extra": self.extra, "stale": self.stale, "in_flight": self.in_flight})
+    }
+}
+
+/// Opens, touches or resolves the alerts. `drift_checked`: every module was compared (a
+/// partial comparison neither opens nor resolves on absence of drift).
+pub fn raise_alerts(
+    db: &Db,
+    report_id: i64,
+    drift: &DriftTotals,
+    drift_by_module: &Map<String, Value>,
+    drift_checked: bool,
+    findings: &[Finding],
+) -> Result<Vec<&'static str>, DbError> {
+    let mut holding = Vec::new();
+    let mut evaluated = vec![INTEGRITY_KIND];
+    if drift.differences() > 0 {
+        let message = format!(
+            "Zoho and the ERP differ: {} missing, {} extra, {} stale",
+            drift.missing, drift.extra, drift.stale
+        );
+        open(
+            db,
+            DRIFT_KEY,
+            DRIFT_KIND,
+            &message,
+            json!({"report_id": report_id, "totals": drift.to_json(), "modules": drift_by_module}),
+        )?;
+        holding.push(DRIFT_KEY);
+    }
+    if drift_checked {
+        evaluated.push(DRIFT_KIND);
+    }
+    if !findings.is_empty() {
+        let by_check = counts(findings);
+        let list: Vec<String> = by_check.iter().map(|(c, n)| format!("{n} {c}")).collect();
+        let message = format!("ERP integrity findings: {}", list.join(", "));
+        open(
+            db,
+            INTEGRITY_KEY,
+            INTEGRITY_KIND,
+            &message,
+            json!({"report_id": report_id, "counts": by_check}),
+        )?;
+        holding.push(INTEGRITY_KEY);
+    }
+    db.execute(
+        alerts::RESOLVE_CLEARED,
+        &[
+            param::text_array(evaluated),
+            param::text_array(holding.clone()),
+        ],
+    )?;
+    Ok(holding)
+}
+
+fn open(db: &Db, key: &str, kind: &str, message: &str, details: Value) -> Result<(), DbError> {
+    db.query(
+        alerts::OPEN_OR_TOUCH,
+        &[
+            param::text(key),
+            param::text(kind),
+            param::text("warning"),
+            param::text(message),
+            param::text(details.to_string()),
+        ],
+    )
+    .map(drop)
+}
+
+/// What a finished report holds.
+pub struct Finished<'a> {
+    pub status: &'a str,
+    pub pull: Value,
+    pub drift: Value,
+    pub integrity: Value,
+    pub summary: Value,
+    pub fixes_enqueued: u32,
+    pub api_requests: u32,
+    pub error: Option<String>,
+}
+
+pub fn finish(db: &Db, report_id: i64, finished: Finished<'_>) -> Result<(), DbError> {
+    db.execute(
+        reconcile::FINISH_REPORT,
+        &[
+            param::int8(report_id),
+            param::text(finished.status),
+            param::text(finished.pull.to_string()),
+            param::text(finished.drift.to_string()),
+            param::text(finished.integrity.to_string()),
+            param::text(finished.summary.to_string()),
+            param::int4(i32::try_from(finished.fixes_enqueued).unwrap_or(i32::MAX)),
+            param::int4(i32::try_from(finished.api_requests).unwrap_or(i32::MAX)),
+            param::opt_text(finished.error),
+        ],
+    )
+    .map(drop)
+}
+
+/// Report `id` as stored (JSON), as the stats API will serve it.
+pub fn read(db: &Db, id: i64) -> Result<Value, DbError> {
+    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
+    let text = rows.expect_row()?.text(0)?;
+    serde_json::from_str(&text).map_err(|e| DbError::local(format!("the report is not JSON: {e}")))
+}

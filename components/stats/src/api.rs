@@ -1,0 +1,262 @@
+//! What every route shares: the request context, answers, errors with the stable shape
+//! `{"error":{"code","message"},"request_id"}`, the database, JSON bodies and pages.
+
+use serde_json::{json, Value};
+use spin_sdk::http::{Request, Response};
+use tds_core::cursor::{self, Cursor};
+use tds_core::query::{ParamError, Params};
+use tds_guest::db::{Db, DbError, Rows};
+use tds_guest::http::{error_body, header};
+use tds_guest::vars;
+
+/// Who an operator action is recorded as when the body names no one (`"by"`).
+pub const DEFAULT_ACTOR: &str = "stats-api";
+
+/// One request being answered.
+pub struct Ctx<'a> {
+    pub req: &'a Request,
+    pub request_id: String,
+}
+
+impl Ctx<'_> {
+    /// The query parameters, allowing only `allowed`.
+    pub fn params(&self, allowed: &[&str]) -> Result<Params, ApiError> {
+        Ok(Params::parse(self.req.query(), allowed)?)
+    }
+
+    /// The JSON object in the body; an empty body is `{}`.
+    pub fn body(&self) -> Result<serde_json::Map<String, Value>, ApiError> {
+        let bytes = self.req.body();
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Map::new());
+        }
+        if let Some(kind) = header(self.req, "content-type") {
+            if !kind.to_ascii_lowercase().starts_with("application/json") {
+                return Err(ApiError::new(
+                    415,
+                    "unsupported_media_type",
+                    format!("send the body as application/json, not {kind}"),
+                ));
+            }
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(ApiError::bad_body("the body must be a JSON object")),
+            Err(e) => Err(ApiError::bad_body(format!("the body is not JSON: {e}"))),
+        }
+    }
+}
+
+/// An answer before it becomes a response.
+pub enum Answer {
+    Json(u16, Value),
+    Static {
+        content_type: &'static str,
+        body: String,
+    },
+    Redirect(&'static str),
+}
+
+impl Answer {
+    pub fn ok(body: Value) -> ApiResult {
+        Ok(Answer::Json(200, body))
+    }
+
+    pub fn into_response(self, request_id: &str) -> Response {
+        match self {
+            Answer::Json(status, mut body) => {
+                if let Value::Object(map) = &mut body {
+                    map.insert("request_id".into(), json!(request_id));
+                }
+                tds_guest::http::json_response(status, &body, request_id)
+            }
+            Answer::Static { content_type, body } => Response::builder()
+                .status(200)
+                .header("content-type", content_type)
+                .header("cache-control", "no-cache")
+                .header("x-request-id", request_id)
+                .body(body)
+                .build(),
+            Answer::Redirect(to) => Response::builder()
+                .status(302)
+                .header("location", to)
+                .header("x-request-id", request_id)
+                .build(),
+        }
+    }
+}
+
+/// A refusal or failure, answered in the stable error shape.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    /// For 405: the methods the route takes.
+    pub allow: Option<String>,
+}
+
+pub type ApiResult = Result<Answer, ApiError>;
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            allow: None,
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::new(404, "not_found", what)
+    }
+
+    pub fn bad_body(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "invalid_body", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(409, code, message)
+    }
+
+    pub fn into_response(self, request_id: &str) -> Response {
+        let body = error_body(self.code, &self.message, request_id).to_string();
+        let mut builder = Response::builder();
+        builder
+            .status(self.status)
+            .header("content-type", "application/json")
+            .header("x-request-id", request_id);
+        if let Some(allow) = &self.allow {
+            builder.header("allow", allow.as_str());
+        }
+        if self.status == 401 {
+            builder.header("www-authenticate", "Bearer realm=\"tds-stats\"");
+        }
+        builder.body(body).build()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> ApiError {
+        match e.sqlstate {
+            None => ApiError::new(503, "database_unavailable", e.message),
+            Some(code) => ApiError::new(
+                500,
+                "database_error",
+                format!("{} (SQLSTATE {code})", e.message),
+            ),
+        }
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> ApiError {
+        ApiError::new(400, "invalid_parameter", e.to_string())
+    }
+}
+
+/// The database named by `database_url`.
+pub fn db() -> Result<Db, ApiError> {
+    let url = vars::get("database_url")
+        .ok_or_else(|| ApiError::new(503, "not_configured", "variable database_url is not set"))?;
+    Ok(Db::open(&url)?)
+}
+
+/// Column `i` of every row, parsed as the JSON text PostgreSQL built.
+pub fn json_column(rows: &Rows, i: usize) -> Result<Vec<Value>, ApiError> {
+    rows.iter().map(|r| parse_json(&r.text(i)?)).collect()
+}
+
+/// JSON text from PostgreSQL.
+pub fn parse_json(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            500,
+            "internal_error",
+            format!("the database returned malformed JSON: {e}"),
+        )
+    })
+}
+
+/// A path id: a positive whole number, else 404 (no such resource can exist).
+pub fn path_id(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::not_found(format!("no {what} {text:?}")))
+}
+
+/// The listing's `cursor` parameter as the id to continue below.
+pub fn cursor_before(params: &Params, scope: u32) -> Result<Option<i64>, ApiError> {
+    params
+        .text("cursor")
+        .map(|text| Cursor::decode(text, scope).map(|c| c.before_id))
+        .transpose()
+        .map_err(|e| ParamError::new("cursor", e.to_string()).into())
+}
+
+/// Default and largest page sizes.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// The `limit` parameter.
+pub fn limit(params: &Params) -> Result<i64, ApiError> {
+    Ok(params.int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?)
+}
+
+/// One page from `(id, item)` rows fetched with `limit + 1`:
+/// `{"items": […], "next_cursor": "…" | null, "limit": n}`.
+pub fn page(rows: Vec<(i64, Value)>, limit: i64, scope: u32) -> Value {
+    let (rows, next) = cursor::page(rows, limit as usize, scope, |r| r.0);
+    json!({
+        "items": rows.into_iter().map(|(_, item)| item).collect::<Vec<_>>(),
+        "next_cursor": next.map(|c| c.encode()),
+        "limit": limit,
+    })
+}
+
+/// `(id, JSON)` rows of a listing statement.
+pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, ApiError> {
+    rows.iter()
+        .map(|r| Ok((r.int8(0)?, parse_json(&r.text(1)?)?)))
+        .collect()
+}
+
+/// A string field of a body, when given; another type is an error naming the field.
+pub fn body_text(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(other) => Err(ApiError::bad_body(format!(
+            "{field} must be a string, not {other}"
+        ))),
+    }
+}
+
+/// Refuses fields of `body` outside `allowed`, naming the first.
+pub fn only_fields(
+    body: &serde_json::Map<String, Value>,
+    allowed: &[&str],
+) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad_body(format!(
+            "unknown field {k:?}; this route takes {}",
+            if allowed.is_empty() {
+                "no fields".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        ))),
+    }
+}
+
+/// Who an action is recorded as: the body's `by`, else [`DEFAULT_ACTOR`].
+pub fn actor(body: &serde_json::Map<String, Value>) -> Result<String, ApiError> {
+    Ok(body_text(body, "by")?.unwrap_or_else(|| DEFAULT_ACTOR.to_string()))
+}

@@ -1,0 +1,354 @@
+//! The runtime configuration keys (`tds_config`) an operator may change through the stats
+//! API, with their types, ranges and defaults, and the validation of a change: known keys
+//! only, values of the key's type within its range, and the cross-key rule that a first
+//! backoff delay does not exceed the largest.
+
+use serde_json::Value;
+
+use crate::entity::Module;
+
+/// A key's value type and range (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueKind {
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Number {
+        min: f64,
+        max: f64,
+    },
+    /// A comma-separated list of Zoho module names from the entity table, each at most once.
+    ModuleList,
+}
+
+/// A key's default: the value the components use when the key is not set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Integer(i64),
+    Number(f64),
+    Text(&'static str),
+}
+
+impl DefaultValue {
+    /// The default as JSON.
+    pub fn to_json(self) -> Value {
+        match self {
+            DefaultValue::Integer(n) => Value::from(n),
+            DefaultValue::Number(n) => Value::from(n),
+            DefaultValue::Text(t) => Value::from(t),
+        }
+    }
+}
+
+/// One configuration key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConfigKey {
+    pub key: &'static str,
+    pub kind: ValueKind,
+    pub default: DefaultValue,
+    pub description: &'static str,
+}
+
+const fn int(
+    key: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    description: &'static str,
+) -> ConfigKey {
+    ConfigKey {
+        key,
+        kind: ValueKind::Integer { min, max },
+        default: DefaultValue::Integer(default),
+        description,
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+const DAY_S: i64 = 86_400;
+
+/// Every key the components read (processor, heal, reconcile), in a stable order. A key a
+/// migration seeds must be listed here, with its type and range, to be changed through
+/// the stats API.
+pub const KEYS: [ConfigKey; 35] = [
+    int("backoff_base_ms", 1, DAY_MS, 1000, "Retry backoff: the ceiling of the first retry delay, doubled per attempt (full jitter below it)."),
+    int("backoff_cap_ms", 1, DAY_MS, 300_000, "Retry backoff: the largest retry delay."),
+    int("lock_timeout_ms", 1, 600_000, 5000, "Processor: the longest a batch waits for a row lock; keep well under half of lease_seconds."),
+    int("heal_reclaim_limit", 1, 100_000, 500, "Heal: the most expired leases one run returns to the queue."),
+    int("dead_letter_auto_retry_after_seconds", 60, 30 * DAY_S, 3600, "Heal: cool-down before a dead letter with a transient cause is retried automatically."),
+    int("dead_letter_auto_retry_max", 0, 100, 3, "Heal: how many times one dead letter is retried automatically."),
+    int("heal_dead_letter_retry_limit", 0, 100_000, 100, "Heal: the most dead letters one run retries automatically."),
+    int("alert_queue_depth", 1, 100_000_000, 10_000, "Alert when more rows than this wait in the queue."),
+    int("alert_oldest_pending_seconds", 1, 30 * DAY_S, 900, "Alert when the oldest waiting row is older than this."),
+    ConfigKey {
+        key: "alert_failure_rate",
+        kind: ValueKind::Number { min: 0.0, max: 1.0 },
+        default: DefaultValue::Number(0.2),
+        description: "Alert when more than this fraction of attempts in the last 5 minutes failed.",
+    },
+    int("alert_failure_rate_min_attempts", 1, 1_000_000, 20, "Alert on the failure rate only when at least this many attempts were made in the last 5 minutes."),
+    int("alert_dead_letter_age_hours", 1, 24 * 365, 24, "Alert when an unresolved dead letter is older than this."),
+    int("heal_alert_delivery_limit", 0, 10_000, 20, "Heal: the most alert events one run delivers to the outbound webhooks."),
+    int("alert_webhook_timeout_ms", 1, 600_000, 5000, "Heal: the longest one alert webhook delivery may take."),
+    int("heal_rollup_max_minutes", 1, 7 * 1440, 60, "Heal: the most new minutes one run rolls up into tds_metrics."),
+    int("heal_rollup_settle_minutes", 0, 1440, 10, "Heal: closed minutes recomputed on every run, for rows committed after their minute closed."),
+    int("retention_inbox_days", 1, 3650, 7, "Retention: inbox events older than this are deleted."),
+    int("retention_log_days", 1, 3650, 90, "Retention: sync log and audit rows older than this are deleted."),
+    int("retention_metrics_days", 1, 3650, 30, "Retention: metric rollups older than this are deleted."),
+    int("retention_completed_queue_days", 1, 3650, 7, "Retention: completed queue rows older than this are deleted."),
+    int("heal_retention_batch_size", 1, 100_000, 1000, "Heal: rows one retention statement deletes at most (one short transaction each)."),
+    int("heal_retention_max_batches", 1, 1000, 10, "Heal: retention batches one run spends per table at most."),
+    int("circuit_failure_threshold", 1, 1000, 5, "Circuit breakers: consecutive failures that open a circuit."),
+    int("circuit_open_seconds", 1, DAY_S, 60, "Circuit breakers: how long a circuit stays open before a probe."),
+    int("reconcile_page_size", 1, 200, 200, "Reconcile: records per Zoho list page (Zoho allows 200 at most)."),
+    int("reconcile_requests_per_minute", 1, 10_000, 100, "Reconcile: Zoho API requests per minute at most."),
+    int("reconcile_backoff_base_ms", 1, DAY_MS, 2000, "Reconcile: the first wait after a rate-limited answer (429), doubled per repeat."),
+    int("reconcile_backoff_cap_ms", 1, DAY_MS, 60_000, "Reconcile: the longest wait after a rate-limited answer."),
+    int("reconcile_max_retries", 0, 100, 5, "Reconcile: rate-limited or failed requests retried at most this many times each."),
+    int("reconcile_overlap_seconds", 0, DAY_S, 60, "Reconcile: an incremental pull starts this long before the cursor, so same-second edits are not lost."),
+    int("reconcile_time_budget_ms", 1000, 3_600_000, 240_000, "Reconcile: how long one run keeps pulling before it stops (the cursor keeps its place)."),
+    int("reconcile_request_timeout_ms", 100, 600_000, 30_000, "Reconcile: the longest one Zoho API request may take."),
+    int("reconcile_stale_age_hours", 1, 24 * 3650, 720, "Reconcile integrity: ERP rows not written for longer than this are reported."),
+    int("reconcile_finding_limit", 1, 10_000, 100, "Reconcile: the most ids listed per check and module in a report."),
+    ConfigKey {
+        key: "reconcile_modules",
+        kind: ValueKind::ModuleList,
+        default: DefaultValue::Text("invoices,salesorders,customerpayments,creditnotes,items,contacts,bills,purchaseorders,vendorpayments"),
+        description: "Reconcile: the Zoho Books modules pulled and compared.",
+    },
+];
+
+/// Pairs of keys where the first may not exceed the second.
+const NOT_ABOVE: [(&str, &str); 2] = [
+    ("backoff_base_ms", "backoff_cap_ms"),
+    ("reconcile_backoff_base_ms", "reconcile_backoff_cap_ms"),
+];
+
+/// The known key named `key`.
+///
+/// ```
+/// assert!(tds_core::config_values::key("backoff_cap_ms").is_some());
+/// assert!(tds_core::config_values::key("colour").is_none());
+/// ```
+pub fn key(key: &str) -> Option<&'static ConfigKey> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+/// A change that cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks one value for `key`; returns the JSON the value is stored as.
+///
+/// ```
+/// use serde_json::json;
+/// use tds_core::config_values::validate_value;
+/// assert_eq!(validate_value("batch", &json!(1)).unwrap_err().message, "not a configuration key");
+/// assert_eq!(validate_value("heal_reclaim_limit", &json!(250)).unwrap(), json!(250));
+/// assert!(validate_value("heal_reclaim_limit", &json!("250")).is_err());
+/// assert!(validate_value("heal_reclaim_limit", &json!(0)).is_err());
+/// assert_eq!(validate_value("alert_failure_rate", &json!(0.5)).unwrap(), json!(0.5));
+/// assert_eq!(validate_value("reconcile_modules", &json!("items, bills")).unwrap(), json!("items,bills"));
+/// assert!(validate_value("reconcile_modules", &json!("items,widgets")).is_err());
+/// ```
+pub fn validate_value(name: &str, value: &Value) -> Result<Value, ConfigError> {
+    let spec = key(name).ok_or_else(|| ConfigError::new(name, "not a configuration key"))?;
+    match spec.kind {
+        ValueKind::Integer { min, max } => {
+            let n = value
+                .as_i64()
+                .filter(|_| is_integral(value))
+                .ok_or_else(|| {
+                    ConfigError::new(name, format!("must be a whole number, not {value}"))
+                })?;
+            if !(min..=max).contains(&n) {
+                return Err(ConfigError::new(
+                    name,
+                    format!("must be between {min} and {max}, not {n}"),
+                ));
+            }
+            Ok(Value::from(n))
+        }
+        ValueKind::Number { min, max } => {
+            let n = value
+                .as_f64()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| ConfigError::new(name, format!("must be a number, not {value}")))?;
+            if !(min..=max).contains(&n) {
+                return Err(ConfigError::new(
+                    name,
+                    format!("must be between {min} and {max}, not {n}"),
+                ));
+            }
+            Ok(value.clone())
+        }
+        ValueKind::ModuleList => {
+            let text = value.as_str().ok_or_else(|| {
+                ConfigError::new(
+                    name,
+                    format!("must be a comma-separated list of modules, not {value}"),
+                )
+            })?;
+            let mut modules: Vec<&str> = Vec::new();
+            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                if Module::from_name(part).is_none() {
+                    return Err(ConfigError::new(
+                        name,
+                        format!("{part:?} is not a module TDS syncs"),
+                    ));
+                }
+                if modules.contains(&part) {
+                    return Err(ConfigError::new(name, format!("{part} is listed twice")));
+                }
+                modules.push(part);
+            }
+            if modules.is_empty() {
+                return Err(ConfigError::new(name, "must name at least one module"));
+            }
+            Ok(Value::from(modules.join(",")))
+        }
+    }
+}
+
+/// A JSON number without a fraction or exponent.
+fn is_integral(value: &Value) -> bool {
+    value.as_number().is_some_and(|n| {
+        let text = n.to_string();
+        !text.contains(['.', 'e', 'E'])
+    })
+}
+
+/// Checks a whole change (`{"key": value, …}`) against the numbers in force (`current`:
+/// each numeric key's stored or default value): every key known, every value valid, and
+/// no backoff base above its cap once the change is applied. Returns the values to store,
+/// in the order given, or every error found.
+///
+/// ```
+/// use serde_json::json;
+/// use tds_core::config_values::{default_number, validate_change};
+/// let change = json!({"backoff_base_ms": 500, "retention_inbox_days": 14});
+/// assert_eq!(validate_change(&change, default_number).unwrap().len(), 2);
+/// let change = json!({"backoff_base_ms": 600000});
+/// assert_eq!(validate_change(&change, default_number).unwrap_err()[0].key, "backoff_base_ms");
+/// ```
+pub fn validate_change(
+    change: &Value,
+    current: impl Fn(&str) -> Option<f64>,
+) -> Result<Vec<(&'static str, Value)>, Vec<ConfigError>> {
+    let Some(object) = change.as_object() else {
+        return Err(vec![ConfigError::new(
+            "(body)",
+            "must be a JSON object of key: value",
+        )]);
+    };
+    if object.is_empty() {
+        return Err(vec![ConfigError::new("(body)", "names no key to change")]);
+    }
+    let mut accepted = Vec::new();
+    let mut errors = Vec::new();
+    for (name, value) in object {
+        match validate_value(name, value) {
+            Ok(stored) => accepted.push((key(name).map(|k| k.key).unwrap_or_default(), stored)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        let after = |k: &str| {
+            accepted
+                .iter()
+                .find(|(name, _)| *name == k)
+                .and_then(|(_, v)| v.as_f64())
+                .or_else(|| current(k))
+        };
+        for (low, high) in NOT_ABOVE {
+            if let (Some(a), Some(b)) = (after(low), after(high)) {
+                if a > b {
+                    errors.push(ConfigError::new(
+                        low,
+                        format!("must not exceed {high} ({a} > {b})"),
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(accepted)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A numeric key's default (`None` for other keys and unknown names).
+///
+/// ```
+/// assert_eq!(tds_core::config_values::default_number("backoff_cap_ms"), Some(300000.0));
+/// assert_eq!(tds_core::config_values::default_number("reconcile_modules"), None);
+/// ```
+pub fn default_number(name: &str) -> Option<f64> {
+    match key(name)?.default {
+        DefaultValue::Integer(n) => Some(n as f64),
+        DefaultValue::Number(n) => Some(n),
+        DefaultValue::Text(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_defaults_in_range() {
+        for (i, k) in KEYS.iter().enumerate() {
+            assert!(KEYS[i + 1..].iter().all(|o| o.key != k.key), "{}", k.key);
+            assert!(
+                validate_value(k.key, &k.default.to_json()).is_ok(),
+                "{}",
+                k.key
+            );
+        }
+    }
+
+    #[test]
+    fn types_are_strict() {
+        for bad in [json!(1.5), json!("5"), json!(true), json!(null), json!(1e3)] {
+            assert!(
+                validate_value("circuit_open_seconds", &bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(validate_value("alert_failure_rate", &json!(1.01)).is_err());
+        assert!(validate_value("alert_failure_rate", &json!(1)).is_ok());
+    }
+
+    #[test]
+    fn every_error_is_reported() {
+        let current = default_number;
+        let errors =
+            validate_change(&json!({"nope": 1, "retention_log_days": 0}), current).unwrap_err();
+        let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["nope", "retention_log_days"]);
+        assert!(validate_change(&json!([]), current).is_err());
+        assert!(validate_change(&json!({}), current).is_err());
+        assert!(validate_change(
+            &json!({"backoff_cap_ms": 10, "backoff_base_ms": 10}),
+            current
+        )
+        .is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+//! Per-minute rollups into `tds_metrics` (names and meaning: `tds_core::metrics`).
+//! A run locks its cursor (`tds_cursors`, [`CURSOR`]), replaces the rows of heal's metric
+//! names for a window of closed minutes ([`DELETE_WINDOW`], then [`INSERT_WINDOW`]) and
+//! moves the cursor, in one transaction: recomputing a minute gives the same rows.
+
+/// The cursor's name in `tds_cursors`.
+pub const CURSOR: &str = "heal.metrics_rollup";
+
+/// Creates cursor `$1` when missing.
+pub const ENSURE_CURSOR: &str = "\
+INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING";
+
+/// Locks cursor `$1` for this transaction, or returns no row while another run holds it.
+/// Returns `position` (epoch seconds of the first minute not yet rolled up, int8, NULL
+/// before the first run), `current_minute` (epoch seconds of the start of the current
+/// minute, int8), `first_data_minute` (epoch seconds, int8, NULL when there is no data):
+/// the earliest minute with an inbox event or an intake counter, but no earlier than `$2`
+/// days (int4) ago.
+pub const LOCK_CURSOR: &str = "\
+SELECT extract(epoch FROM c.position_at)::int8, extract(epoch FROM date_trunc('minute', now()))::int8,
+    CASE WHEN f.first IS NOT NULL THEN extract(epoch FROM greatest(date_trunc('minute', f.first),
+        date_trunc('minute', now() - make_interval(days => $2::int4))))::int8 END
+FROM tds_cursors c,
+    LATERAL (SELECT least((SELECT min(received_at) FROM tds_inbox_events), (SELECT min(minute) FROM tds_intake_counters))
+        AS first) f
+WHERE c.name = $1::text
+FOR UPDATE OF c SKIP LOCKED";
+
+/// Moves cursor `$1` to `$2` (epoch seconds, int8).
+pub const MOVE_CURSOR: &str = "\
+UPDATE tds_cursors SET position_at = to_timestamp($2::int8), position = to_timestamp($2::int8)::text, updated_at = now()
+WHERE name = $1::text";
+
+/// Deletes the rows of names `$3` (text[]) for minutes from `$1` to before `$2` (epoch
+/// seconds, int8).
+pub const DELETE_WINDOW: &str = "\
+DELETE FROM tds_metrics
+WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) AND name = ANY($3::text[])";
+
+/// Computes the minutes from `$1` to before `$2` (epoch seconds, int8) from the raw rows
+/// and inserts them. `$3` modules and `$4` their lanes (text[], the entity table; lane ''
+/// for a module not in it), `$5` percentile metric names and `$6` their fractions
+/// (text[] of numbers: the WIT has no float arrays). Counters have `sum = count` and no min/max; `latency_e2e_ms` has the total,
+/// fastest and slowest; a percentile row carries its value in `sum`, `min` and `max`.
+pub const INSERT_WINDOW: &str = "\
+WITH lanes AS (
+    SELECT * FROM unnest($3::text[], $4::text[]) AS l(module, lane)
+), done AS (
+    SELECT date_trunc('minute', q.completed_at) AS minute, q.lane, q.module,
+        extract(epoch FROM q.completed_at - e.received_at)::float8 * 1000 AS latency_ms
+    FROM tds_sync_queue q LEFT JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+    WHERE q.status = 'completed' AND q.last_error_code IS DISTINCT FROM 'coalesced'
+        AND q.completed_at >= to_timestamp($1::int8) AND q.completed_at < to_timestamp($2::int8)
+), counters AS (
+    SELECT date_trunc('minute', e.received_at) AS minute, 'received' AS name, coalesce(l.lane, '') AS lane, e.module,
+        count(*) AS n
+    FROM tds_inbox_events e LEFT JOIN lanes l ON l.module = e.module
+    WHERE e.received_at >= to_timestamp($1::int8) AND e.received_at < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT c.minute, 'duplicates', coalesce(l.lane, ''), c.module, sum(c.count)::int8
+    FROM tds_intake_counters c LEFT JOIN lanes l ON l.module = c.module
+    WHERE c.outcome = 'duplicate' AND c.minute >= to_timestamp($1::int8) AND c.minute < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT minute, 'completed', lane, module, count(*) FROM done GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT date_trunc('minute', s.created_at), 'retried', s.lane, s.module, count(*)
+    FROM tds_sync_log s
+    WHERE s.outcome = 'retry' AND s.created_at >= to_timestamp($1::int8) AND s.created_at < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT date_trunc('minute', d.created_at), 'dead', coalesce(d.lane, l.lane, ''), d.module, count(*)
+    FROM tds_dead_letters d LEFT JOIN lanes l ON l.module = d.module
+    WHERE d.created_at >= to_timestamp($1::int8) AND d.created_at < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+)
+INSERT INTO tds_metrics (minute, name, lane, module, count, sum, min, max)
+SELECT minute, name, lane, module, n, n, NULL, NULL FROM counters
+UNION ALL
+SELECT minute, 'latency_e2e_ms', lane, module, count(*), sum(latency_ms), min(latency_ms), max(latency_ms)
+FROM done WHERE latency_ms IS NOT NULL GROUP BY minute, lane, module
+UNION ALL
+SELECT d.minute, p.name, d.lane, d.module, count(*),
+    percentile_disc(p.fraction) WITHIN GROUP (ORDER BY d.latency_ms),
+    percentile_disc(p.fraction) WITHIN GROUP (ORDER BY d.latency_ms),
+    percentile_disc(p.fraction) WITHIN GROUP (ORDER BY d.latency_ms)
+FROM done d CROSS JOIN unnest($5::text[], $6::text[]::float8[]) AS p(name, fraction)
+WHERE d.latency_ms IS NOT NULL
+GROUP BY d.minute, p.name, p.fraction, d.lane, d.module";
+
+/// Every named statement of this module.
+pub const ALL: [(&str, &str); 5] = [
+    ("ensure_cursor", ENSURE_CURSOR),
+    ("lock_cursor", LOCK_CURSOR),
+    ("move_cursor", MOVE_CURSOR),
+    ("delete_window", DELETE_WINDOW),
+    ("insert_window", INSERT_WINDOW),
+];

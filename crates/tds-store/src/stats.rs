@@ -1,0 +1,175 @@
+//! The stats API's reading of the queue: counts by lane, entity, priority and status,
+//! throughput, end-to-end latency (inbox `received_at` → queue `completed_at`), a
+//! per-minute series for the dashboard, and the figures behind `/metrics`.
+//!
+//! A queue row closed as `coalesced` (merged into its entity's newer row) is not a
+//! completion and is left out of throughput and latency. Latency needs the inbox event, so
+//! it covers the inbox's retention window. Placeholders are cast explicitly and times leave
+//! as numbers, as real Spin requires.
+
+/// Rows per lane, module, priority and status. Returns `lane`, `module`, `priority`
+/// (int4), `status`, `count` (int8).
+pub const QUEUE_COUNTS: &str = "\
+SELECT lane, module, priority, status, count(*)::int8
+FROM tds_sync_queue GROUP BY lane, module, priority, status";
+
+/// Completions per lane over the last minute, 5 minutes and hour. Returns `lane`,
+/// `last_1m`, `last_5m`, `last_1h` (int8).
+pub const THROUGHPUT: &str = "\
+SELECT lane,
+    count(*) FILTER (WHERE completed_at > now() - interval '1 minute')::int8,
+    count(*) FILTER (WHERE completed_at > now() - interval '5 minutes')::int8,
+    count(*)::int8
+FROM tds_sync_queue
+WHERE status = 'completed' AND completed_at > now() - interval '1 hour' AND last_error_code IS DISTINCT FROM 'coalesced'
+GROUP BY lane";
+
+/// End-to-end latency in seconds of rows completed in the last `$1` seconds (int4), per
+/// lane and overall (`lane` NULL). Returns `lane`, `count` (int8), `p50`, `p95`, `p99`,
+/// `max` (float8, NULL when nothing completed).
+pub const LATENCY: &str = "\
+WITH lat AS (
+    SELECT q.lane, extract(epoch FROM q.completed_at - e.received_at)::float8 AS s
+    FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+    WHERE q.status = 'completed' AND q.completed_at > now() - make_interval(secs => $1::int4)
+        AND q.last_error_code IS DISTINCT FROM 'coalesced'
+)
+SELECT lane, count(*)::int8,
+    (percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::float8,
+    (percentile_cont(0.95) WITHIN GROUP (ORDER BY s))::float8,
+    (percentile_cont(0.99) WITHIN GROUP (ORDER BY s))::float8,
+    max(s)::float8
+FROM lat GROUP BY ROLLUP (lane)";
+
+/// Seconds the oldest unclaimed row of each lane has waited. Returns `lane`, `age`
+/// (float8).
+pub const OLDEST_WAITING_BY_LANE: &str = "\
+SELECT lane, extract(epoch FROM now() - min(created_at))::float8
+FROM tds_sync_queue WHERE status IN ('pending', 'retry') GROUP BY lane";
+
+/// One row per minute of the last `$1` minutes (int4), oldest first: `minute` (epoch
+/// seconds, int8), `enqueued` (rows created), `completed`, `depth` (rows waiting or in
+/// process at the minute's end; a dead row counts until it died), and the minute's
+/// completions' latency `p50`, `p95`, `p99` (float8, NULL when none).
+pub const QUEUE_SERIES: &str = "\
+WITH bounds AS (
+    SELECT m, m + interval '1 minute' AS e
+    FROM generate_series(date_trunc('minute', now()) - make_interval(mins => $1::int4 - 1), date_trunc('minute', now()),
+        interval '1 minute') AS m
+), done AS (
+    SELECT date_trunc('minute', q.completed_at) AS m, count(*) AS n,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM q.completed_at - e.received_at)::float8) AS p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM q.completed_at - e.received_at)::float8) AS p95,
+        percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM q.completed_at - e.received_at)::float8) AS p99
+    FROM tds_sync_queue q LEFT JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+    WHERE q.status = 'completed' AND q.completed_at >= (SELECT min(m) FROM bounds)
+        AND q.last_error_code IS DISTINCT FROM 'coalesced'
+    GROUP BY 1
+), came AS (
+    SELECT date_trunc('minute', created_at) AS m, count(*) AS n
+    FROM tds_sync_queue WHERE created_at >= (SELECT min(m) FROM bounds) GROUP BY 1
+)
+SELECT extract(epoch FROM b.m)::int8, coalesce(came.n, 0)::int8, coalesce(done.n, 0)::int8,
+    (SELECT count(*) FROM tds_sync_queue q
+     WHERE q.created_at < b.e
+        AND (q.status IN ('pending', 'processing', 'retry') OR coalesce(q.completed_at, q.updated_at) >= b.e))::int8,
+    done.p50::float8, done.p95::float8, done.p99::float8
+FROM bounds b LEFT JOIN came ON came.m = b.m LEFT JOIN done ON done.m = b.m
+ORDER BY b.m";
+
+/// Completed rows per lane and module (excluding merges), for the completions counter.
+/// Returns `lane`, `module`, `count` (int8).
+pub const METRIC_COMPLETED: &str = "\
+SELECT lane, module, count(*)::int8 FROM tds_sync_queue
+WHERE status = 'completed' AND last_error_code IS DISTINCT FROM 'coalesced'
+GROUP BY lane, module ORDER BY lane, module";
+
+/// Logged processing attempts per lane, module and outcome. Returns `lane`, `module`,
+/// `outcome`, `count` (int8).
+pub const METRIC_ATTEMPTS: &str = "\
+SELECT lane, module, outcome, count(*)::int8 FROM tds_sync_log
+GROUP BY lane, module, outcome ORDER BY lane, module, outcome";
+
+/// Intake outcomes per module. Returns `outcome`, `module`, `count` (int8).
+pub const METRIC_INTAKE: &str = "\
+SELECT outcome, module, sum(count)::int8 FROM tds_intake_counters
+GROUP BY outcome, module ORDER BY outcome, module";
+
+/// Dead letters per lane, module and state. Returns `lane` ('' when none), `module`,
+/// `state` (`open` or `resolved`), `count` (int8).
+pub const METRIC_DEAD_LETTERS: &str = "\
+SELECT coalesce(lane, ''), module, CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END, count(*)::int8
+FROM tds_dead_letters GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+/// Alerts not resolved, per severity and status. Returns `severity`, `status`, `count`.
+pub const METRIC_ALERTS: &str = "\
+SELECT severity, status, count(*)::int8 FROM tds_alerts WHERE status <> 'resolved'
+GROUP BY severity, status ORDER BY severity, status";
+
+/// Circuit breakers. Returns `name`, `state`, `consecutive_failures` (int4).
+pub const METRIC_CIRCUITS: &str =
+    "SELECT name, state, consecutive_failures FROM tds_circuit_breakers ORDER BY name";
+
+/// Runs per component, lane and status. Returns `component`, `lane` ('' when none),
+/// `status`, `count` (int8).
+pub const METRIC_RUNS: &str = "\
+SELECT component, coalesce(lane, ''), status, count(*)::int8 FROM tds_sync_runs
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+// A cumulative histogram per lane and module over observations `obs(lane, module, s)`:
+// one row per bucket bound of `$1` (a float8[] literal as text, increasing).
+macro_rules! histogram {
+    ($observations:literal) => {
+        concat!(
+            "WITH obs AS (",
+            $observations,
+            ")
+SELECT o.lane, o.module, b.i::int4, (count(*) FILTER (WHERE o.s <= b.le))::int8, count(*)::int8, sum(o.s)::float8
+FROM obs o CROSS JOIN unnest($1::text::float8[]) WITH ORDINALITY AS b(le, i)
+GROUP BY o.lane, o.module, b.i ORDER BY 1, 2, 3"
+        )
+    };
+}
+
+/// End-to-end latency histogram (seconds) of completed rows per lane and module; `$1` the
+/// bucket bounds as a float8[] literal (`'{0.1,1,10}'`). Returns, per lane, module and
+/// bound: `lane`, `module`, `bucket` (int4, from 1), `le_count` (observations at or below
+/// the bound), `count`, `sum` (float8).
+pub const LATENCY_HISTOGRAM: &str = histogram!(
+    "
+    SELECT q.lane, q.module, extract(epoch FROM q.completed_at - e.received_at)::float8 AS s
+    FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+    WHERE q.status = 'completed' AND q.completed_at IS NOT NULL AND q.last_error_code IS DISTINCT FROM 'coalesced'
+"
+);
+
+/// Apply-duration histogram (seconds, from `tds_sync_log.duration_ms`) per lane and
+/// module; parameters and result as [`LATENCY_HISTOGRAM`].
+pub const APPLY_HISTOGRAM: &str = histogram!(
+    "
+    SELECT lane, module, duration_ms / 1000.0 AS s FROM tds_sync_log WHERE duration_ms IS NOT NULL
+"
+);
+
+/// Every named statement of this module.
+pub const ALL: [(&str, &str); 15] = [
+    ("queue_counts", QUEUE_COUNTS),
+    ("throughput", THROUGHPUT),
+    ("latency", LATENCY),
+    ("oldest_waiting_by_lane", OLDEST_WAITING_BY_LANE),
+    ("queue_series", QUEUE_SERIES),
+    ("metric_completed", METRIC_COMPLETED),
+    ("metric_attempts", METRIC_ATTEMPTS),
+    ("metric_intake", METRIC_INTAKE),
+    ("metric_dead_letters", METRIC_DEAD_LETTERS),
+    ("metric_alerts", METRIC_ALERTS),
+    ("metric_circuits", METRIC_CIRCUITS),
+    ("metric_runs", METRIC_RUNS),
+    ("latency_histogram", LATENCY_HISTOGRAM),
+    ("apply_histogram", APPLY_HISTOGRAM),
+    ("count_dead_by_class", COUNT_DEAD_BY_CLASS),
+];
+
+/// Unresolved dead letters per error class. Returns `error_class`, `count` (int8).
+pub const COUNT_DEAD_BY_CLASS: &str = "\
+SELECT error_class, count(*)::int8 FROM tds_dead_letters WHERE resolved_at IS NULL GROUP BY error_class";

@@ -1,0 +1,194 @@
+//! Per-minute rollups match the raw rows: received (inbox), duplicates (intake counters),
+//! completed (queue), retried (sync log), dead (dead letters) and the end-to-end latency
+//! (inbox `received_at` → queue `completed_at`: count, total, min, max and nearest-rank
+//! p50/p95/p99) per minute, lane and module; only closed minutes are written, and
+//! computing a minute again gives the same rows. The raw rows are moved a few minutes back
+//! with SQL (all together, so latencies keep) to make their minutes closed.
+
+mod heal_support;
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use tds_core::metrics::{nearest_rank, LATENCY_PERCENTILES};
+
+use heal_support::*;
+
+const V1: &str = "2026-03-01T10:00:00+0000";
+const V2: &str = "2026-03-02T10:00:00+0000";
+
+/// `(minute epoch, name, lane, module)` → `(count, sum, min, max)`.
+type Rollups = BTreeMap<(i64, String, String, String), (i64, f64, Option<f64>, Option<f64>)>;
+
+async fn stored(db: &tokio_postgres::Client) -> Rollups {
+    db.query(
+        "SELECT extract(epoch FROM minute)::int8, name, lane, module, count, sum, min, max FROM tds_metrics",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| ((r.get(0), r.get(1), r.get(2), r.get(3)), (r.get(4), r.get(5), r.get(6), r.get(7))))
+    .collect()
+}
+
+/// `(minute epoch, lane, module)` → count, from a raw-row query returning those and a count.
+async fn counted(db: &tokio_postgres::Client, sql: &str) -> BTreeMap<(i64, String, String), i64> {
+    db.query(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
+        .collect()
+}
+
+/// What the raw rows say the rollups are.
+async fn expected(db: &tokio_postgres::Client) -> Rollups {
+    let mut rollups = Rollups::new();
+    let counters = [
+        ("received", "SELECT extract(epoch FROM date_trunc('minute', received_at))::int8, 'catalog', module, count(*) FROM tds_inbox_events GROUP BY 1, 2, 3"),
+        ("duplicates", "SELECT extract(epoch FROM minute)::int8, 'catalog', module, sum(count)::int8 FROM tds_intake_counters WHERE outcome = 'duplicate' GROUP BY 1, 2, 3"),
+        ("completed", "SELECT extract(epoch FROM date_trunc('minute', completed_at))::int8, lane, module, count(*) FROM tds_sync_queue WHERE status = 'completed' AND last_error_code IS DISTINCT FROM 'coalesced' GROUP BY 1, 2, 3"),
+        ("retried", "SELECT extract(epoch FROM date_trunc('minute', created_at))::int8, lane, module, count(*) FROM tds_sync_log WHERE outcome = 'retry' GROUP BY 1, 2, 3"),
+        ("dead", "SELECT extract(epoch FROM date_trunc('minute', created_at))::int8, lane, module, count(*) FROM tds_dead_letters GROUP BY 1, 2, 3"),
+    ];
+    for (name, sql) in counters {
+        for ((minute, lane, module), n) in counted(db, sql).await {
+            rollups.insert(
+                (minute, name.to_string(), lane, module),
+                (n, n as f64, None, None),
+            );
+        }
+    }
+    let mut latencies: BTreeMap<(i64, String, String), Vec<f64>> = BTreeMap::new();
+    for row in db
+        .query(
+            "SELECT extract(epoch FROM date_trunc('minute', q.completed_at))::int8, q.lane, q.module,
+                 extract(epoch FROM q.completed_at - e.received_at)::float8 * 1000
+             FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+             WHERE q.status = 'completed' AND q.last_error_code IS DISTINCT FROM 'coalesced'",
+            &[],
+        )
+        .await
+        .unwrap()
+    {
+        latencies.entry((row.get(0), row.get(1), row.get(2))).or_default().push(row.get(3));
+    }
+    for ((minute, lane, module), mut values) in latencies {
+        values.sort_by(f64::total_cmp);
+        let n = values.len() as i64;
+        let key = |name: &str| (minute, name.to_string(), lane.clone(), module.clone());
+        rollups.insert(
+            key("latency_e2e_ms"),
+            (
+                n,
+                values.iter().sum(),
+                values.first().copied(),
+                values.last().copied(),
+            ),
+        );
+        for (name, fraction) in LATENCY_PERCENTILES {
+            let value = nearest_rank(&values, fraction).unwrap();
+            rollups.insert(key(name), (n, value, Some(value), Some(value)));
+        }
+    }
+    rollups
+}
+
+fn assert_same(actual: &Rollups, expected: &Rollups) {
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "the same minutes, names, lanes and modules"
+    );
+    for (key, (count, sum, min, max)) in expected {
+        let (a_count, a_sum, a_min, a_max) = actual[key];
+        assert_eq!(a_count, *count, "{key:?}");
+        assert!(
+            (a_sum - sum).abs() <= 1e-6 * sum.abs().max(1.0),
+            "{key:?}: {a_sum} vs {sum}"
+        );
+        assert_eq!((a_min, a_max), (*min, *max), "{key:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
+    let app = app(&[]).await;
+    let db = app.db.client().await;
+    set_config(&db, "lock_timeout_ms", "300").await;
+    set_config(&db, "backoff_base_ms", "60000").await;
+    set_config(&db, "backoff_cap_ms", "60000").await;
+    for i in 0..12 {
+        post_item(&app, &item(&format!("i{i}"), "v1", json!(i), V1)).await;
+    }
+    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
+    // The same delivery twice: one duplicate.
+    let response = app
+        .client
+        .post(app.url("/webhooks/zoho/items"))
+        .header("X-Webhook-Key", KEY)
+        .json(&item("i0", "v1", json!(0), V1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(drain(&app).await["counts"]["applied"], json!(12));
+    // A retried attempt.
+    post_item(&app, &item("i1", "v2", json!(1), V2)).await;
+    let lock = RowLock::on_item(&app.db, "i1").await;
+    assert_eq!(drain(&app).await["counts"]["retried"], json!(1));
+    lock.release().await;
+    // Everything a few minutes back, in one statement per table (latencies keep).
+    for sql in [
+        "UPDATE tds_inbox_events SET received_at = received_at - interval '5 minutes'",
+        "UPDATE tds_sync_queue SET completed_at = completed_at - interval '5 minutes', created_at = created_at - interval '5 minutes'",
+        "UPDATE tds_sync_log SET created_at = created_at - interval '5 minutes'",
+        "UPDATE tds_dead_letters SET created_at = created_at - interval '5 minutes'",
+        "UPDATE tds_intake_counters SET minute = minute - interval '5 minutes'",
+    ] {
+        db.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    let healed = heal(&app).await;
+    assert!(
+        healed["counts"]["rollups"]["rows"].as_u64().unwrap() > 0,
+        "{healed}"
+    );
+    let first = stored(&db).await;
+    assert_same(&first, &expected(&db).await);
+    let names: std::collections::BTreeSet<&str> =
+        first.keys().map(|(_, name, _, _)| name.as_str()).collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        [
+            "completed",
+            "dead",
+            "duplicates",
+            "latency_e2e_ms",
+            "latency_e2e_p50_ms",
+            "latency_e2e_p95_ms",
+            "latency_e2e_p99_ms",
+            "received",
+            "retried"
+        ]
+    );
+    let open_minute = scalar_i64(
+        &db,
+        "SELECT count(*) FROM tds_metrics WHERE minute >= date_trunc('minute', now())",
+    )
+    .await;
+    assert_eq!(open_minute, 0, "the current minute is never written");
+
+    // Again, and again from an earlier cursor: the same rows.
+    heal(&app).await;
+    assert_same(&stored(&db).await, &first);
+    db.execute(
+        "UPDATE tds_cursors SET position_at = position_at - interval '30 minutes' WHERE name = 'heal.metrics_rollup'",
+        &[],
+    )
+    .await
+    .unwrap();
+    heal(&app).await;
+    assert_same(&stored(&db).await, &first);
+}

@@ -1,0 +1,212 @@
+//! A host killed with SIGKILL in the middle of a processing batch: the real `tds` binary
+//! (`tds up`, built here with `cargo build -p tds` when stale) runs the application as a
+//! child process against the test's database; its catalog processor claims a batch and
+//! blocks on an ERP row the test holds locked; the child is killed. The leases it leaves
+//! behind expire, the next heal run (in this process) reclaims every one of them, a drain
+//! applies them, and every event takes effect exactly once: one audit row and one applied
+//! attempt per event, none from the killed run, and the newest version in `erp_items`.
+
+mod heal_support;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+use tds_tests::probe::eventually;
+use tds_tests::{cluster, repo_root};
+
+use heal_support::*;
+
+const V1: &str = "2026-03-01T10:00:00+0000";
+const V2: &str = "2026-03-02T10:00:00+0000";
+const ITEMS: [&str; 5] = ["k1", "k2", "k3", "k4", "k5"];
+/// The child's lease: short, so its leases expire soon after it is killed.
+const CHILD_LEASE_SECONDS: u32 = 3;
+
+/// `target/debug/tds`, built (or found fresh) by cargo.
+fn tds_binary() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-p", "tds", "--bin", "tds"])
+        .current_dir(repo_root())
+        .status()
+        .expect("running cargo build -p tds");
+    assert!(status.success(), "cargo build -p tds failed");
+    repo_root().join("target").join("debug").join("tds")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `tds up` serving the repository's spin.toml against `database_url`.
+fn start_host(database_url: &str) -> Child {
+    let state_dir = repo_root().join("target").join("tds-test-heal-sigkill");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    let log = std::fs::File::create(state_dir.join("tds-up.log")).unwrap();
+    Command::new(tds_binary())
+        .arg("up")
+        .arg("--manifest")
+        .arg(repo_root().join("spin.toml"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--state-dir")
+        .arg(&state_dir)
+        .args([
+            "--variable".to_string(),
+            format!("database_url={database_url}"),
+            "--variable".to_string(),
+            format!("database_host={}", cluster().host_port()),
+            "--variable".to_string(),
+            format!("webhook_key={KEY}"),
+            "--variable".to_string(),
+            format!("stats_token={TOKEN}"),
+            "--variable".to_string(),
+            format!("lease_seconds={CHILD_LEASE_SECONDS}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("starting tds up")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_event_completes_once() {
+    let app = app(&[]).await;
+    let db = app.db.client().await;
+    set_config(&db, "lock_timeout_ms", "120000").await;
+    for id in ITEMS {
+        post_item(&app, &item(id, &format!("{id} v1"), json!(1), V1)).await;
+    }
+    assert_eq!(drain(&app).await["counts"]["applied"], json!(5));
+    for id in ITEMS {
+        post_item(&app, &item(id, &format!("{id} v2"), json!(2), V2)).await;
+    }
+
+    // The child's catalog processor claims the batch and waits for k1, first in it.
+    let lock = RowLock::on_item(&app.db, "k1").await;
+    let mut child = start_host(&app.db.url);
+    lock.wait_until_blocking(&db).await;
+    let dbr = &db;
+    let owners: Vec<String> = eventually(PATIENCE, "the child holds the batch", || async move {
+        let rows = dbr
+            .query(
+                "SELECT DISTINCT lease_owner FROM tds_sync_queue WHERE status = 'processing'",
+                &[],
+            )
+            .await
+            .unwrap();
+        let processing = scalar_i64(
+            dbr,
+            "SELECT count(*) FROM tds_sync_queue WHERE status = 'processing'",
+        )
+        .await;
+        (processing == 5).then(|| rows.iter().map(|r| r.get(0)).collect())
+    })
+    .await;
+    assert!(
+        owners
+            .iter()
+            .all(|o: &String| o.starts_with("processor-catalog:")),
+        "{owners:?}"
+    );
+
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the child is gone");
+    let pending_leases = "SELECT count(*) FROM tds_sync_queue WHERE status = 'processing' AND lease_expires_at < now()";
+    eventually(PATIENCE, "the killed host's leases expire", || async move {
+        (scalar_i64(dbr, pending_leases).await == 5).then_some(())
+    })
+    .await;
+
+    let healed = heal(&app).await;
+    assert_eq!(
+        healed["counts"]["reclaim"]["reclaimed"],
+        json!(5),
+        "{healed}"
+    );
+    let reclaimed = scalar_i64(
+        &db,
+        "SELECT count(*) FROM tds_sync_queue WHERE status = 'retry' AND last_error_code = 'lease_expired'",
+    )
+    .await;
+    assert_eq!(reclaimed, 5);
+
+    // The killed host's backend gets the lock once the test lets go, then finds its client
+    // gone and rolls back; the drain waits for it as for any lock.
+    lock.release().await;
+    let appr = &app;
+    eventually(PATIENCE, "the queue drains", || async move {
+        let report = drain(appr).await;
+        let waiting = scalar_i64(
+            dbr,
+            "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
+        )
+        .await;
+        (waiting == 0 && report["counts"]["claimed"] == json!(0)).then_some(())
+    })
+    .await;
+
+    for id in ITEMS {
+        let name: String = db
+            .query_one("SELECT name FROM erp_items WHERE item_id = $1", &[&id])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(name, format!("{id} v2"));
+        let audited: Vec<String> = db
+            .query(
+                "SELECT action FROM tds_audit_trail WHERE entity_id = $1 ORDER BY id",
+                &[&id],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            audited,
+            ["insert", "update"],
+            "{id}: one audit row per event"
+        );
+        let applied = db
+            .query_one(
+                "SELECT count(*) FROM tds_sync_log WHERE entity_id = $1 AND outcome = 'applied'",
+                &[&id],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+        assert_eq!(applied, 2, "{id}: each event applied once");
+        let row = db
+            .query_one(
+                "SELECT status, attempt_count FROM tds_sync_queue WHERE entity_id = $1 ORDER BY id DESC LIMIT 1",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "completed");
+        assert!(
+            row.get::<_, i32>(1) >= 2,
+            "{id}: the killed claim's attempt stays counted"
+        );
+    }
+    let from_killed = db
+        .query_one(
+            "SELECT count(*) FROM tds_sync_log l JOIN tds_sync_runs r ON r.id = l.run_id WHERE r.run_owner = ANY($1)",
+            &[&owners],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(from_killed, 0, "nothing of the killed batch was committed");
+    assert_eq!(
+        scalar_i64(&db, "SELECT count(*) FROM tds_dead_letters").await,
+        0
+    );
+}

@@ -1,0 +1,321 @@
+//! What the heal tests share: the application with a key and token, posting items,
+//! running processor and heal through their authenticated routes, `tds_config`, and a
+//! tiny HTTP receiver standing in for alert webhooks.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tds_tests::{TestApp, TestAppOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+pub const KEY: &str = "heal-test-key-0123456789";
+pub const TOKEN: &str = "heal-test-token";
+/// How long a test waits for something that should happen promptly.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+pub async fn app(extra: &[String]) -> TestApp {
+    let mut variables = vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}")];
+    variables.extend(extra.iter().cloned());
+    TestApp::start_with(TestAppOptions {
+        variables,
+        ..TestAppOptions::default()
+    })
+    .await
+}
+
+pub fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
+    json!({"item": {"item_id": id, "name": name, "rate": rate, "status": "active", "last_modified_time": modified}})
+}
+
+/// Posts an item webhook; expects it accepted and queued.
+pub async fn post_item(app: &TestApp, body: &Value) {
+    let response = app
+        .client
+        .post(app.url("/webhooks/zoho/items"))
+        .header("X-Webhook-Key", KEY)
+        .json(body)
+        .send()
+        .await
+        .expect("intake answers");
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.expect("intake answers JSON");
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["queued"], json!(true), "{answer}");
+}
+
+/// Runs the catalog processor once through its route; its report.
+pub async fn drain(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .post(app.url("/internal/drain/catalog"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("the drain route answers");
+    let status = response.status().as_u16();
+    let report: Value = response.json().await.expect("the drain route answers JSON");
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+/// Runs heal once through its route; expects every step to succeed and returns the report.
+pub async fn heal(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .post(app.url("/internal/heal"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("heal answers");
+    let status = response.status().as_u16();
+    let report: Value = response.json().await.expect("heal answers JSON");
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["status"], json!("completed"), "{report}");
+    report
+}
+
+/// Sets a `tds_config` key (JSON value) for the runs that follow.
+pub async fn set_config(db: &tokio_postgres::Client, key: &str, value: &str) {
+    db.execute(
+        "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'set by a test')
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&key, &value],
+    )
+    .await
+    .expect("setting tds_config");
+}
+
+pub async fn scalar_i64(db: &tokio_postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}
+
+/// A request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub content_type: Option<String>,
+    pub body: Value,
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 standing in for an alert webhook: records each request
+/// and answers with the status currently set (200 at first).
+pub struct Receiver {
+    pub port: u16,
+    status: Arc<AtomicU16>,
+    connections: Arc<AtomicUsize>,
+    received: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let status = Arc::new(AtomicU16::new(200));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (answer, count, log) = (status.clone(), connections.clone(), received.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let (answer, log) = (answer.clone(), log.clone());
+                tokio::spawn(async move {
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    let status = answer.load(Ordering::SeqCst);
+                    if (200..300).contains(&status) {
+                        log.lock().unwrap().push(request);
+                    }
+                    let response = format!(
+                        "HTTP/1.1 {status} Status\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    );
+                    let _ = stream.write_all(response.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Receiver {
+            port,
+            status,
+            connections,
+            received,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The status later requests are answered with (requests answered non-2xx are not
+    /// recorded as received).
+    pub fn answer_with(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Requests accepted (2xx), in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Connections made, whatever the answer.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Received> {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 8192];
+    let header_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buffer[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..header_end]).to_string();
+    let header = |name: &str| {
+        head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let body_bytes = if chunked {
+        loop {
+            if let Some(body) = dechunk(&data[header_end..]) {
+                break body;
+            }
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => data.extend_from_slice(&buffer[..n]),
+            }
+        }
+    } else {
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while data.len() < header_end + length {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => data.extend_from_slice(&buffer[..n]),
+            }
+        }
+        data[header_end..header_end + length].to_vec()
+    };
+    let path = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let body = serde_json::from_slice(&body_bytes).unwrap_or(Value::Null);
+    Some(Received {
+        path,
+        content_type: header("content-type"),
+        body,
+    })
+}
+
+/// A complete chunked body decoded, or `None` while more is to come.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]).to_string();
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        if data.len() < size + 2 {
+            return None;
+        }
+        body.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// The variables pointing heal's generic and Slack webhooks at two receivers.
+pub fn webhook_variables(webhook: &Receiver, slack: &Receiver) -> Vec<String> {
+    vec![
+        format!("alert_webhook_url={}/hooks/generic", webhook.origin()),
+        format!("alert_webhook_origin={}", webhook.origin()),
+        format!(
+            "alert_slack_webhook_url={}/services/T000/B000/XXXX",
+            slack.origin()
+        ),
+        format!("alert_slack_webhook_origin={}", slack.origin()),
+    ]
+}
+
+/// A transaction of the test's own holding `FOR UPDATE` on an ERP item row.
+pub struct RowLock {
+    client: tokio_postgres::Client,
+    pid: i32,
+}
+
+impl RowLock {
+    pub async fn on_item(db: &tds_tests::TestDatabase, id: &str) -> RowLock {
+        let client = db.client().await;
+        client.batch_execute("BEGIN").await.unwrap();
+        let locked = client
+            .execute(
+                "SELECT 1 FROM erp_items WHERE item_id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(locked, 1, "item {id} exists");
+        let pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        RowLock { client, pid }
+    }
+
+    /// Waits until another session waits for this lock.
+    pub async fn wait_until_blocking(&self, db: &tokio_postgres::Client) {
+        let pid = self.pid;
+        tds_tests::probe::eventually(PATIENCE, "a session waits for the test's row lock", || async move {
+            let waiting: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE $1::int4 = ANY(pg_blocking_pids(pid))",
+                    &[&pid],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            (waiting > 0).then_some(())
+        })
+        .await;
+    }
+
+    pub async fn release(self) {
+        self.client.batch_execute("ROLLBACK").await.unwrap();
+    }
+}

@@ -1,0 +1,157 @@
+//! The Zoho API's limits, kept: requests paced to the configured per-minute limit (checked
+//! on what the stand-in received, not on wall-clock speed), rate-limited answers (429)
+//! waited out with a growing delay, and the access token refreshed when it expires and
+//! when the API refuses it (401, code 57).
+
+mod reconcile_support;
+
+use std::time::Duration;
+
+use reconcile_support::{app, at, item, live_ids, reconcile_ok, ZohoStandIn};
+use tds_core::entity::Module;
+
+fn seed_items(zoho: &ZohoStandIn, n: u32) {
+    for i in 1..=n {
+        zoho.put(
+            Module::Items,
+            item(&format!("700{i}"), &format!("L-{i}"), "3", &at(i)),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_keep_to_the_configured_rate() {
+    let zoho = ZohoStandIn::start().await;
+    seed_items(&zoho, 6);
+    // 300 a minute: one request every 200 ms.
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_page_size", "2"),
+            ("reconcile_requests_per_minute", "300"),
+            ("reconcile_modules", "\"items\""),
+        ],
+    )
+    .await;
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(report["status"], "completed", "{report:#}");
+    let api: Vec<_> = zoho.log().into_iter().filter(|l| l.is_api()).collect();
+    // 3 pages pulled, 6 records read, 3 pages compared.
+    assert_eq!(api.len(), 12);
+    assert!(api.iter().all(|l| l.status == 200));
+    assert_eq!(report["api_requests"], 12);
+    for (i, first) in api.iter().enumerate() {
+        let within_a_second = api[i..]
+            .iter()
+            .filter(|l| l.at.duration_since(first.at) < Duration::from_secs(1))
+            .count();
+        assert!(
+            within_a_second <= 6,
+            "{within_a_second} requests arrived within one second of request {i}; the limit allows 5 (+1 at the edge)"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limited_answers_are_waited_out() {
+    let zoho = ZohoStandIn::start().await;
+    seed_items(&zoho, 3);
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_page_size", "2"),
+            ("reconcile_requests_per_minute", "6000"),
+            ("reconcile_backoff_base_ms", "300"),
+            ("reconcile_modules", "\"items\""),
+        ],
+    )
+    .await;
+    zoho.rate_limit_next(2);
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(report["status"], "completed", "{report:#}");
+    assert_eq!(report["summary"]["requests"]["rate_limited"], 2);
+    let api: Vec<_> = zoho.log().into_iter().filter(|l| l.is_api()).collect();
+    let statuses: Vec<u16> = api.iter().map(|l| l.status).take(3).collect();
+    assert_eq!(statuses, [429, 429, 200]);
+    assert_eq!(
+        api[0].path, api[2].path,
+        "the refused request is asked again"
+    );
+    // No Retry-After from Zoho: the waits double, 300 ms then 600 ms.
+    assert!(api[1].at.duration_since(api[0].at) >= Duration::from_millis(300));
+    assert!(api[2].at.duration_since(api[1].at) >= Duration::from_millis(600));
+    reconcile_support::drain(&app).await;
+    assert_eq!(
+        live_ids(&app, "erp_items", "item_id").await,
+        ["7001", "7002", "7003"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_is_refreshed_when_expired_or_refused() {
+    let zoho = ZohoStandIn::start().await;
+    seed_items(&zoho, 1);
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_requests_per_minute", "6000"),
+            ("reconcile_modules", "\"items\""),
+        ],
+    )
+    .await;
+    let client = app.db.client().await;
+    let stored_token = || async {
+        let row = client
+            .query_one(
+                "SELECT access_token, expires_at > now() + interval '50 minutes' FROM tds_zoho_tokens WHERE name = 'books'",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get::<_, String>(0), row.get::<_, bool>(1))
+    };
+
+    reconcile_ok(&app, "").await;
+    assert_eq!(zoho.tokens_issued(), 1);
+    assert_eq!(stored_token().await, ("1000.access.1".to_string(), true));
+    reconcile_ok(&app, "").await;
+    assert_eq!(zoho.tokens_issued(), 1, "a valid stored token is reused");
+
+    // Expired by its time: refreshed before any request is refused.
+    client
+        .execute(
+            "UPDATE tds_zoho_tokens SET expires_at = now() - interval '1 second'",
+            &[],
+        )
+        .await
+        .unwrap();
+    zoho.clear_log();
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(zoho.tokens_issued(), 2);
+    assert_eq!(report["summary"]["requests"]["token_refreshes"], 1);
+    assert!(zoho.log().iter().all(|l| l.status != 401));
+    assert_eq!(stored_token().await.0, "1000.access.2");
+
+    // Refused by the API (it forgot the token): code 57, refreshed once, asked again.
+    zoho.revoke_tokens();
+    zoho.clear_log();
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(report["status"], "completed", "{report:#}");
+    assert_eq!(zoho.tokens_issued(), 3);
+    let log = zoho.log();
+    let sequence: Vec<(String, u16)> = log
+        .iter()
+        .take(3)
+        .map(|l| (l.path.clone(), l.status))
+        .collect();
+    assert_eq!(
+        sequence,
+        [
+            ("/books/v3/items".to_string(), 401),
+            ("/oauth/v2/token".to_string(), 200),
+            ("/books/v3/items".to_string(), 200),
+        ]
+    );
+    assert_eq!(log.iter().filter(|l| l.status == 401).count(), 1);
+    assert_eq!(stored_token().await, ("1000.access.3".to_string(), true));
+}

@@ -60,6 +60,10 @@ struct UpArgs {
     /// Do not apply migrations before serving.
     #[arg(long)]
     skip_migrations: bool,
+    /// Do not run the manifest's cron schedules: only HTTP requests invoke components (the
+    /// processors then drain only through POST /internal/drain/<lane>, as benchmarks do).
+    #[arg(long)]
+    no_cron: bool,
     /// Stop a guest that runs longer than this many seconds.
     #[arg(long, default_value_t = 600)]
     max_execution_secs: u64,
@@ -104,5 +108,6 @@ fn up_options(args: UpArgs) -> Result<UpOptions> {
         listen: args.listen,
         state_dir: args.state_dir.unwrap_or_else(|| manifest_dir.join(".tds")),
         skip_migrations: args.skip_migrations,
+        cron: !args.no_cron,
     })
 }

@@ -1,7 +1,8 @@
 //! `tds up`: the whole application on one machine.
 //!
 //! Behaviour and defaults:
-//! - Serves the manifest's HTTP routes on `127.0.0.1:3000` and runs its cron schedules.
+//! - Serves the manifest's HTTP routes on `127.0.0.1:3000` and runs its cron schedules
+//!   (unless `--no-cron`: then components run only when an HTTP request calls them).
 //! - With no `database_url` from any provider (`--variable`, `SPIN_VARIABLE_DATABASE_URL`,
 //!   `.env`), starts a private PostgreSQL under `.tds/postgres` (beside the manifest) and
 //!   uses it; `database_host` then names that server for `allowed_outbound_hosts`.
@@ -42,6 +43,8 @@ pub struct UpOptions {
     /// Folder for the private server, generated variables and the code cache.
     pub state_dir: PathBuf,
     pub skip_migrations: bool,
+    /// Run the manifest's cron schedules.
+    pub cron: bool,
 }
 
 /// Runs until Ctrl-C or SIGTERM.
@@ -64,7 +67,12 @@ pub async fn run(mut options: UpOptions) -> Result<()> {
     generate_local_variables(&options.state_dir, &mut builder)?;
     let app = builder.build()?;
     let http = HttpTrigger::new(app.clone())?;
-    let jobs = cron_trigger::jobs(&app)?;
+    let jobs = if options.cron {
+        cron_trigger::jobs(&app)?
+    } else {
+        eprintln!("tds: cron schedules are off (--no-cron)");
+        Vec::new()
+    };
     let listener = TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("could not listen on {} (is another tds running?)", options.listen))?;
@@ -98,8 +106,10 @@ pub async fn run(mut options: UpOptions) -> Result<()> {
 async fn start_embedded(state_dir: &Path, builder: &mut AppBuilder) -> Result<EmbeddedPostgres> {
     let data_dir = state_dir.join("postgres");
     eprintln!("tds: no database_url given; starting a private PostgreSQL in {}", data_dir.display());
-    let server = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(EmbeddedOptions::durable(data_dir)))
-        .await??;
+    // Started on this thread, which lives as long as `tds up`: the server is told to stop
+    // when the thread that forked it ends (parent-death signal), and a spawn_blocking
+    // thread ends after 10 s without work, taking the server with it.
+    let server = tokio::task::block_in_place(move || EmbeddedPostgres::start(EmbeddedOptions::durable(data_dir)))?;
     server.ensure_database(EMBEDDED_DATABASE).await?;
     builder.set_fallback("database_url", &server.url(EMBEDDED_DATABASE));
     builder.set_fallback("database_host", &server.host_port());

@@ -1,0 +1,95 @@
+//! End to end: webhooks at a fixed rate while the cron schedules drain, then the latency
+//! from `tds_inbox_events.received_at` (the intake transaction's start) to
+//! `tds_sync_queue.completed_at` (the processor's acknowledgement, in the transaction
+//! that commits the ERP row) of every accepted event, read from the database once every
+//! one of them is completed. Nothing may be lost: every webhook sent must be accepted
+//! and completed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::load::{self, round, Requests};
+use crate::webhook::{WebhookArgs, Webhooks};
+use crate::LoadArgs;
+
+#[derive(Args)]
+pub struct E2eArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+    /// The application's database.
+    #[arg(long)]
+    database_url: String,
+    /// How long to wait, after the last webhook, for every event to be completed (seconds).
+    #[arg(long, default_value_t = 120)]
+    wait: u64,
+}
+
+pub async fn connect(url: &str) -> Result<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+pub async fn run(args: &E2eArgs) -> Result<Value> {
+    let webhooks = Webhooks::new(&args.webhooks)?;
+    let modules = webhooks.modules();
+    let db = connect(&args.database_url).await?;
+    let outcome = load::run(&args.load, Requests::Webhooks(webhooks)).await?;
+    let ids = &outcome.event_ids;
+    let waited = Instant::now();
+    let mut completed: i64;
+    loop {
+        completed = db
+            .query_one(
+                "SELECT count(*) FROM tds_sync_queue WHERE inbox_event_id = ANY($1) AND status = 'completed'",
+                &[ids],
+            )
+            .await?
+            .get(0);
+        if completed as usize >= ids.len() || waited.elapsed() > Duration::from_secs(args.wait) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let by_status: Vec<(String, i64)> = db
+        .query(
+            "SELECT status, count(*) FROM tds_sync_queue WHERE inbox_event_id = ANY($1) GROUP BY status ORDER BY status",
+            &[ids],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let latency = db
+        .query_one(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY ms),
+                    percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms)
+             FROM (SELECT extract(epoch FROM q.completed_at - e.received_at)::float8 * 1000 AS ms
+                   FROM tds_inbox_events e JOIN tds_sync_queue q ON q.inbox_event_id = e.id
+                   WHERE e.id = ANY($1) AND q.status = 'completed') t",
+            &[ids],
+        )
+        .await?;
+    let ms = |i: usize| latency.get::<_, Option<f64>>(i).map(|v| round(v, 1));
+    let sent = outcome.sent();
+    Ok(json!({
+        "target_rate": args.load.rate,
+        "modules": modules,
+        "duration_s": args.load.duration,
+        "sent": sent,
+        "accepted": ids.len(),
+        "completed": completed,
+        "lost": sent as i64 - completed,
+        "queue_status": by_status.into_iter().map(|(s, n)| (s, json!(n))).collect::<serde_json::Map<_, _>>(),
+        "intake": outcome.summary(&args.load),
+        "e2e_ms": {"p50": ms(0), "p95": ms(1), "p99": ms(2), "max": ms(3)},
+        "drained_s_after_last_send": round(waited.elapsed().as_secs_f64(), 1),
+    }))
+}

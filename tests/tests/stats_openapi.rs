@@ -14,7 +14,7 @@ use tds_tests::stats::{
 use tds_tests::TestApp;
 
 /// Every operation the stats component serves, as `METHOD path-template`.
-const SERVED: [&str; 23] = [
+const SERVED: [&str; 25] = [
     "GET /health",
     "GET /openapi.json",
     "GET /dashboard",
@@ -36,6 +36,8 @@ const SERVED: [&str; 23] = [
     "GET /api/circuits",
     "POST /api/circuits/{name}/reset",
     "POST /api/replay",
+    "GET /api/reconcile/reports/latest",
+    "GET /api/reconcile/reports/{id}",
     "GET /api/config",
     "PATCH /api/config",
 ];
@@ -224,6 +226,15 @@ async fn every_documented_operation_answers_as_its_schema_says() {
         .await
         .unwrap()
         .get(0);
+    let report_id: i64 = db
+        .query_one(
+            "INSERT INTO tds_reconcile_reports (trigger, status, summary, finished_at) \
+             VALUES ('http', 'completed', '{\"missing\": 0}', now()) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     let doc = document(&app).await;
 
     // (method, template, concrete path, body, expected status)
@@ -266,6 +277,9 @@ async fn every_documented_operation_answers_as_its_schema_says() {
         ("POST", "/api/circuits/{name}/reset", "/api/circuits/none/reset".into(), None, 404),
         ("POST", "/api/replay", "/api/replay".into(), Some(json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "dry_run": true})), 200),
         ("POST", "/api/replay", "/api/replay".into(), Some(json!({"from": "2000-01-01T00:00:00Z"})), 400),
+        ("GET", "/api/reconcile/reports/latest", "/api/reconcile/reports/latest".into(), None, 200),
+        ("GET", "/api/reconcile/reports/{id}", format!("/api/reconcile/reports/{report_id}"), None, 200),
+        ("GET", "/api/reconcile/reports/{id}", "/api/reconcile/reports/999999".into(), None, 404),
         ("GET", "/api/config", "/api/config".into(), None, 200),
         ("PATCH", "/api/config", "/api/config".into(), Some(json!({"retention_inbox_days": 10})), 200),
         ("PATCH", "/api/config", "/api/config".into(), Some(json!({"retention_inbox_days": "ten"})), 400),

@@ -19,6 +19,7 @@ mod history;
 mod metrics;
 mod openapi;
 mod queue;
+mod reconcile;
 mod replay;
 mod router;
 mod runs;

@@ -11,7 +11,7 @@ use tds_guest::vars;
 use crate::api::{ApiError, ApiResult, Ctx};
 use crate::{
     alerts, circuits, config, dashboard, dead_letters, health, history, metrics, openapi, queue,
-    replay, runs, trace,
+    reconcile, replay, runs, trace,
 };
 
 type Handler<'a> = Box<dyn Fn(&Ctx) -> ApiResult + 'a>;
@@ -68,6 +68,10 @@ fn protected<'a>(segments: &[&'a str]) -> Option<Methods<'a>> {
             vec![(Method::Post, h(move |c| circuits::reset(c, name)))]
         }
         ["api", "replay"] => vec![(Method::Post, h(replay::inbox))],
+        ["api", "reconcile", "reports", "latest"] => vec![(Method::Get, h(reconcile::latest))],
+        ["api", "reconcile", "reports", id] => {
+            vec![(Method::Get, h(move |c| reconcile::show(c, id)))]
+        }
         ["api", "config"] => vec![
             (Method::Get, h(config::get)),
             (Method::Patch, h(config::update)),

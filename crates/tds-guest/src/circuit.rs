@@ -112,7 +112,12 @@ impl<'a> CircuitBreaker<'a> {
     }
 
     fn read(&self) -> Result<Read, DbError> {
-        let rows = self.db.query(circuits::READ, &[param::text(&self.name)])?;
+        let mut rows = self.db.query(circuits::READ, &[param::text(&self.name)])?;
+        if rows.is_empty() {
+            // Another invocation created the row at the same moment: its insert won, and this
+            // statement's snapshot predates it. A fresh statement sees it.
+            rows = self.db.query(circuits::READ, &[param::text(&self.name)])?;
+        }
         let row = rows.expect_row()?;
         let state_name = row.text(0)?;
         let state = CircuitState::from_name(&state_name).ok_or_else(|| {

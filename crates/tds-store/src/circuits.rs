@@ -7,7 +7,8 @@
 /// Creates breaker `$1` closed when it does not exist yet and reads it. Returns `state`,
 /// `consecutive_failures` (int4), `next_probe_at` (epoch seconds, float8, NULL when
 /// none), `now` (the server's clock, epoch seconds, float8), `version` (`updated_at` as
-/// text, the compare-and-set token).
+/// text, the compare-and-set token). No row when another invocation created the breaker in
+/// the same instant (its insert won; this statement's snapshot predates it): read again.
 pub const READ: &str = "\
 WITH created AS (
     INSERT INTO tds_circuit_breakers (name) VALUES ($1::text)

@@ -1,0 +1,33 @@
+//! Reconciliation reports (`tds_reconcile_reports`, written by the reconcile component):
+//! `GET /api/reconcile/reports/latest` and `GET /api/reconcile/reports/{id}`. A run is
+//! started with `POST /internal/reconcile` (the same bearer token), served by the reconcile
+//! component itself: components share only the database.
+
+use serde_json::json;
+use tds_guest::db::param;
+use tds_store::reconcile;
+
+use crate::api::{db, parse_json, path_id, Answer, ApiError, ApiResult, Ctx};
+
+pub fn latest(ctx: &Ctx) -> ApiResult {
+    ctx.params(&[])?;
+    let db = db()?;
+    let rows = db.query(reconcile::LATEST_REPORT, &[])?;
+    let row = rows.first().ok_or_else(|| {
+        ApiError::not_found(
+            "no reconciliation has run yet; start one with POST /internal/reconcile",
+        )
+    })?;
+    Answer::ok(json!({"report": parse_json(&row.text(0)?)?}))
+}
+
+pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
+    ctx.params(&[])?;
+    let id = path_id(id, "report")?;
+    let db = db()?;
+    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::not_found(format!("no reconciliation report {id}")))?;
+    Answer::ok(json!({"report": parse_json(&row.text(0)?)?}))
+}

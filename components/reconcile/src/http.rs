@@ -2,11 +2,10 @@
 //! a blocking sleep on the monotonic clock. The host refuses destinations outside the
 //! component's `allowed_outbound_hosts` before connecting.
 
-use std::future::Future;
-use std::task::Poll;
 use std::time::Duration;
 
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request};
+use tds_guest::outbound::send_within;
 use wasi::clocks::monotonic_clock;
 
 /// An answer: status and body.
@@ -29,10 +28,7 @@ pub fn send(
         builder.header(*name, value.as_str());
     }
     let request = builder.body(body).build();
-    let sent = spin_sdk::http::run(within(
-        timeout,
-        spin_sdk::http::send::<_, Response>(request),
-    ));
+    let sent = send_within(request, timeout);
     match sent {
         None => Err(format!("no answer within {} ms", timeout.as_millis())),
         Some(Ok(response)) => Ok(Answer {
@@ -53,30 +49,4 @@ pub fn sleep_ms(ms: u64) {
     if ms > 0 {
         monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
     }
-}
-
-/// `future`'s output, or `None` once `timeout` has passed (the future is then dropped,
-/// which cancels the request).
-async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-    let deadline = monotonic_clock::now().saturating_add(nanos);
-    let mut future = std::pin::pin!(future);
-    let mut timer: Option<spin_executor::CancelToken> = None;
-    std::future::poll_fn(move |cx| {
-        if let Some(previous) = timer.take() {
-            previous.cancel();
-        }
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
-        }
-        if monotonic_clock::now() >= deadline {
-            return Poll::Ready(None);
-        }
-        timer = Some(spin_executor::push_waker_and_get_token(
-            monotonic_clock::subscribe_instant(deadline),
-            cx.waker().clone(),
-        ));
-        Poll::Pending
-    })
-    .await
 }

@@ -16,6 +16,7 @@ mod cluster;
 mod database;
 pub mod browser;
 pub mod probe;
+pub mod reliability;
 pub mod stats;
 mod test_app;
 pub mod webhooks;

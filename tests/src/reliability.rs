@@ -1,0 +1,399 @@
+//! The reliability suite's invariant, checked after every scenario.
+//!
+//! A scenario writes down in a [`Ledger`] every authentic event it sends and every one
+//! intake accepted (a 2xx answer); forged requests are never written down. Once the
+//! scenario has let the processors drain, [`settle`] reads the database and sorts every
+//! stored event into exactly one outcome:
+//!
+//! - **applied**: a processor applied it (one `applied` row in `tds_sync_log`);
+//! - **overtaken**: it had no effect to have because the entity already held it or a newer
+//!   version (`superseded` at intake, `stale` or `unchanged` at the processor);
+//! - **dead-lettered**: it sits in `tds_dead_letters` with a reason;
+//!
+//! and checks, per entity, that the ERP row equals the newest stored version (same
+//! `source_modified_at` and `content_hash`, deleted exactly when that version is a delete)
+//! unless that version is dead-lettered. The [`Tally`] then holds what must be zero:
+//! accepted events that were not stored (`lost`), events applied more than once
+//! (`applied_twice`: two `applied` log rows or two audit rows for one inbox event), stored
+//! events nobody authentic sent (`unauthenticated_stored`), events in no outcome and
+//! entities whose ERP row is not their newest version (`unsettled`), and queue rows still
+//! waiting (`in_flight`).
+//!
+//! [`Tally::record`] writes the scenario's row of RELIABILITY.md's table to
+//! `target/reliability/<scenario>.md`.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use tds_core::entity::Module;
+use tokio_postgres::Client;
+
+use crate::repo_root;
+
+/// One version of one entity, as the client knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    pub module: Module,
+    pub entity_id: String,
+    /// The record's `last_modified_time`; `None` when it carried none (intake then versions
+    /// it by arrival, so any stored version of the entity matches).
+    pub version: Option<DateTime<Utc>>,
+}
+
+impl EventKey {
+    pub fn new(module: Module, entity_id: impl Into<String>, version: DateTime<Utc>) -> Self {
+        Self {
+            module,
+            entity_id: entity_id.into(),
+            version: Some(version),
+        }
+    }
+
+    /// A key for an entity whose record carries no version of its own.
+    pub fn unversioned(module: Module, entity_id: impl Into<String>) -> Self {
+        Self {
+            module,
+            entity_id: entity_id.into(),
+            version: None,
+        }
+    }
+}
+
+/// What a scenario sent and what intake answered, from the client's side. Shared by
+/// concurrent senders (`&Ledger` is enough).
+#[derive(Debug, Default)]
+pub struct Ledger {
+    inner: Mutex<LedgerInner>,
+}
+
+#[derive(Debug, Default)]
+struct LedgerInner {
+    deliveries: u64,
+    events: HashSet<EventKey>,
+    accepted: HashSet<EventKey>,
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One delivery of an authentic event is about to be sent.
+    pub fn sent(&self, key: &EventKey) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.deliveries += 1;
+        inner.events.insert(key.clone());
+    }
+
+    /// Intake answered a delivery of `key` with `status`; a 2xx means it promised the
+    /// event is stored.
+    pub fn answered(&self, key: &EventKey, status: u16) {
+        if (200..300).contains(&status) {
+            self.inner.lock().unwrap().accepted.insert(key.clone());
+        }
+    }
+
+    /// Deliveries sent so far.
+    pub fn deliveries(&self) -> u64 {
+        self.inner.lock().unwrap().deliveries
+    }
+
+    /// Distinct events intake has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.inner.lock().unwrap().accepted.len()
+    }
+}
+
+/// The counts of one scenario, and the violations of the invariant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub scenario: String,
+    /// HTTP requests sent, authentic or not (set by the scenario; at least the ledger's
+    /// deliveries).
+    pub requests: u64,
+    /// Deliveries of authentic events.
+    pub deliveries: u64,
+    /// Distinct authentic events sent.
+    pub events: u64,
+    /// Distinct events intake accepted with a 2xx.
+    pub accepted: u64,
+    /// Distinct authentic events stored (accepted, or stored before an answer was lost).
+    pub stored: u64,
+    pub applied: u64,
+    pub overtaken: u64,
+    pub dead_lettered: u64,
+    pub lost: u64,
+    pub applied_twice: u64,
+    pub unauthenticated_stored: u64,
+    pub in_flight: u64,
+    /// What broke the invariant, one line each (empty when it holds).
+    pub unsettled: Vec<String>,
+}
+
+impl Tally {
+    /// Panics with every violation when the invariant does not hold.
+    pub fn assert_holds(&self) {
+        let mut problems = self.unsettled.clone();
+        for (what, count) in [
+            ("accepted but not stored (lost)", self.lost),
+            ("applied twice", self.applied_twice),
+            ("stored without an authentic sender", self.unauthenticated_stored),
+            ("queue rows still waiting", self.in_flight),
+        ] {
+            if count > 0 {
+                problems.push(format!("{count} {what}"));
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "scenario {}: the invariant does not hold:\n  {}\n{self:#?}",
+            self.scenario,
+            problems.join("\n  ")
+        );
+    }
+
+    /// RELIABILITY.md's table row for this scenario.
+    pub fn row(&self) -> String {
+        format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.scenario,
+            self.requests,
+            self.events,
+            self.accepted,
+            self.applied,
+            self.overtaken,
+            self.dead_lettered,
+            self.lost,
+            self.applied_twice,
+            self.unauthenticated_stored,
+        )
+    }
+
+    /// Prints the row and writes it to `target/reliability/<scenario>.md`.
+    pub fn record(&self) {
+        let folder = repo_root().join("target").join("reliability");
+        std::fs::create_dir_all(&folder).expect("creating target/reliability");
+        let mut text = String::new();
+        writeln!(text, "{}", self.row()).unwrap();
+        std::fs::write(folder.join(format!("{}.md", self.scenario)), text)
+            .expect("writing the scenario's row");
+        eprintln!("reliability: {}", self.row());
+    }
+}
+
+/// A stored inbox event.
+struct Stored {
+    id: i64,
+    key: EventKey,
+    status: String,
+    operation: String,
+    content_hash: String,
+}
+
+/// Checks the invariant on `db` against what `ledger` says was sent and accepted. Call it
+/// once the queue has drained.
+pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
+    let (deliveries, events, accepted) = {
+        let inner = ledger.inner.lock().unwrap();
+        (inner.deliveries, inner.events.clone(), inner.accepted.clone())
+    };
+    let stored = stored_events(db).await;
+    let mut tally = Tally {
+        scenario: scenario.to_string(),
+        requests: deliveries,
+        deliveries,
+        events: events.len() as u64,
+        accepted: accepted.len() as u64,
+        ..Tally::default()
+    };
+
+    let unversioned: HashSet<(Module, &str)> = events
+        .iter()
+        .filter(|k| k.version.is_none())
+        .map(|k| (k.module, k.entity_id.as_str()))
+        .collect();
+    let authentic = |key: &EventKey| {
+        events.contains(key) || unversioned.contains(&(key.module, key.entity_id.as_str()))
+    };
+    let stored_keys: HashSet<&EventKey> = stored.iter().map(|s| &s.key).collect();
+    let stored_entities: HashSet<(Module, &str)> = stored
+        .iter()
+        .map(|s| (s.key.module, s.key.entity_id.as_str()))
+        .collect();
+    for key in &accepted {
+        let found = match key.version {
+            Some(_) => stored_keys.contains(key),
+            None => stored_entities.contains(&(key.module, key.entity_id.as_str())),
+        };
+        if !found {
+            tally.lost += 1;
+            tally.unsettled.push(format!("accepted, not stored: {key:?}"));
+        }
+    }
+
+    let applied_log = counts_by_event(
+        db,
+        "SELECT inbox_event_id, count(*) FROM tds_sync_log WHERE outcome = 'applied' GROUP BY 1",
+    )
+    .await;
+    let audited = counts_by_event(
+        db,
+        "SELECT inbox_event_id, count(*) FROM tds_audit_trail GROUP BY 1",
+    )
+    .await;
+    let no_effect = counts_by_event(
+        db,
+        "SELECT inbox_event_id, count(*) FROM tds_sync_log WHERE outcome IN ('stale', 'unchanged') GROUP BY 1",
+    )
+    .await;
+    let dead = dead_letter_reasons(db).await;
+    tally.applied_twice = applied_log
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .chain(audited.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id))
+        .collect::<HashSet<i64>>()
+        .len() as u64;
+
+    for event in &stored {
+        if !authentic(&event.key) {
+            tally.unauthenticated_stored += 1;
+            tally
+                .unsettled
+                .push(format!("stored without an authentic sender: {:?}", event.key));
+            continue;
+        }
+        tally.stored += 1;
+        if let Some(reason) = dead.get(&event.id) {
+            if reason.trim().is_empty() {
+                tally
+                    .unsettled
+                    .push(format!("dead letter without a reason: {:?}", event.key));
+            }
+            tally.dead_lettered += 1;
+        } else if applied_log.contains_key(&event.id) {
+            tally.applied += 1;
+        } else if event.status == "superseded" || no_effect.contains_key(&event.id) {
+            tally.overtaken += 1;
+        } else {
+            tally.unsettled.push(format!(
+                "event {} ({:?}, {}) is neither applied, overtaken nor dead-lettered",
+                event.id, event.key, event.status
+            ));
+        }
+    }
+
+    check_erp_rows(db, &stored, &dead, &mut tally).await;
+    tally.in_flight = db
+        .query_one(
+            "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
+            &[],
+        )
+        .await
+        .expect("counting waiting queue rows")
+        .get::<_, i64>(0) as u64;
+    tally
+}
+
+async fn stored_events(db: &Client) -> Vec<Stored> {
+    db.query(
+        "SELECT id, module, coalesce(entity_id, ''), source_modified_at, version_source, status, \
+         operation, content_hash FROM tds_inbox_events ORDER BY id",
+        &[],
+    )
+    .await
+    .expect("reading tds_inbox_events")
+    .iter()
+    .map(|row| {
+        let module: String = row.get(1);
+        let module = Module::from_name(&module)
+            .unwrap_or_else(|| panic!("an inbox row of unknown module {module}"));
+        let version_source: String = row.get(4);
+        Stored {
+            id: row.get(0),
+            key: EventKey {
+                module,
+                entity_id: row.get(2),
+                version: (version_source != "received_at").then(|| row.get(3)),
+            },
+            status: row.get(5),
+            operation: row.get(6),
+            content_hash: row.get(7),
+        }
+    })
+    .collect()
+}
+
+async fn counts_by_event(db: &Client, sql: &str) -> HashMap<i64, i64> {
+    db.query(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+/// The dead letters' reasons by inbox event (the latest letter of each event).
+async fn dead_letter_reasons(db: &Client) -> HashMap<i64, String> {
+    db.query(
+        "SELECT DISTINCT ON (inbox_event_id) inbox_event_id, reason FROM tds_dead_letters \
+         ORDER BY inbox_event_id, id DESC",
+        &[],
+    )
+    .await
+    .expect("reading tds_dead_letters")
+    .iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect()
+}
+
+/// Per entity: the ERP row equals the newest stored version unless that one is dead.
+async fn check_erp_rows(
+    db: &Client,
+    stored: &[Stored],
+    dead: &HashMap<i64, String>,
+    tally: &mut Tally,
+) {
+    let mut newest: HashMap<(Module, &str), &Stored> = HashMap::new();
+    for event in stored.iter().filter(|e| e.status != "invalid") {
+        let slot = newest
+            .entry((event.key.module, event.key.entity_id.as_str()))
+            .or_insert(event);
+        if (event.key.version, event.id) > (slot.key.version, slot.id) {
+            *slot = event;
+        }
+    }
+    for ((module, entity_id), event) in newest {
+        if dead.contains_key(&event.id) {
+            continue;
+        }
+        let spec = module.spec();
+        let sql = format!(
+            "SELECT source_modified_at, content_hash, deleted_at IS NOT NULL FROM {} WHERE {} = $1",
+            spec.erp_table, spec.id_field
+        );
+        let row = db
+            .query_opt(&sql, &[&entity_id])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let Some(row) = row else {
+            tally
+                .unsettled
+                .push(format!("{:?}: no ERP row in {}", event.key, spec.erp_table));
+            continue;
+        };
+        let at: DateTime<Utc> = row.get(0);
+        let hash: String = row.get(1);
+        let deleted: bool = row.get(2);
+        let version_matches = event.key.version.is_none_or(|v| v == at);
+        if !version_matches || hash != event.content_hash || deleted != (event.operation == "delete") {
+            tally.unsettled.push(format!(
+                "{:?}: ERP row holds version {at} (hash {hash}, deleted {deleted}), not the newest \
+                 stored event {} ({}, hash {})",
+                event.key, event.id, event.operation, event.content_hash
+            ));
+        }
+    }
+}

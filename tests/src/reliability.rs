@@ -397,3 +397,106 @@ async fn check_erp_rows(
         }
     }
 }
+
+/// A Zoho timestamp (`2026-03-01T10:00:00+0000`) for `instant`.
+///
+/// ```
+/// use chrono::TimeZone;
+/// let t = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+/// assert_eq!(tds_tests::reliability::zoho_time(t), "2026-03-01T10:00:00+0000");
+/// ```
+pub fn zoho_time(instant: DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%S%z").to_string()
+}
+
+/// How a [`Sender`] treats an answer that is not 2xx.
+#[derive(Debug, Clone, Copy)]
+pub enum Retry {
+    /// Send once; whatever came back is the answer.
+    Never,
+    /// As Zoho does (faster): on a connection error or a 5xx, send again after a pause
+    /// that doubles from 50 ms to 1 s, until a 2xx or 4xx or `patience` has passed.
+    UntilAnswered { patience: std::time::Duration },
+}
+
+/// Sends authentic webhooks to one host and writes every delivery and answer into a
+/// [`Ledger`].
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:<port>`
+    pub base_url: String,
+    /// The `X-Webhook-Key` value the host is configured with.
+    pub key: String,
+}
+
+impl Sender {
+    pub fn new(base_url: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+            base_url: base_url.into(),
+            key: key.into(),
+        }
+    }
+
+    /// Posts `record` (bare, with its id field and `last_modified_time`) wrapped as Zoho's
+    /// default payload to `/webhooks/zoho/<module>`; returns the last status (0 when no
+    /// answer came at all).
+    pub async fn deliver(&self, ledger: &Ledger, module: Module, record: &serde_json::Value, retry: Retry) -> u16 {
+        let key = event_key(module, record);
+        let body = serde_json::json!({ module.spec().wrapper_keys[0]: record }).to_string();
+        let url = format!("{}/webhooks/zoho/{}", self.base_url, module.as_str());
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(50);
+        loop {
+            ledger.sent(&key);
+            let status = match self
+                .client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-webhook-key", &self.key)
+                .body(body.clone())
+                .send()
+                .await
+            {
+                Ok(response) => response.status().as_u16(),
+                Err(_) => 0,
+            };
+            ledger.answered(&key, status);
+            let again = status == 0 || status >= 500;
+            match retry {
+                Retry::UntilAnswered { patience } if again && started.elapsed() < patience => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(1));
+                }
+                _ => return status,
+            }
+        }
+    }
+}
+
+/// The ledger key of a bare `record` of `module`.
+pub fn event_key(module: Module, record: &serde_json::Value) -> EventKey {
+    let entity_id = crate::webhooks::entity_id(module, record);
+    match record["last_modified_time"]
+        .as_str()
+        .and_then(tds_core::time::parse_zoho_timestamp)
+    {
+        Some(version) => EventKey::new(module, entity_id, version),
+        None => EventKey::unversioned(module, entity_id),
+    }
+}
+
+/// A bare item record at `version`.
+pub fn item(id: &str, name: &str, rate: f64, version: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "item_id": id,
+        "name": name,
+        "rate": rate,
+        "status": "active",
+        "last_modified_time": zoho_time(version),
+    })
+}

@@ -4,11 +4,26 @@
 //! One [`AddressPool`] per distinct address string. A [`Connection`] holds one
 //! of its permits (at most [`MAX_CONNECTIONS_PER_ADDRESS`] in use per address)
 //! and, when dropped, starts resetting its connection (`ROLLBACK`, then
-//! `DISCARD ALL`) on the Tokio runtime and parks the pending reset in the idle
-//! list at once. The next open for that address prefers a finished reset and
-//! otherwise waits for the newest one, so a connection is never handed out
+//! [`RESET_SESSION`]) on the Tokio runtime and parks the pending reset in the
+//! idle list at once. The next open for that address prefers a finished reset
+//! and otherwise waits for the newest one, so a connection is never handed out
 //! before its reset is done, and one that is closed or failed its reset is
 //! discarded. Idle connections are kept until the server closes them.
+//!
+//! # Prepared statements
+//! Each physical connection keeps the statements it has prepared, keyed by
+//! their SQL text (at most [`MAX_CACHED_STATEMENTS`]; the cache is emptied when
+//! full), across the guests that use it: a statement costs one round trip
+//! (bind and execute) instead of two (prepare, then bind and execute) once the
+//! connection has seen it. The reset therefore does what `DISCARD ALL` does
+//! except deallocate those statements (a guest's own `PREPARE`s are
+//! deallocated); plans are discarded, so each statement is planned again on its
+//! next use. Parameters are still checked against the types the
+//! server inferred, exactly as when every statement was prepared afresh. A
+//! guest's own `DEALLOCATE` or `DISCARD` empties the cache, and so does a
+//! failure saying a cached statement no longer exists or no longer returns the
+//! columns it did (SQLSTATE 26000, or 0A000 after another session altered a
+//! table): that one statement fails, the next use prepares it again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -19,7 +34,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Config, SslMode};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{Client, NoTls, Socket};
+use tokio_postgres::{Client, NoTls, Socket, Statement};
 
 use crate::errors;
 use crate::postgres::Error;
@@ -29,6 +44,19 @@ pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
 
 /// How long an open waits for one of its address's connections to come free.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prepared statements one physical connection keeps; the cache is emptied
+/// when a new statement would exceed it.
+pub const MAX_CACHED_STATEMENTS: usize = 512;
+
+/// Run after `ROLLBACK` when a connection returns to the pool: `DISCARD ALL`,
+/// except that only the statements a guest prepared in SQL (`PREPARE`) are
+/// deallocated; those the host prepared for guests survive.
+pub const RESET_SESSION: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
+UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES; \
+DO $$DECLARE name text; BEGIN \
+FOR name IN SELECT p.name FROM pg_prepared_statements p WHERE p.from_sql LOOP \
+EXECUTE format('DEALLOCATE %I', name); END LOOP; END$$";
 
 /// The connections of one host process, pooled per address string. Create one
 /// per process and share it (`Arc`) between every store's `PostgresState`.
@@ -60,43 +88,92 @@ impl PostgresPool {
     }
 }
 
+/// One physical connection and the statements prepared on it.
+struct Session {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
 /// A `connection` resource: one physical connection, returned to its pool
 /// (after a reset) when dropped.
 pub struct Connection {
-    client: Option<Client>,
+    session: Option<Session>,
     home: Arc<AddressPool>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Connection {
-    pub(crate) fn client(&self) -> &Client {
-        self.client
-            .as_ref()
-            .expect("a connection keeps its client until it is dropped")
+    fn session(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .expect("a connection keeps its session until it is dropped")
     }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self
+            .session
+            .as_ref()
+            .expect("a connection keeps its session until it is dropped")
+            .client
+    }
+
+    /// `sql` prepared on this connection: from the cache, or prepared now.
+    pub(crate) async fn prepare(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        let session = self.session();
+        if let Some(statement) = session.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = session.client.prepare(sql).await?;
+        if session.statements.len() >= MAX_CACHED_STATEMENTS {
+            session.statements.clear();
+        }
+        session.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Keeps the cache true to the server after `sql` ran with `outcome`: empties
+    /// it when the guest deallocated statements itself, or when the server no
+    /// longer knows a cached statement or its result columns changed.
+    pub(crate) fn after<T>(&mut self, sql: &str, outcome: &Result<T, tokio_postgres::Error>) {
+        let stale = match outcome {
+            Ok(_) => deallocates(sql),
+            Err(error) => error
+                .code()
+                .is_some_and(|code| code.code() == "26000" || code.code() == "0A000"),
+        };
+        if stale {
+            self.session().statements.clear();
+        }
+    }
+}
+
+/// Whether `sql` deallocates prepared statements (`DEALLOCATE …`, `DISCARD …`).
+fn deallocates(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or_default();
+    first.eq_ignore_ascii_case("DEALLOCATE") || first.eq_ignore_ascii_case("DISCARD")
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
+        let Some(session) = self.session.take() else {
             return;
         };
-        if client.is_closed() {
+        if session.client.is_closed() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let reset = runtime.spawn(reset(client));
+        let reset = runtime.spawn(reset(session));
         locked(&self.home.idle).push(reset);
     }
 }
 
 /// Rolls back whatever the last user left open and resets the session;
 /// `None` when the connection is broken.
-async fn reset(client: Client) -> Option<Client> {
-    for statement in ["ROLLBACK", "DISCARD ALL"] {
-        if let Err(error) = client.simple_query(statement).await {
+async fn reset(session: Session) -> Option<Session> {
+    for statement in ["ROLLBACK", RESET_SESSION] {
+        if let Err(error) = session.client.batch_execute(statement).await {
             let error = errors::describe(&error);
             tracing::debug!(
                 error,
@@ -106,11 +183,11 @@ async fn reset(client: Client) -> Option<Client> {
             return None;
         }
     }
-    Some(client)
+    Some(session)
 }
 
 /// A reset under way or done.
-type Returning = JoinHandle<Option<Client>>;
+type Returning = JoinHandle<Option<Session>>;
 
 enum Tls {
     Disabled,
@@ -155,19 +232,22 @@ impl AddressPool {
                 ACQUIRE_TIMEOUT.as_secs()
             )));
         };
-        let client = match self.take_idle().await {
-            Some(client) => client,
-            None => self.connect().await?,
+        let session = match self.take_idle().await {
+            Some(session) => session,
+            None => Session {
+                client: self.connect().await?,
+                statements: HashMap::new(),
+            },
         };
         Ok(Connection {
-            client: Some(client),
+            session: Some(session),
             home: self,
             _permit: permit,
         })
     }
 
     /// An idle connection whose reset succeeded, if any.
-    async fn take_idle(&self) -> Option<Client> {
+    async fn take_idle(&self) -> Option<Session> {
         loop {
             let returning = {
                 let mut idle = locked(&self.idle);
@@ -175,9 +255,9 @@ impl AddressPool {
                 let index = newest_done.or(idle.len().checked_sub(1))?;
                 idle.remove(index)
             };
-            if let Ok(Some(client)) = returning.await {
-                if !client.is_closed() {
-                    return Some(client);
+            if let Ok(Some(session)) = returning.await {
+                if !session.client.is_closed() {
+                    return Some(session);
                 }
             }
         }
@@ -212,4 +292,17 @@ where
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deallocates;
+
+    #[test]
+    fn deallocating_statements_are_recognised_by_their_first_word() {
+        assert!(deallocates("  discard all"));
+        assert!(deallocates("DEALLOCATE s1"));
+        assert!(!deallocates("SELECT 'DISCARD'"));
+        assert!(!deallocates(""));
+    }
 }

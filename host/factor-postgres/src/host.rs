@@ -7,9 +7,9 @@ use crate::postgres::{Error, Host, HostConnection, ParameterValue, RowSet};
 use crate::{address, errors, params, results, PostgresState};
 
 impl PostgresState {
-    fn connection(&self, connection: &Resource<Connection>) -> Result<&Connection, Error> {
+    fn connection(&mut self, connection: &Resource<Connection>) -> Result<&mut Connection, Error> {
         self.connections
-            .get(connection)
+            .get_mut(connection)
             .map_err(|e| Error::ConnectionFailed(format!("no such connection: {e}")))
     }
 }
@@ -32,20 +32,21 @@ impl HostConnection for PostgresState {
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
         let params = params::convert(params)?;
-        let client = self.connection(&connection)?.client();
-        let prepared = client
-            .prepare(&statement)
-            .await
-            .map_err(errors::query_failed)?;
+        let connection = self.connection(&connection)?;
+        let prepared = connection.prepare(&statement).await;
+        connection.after(&statement, &prepared);
+        let prepared = prepared.map_err(errors::query_failed)?;
         let columns = prepared
             .columns()
             .iter()
             .map(results::column)
             .collect::<Result<Vec<_>, _>>()?;
-        let rows = client
+        let rows = connection
+            .client()
             .query(&prepared, &params::as_sql(&params))
-            .await
-            .map_err(errors::query_failed)?;
+            .await;
+        connection.after(&statement, &rows);
+        let rows = rows.map_err(errors::query_failed)?;
         if rows.is_empty() {
             return Ok(RowSet {
                 columns: Vec::new(),
@@ -68,11 +69,16 @@ impl HostConnection for PostgresState {
             Error::BadParameter(message) => Error::ValueConversionFailed(message),
             other => other,
         })?;
-        self.connection(&connection)?
+        let connection = self.connection(&connection)?;
+        let prepared = connection.prepare(&statement).await;
+        connection.after(&statement, &prepared);
+        let prepared = prepared.map_err(errors::query_failed)?;
+        let done = connection
             .client()
-            .execute(&statement, &params::as_sql(&params))
-            .await
-            .map_err(errors::query_failed)
+            .execute(&prepared, &params::as_sql(&params))
+            .await;
+        connection.after(&statement, &done);
+        done.map_err(errors::query_failed)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {

@@ -21,8 +21,11 @@
 //!   most [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open
 //!   beyond that waits up to [`ACQUIRE_TIMEOUT`]).
 //! - When a resource is dropped (or its store is, after a trap) the connection
-//!   is sent `ROLLBACK` then `DISCARD ALL` before the pool hands it out again; a
-//!   connection that fails either is discarded. Spin resets session state but
+//!   is sent `ROLLBACK` then what `DISCARD ALL` does except deallocating
+//!   prepared statements, before the pool hands it out again; a connection that
+//!   fails either is discarded. Each physical connection keeps the statements
+//!   it prepared (by SQL text), so a statement it has seen costs one round trip
+//!   (see the `client` module). Spin resets session state but
 //!   does not roll back, so a guest trapped inside a transaction can hand it to
 //!   the next guest there; here the rollback makes that impossible (and
 //!   releases its locks at once). Components must still start every unit of

@@ -5,5 +5,6 @@ mod linking;
 mod params;
 mod refusals;
 mod results;
+mod statements;
 mod support;
 mod transactions;

@@ -80,7 +80,7 @@ pub async fn run(args: &CeilingArgs) -> Result<Value> {
     };
     let script = args.scripts.join(format!("{}.sql", args.script.as_str()));
     let output = Command::new(&args.pgbench)
-        .args(["-n", "-M", "extended"])
+        .args(["-n", "-M", "prepared"])
         .args([
             "-c",
             &clients.to_string(),

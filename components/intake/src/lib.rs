@@ -7,8 +7,8 @@
 //! wrapper key of a module TDS does not sync).
 //!
 //! An authentic, readable delivery is stored in ONE transaction: the inbox event (secret
-//! headers redacted) and the entity's unclaimed queue row, created or re-pointed (newest
-//! version wins) – 202. A known idempotency key answers 200 with `duplicate: true`. An
+//! headers redacted), the entity's unclaimed queue row, created or re-pointed (newest
+//! version wins), and the outcome's counter – 202. A known idempotency key answers 200 with `duplicate: true`. An
 //! authentic event that cannot be applied (no id…) is stored and dead-lettered at once – 202
 //! with the reasons. A database failure answers 503 so Zoho delivers again.
 //!
@@ -101,7 +101,7 @@ fn handle(req: Request) -> Response {
                 json!({"status": refusal.status, "code": refusal.code, "reason": refusal.message}),
             );
             if let Some(url) = database_url.as_deref() {
-                count(url, refusal.outcome(), refusal.module, refusal.code, &log);
+                count_refusal(url, &refusal, &log);
             }
             error_response(refusal.status, refusal.code, &refusal.message, &request_id)
         }
@@ -166,7 +166,6 @@ fn receive(
     };
     let (stored, event) = store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)?;
     let outcome = stored.outcome();
-    count_on(&db, outcome, Some(event.module), "", log);
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
     Ok(answer(&stored, &event, request_id))
 }
@@ -350,7 +349,7 @@ struct DeliveryFacts<'a> {
 }
 
 /// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
-/// letter).
+/// letter), then the outcome's counter.
 fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
     let spec = event.module.spec();
     let entity_id = event.entity_id.as_ref().map(|id| id.as_str());
@@ -385,9 +384,12 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
             inbox::FIND_BY_IDEMPOTENCY_KEY,
             &[param::text(event.idempotency_key.as_str())],
         )?;
-        db.rollback()?;
-        let event_id = existing.expect_row()?.int8(0)?;
-        return Ok(Stored::Duplicate { event_id });
+        let stored = Stored::Duplicate {
+            event_id: existing.expect_row()?.int8(0)?,
+        };
+        count_in(db, &stored, event.module)?;
+        db.commit()?;
+        return Ok(stored);
     };
     let event_id = row.int8(0)?;
     let version = row.text(1)?;
@@ -435,8 +437,20 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
             }
         }
     };
+    count_in(db, &stored, event.module)?;
     db.commit()?;
     Ok(stored)
+}
+
+/// Counts what `store` made of a delivery, inside its transaction: the count commits with
+/// the event or not at all.
+fn count_in(db: &Db, stored: &Stored, module: Module) -> Result<(), DbError> {
+    let params = [
+        param::text(stored.outcome()),
+        param::text(module.as_str()),
+        param::text(""),
+    ];
+    db.execute(inbox::COUNT_OUTCOME, &params).map(drop)
 }
 
 fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
@@ -470,28 +484,18 @@ fn answer(stored: &Stored, event: &Event, request_id: &str) -> Response {
     }
 }
 
-/// Counts an outcome on an open connection; a failure is logged, never answered.
-fn count_on(db: &Db, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
+/// Counts a refusal on a fresh connection (refusals happen before one is needed); a
+/// failure is logged, never answered.
+fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
     let params = [
-        param::text(outcome),
-        param::text(module.map(Module::as_str).unwrap_or_default()),
-        param::text(reason),
+        param::text(refusal.outcome()),
+        param::text(refusal.module.map(Module::as_str).unwrap_or_default()),
+        param::text(refusal.code),
     ];
-    if let Err(e) = db.execute(inbox::COUNT_OUTCOME, &params) {
+    if let Err(e) = Db::open(database_url).and_then(|db| db.execute(inbox::COUNT_OUTCOME, &params)) {
         log.warn(
-            "could not count the outcome",
-            json!({"outcome": outcome, "sqlstate": e.sqlstate, "error": e.message}),
+            "could not count the refusal",
+            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate, "error": e.message}),
         );
-    }
-}
-
-/// Counts an outcome on a fresh connection (refusals happen before one is needed).
-fn count(database_url: &str, outcome: &str, module: Option<Module>, reason: &str, log: &Logger) {
-    match Db::open(database_url) {
-        Ok(db) => count_on(&db, outcome, module, reason, log),
-        Err(e) => log.warn(
-            "could not count the outcome",
-            json!({"outcome": outcome, "error": e.message}),
-        ),
     }
 }

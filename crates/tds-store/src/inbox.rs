@@ -32,12 +32,13 @@ INSERT INTO tds_dead_letters (inbox_event_id, module, entity_id, lane, operation
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, 'invalid_payload', 'invalid', $7::text)
 RETURNING id";
 
-/// Counts one intake outcome in the current minute. `$1` outcome, `$2` module ('' when
-/// unknown), `$3` reason ('' for none).
+/// Counts one intake outcome in the current minute, in one of its 32 shards picked at
+/// random (so concurrent transactions counting the same outcome rarely wait on one row).
+/// `$1` outcome, `$2` module ('' when unknown), `$3` reason ('' for none).
 pub const COUNT_OUTCOME: &str = "\
-INSERT INTO tds_intake_counters (minute, outcome, module, reason, count)
-VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text, 1)
-ON CONFLICT (minute, outcome, module, reason) DO UPDATE SET count = tds_intake_counters.count + 1";
+INSERT INTO tds_intake_counters (minute, outcome, module, reason, shard, count)
+VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text, floor(random() * 32)::int2, 1)
+ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = tds_intake_counters.count + 1";
 
 /// Every named statement of this module.
 pub const ALL: [(&str, &str); 5] = [

@@ -69,11 +69,15 @@ struct UpArgs {
     max_execution_secs: u64,
 }
 
+/// `TDS_LOG` when unset: info, but not PostgreSQL's notices (every `ROLLBACK` outside a
+/// transaction, which components send at the start of each unit of work, is one).
+const DEFAULT_LOG_FILTER: &str = "info,tokio_postgres::connection=warn";
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TDS_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("TDS_LOG").unwrap_or_else(|_| DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();

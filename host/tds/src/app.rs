@@ -187,11 +187,18 @@ impl App {
     }
 }
 
+/// When set (to anything), the engine writes `/tmp/perf-<pid>.map`, so `perf report` names
+/// the guests' compiled functions (see BENCHMARKS.md, "Profiling").
+pub const PERFMAP_VARIABLE: &str = "TDS_PERFMAP";
+
 fn new_engine(cache_dir: Option<&Path>) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_component_model_async(true);
     config.epoch_interruption(true);
+    if std::env::var_os(PERFMAP_VARIABLE).is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if let Some(dir) = cache_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("could not create the code cache {}", dir.display()))?;
         let dir = dir

@@ -15,6 +15,7 @@
 mod cluster;
 mod database;
 pub mod browser;
+pub mod host_process;
 pub mod probe;
 pub mod reliability;
 pub mod stats;

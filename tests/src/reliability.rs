@@ -7,7 +7,9 @@
 //!
 //! - **applied**: a processor applied it (one `applied` row in `tds_sync_log`);
 //! - **overtaken**: it had no effect to have because the entity already held it or a newer
-//!   version (`superseded` at intake, `stale` or `unchanged` at the processor);
+//!   version (`superseded` at intake, `stale` or `unchanged` at the processor), or a newer
+//!   version of the entity took its place in the queue before it was applied (coalescing:
+//!   it is not its entity's newest stored version);
 //! - **dead-lettered**: it sits in `tds_dead_letters` with a reason;
 //!
 //! and checks, per entity, that the ERP row equals the newest stored version (same
@@ -257,6 +259,12 @@ pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
         .collect::<HashSet<i64>>()
         .len() as u64;
 
+    let newest = newest_by_entity(&stored);
+    let coalesced = |event: &Stored| {
+        newest
+            .get(&(event.key.module, event.key.entity_id.as_str()))
+            .is_some_and(|n| n.id != event.id)
+    };
     for event in &stored {
         if !authentic(&event.key) {
             tally.unauthenticated_stored += 1;
@@ -275,7 +283,10 @@ pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
             tally.dead_lettered += 1;
         } else if applied_log.contains_key(&event.id) {
             tally.applied += 1;
-        } else if event.status == "superseded" || no_effect.contains_key(&event.id) {
+        } else if event.status == "superseded"
+            || no_effect.contains_key(&event.id)
+            || coalesced(event)
+        {
             tally.overtaken += 1;
         } else {
             tally.unsettled.push(format!(
@@ -285,7 +296,7 @@ pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
         }
     }
 
-    check_erp_rows(db, &stored, &dead, &mut tally).await;
+    check_erp_rows(db, &newest, &dead, &mut tally).await;
     tally.in_flight = db
         .query_one(
             "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
@@ -349,13 +360,9 @@ async fn dead_letter_reasons(db: &Client) -> HashMap<i64, String> {
     .collect()
 }
 
-/// Per entity: the ERP row equals the newest stored version unless that one is dead.
-async fn check_erp_rows(
-    db: &Client,
-    stored: &[Stored],
-    dead: &HashMap<i64, String>,
-    tally: &mut Tally,
-) {
+/// Per entity, its newest stored version (by version, then arrival); invalid events,
+/// dead-lettered at intake, are no version.
+fn newest_by_entity(stored: &[Stored]) -> HashMap<(Module, &str), &Stored> {
     let mut newest: HashMap<(Module, &str), &Stored> = HashMap::new();
     for event in stored.iter().filter(|e| e.status != "invalid") {
         let slot = newest
@@ -365,7 +372,17 @@ async fn check_erp_rows(
             *slot = event;
         }
     }
-    for ((module, entity_id), event) in newest {
+    newest
+}
+
+/// Per entity: the ERP row equals the newest stored version unless that one is dead.
+async fn check_erp_rows(
+    db: &Client,
+    newest: &HashMap<(Module, &str), &Stored>,
+    dead: &HashMap<i64, String>,
+    tally: &mut Tally,
+) {
+    for (&(module, entity_id), event) in newest {
         if dead.contains_key(&event.id) {
             continue;
         }

@@ -8,13 +8,10 @@
 
 mod heal_support;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
 use serde_json::json;
+use tds_tests::cluster;
+use tds_tests::host_process::{HostOptions, HostProcess};
 use tds_tests::probe::eventually;
-use tds_tests::{cluster, repo_root};
 
 use heal_support::*;
 
@@ -24,55 +21,19 @@ const ITEMS: [&str; 5] = ["k1", "k2", "k3", "k4", "k5"];
 /// The child's lease: short, so its leases expire soon after it is killed.
 const CHILD_LEASE_SECONDS: u32 = 3;
 
-/// `target/debug/tds`, built (or found fresh) by cargo.
-fn tds_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "tds", "--bin", "tds"])
-        .current_dir(repo_root())
-        .status()
-        .expect("running cargo build -p tds");
-    assert!(status.success(), "cargo build -p tds failed");
-    repo_root().join("target").join("debug").join("tds")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `tds up` serving the repository's spin.toml against `database_url`.
-fn start_host(database_url: &str) -> Child {
-    let state_dir = repo_root().join("target").join("tds-test-heal-sigkill");
-    std::fs::create_dir_all(&state_dir).unwrap();
-    let log = std::fs::File::create(state_dir.join("tds-up.log")).unwrap();
-    Command::new(tds_binary())
-        .arg("up")
-        .arg("--manifest")
-        .arg(repo_root().join("spin.toml"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .arg("--state-dir")
-        .arg(&state_dir)
-        .args([
-            "--variable".to_string(),
-            format!("database_url={database_url}"),
-            "--variable".to_string(),
-            format!("database_host={}", cluster().host_port()),
-            "--variable".to_string(),
+/// `tds up` serving the repository's spin.toml against `database_url`, cron on.
+fn start_host(database_url: &str) -> HostProcess {
+    HostProcess::start(HostOptions {
+        label: "heal-sigkill".into(),
+        database_url: database_url.into(),
+        database_host: cluster().host_port().into(),
+        variables: vec![
             format!("webhook_key={KEY}"),
-            "--variable".to_string(),
             format!("stats_token={TOKEN}"),
-            "--variable".to_string(),
             format!("lease_seconds={CHILD_LEASE_SECONDS}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting tds up")
+        ],
+        no_cron: false,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,7 +51,7 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
 
     // The child's catalog processor claims the batch and waits for k1, first in it.
     let lock = RowLock::on_item(&app.db, "k1").await;
-    let mut child = start_host(&app.db.url);
+    let mut host = start_host(&app.db.url);
     lock.wait_until_blocking(&db).await;
     let dbr = &db;
     let owners: Vec<String> = eventually(PATIENCE, "the child holds the batch", || async move {
@@ -116,8 +77,7 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
         "{owners:?}"
     );
 
-    child.kill().expect("SIGKILL");
-    child.wait().expect("the child is gone");
+    host.kill();
     let pending_leases = "SELECT count(*) FROM tds_sync_queue WHERE status = 'processing' AND lease_expires_at < now()";
     eventually(PATIENCE, "the killed host's leases expire", || async move {
         (scalar_i64(dbr, pending_leases).await == 5).then_some(())

@@ -2,7 +2,9 @@
 //!
 //! Checks, in order (nothing is stored for a refusal, an outcome counter is):
 //! route and method (404 `unknown_module`/`not_found`, 405 `method_not_allowed`), size
-//! (413 `payload_too_large`), media type (415), authenticity (401; 503 `not_configured`
+//! (413 `payload_too_large`: a declared `Content-Length` before any of the body is read,
+//! else as soon as more than 1 MiB has arrived), a body cut short by the client (400
+//! `body_incomplete`), media type (415), authenticity (401; 503 `not_configured`
 //! when neither `zoho_webhook_secret` nor `webhook_key` is set), body (400, or 404 for a
 //! wrapper key of a module TDS does not sync).
 //!
@@ -17,7 +19,8 @@
 //! default 8).
 
 use serde_json::{json, Map, Value};
-use spin_sdk::http::{Method, Request, Response};
+use futures::StreamExt as _;
+use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 use spin_sdk::http_component;
 use tds_core::auth::{Proof, WebhookAuth};
 use tds_core::entity::Module;
@@ -89,11 +92,22 @@ impl Stored {
 }
 
 #[http_component]
-fn handle(req: Request) -> Response {
+async fn handle(incoming: IncomingRequest) -> Response {
+    let mut req = head_of(&incoming);
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let database_url = vars::get("database_url");
-    match receive(&req, database_url.as_deref(), &request_id, &log) {
+    let received = match check_head(&req) {
+        Ok(route_module) => match read_body(incoming).await {
+            Ok(body) => {
+                *req.body_mut() = body;
+                receive(&req, route_module, database_url.as_deref(), &request_id, &log)
+            }
+            Err(refusal) => Err(refusal.about(route_module)),
+        },
+        Err(refusal) => Err(refusal),
+    };
+    match received {
         Ok(answer) => answer,
         Err(refusal) => {
             log.warn(
@@ -108,14 +122,61 @@ fn handle(req: Request) -> Response {
     }
 }
 
+/// The request's method, URI and headers; its body is read by [`read_body`] once the head
+/// has passed [`check_head`].
+fn head_of(incoming: &IncomingRequest) -> Request {
+    Request::builder()
+        .method(incoming.method())
+        .uri(incoming.uri())
+        .headers(incoming.headers())
+        .build()
+}
+
+/// What can be refused before the body is read: the route and method, then a declared
+/// `Content-Length` above [`MAX_BODY_BYTES`]. The route's module, if it names one.
+fn check_head(req: &Request) -> Result<Option<Module>, Refusal> {
+    let route_module = route(req)?;
+    let declared = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(size) = declared.filter(|&size| size > MAX_BODY_BYTES as u64) {
+        let message = format!("the body has {size} bytes; the limit is {MAX_BODY_BYTES}");
+        return Err(Refusal::new(413, "payload_too_large", message).about(route_module));
+    }
+    Ok(route_module)
+}
+
+/// Reads the body as it arrives, never more than [`MAX_BODY_BYTES`] (413 once it goes
+/// beyond, however it is framed); a body the client stops sending before its end (a closed
+/// or reset connection, a `Content-Length` not reached) is 400 `body_incomplete`.
+async fn read_body(incoming: IncomingRequest) -> Result<Vec<u8>, Refusal> {
+    let mut chunks = incoming.into_body_stream();
+    let mut body = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            Refusal::new(
+                400,
+                "body_incomplete",
+                format!(
+                    "the body ended before it was complete ({}); send the whole request again",
+                    e.to_debug_string()
+                ),
+            )
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            let message = format!("the body has more than {MAX_BODY_BYTES} bytes, the limit");
+            return Err(Refusal::new(413, "payload_too_large", message));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn receive(
     req: &Request,
+    route_module: Option<Module>,
     database_url: Option<&str>,
     request_id: &str,
     log: &Logger,
 ) -> Result<Response, Refusal> {
-    let route_module = route(req)?;
-    check_size(req).map_err(|r| r.about(route_module))?;
     let body = req.body();
     let content_type = header(req, "content-type");
     let format = BodyFormat::detect(content_type, body)
@@ -168,17 +229,6 @@ fn receive(
     let outcome = stored.outcome();
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
     Ok(answer(&stored, &event, request_id))
-}
-
-/// Refuses a body above [`MAX_BODY_BYTES`], by its `Content-Length` when one is given.
-fn check_size(req: &Request) -> Result<(), Refusal> {
-    let declared = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    let size = declared.unwrap_or(0).max(req.body().len());
-    if size > MAX_BODY_BYTES {
-        let message = format!("the body has {size} bytes; the limit is {MAX_BODY_BYTES}");
-        return Err(Refusal::new(413, "payload_too_large", message));
-    }
-    Ok(())
 }
 
 /// Stores the event; when PostgreSQL cannot take its parsed document (a data exception,

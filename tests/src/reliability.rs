@@ -415,6 +415,12 @@ async fn check_erp_rows(
     }
 }
 
+/// Whether the suite runs its long soak sizes (`TDS_RELIABILITY_SOAK=1`, set by
+/// `scripts/reliability --soak`) instead of the CI sizes.
+pub fn soak() -> bool {
+    std::env::var("TDS_RELIABILITY_SOAK").is_ok_and(|v| v.trim() == "1")
+}
+
 /// A Zoho timestamp (`2026-03-01T10:00:00+0000`) for `instant`.
 ///
 /// ```

@@ -19,7 +19,7 @@
 //! and back-off are timed for that). Each writes its row to `target/reliability/<name>.md`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone;
@@ -30,7 +30,7 @@ use tds::embedded_postgres::{EmbeddedOptions, EmbeddedPostgres, SUPERUSER};
 use tds_core::entity::Module;
 use tds_tests::host_process::{HostOptions, HostProcess};
 use tds_tests::probe::eventually;
-use tds_tests::reliability::{event_key, item, settle, Ledger, Retry, Sender};
+use tds_tests::reliability::{event_key, item, settle, soak, Ledger, Retry, Sender};
 use tds_tests::{cluster, repo_root, TestDatabase};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
@@ -68,12 +68,6 @@ impl Plan {
     fn threshold(&self, index: usize) -> usize {
         self.events() * (index + 1) / (self.faults + 1)
     }
-}
-
-/// Whether `TDS_RELIABILITY_SOAK=1` asks for the long runs.
-fn soak() -> bool {
-    static SOAK: OnceLock<bool> = OnceLock::new();
-    *SOAK.get_or_init(|| std::env::var("TDS_RELIABILITY_SOAK").is_ok_and(|v| v == "1"))
 }
 
 /// The scenarios run one at a time; the guard is held for a whole scenario.

@@ -31,10 +31,7 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 /// Requests in flight at once when a scenario floods intake.
 pub const CONCURRENCY: usize = 24;
 
-/// Whether the long soak mode is on (`TDS_RELIABILITY_SOAK=1`): more events and requests.
-pub fn soak() -> bool {
-    std::env::var("TDS_RELIABILITY_SOAK").is_ok_and(|v| v.trim() == "1")
-}
+pub use tds_tests::reliability::soak;
 
 /// `ci` normally, `soak` in soak mode.
 pub fn scaled(ci: usize, soak_value: usize) -> usize {

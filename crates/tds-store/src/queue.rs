@@ -194,10 +194,10 @@ RETURNING id";
 /// Retention: deletes at most `$2` (int4) rows completed more than `$1` days (int4) ago,
 /// oldest first (their history stays in the sync log and audit trail until those expire).
 pub const PURGE_COMPLETED: &str = "\
-DELETE FROM tds_sync_queue WHERE id IN (
+DELETE FROM tds_sync_queue WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_queue
     WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1::int4)
-    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED)";
+    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
 
 /// Every named statement of this module, for checks that cover them all.
 pub const ALL: [(&str, &str); 12] = [

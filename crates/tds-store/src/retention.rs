@@ -1,6 +1,8 @@
 //! Retention: each statement deletes at most `$2` (int4) rows older than `$1` days (int4),
 //! oldest first, skipping rows another transaction holds, and returns nothing; heal runs
-//! it in small batches (each its own transaction) until a batch comes back short. Only
+//! it in small batches (each its own transaction) until a batch comes back short. A
+//! batch's rows are picked once (`= ANY(ARRAY(…))`): a sub-select under `IN (…)` may be
+//! rescanned, and each rescan's `SKIP LOCKED` would let rows beyond the limit in. Only
 //! what is old and finished goes:
 //! - inbox events once processed: never one a waiting or running queue row, or an
 //!   unresolved dead letter, still points to;
@@ -10,7 +12,7 @@
 
 /// Inbox events received more than `$1` days ago that nothing unfinished points to.
 pub const PURGE_INBOX: &str = "\
-DELETE FROM tds_inbox_events WHERE id IN (
+DELETE FROM tds_inbox_events WHERE id = ANY(ARRAY(
     SELECT e.id FROM tds_inbox_events e
     WHERE e.received_at < now() - make_interval(days => $1::int4)
         AND NOT EXISTS (SELECT 1 FROM tds_sync_queue q
@@ -18,26 +20,26 @@ DELETE FROM tds_inbox_events WHERE id IN (
         AND NOT EXISTS (SELECT 1 FROM tds_dead_letters d WHERE d.inbox_event_id = e.id AND d.resolved_at IS NULL)
     ORDER BY e.received_at
     LIMIT $2::int4
-    FOR UPDATE SKIP LOCKED)";
+    FOR UPDATE SKIP LOCKED))";
 
 /// Sync-log rows written more than `$1` days ago.
 pub const PURGE_SYNC_LOG: &str = "\
-DELETE FROM tds_sync_log WHERE id IN (
+DELETE FROM tds_sync_log WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_log WHERE created_at < now() - make_interval(days => $1::int4)
-    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED)";
+    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
 
 /// Audit rows written more than `$1` days ago.
 pub const PURGE_AUDIT_TRAIL: &str = "\
-DELETE FROM tds_audit_trail WHERE id IN (
+DELETE FROM tds_audit_trail WHERE id = ANY(ARRAY(
     SELECT id FROM tds_audit_trail WHERE created_at < now() - make_interval(days => $1::int4)
-    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED)";
+    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
 
 /// Runs started more than `$1` days ago that finished (a run still `running` after that
 /// long belonged to an invocation that died, which no run outlives by days: it goes too).
 pub const PURGE_RUNS: &str = "\
-DELETE FROM tds_sync_runs WHERE id IN (
+DELETE FROM tds_sync_runs WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_runs WHERE started_at < now() - make_interval(days => $1::int4)
-    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED)";
+    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
 
 /// Metric rollups of minutes more than `$1` days ago.
 pub const PURGE_METRICS: &str = "\

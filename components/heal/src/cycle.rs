@@ -12,7 +12,7 @@ use tds_guest::{random, vars};
 use tds_store::journal;
 
 use crate::settings::HealConfig;
-use crate::{alerts, auto_retry, notify, reclaim, retention, rollups};
+use crate::{abandoned, alerts, auto_retry, notify, reclaim, retention, rollups};
 
 const COMPONENT: &str = "heal";
 
@@ -108,7 +108,7 @@ fn run_steps(
         8
     });
     type Step<'a> = Box<dyn Fn() -> Result<Value, DbError> + 'a>;
-    let steps: [(&str, Step<'_>); 6] = [
+    let steps: [(&str, Step<'_>); 7] = [
         (
             "reclaim",
             Box::new(|| reclaim::run(db, config.reclaim_limit, log)),
@@ -121,6 +121,10 @@ fn run_steps(
         ("notify", Box::new(|| notify::run(db, config, log))),
         ("rollups", Box::new(|| rollups::run(db, config, log))),
         ("retention", Box::new(|| retention::run(db, config, log))),
+        (
+            "abandoned_runs",
+            Box::new(|| abandoned::run(db, config, log)),
+        ),
     ];
     for (name, step) in steps {
         match step() {

@@ -11,7 +11,10 @@
 //! 4. [`notify`]: alert openings and resolutions to the configured webhooks, behind their
 //!    circuit breakers;
 //! 5. [`rollups`]: per-minute metrics of closed minutes, idempotently;
-//! 6. [`retention`]: old, finished rows, in small batches.
+//! 6. [`retention`]: old, finished rows, in small batches;
+//! 7. [`abandoned`] runs: `tds_sync_runs` rows still `running` after
+//!    `abandoned_run_seconds`, longer than any invocation lives (its host was stopped or
+//!    killed before it finished), closed as `failed` (`counts.abandoned_runs.closed`).
 //!
 //! Due retries need no promoting: a `retry` row is claimable once `next_attempt_at` has
 //! passed. Lanes' circuit breakers are opened and probed by the processors themselves
@@ -25,6 +28,7 @@
 //! `heal_steps_failed` (with the report under `run`) when one failed; 503 when the
 //! database cannot be reached.
 
+mod abandoned;
 mod alerts;
 mod auto_retry;
 mod cycle;

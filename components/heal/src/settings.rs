@@ -16,6 +16,8 @@
 //! | `heal_rollup_max_minutes`, `heal_rollup_settle_minutes` | 60, 10 | rollup reach (`tds_core::metrics`) |
 //! | `retention_inbox_days`, `retention_log_days`, `retention_metrics_days`, `retention_completed_queue_days` | 7, 90, 30, 7 | retention |
 //! | `heal_retention_batch_size`, `heal_retention_max_batches` | 1000, 10 | rows per retention statement, statements per table per run |
+//! | `abandoned_run_seconds` | 900 | a run still `running` after this long is closed as abandoned (above the host's longest guest execution, `--max-execution-secs`, 600) |
+//! | `heal_abandoned_run_limit` | 100 | abandoned runs closed per run |
 //!
 //! Variables: `alert_webhook_url` (generic JSON body) and `alert_slack_webhook_url`
 //! (Slack-compatible `{"text": …}`); unset or empty, alerts are only stored. Their
@@ -33,7 +35,7 @@ use tds_guest::vars;
 use tds_store::config;
 
 /// Every key heal reads.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 24] = [
     "heal_reclaim_limit",
     "dead_letter_auto_retry_after_seconds",
     "dead_letter_auto_retry_max",
@@ -56,6 +58,8 @@ const KEYS: [&str; 22] = [
     "heal_retention_batch_size",
     "heal_retention_max_batches",
     "lock_timeout_ms",
+    "abandoned_run_seconds",
+    "heal_abandoned_run_limit",
 ];
 
 /// One configured outbound alert webhook.
@@ -101,6 +105,10 @@ pub struct HealConfig {
     pub circuit: Policy,
     pub rollup: RollupBounds,
     pub retention: Retention,
+    /// Runs still `running` after this many seconds are abandoned (`abandoned_run_seconds`).
+    pub abandoned_run_seconds: i32,
+    /// Abandoned runs closed per run (`heal_abandoned_run_limit`).
+    pub abandoned_run_limit: i32,
     pub destinations: Vec<Destination>,
 }
 
@@ -177,6 +185,8 @@ impl HealConfig {
                 batch_size: values.count("heal_retention_batch_size", 1000, 1),
                 max_batches: values.count("heal_retention_max_batches", 10, 1),
             },
+            abandoned_run_seconds: values.count("abandoned_run_seconds", 900, 60),
+            abandoned_run_limit: values.count("heal_abandoned_run_limit", 100, 1),
             destinations,
         }
     }
@@ -226,6 +236,8 @@ mod tests {
         assert_eq!(defaults.thresholds, Thresholds::default());
         assert_eq!(defaults.circuit, Policy::default());
         assert_eq!(defaults.retention.completed_queue_days, 7);
+        assert_eq!(defaults.abandoned_run_seconds, 900);
+        assert_eq!(defaults.abandoned_run_limit, 100);
         let set = HealConfig::from_values(
             pairs(&[
                 ("alert_failure_rate", "0.5"),
@@ -234,6 +246,8 @@ mod tests {
                 ("dead_letter_auto_retry_max", "0"),
                 ("circuit_open_seconds", "1.5"),
                 ("heal_retention_batch_size", "2.5"),
+                ("abandoned_run_seconds", "30"),
+                ("heal_abandoned_run_limit", "5"),
             ]),
             vec![],
         );
@@ -243,6 +257,8 @@ mod tests {
         assert_eq!(set.auto_retry_max, 0);
         assert_eq!(set.circuit.open_seconds, 1.5);
         assert_eq!(set.retention.batch_size, 1000, "not an integer: default");
+        assert_eq!(set.abandoned_run_seconds, 900, "below the minimum: default");
+        assert_eq!(set.abandoned_run_limit, 5);
     }
 
     #[test]

@@ -71,11 +71,13 @@ const DAY_S: i64 = 86_400;
 /// Every key the components read (processor, heal, reconcile), in a stable order. A key a
 /// migration seeds must be listed here, with its type and range, to be changed through
 /// the stats API.
-pub const KEYS: [ConfigKey; 35] = [
+pub const KEYS: [ConfigKey; 37] = [
     int("backoff_base_ms", 1, DAY_MS, 1000, "Retry backoff: the ceiling of the first retry delay, doubled per attempt (full jitter below it)."),
     int("backoff_cap_ms", 1, DAY_MS, 300_000, "Retry backoff: the largest retry delay."),
     int("lock_timeout_ms", 1, 600_000, 5000, "Processor: the longest a batch waits for a row lock; keep well under half of lease_seconds."),
     int("heal_reclaim_limit", 1, 100_000, 500, "Heal: the most expired leases one run returns to the queue."),
+    int("abandoned_run_seconds", 60, 30 * DAY_S, 900, "Heal: a run still running after this long is closed as failed (abandoned: its host was stopped or killed). Keep above the host's longest guest execution (tds up --max-execution-secs, default 600)."),
+    int("heal_abandoned_run_limit", 1, 100_000, 100, "Heal: the most abandoned runs one run closes."),
     int("dead_letter_auto_retry_after_seconds", 60, 30 * DAY_S, 3600, "Heal: cool-down before a dead letter with a transient cause is retried automatically."),
     int("dead_letter_auto_retry_max", 0, 100, 3, "Heal: how many times one dead letter is retried automatically."),
     int("heal_dead_letter_retry_limit", 0, 100_000, 100, "Heal: the most dead letters one run retries automatically."),

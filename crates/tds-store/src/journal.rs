@@ -1,5 +1,6 @@
 //! What processor and heal write about their work: a run per invocation, a log row per
-//! attempt and an audit row per real ERP change. Placeholders are cast explicitly.
+//! attempt and an audit row per real ERP change; and how heal closes the runs whose
+//! invocation died before finishing them. Placeholders are cast explicitly.
 
 /// Opens a run. `$1` component, `$2` lane (nullable), `$3` run owner (the invocation's
 /// lease owner), `$4` trigger (`cron` or `http`), `$5` details (JSON text). Returns `id`.
@@ -14,6 +15,30 @@ pub const FINISH_RUN: &str = "\
 UPDATE tds_sync_runs
 SET status = $2::text, counts = $3::text::jsonb, details = details || $4::text::jsonb, error = $5::text, finished_at = now()
 WHERE id = $1::bigint";
+
+/// Closes runs abandoned by their invocation: up to `$2` (int4) runs still `running` that
+/// started more than `$1` seconds (int4) ago, oldest first, become `failed` with
+/// `finished_at = now()` and an `error` saying so (`abandoned: still running after N s, …`);
+/// their counts stay as they were (the invocation's figures were lost with it). Heal runs
+/// it with `abandoned_run_seconds` (default 900: longer than any invocation may live, as
+/// the host stops a guest after `--max-execution-secs`, default 600) and
+/// `heal_abandoned_run_limit` (default 100). A run still being finished (its row locked by
+/// `FINISH_RUN`) is skipped; should a live run be closed after all, its own `FINISH_RUN`
+/// later overwrites the verdict. The candidates are picked once (`ANY(ARRAY(…))`: as a
+/// rescanned `IN (…)` sub-select, rows this statement already updated are skipped by its
+/// own `SKIP LOCKED` and the limit lets further rows in). The partial index
+/// `tds_sync_runs_running` (V6) keeps the search to running rows. Returns `id`,
+/// `component`, `run_owner`, `age_seconds` (int8).
+pub const CLOSE_ABANDONED_RUNS: &str = "\
+UPDATE tds_sync_runs r
+SET status = 'failed', finished_at = now(),
+    error = format('abandoned: still running after %s s; its invocation never finished it (the host was stopped or killed, or cut the guest off at its execution time limit)',
+        floor(extract(epoch FROM now() - r.started_at))::bigint)
+WHERE r.status = 'running' AND r.id = ANY(ARRAY(
+    SELECT id FROM tds_sync_runs
+    WHERE status = 'running' AND started_at < now() - make_interval(secs => $1::int4)
+    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))
+RETURNING r.id, r.component, r.run_owner, floor(extract(epoch FROM r.finished_at - r.started_at))::int8";
 
 /// Logs one attempt. `$1` run id, `$2` queue id, `$3` inbox event id, `$4` module,
 /// `$5` entity id, `$6` lane, `$7` operation, `$8` attempt (int4), `$9` outcome,
@@ -36,9 +61,10 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb, $6::text::jsonb
     $9::bigint, $10::bigint, $11::bigint, $12::text)";
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 4] = [
+pub const ALL: [(&str, &str); 5] = [
     ("start_run", START_RUN),
     ("finish_run", FINISH_RUN),
+    ("close_abandoned_runs", CLOSE_ABANDONED_RUNS),
     ("log_attempt", LOG_ATTEMPT),
     ("audit_change", AUDIT_CHANGE),
 ];

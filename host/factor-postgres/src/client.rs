@@ -16,10 +16,11 @@
 //! full), across the guests that use it: a statement costs one round trip
 //! (bind and execute) instead of two (prepare, then bind and execute) once the
 //! connection has seen it. The reset therefore does what `DISCARD ALL` does
-//! except deallocate those statements (a guest's own `PREPARE`s are
-//! deallocated); plans are discarded, so each statement is planned again on its
-//! next use. Parameters are still checked against the types the
-//! server inferred, exactly as when every statement was prepared afresh. A
+//! except deallocate those statements or drop their plans (PostgreSQL plans a
+//! statement again by itself when a table it uses changes); a guest's own SQL
+//! `PREPARE`s are deallocated, when it may have made any. Parameters are still
+//! checked against the types the server inferred, exactly as when every
+//! statement was prepared afresh. A
 //! guest's own `DEALLOCATE` or `DISCARD` empties the cache, and so does a
 //! failure saying a cached statement no longer exists or no longer returns the
 //! columns it did (SQLSTATE 26000, or 0A000 after another session altered a
@@ -49,12 +50,16 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// when a new statement would exceed it.
 pub const MAX_CACHED_STATEMENTS: usize = 512;
 
-/// Run after `ROLLBACK` when a connection returns to the pool: `DISCARD ALL`,
-/// except that only the statements a guest prepared in SQL (`PREPARE`) are
-/// deallocated; those the host prepared for guests survive.
+/// Run when a connection returns to the pool (after `ROLLBACK` when a
+/// transaction may be open): what `DISCARD ALL` does except deallocating
+/// prepared statements and dropping their plans, so those the host prepared
+/// for guests survive.
 pub const RESET_SESSION: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
-UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES; \
-DO $$DECLARE name text; BEGIN \
+UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES";
+
+/// Run too when a guest may have prepared statements in SQL (`PREPARE`, also
+/// from a `DO` block): deallocates those, and only those.
+pub const DEALLOCATE_GUEST_STATEMENTS: &str = "DO $$DECLARE name text; BEGIN \
 FOR name IN SELECT p.name FROM pg_prepared_statements p WHERE p.from_sql LOOP \
 EXECUTE format('DEALLOCATE %I', name); END LOOP; END$$";
 
@@ -92,6 +97,43 @@ impl PostgresPool {
 struct Session {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// What the statements run since the last reset may have left behind.
+    left: Leftovers,
+}
+
+impl Session {
+    fn new(client: Client) -> Session {
+        Session {
+            client,
+            statements: HashMap::new(),
+            left: Leftovers::default(),
+        }
+    }
+}
+
+/// What a guest may have left on a connection, judged from its statements'
+/// text; the reset undoes what may be there.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Leftovers {
+    /// A transaction may be open: not after `COMMIT`/`ROLLBACK`, nor after
+    /// plain queries run outside one; any other statement may have opened one.
+    transaction: bool,
+    /// Statements prepared in SQL: the text mentioned `prepare`.
+    prepared: bool,
+}
+
+impl Leftovers {
+    /// What may be left once `sql` has run (successfully or not).
+    fn after(self, sql: &str) -> Leftovers {
+        let lower = sql.to_ascii_lowercase();
+        let first = lower.split_whitespace().next().unwrap_or_default();
+        let ends = matches!(first, "commit" | "rollback" | "end" | "abort") && !lower.contains("chain");
+        let plain = matches!(first, "select" | "insert" | "update" | "delete" | "with" | "values" | "table");
+        Leftovers {
+            transaction: !ends && (self.transaction || !plain),
+            prepared: self.prepared || lower.contains("prepare"),
+        }
+    }
 }
 
 /// A `connection` resource: one physical connection, returned to its pool
@@ -131,10 +173,13 @@ impl Connection {
         Ok(statement)
     }
 
-    /// Keeps the cache true to the server after `sql` ran with `outcome`: empties
-    /// it when the guest deallocated statements itself, or when the server no
-    /// longer knows a cached statement or its result columns changed.
+    /// Keeps track of what `sql` may leave for the reset, and keeps the cache true
+    /// to the server after `sql` ran with `outcome`: empties it when the guest
+    /// deallocated statements itself, or when the server no longer knows a cached
+    /// statement or its result columns changed.
     pub(crate) fn after<T>(&mut self, sql: &str, outcome: &Result<T, tokio_postgres::Error>) {
+        let session = self.session();
+        session.left = session.left.after(sql);
         let stale = match outcome {
             Ok(_) => deallocates(sql),
             Err(error) => error
@@ -169,10 +214,16 @@ impl Drop for Connection {
     }
 }
 
-/// Rolls back whatever the last user left open and resets the session;
-/// `None` when the connection is broken.
-async fn reset(session: Session) -> Option<Session> {
-    for statement in ["ROLLBACK", RESET_SESSION] {
+/// Rolls back whatever the last user may have left open and resets the
+/// session; `None` when the connection is broken.
+async fn reset(mut session: Session) -> Option<Session> {
+    let left = std::mem::take(&mut session.left);
+    let statements = [
+        left.transaction.then_some("ROLLBACK"),
+        Some(RESET_SESSION),
+        left.prepared.then_some(DEALLOCATE_GUEST_STATEMENTS),
+    ];
+    for statement in statements.into_iter().flatten() {
         if let Err(error) = session.client.batch_execute(statement).await {
             let error = errors::describe(&error);
             tracing::debug!(
@@ -234,10 +285,7 @@ impl AddressPool {
         };
         let session = match self.take_idle().await {
             Some(session) => session,
-            None => Session {
-                client: self.connect().await?,
-                statements: HashMap::new(),
-            },
+            None => Session::new(self.connect().await?),
         };
         Ok(Connection {
             session: Some(session),
@@ -296,7 +344,33 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::deallocates;
+    use super::{deallocates, Leftovers};
+
+    fn after(statements: &[&str]) -> Leftovers {
+        statements
+            .iter()
+            .fold(Leftovers::default(), |left, sql| left.after(sql))
+    }
+
+    #[test]
+    fn a_transaction_may_be_open_unless_the_last_one_ended_and_only_plain_queries_followed() {
+        assert!(!after(&[]).transaction);
+        assert!(!after(&["SELECT 1", "INSERT INTO t VALUES (1)"]).transaction);
+        assert!(after(&["BEGIN", "INSERT INTO t VALUES (1)"]).transaction);
+        assert!(!after(&["BEGIN", "INSERT INTO t VALUES (1)", "COMMIT"]).transaction);
+        assert!(!after(&["ROLLBACK", "BEGIN", "rollback", "UPDATE t SET x = 1"]).transaction);
+        assert!(after(&["BEGIN", "COMMIT AND CHAIN"]).transaction);
+        assert!(after(&["/* a comment */ BEGIN"]).transaction);
+        assert!(after(&["SET x = 1"]).transaction, "anything else may open one");
+        assert!(after(&["COMMIT", "START TRANSACTION", "SELECT 1"]).transaction);
+    }
+
+    #[test]
+    fn statements_mentioning_prepare_may_have_prepared_some() {
+        assert!(!after(&["SELECT 1", "COMMIT"]).prepared);
+        assert!(after(&["PREPARE s AS SELECT 1", "COMMIT"]).prepared);
+        assert!(after(&["DO $$BEGIN EXECUTE 'prepare s AS SELECT 1'; END$$"]).prepared);
+    }
 
     #[test]
     fn deallocating_statements_are_recognised_by_their_first_word() {

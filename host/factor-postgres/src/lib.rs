@@ -21,9 +21,11 @@
 //!   most [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open
 //!   beyond that waits up to [`ACQUIRE_TIMEOUT`]).
 //! - When a resource is dropped (or its store is, after a trap) the connection
-//!   is sent `ROLLBACK` then what `DISCARD ALL` does except deallocating
-//!   prepared statements, before the pool hands it out again; a connection that
-//!   fails either is discarded. Each physical connection keeps the statements
+//!   is sent `ROLLBACK` (unless its last statements were a `COMMIT` or
+//!   `ROLLBACK` and plain queries after it, so no transaction can be open) then
+//!   what `DISCARD ALL` does except deallocating the host's prepared statements,
+//!   before the pool hands it out again; a connection that fails that reset is
+//!   discarded. Each physical connection keeps the statements
 //!   it prepared (by SQL text), so a statement it has seen costs one round trip
 //!   (see the `client` module). Spin resets session state but
 //!   does not roll back, so a guest trapped inside a transaction can hand it to

@@ -74,6 +74,11 @@ impl HttpTrigger {
                     continue;
                 }
             };
+            // A response goes out as several writes (head, then body chunks): with Nagle's
+            // algorithm the later ones wait for the client's delayed ACK, up to 40 ms.
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%client, %error, "could not disable Nagle's algorithm");
+            }
             let trigger = self.clone();
             let local = listener.local_addr()?;
             tokio::spawn(async move {

@@ -6,14 +6,15 @@
 //!   token, unsigned or badly signed bills, a signed body or query tampered with), bodies
 //!   intake cannot read, wrong media types, unknown modules and routes (SQL, script and path
 //!   injection in the path), wrong methods, operator routes without their token, bodies over
-//!   1 MiB with and without a `Content-Length`. Each is refused with its documented status
+//!   1 MiB with and without a `Content-Length` (a declared 100 MiB with no body is refused at
+//!   once, before any body arrives). Each is refused with its documented status
 //!   and a JSON error naming the fault, and nothing of them is stored. The authentic events
 //!   (shared key in the header or the query, signed bills, ids and fields laden with SQL,
 //!   script and path injection) are all applied verbatim, and their replays answer
 //!   `200 duplicate` and are stored once.
 //! - `slow-clients`: raw TCP clients that drip a request byte by byte, stop in the middle
 //!   of the headers or the body (with a `Content-Length` or chunked), half-close before the
-//!   body is complete, or connect and send nothing. Meanwhile an authentic flood is served
+//!   body is complete (answered 400 `body_incomplete`), or connect and send nothing. Meanwhile an authentic flood is served
 //!   with 2xx at a latency close to the one measured before; the dripped requests are
 //!   accepted; no partial body is stored, not even one that would read as complete JSON
 //!   (the bodies are padded so that a cut inside the padding still parses).

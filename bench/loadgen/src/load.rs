@@ -15,6 +15,7 @@ use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::cpu::CpuClock;
 use crate::memory::Watch;
 use crate::webhook::Webhooks;
 use crate::{LoadArgs, Mode};
@@ -78,6 +79,8 @@ pub struct Outcome {
     pub succeeded: u64,
     pub event_ids: Vec<i64>,
     pub memory: Option<Value>,
+    /// CPU milliseconds per succeeded request (with `--watch-pid`).
+    pub cpu: Option<Value>,
 }
 
 impl Outcome {
@@ -100,6 +103,7 @@ impl Outcome {
             "requests_per_s": round(self.succeeded as f64 / seconds, 1),
             "latency_ms": latency_ms(&self.histogram),
             "memory": self.memory,
+            "cpu_per_request": self.cpu,
         })
     }
 }
@@ -154,6 +158,7 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
     let base = Arc::<str>::from(args.url.trim_end_matches('/'));
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let watch = args.watch_pid.map(Watch::start);
+    let cpu = args.watch_pid.map(CpuClock::start);
     let started = Instant::now();
     match args.mode {
         Mode::Open => open_loop(args, &client, &requests, &base, tx).await,
@@ -167,6 +172,7 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
         succeeded: 0,
         event_ids: Vec::new(),
         memory: None,
+        cpu: None,
     };
     while let Some(sample) = rx.recv().await {
         outcome
@@ -185,6 +191,7 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
     if let Some(watch) = watch {
         outcome.memory = Some(watch.finish().await);
     }
+    outcome.cpu = cpu.map(|clock| clock.finish(outcome.succeeded));
     Ok(outcome)
 }
 

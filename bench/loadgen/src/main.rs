@@ -6,6 +6,7 @@
 //! `X-Zoho-Webhook-Signature` as Zoho signs them.
 
 mod ceiling;
+mod cpu;
 mod drain;
 mod e2e;
 mod load;

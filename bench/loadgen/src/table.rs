@@ -62,6 +62,24 @@ fn rows(results: &[Value]) -> Vec<Row> {
             "≥ 0.6 × ceiling".into(),
             verdict(r.map(|r| r >= 0.6)),
         ]));
+        let cpu = &closed["cpu_per_request"];
+        if !cpu.is_null() {
+            rows.push(Row([
+                "intake CPU per request (ms), same run: host / PostgreSQL / load generator; machine busy of capacity".into(),
+                format!(
+                    "{} / {} / {}; {} of {}",
+                    show(number(&cpu["host_ms"])),
+                    show(number(&cpu["postgres_ms"])),
+                    show(number(&cpu["load_generator_ms"])),
+                    show(number(&cpu["machine_busy_ms"])),
+                    show(number(&cpu["machine_capacity_ms"]))
+                ),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+            ]));
+        }
         let latency = &closed["latency_ms"];
         rows.push(Row([
             "intake latency p50 / p99 (ms), same run".into(),

@@ -16,6 +16,7 @@ mod cluster;
 mod database;
 pub mod browser;
 pub mod host_process;
+pub mod internal;
 pub mod probe;
 pub mod reliability;
 pub mod stats;

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tds_tests::probe::eventually;
-use tds_tests::{TestApp, TestAppOptions, TestDatabase};
+use tds_core::entity::Lane;
+use tds_tests::{internal, TestApp, TestAppOptions, TestDatabase};
 
 const KEY: &str = "processor-queue-key-0123456789";
 const TOKEN: &str = "processor-queue-token";
@@ -54,45 +55,22 @@ async fn post_item(app: &TestApp, body: &Value) {
 }
 
 /// One run of the catalog processor through its HTTP route: status and report.
-async fn drain_once(client: reqwest::Client, url: String) -> (u16, Value) {
-    let response = client
-        .post(url)
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("the drain route answers");
-    let status = response.status().as_u16();
-    (
-        status,
-        response.json().await.expect("the drain route answers JSON"),
-    )
+async fn drain_once(client: reqwest::Client, base_url: String) -> (u16, Value) {
+    internal::call(&client, &base_url, &internal::drain_path(Lane::Catalog), TOKEN).await
 }
 
 /// Runs the catalog processor once and expects a completed run.
 async fn drain(app: &TestApp) -> Value {
-    let (status, report) = drain_once(app.client.clone(), app.url("/internal/drain/catalog")).await;
-    assert_eq!(status, 200, "{report}");
-    report
+    internal::drain(&app.client, &app.url(""), Lane::Catalog, TOKEN).await
 }
 
 /// Starts a run in the background, for tests that block it.
 fn drain_in_background(app: &TestApp) -> tokio::task::JoinHandle<(u16, Value)> {
-    tokio::spawn(drain_once(
-        app.client.clone(),
-        app.url("/internal/drain/catalog"),
-    ))
+    tokio::spawn(drain_once(app.client.clone(), app.url("")))
 }
 
 async fn heal(app: &TestApp) -> Value {
-    let response = app
-        .client
-        .post(app.url("/internal/heal"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("heal answers");
-    assert_eq!(response.status().as_u16(), 200);
-    response.json().await.expect("heal answers JSON")
+    internal::heal(&app.client, &app.url(""), TOKEN).await
 }
 
 /// Sets a `tds_config` key (JSON value) for the runs that follow.
@@ -743,14 +721,14 @@ struct WorkerLog {
 /// Drains the lane over and over until feeding is done and no row is open.
 async fn worker(
     client: reqwest::Client,
-    url: String,
+    base_url: String,
     db: Arc<tokio_postgres::Client>,
     fed: Arc<AtomicBool>,
 ) -> WorkerLog {
     let mut log = WorkerLog::default();
     loop {
         let done_feeding = fed.load(Ordering::SeqCst);
-        let (status, report) = drain_once(client.clone(), url.clone()).await;
+        let (status, report) = drain_once(client.clone(), base_url.clone()).await;
         log.runs += 1;
         let claimed = report["counts"]["claimed"].as_u64().unwrap_or(0);
         match status {
@@ -780,7 +758,7 @@ async fn four_processors_apply_ten_thousand_events_each_at_most_once() {
         .map(|_| {
             tokio::spawn(worker(
                 app.client.clone(),
-                app.url("/internal/drain/catalog"),
+                app.url(""),
                 db.clone(),
                 fed.clone(),
             ))

@@ -130,15 +130,7 @@ async fn postgres_stopped_and_restarted_during_an_intake_flood_loses_nothing() {
         plan.faults,
         started.elapsed().as_secs_f64()
     );
-    let tally = settle("postgres-stopped-and-restarted", &db, &ledger).await;
-    tally.record();
-    tally.assert_holds();
-    assert_eq!(
-        answers.total(),
-        tally.deliveries,
-        "every request is a delivery"
-    );
-    assert_every_event_accepted(&last_answers);
+    settle_flood("postgres-stopped-and-restarted", &db, &ledger, &answers, &last_answers).await;
     assert!(
         answers.of(503) > plan.faults as u64,
         "the flood met the outages: {counts:?}"
@@ -202,15 +194,7 @@ async fn a_host_killed_with_sigkill_repeatedly_under_load_leaves_leases_heal_rec
         plan.faults,
         started.elapsed().as_secs_f64()
     );
-    let tally = settle("host-sigkill-under-load", &db, &ledger).await;
-    tally.record();
-    tally.assert_holds();
-    assert_eq!(
-        answers.total(),
-        tally.deliveries,
-        "every request is a delivery"
-    );
-    assert_every_event_accepted(&last_answers);
+    settle_flood("host-sigkill-under-load", &db, &ledger, &answers, &last_answers).await;
     // Only heal moves a processing row whose owner is dead (every other move is a
     // compare-and-set on the owner), so with no row left processing (`in_flight`, checked
     // by `assert_holds`) heal reclaimed every orphaned lease. Its recorded count can be
@@ -349,6 +333,22 @@ async fn wait_for_accepted(ledger: &Ledger, count: usize) {
         || async move { (ledger.accepted() >= count).then_some(()) },
     )
     .await;
+}
+
+/// The invariant after a flood, recorded as `scenario`'s row; also every request the
+/// answers counted is a delivery of the ledger, and every event was accepted in the end.
+async fn settle_flood(
+    scenario: &str,
+    db: &Client,
+    ledger: &Ledger,
+    answers: &Answers,
+    last_answers: &[u16],
+) {
+    let tally = settle(scenario, db, ledger).await;
+    tally.record();
+    tally.assert_holds();
+    assert_eq!(answers.total(), tally.deliveries, "every request is a delivery");
+    assert_every_event_accepted(last_answers);
 }
 
 fn assert_every_event_accepted(last_answers: &[u16]) {

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tds_tests::{TestApp, TestAppOptions};
+use tds_core::entity::Lane;
+use tds_tests::{internal, TestApp, TestAppOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -50,33 +51,12 @@ pub async fn post_item(app: &TestApp, body: &Value) {
 
 /// Runs the catalog processor once through its route; its report.
 pub async fn drain(app: &TestApp) -> Value {
-    let response = app
-        .client
-        .post(app.url("/internal/drain/catalog"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("the drain route answers");
-    let status = response.status().as_u16();
-    let report: Value = response.json().await.expect("the drain route answers JSON");
-    assert_eq!(status, 200, "{report}");
-    report
+    internal::drain(&app.client, &app.url(""), Lane::Catalog, TOKEN).await
 }
 
 /// Runs heal once through its route; expects every step to succeed and returns the report.
 pub async fn heal(app: &TestApp) -> Value {
-    let response = app
-        .client
-        .post(app.url("/internal/heal"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("heal answers");
-    let status = response.status().as_u16();
-    let report: Value = response.json().await.expect("heal answers JSON");
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["status"], json!("completed"), "{report}");
-    report
+    internal::heal(&app.client, &app.url(""), TOKEN).await
 }
 
 /// Sets a `tds_config` key (JSON value) for the runs that follow.

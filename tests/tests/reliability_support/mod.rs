@@ -18,6 +18,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
+use tds_tests::internal;
 use tds_tests::reliability::{zoho_time, EventKey, Ledger};
 use tds_tests::webhooks::example;
 use tds_tests::{TestApp, TestAppOptions};
@@ -102,33 +103,12 @@ pub async fn waiting(db: &tokio_postgres::Client) -> i64 {
 /// Runs `lane`'s processor once through `POST /internal/drain/<lane>`; its report. Any
 /// answer but 200 is a failure of the scenario.
 pub async fn drain(client: &reqwest::Client, base_url: &str, lane: Lane) -> Value {
-    let url = format!("{base_url}/internal/drain/{}", lane.as_str());
-    let response = client
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{url}: no answer: {e}"));
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    assert_eq!(status, 200, "{url}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
+    internal::drain(client, base_url, lane, TOKEN).await
 }
 
 /// Runs heal once through `POST /internal/heal`; its report (every step completed).
 pub async fn heal(app: &TestApp) -> Value {
-    let response = app
-        .client
-        .post(app.url("/internal/heal"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("heal answers");
-    let status = response.status().as_u16();
-    let report: Value = response.json().await.expect("heal answers JSON");
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["status"], json!("completed"), "{report}");
-    report
+    internal::heal(&app.client, &app.url(""), TOKEN).await
 }
 
 /// Drains every lane until no queue row waits (retries included, so keep

@@ -13,6 +13,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
+use crate::cpu::CpuClock;
 use crate::e2e::connect;
 use crate::load::round;
 
@@ -79,6 +80,7 @@ pub async fn run(args: &CeilingArgs) -> Result<Value> {
         }
     };
     let script = args.scripts.join(format!("{}.sql", args.script.as_str()));
+    let cpu = CpuClock::start(None);
     let output = Command::new(&args.pgbench)
         .args(["-n", "-M", "prepared"])
         .args([
@@ -132,9 +134,13 @@ pub async fn run(args: &CeilingArgs) -> Result<Value> {
         "latency_avg_ms": latency_ms,
     });
     match args.script {
-        Script::Intake => figures["requests_per_s"] = json!(round(tps, 1)),
+        Script::Intake => {
+            figures["requests_per_s"] = json!(round(tps, 1));
+            figures["cpu_per_request"] = cpu.finish(processed as u64);
+        }
         Script::Drain => {
             let completed = count(COMPLETED).await? - before;
+            figures["cpu_per_event"] = cpu.finish(completed as u64);
             figures["events"] = json!(completed);
             figures["left_in_queue"] = json!(count(UNFINISHED).await?);
             figures["events_per_s"] = json!(round(completed as f64 / seconds, 1));

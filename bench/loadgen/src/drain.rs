@@ -10,6 +10,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use crate::load::{client, round};
+use crate::cpu::CpuClock;
 use crate::memory::Watch;
 
 #[derive(Args)]
@@ -101,6 +102,7 @@ pub async fn run(args: &DrainArgs) -> Result<Value> {
         args.lane
     );
     let watch = args.watch_pid.map(Watch::start);
+    let cpu = args.watch_pid.map(|pid| CpuClock::start(Some(pid)));
     let started = Instant::now();
     let mut callers = tokio::task::JoinSet::new();
     for _ in 0..args.processors.max(1) {
@@ -117,6 +119,7 @@ pub async fn run(args: &DrainArgs) -> Result<Value> {
         total.batches += tally.batches;
     }
     let elapsed = started.elapsed();
+    let cpu = cpu.map(|clock| clock.finish(total.applied));
     let left = match &args.database_url {
         Some(url) => Some(unclaimed(url, &args.lane).await?),
         None => None,
@@ -138,6 +141,7 @@ pub async fn run(args: &DrainArgs) -> Result<Value> {
         "elapsed_s": round(elapsed.as_secs_f64(), 3),
         "events_per_s": round(total.applied as f64 / elapsed.max(Duration::from_millis(1)).as_secs_f64(), 1),
         "memory": memory,
+        "cpu_per_event": cpu,
     }))
 }
 

@@ -158,7 +158,7 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
     let base = Arc::<str>::from(args.url.trim_end_matches('/'));
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let watch = args.watch_pid.map(Watch::start);
-    let cpu = args.watch_pid.map(CpuClock::start);
+    let cpu = args.watch_pid.map(|pid| CpuClock::start(Some(pid)));
     let started = Instant::now();
     match args.mode {
         Mode::Open => open_loop(args, &client, &requests, &base, tx).await,

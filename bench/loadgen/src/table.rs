@@ -43,6 +43,33 @@ fn ratio(measured: Option<f64>, ceiling: Option<f64>) -> Option<f64> {
     }
 }
 
+/// CPU milliseconds per request or event of a run: the host (none for a ceiling),
+/// PostgreSQL, the load generator (with pgbench for a ceiling), and the machine's busy time
+/// against its capacity.
+fn cpu_row(what: &str, cpu: &Value) -> Option<Row> {
+    if cpu.is_null() {
+        return None;
+    }
+    let host = match number(&cpu["host_ms"]) {
+        Some(ms) => show(Some(ms)),
+        None => "–".into(),
+    };
+    Some(Row([
+        format!("{what}: CPU ms per unit, host / PostgreSQL / load generator or pgbench; machine busy of capacity"),
+        format!(
+            "{host} / {} / {}; {} of {}",
+            show(number(&cpu["postgres_ms"])),
+            show(number(&cpu["load_generator_ms"])),
+            show(number(&cpu["machine_busy_ms"])),
+            show(number(&cpu["machine_capacity_ms"]))
+        ),
+        "–".into(),
+        "–".into(),
+        "–".into(),
+        "–".into(),
+    ]))
+}
+
 fn rows(results: &[Value]) -> Vec<Row> {
     let mut rows = Vec::new();
     if let Some(closed) = find(results, "intake-closed", "", None) {
@@ -62,23 +89,9 @@ fn rows(results: &[Value]) -> Vec<Row> {
             "≥ 0.6 × ceiling".into(),
             verdict(r.map(|r| r >= 0.6)),
         ]));
-        let cpu = &closed["cpu_per_request"];
-        if !cpu.is_null() {
-            rows.push(Row([
-                "intake CPU per request (ms), same run: host / PostgreSQL / load generator; machine busy of capacity".into(),
-                format!(
-                    "{} / {} / {}; {} of {}",
-                    show(number(&cpu["host_ms"])),
-                    show(number(&cpu["postgres_ms"])),
-                    show(number(&cpu["load_generator_ms"])),
-                    show(number(&cpu["machine_busy_ms"])),
-                    show(number(&cpu["machine_capacity_ms"]))
-                ),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-            ]));
+        rows.extend(cpu_row("intake, same run", &closed["cpu_per_request"]));
+        if let Some(c) = find(results, "ceiling-intake", "clients", concurrency) {
+            rows.extend(cpu_row("intake ceiling (pgbench)", &c["cpu_per_request"]));
         }
         let latency = &closed["latency_ms"];
         rows.push(Row([
@@ -138,6 +151,10 @@ fn rows(results: &[Value]) -> Vec<Row> {
             "≥ 0.5 × ceiling".into(),
             verdict(r.map(|r| r >= 0.5)),
         ]));
+        rows.extend(cpu_row(&format!("drain, {processors} processor(s)"), &drain["cpu_per_event"]));
+        if let Some(c) = find(results, "ceiling-drain", "clients", Some(processors)) {
+            rows.extend(cpu_row(&format!("drain ceiling (pgbench), {processors} client(s)"), &c["cpu_per_event"]));
+        }
         if processors == 2 {
             let scaling = ratio(measured, drain_rate(1));
             rows.push(Row([

@@ -31,7 +31,9 @@ fn own_ticks() -> u64 {
     ticks("self", true).unwrap_or(0)
 }
 
-/// Ticks of every process whose command name is `postgres`.
+/// Ticks of every process whose command name is `postgres`, with those of the children
+/// each has waited for: a backend that has exited (pgbench's, at its end) is counted in
+/// the postmaster that reaped it.
 fn postgres_ticks() -> u64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;
@@ -43,7 +45,7 @@ fn postgres_ticks() -> u64 {
         .filter(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
         })
-        .filter_map(|pid| process_ticks(&pid))
+        .filter_map(|pid| ticks(&pid, true))
         .sum()
 }
 

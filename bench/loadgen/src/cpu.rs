@@ -19,7 +19,9 @@ fn ticks(pid: &str, children: bool) -> Option<u64> {
     let after_name = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let count = if children { 4 } else { 2 };
-    (11..11 + count).map(|i| fields.get(i)?.parse::<u64>().ok()).sum()
+    (11..11 + count)
+        .map(|i| fields.get(i)?.parse::<u64>().ok())
+        .sum()
 }
 
 fn process_ticks(pid: &str) -> Option<u64> {
@@ -43,7 +45,8 @@ fn postgres_ticks() -> u64 {
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
         })
         .filter_map(|pid| ticks(&pid, true))
         .sum()

@@ -9,8 +9,8 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::load::{client, round};
 use crate::cpu::CpuClock;
+use crate::load::{client, round};
 use crate::memory::Watch;
 
 #[derive(Args)]

@@ -8,6 +8,20 @@ use serde_json::Value;
 /// One row: figure, measured, ceiling, ratio, target, met.
 struct Row([String; 6]);
 
+impl Row {
+    /// A figure measured for information: no ceiling, ratio or target.
+    fn measured(figure: String, measured: String) -> Row {
+        Row([
+            figure,
+            measured,
+            "–".into(),
+            "–".into(),
+            "–".into(),
+            "–".into(),
+        ])
+    }
+}
+
 fn number(value: &Value) -> Option<f64> {
     value.as_f64()
 }
@@ -54,7 +68,7 @@ fn cpu_row(what: &str, cpu: &Value) -> Option<Row> {
         Some(ms) => show(Some(ms)),
         None => "–".into(),
     };
-    Some(Row([
+    Some(Row::measured(
         format!("{what}: CPU ms per unit, host / PostgreSQL / load generator or pgbench; machine busy of capacity"),
         format!(
             "{host} / {} / {}; {} of {}",
@@ -63,11 +77,7 @@ fn cpu_row(what: &str, cpu: &Value) -> Option<Row> {
             show(number(&cpu["machine_busy_ms"])),
             show(number(&cpu["machine_capacity_ms"]))
         ),
-        "–".into(),
-        "–".into(),
-        "–".into(),
-        "–".into(),
-    ]))
+    ))
 }
 
 fn rows(results: &[Value]) -> Vec<Row> {
@@ -94,18 +104,14 @@ fn rows(results: &[Value]) -> Vec<Row> {
             rows.extend(cpu_row("intake ceiling (pgbench)", &c["cpu_per_request"]));
         }
         let latency = &closed["latency_ms"];
-        rows.push(Row([
+        rows.push(Row::measured(
             "intake latency p50 / p99 (ms), same run".into(),
             format!(
                 "{} / {}",
                 show(number(&latency["p50"])),
                 show(number(&latency["p99"]))
             ),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-        ]));
+        ));
     }
     if let Some(open) = find(results, "intake-half-rate", "", None) {
         let p99 = number(&open["latency_ms"]["p99"]);
@@ -151,9 +157,15 @@ fn rows(results: &[Value]) -> Vec<Row> {
             "≥ 0.5 × ceiling".into(),
             verdict(r.map(|r| r >= 0.5)),
         ]));
-        rows.extend(cpu_row(&format!("drain, {processors} processor(s)"), &drain["cpu_per_event"]));
+        rows.extend(cpu_row(
+            &format!("drain, {processors} processor(s)"),
+            &drain["cpu_per_event"],
+        ));
         if let Some(c) = find(results, "ceiling-drain", "clients", Some(processors)) {
-            rows.extend(cpu_row(&format!("drain ceiling (pgbench), {processors} client(s)"), &c["cpu_per_event"]));
+            rows.extend(cpu_row(
+                &format!("drain ceiling (pgbench), {processors} client(s)"),
+                &c["cpu_per_event"],
+            ));
         }
         if processors == 2 {
             let scaling = ratio(measured, drain_rate(1));
@@ -206,7 +218,7 @@ fn rows(results: &[Value]) -> Vec<Row> {
             }
         });
         if let Some(memory) = memory.filter(|m| !m.is_null()) {
-            rows.push(Row([
+            rows.push(Row::measured(
                 format!("host memory (MiB) during {scenario}: VmRSS before / peak, VmHWM"),
                 format!(
                     "{} / {}, {}",
@@ -214,11 +226,7 @@ fn rows(results: &[Value]) -> Vec<Row> {
                     show(number(&memory["rss_peak_mib"])),
                     show(number(&memory["hwm_mib"]))
                 ),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-            ]));
+            ));
         }
     }
     let routes = [
@@ -235,7 +243,7 @@ fn rows(results: &[Value]) -> Vec<Row> {
                 .is_some_and(|s| s.starts_with(prefix))
         });
         for run in runs {
-            rows.push(Row([
+            rows.push(Row::measured(
                 format!(
                     "fresh instance per request, {route}, {} in flight: p50 / p99 (ms), req/s",
                     run["concurrency"]
@@ -246,11 +254,7 @@ fn rows(results: &[Value]) -> Vec<Row> {
                     show(number(&run["latency_ms"]["p99"])),
                     show(number(&run["requests_per_s"]))
                 ),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-            ]));
+            ));
         }
     }
     rows

@@ -45,6 +45,25 @@ impl TestDatabase {
     }
 }
 
+/// Sets a `tds_config` key (a JSON value) for the runs that follow, as an operator would.
+pub async fn set_config(db: &tokio_postgres::Client, key: &str, value: &str) {
+    db.execute(
+        "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'set by a test')
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&key, &value],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("setting tds_config {key}: {e}"));
+}
+
+/// The single `int8` value `sql` returns.
+pub async fn scalar_i64(db: &tokio_postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}
+
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await

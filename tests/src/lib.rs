@@ -24,5 +24,5 @@ mod test_app;
 pub mod webhooks;
 
 pub use cluster::{cluster, Cluster};
-pub use database::TestDatabase;
+pub use database::{scalar_i64, set_config, TestDatabase};
 pub use test_app::{ensure_built, repo_root, TestApp, TestAppOptions};

@@ -147,13 +147,7 @@ pub async fn applied_item(app: &TestApp, id: &str) {
 /// letter's id.
 pub async fn transient_dead_letter(app: &TestApp, id: &str) -> i64 {
     let db = app.db.client().await;
-    db.execute(
-        "INSERT INTO tds_config (key, value, description) VALUES ('lock_timeout_ms', '300', 'set by a test')
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        &[],
-    )
-    .await
-    .expect("setting lock_timeout_ms");
+    crate::set_config(&db, "lock_timeout_ms", "300").await;
     applied_item(app, id).await;
     post_item(
         app,

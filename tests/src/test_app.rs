@@ -75,6 +75,18 @@ impl TestApp {
         Self::start_with(TestAppOptions::default()).await
     }
 
+    /// Loads the repository's `spin.toml` with a fresh database, intake's `webhook_key` and
+    /// the operator routes' `stats_token` set, and `extra` variables (`name=value`).
+    pub async fn start_keyed(key: &str, token: &str, extra: &[String]) -> Self {
+        let mut variables = vec![format!("webhook_key={key}"), format!("stats_token={token}")];
+        variables.extend(extra.iter().cloned());
+        Self::start_with(TestAppOptions {
+            variables,
+            ..TestAppOptions::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: TestAppOptions) -> Self {
         let db = TestDatabase::new().await;
         Self::start_on(options, db).await

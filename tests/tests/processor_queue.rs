@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tds_tests::probe::eventually;
 use tds_core::entity::Lane;
-use tds_tests::{internal, TestApp, TestAppOptions, TestDatabase};
+use tds_tests::{internal, scalar_i64, set_config, TestApp, TestDatabase};
 
 const KEY: &str = "processor-queue-key-0123456789";
 const TOKEN: &str = "processor-queue-token";
@@ -26,13 +26,8 @@ const V2: &str = "2026-03-02T10:00:00+0000";
 const PATIENCE: Duration = Duration::from_secs(60);
 
 async fn app(extra: &[&str]) -> TestApp {
-    let mut variables = vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}")];
-    variables.extend(extra.iter().map(|v| v.to_string()));
-    TestApp::start_with(TestAppOptions {
-        variables,
-        ..TestAppOptions::default()
-    })
-    .await
+    let extra: Vec<String> = extra.iter().map(|v| v.to_string()).collect();
+    TestApp::start_keyed(KEY, TOKEN, &extra).await
 }
 
 fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
@@ -71,24 +66,6 @@ fn drain_in_background(app: &TestApp) -> tokio::task::JoinHandle<(u16, Value)> {
 
 async fn heal(app: &TestApp) -> Value {
     internal::heal(&app.client, &app.url(""), TOKEN).await
-}
-
-/// Sets a `tds_config` key (JSON value) for the runs that follow.
-async fn set_config(db: &tokio_postgres::Client, key: &str, value: &str) {
-    db.execute(
-        "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'set by a test')
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        &[&key, &value],
-    )
-    .await
-    .expect("setting tds_config");
-}
-
-async fn scalar_i64(db: &tokio_postgres::Client, sql: &str) -> i64 {
-    db.query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
 }
 
 /// `(name, rate)` of an ERP item.

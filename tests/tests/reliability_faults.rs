@@ -31,7 +31,7 @@ use tds_core::entity::Module;
 use tds_tests::host_process::{HostOptions, HostProcess};
 use tds_tests::probe::eventually;
 use tds_tests::reliability::{event_key, item, settle, soak, Ledger, Retry, Sender};
-use tds_tests::{cluster, repo_root, TestDatabase};
+use tds_tests::{cluster, repo_root, scalar_i64, set_config, TestDatabase};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
 
@@ -226,14 +226,7 @@ async fn tune_queue(db: &Client) {
         ("backoff_cap_ms", "2000"),
         ("lock_timeout_ms", "1000"),
     ] {
-        db.execute(
-            "INSERT INTO tds_config (key, value, description) \
-             VALUES ($1, $2::text::jsonb, 'set by a test') \
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            &[&key, &value],
-        )
-        .await
-        .expect("setting tds_config");
+        set_config(db, key, value).await;
     }
 }
 
@@ -441,12 +434,7 @@ async fn reclaimed_by_heal(db: &Client) -> u64 {
 }
 
 async fn scalar(db: &Client, sql: &str) -> u64 {
-    let value: i64 = db
-        .query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0);
-    value as u64
+    scalar_i64(db, sql).await as u64
 }
 
 /// Runs the catalog processor and heal through their routes (besides their cron

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tds_core::entity::Lane;
-use tds_tests::{internal, TestApp, TestAppOptions};
+use tds_tests::{internal, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -20,13 +20,7 @@ pub const TOKEN: &str = "heal-test-token";
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
 pub async fn app(extra: &[String]) -> TestApp {
-    let mut variables = vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}")];
-    variables.extend(extra.iter().cloned());
-    TestApp::start_with(TestAppOptions {
-        variables,
-        ..TestAppOptions::default()
-    })
-    .await
+    TestApp::start_keyed(KEY, TOKEN, extra).await
 }
 
 pub fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
@@ -59,23 +53,7 @@ pub async fn heal(app: &TestApp) -> Value {
     internal::heal(&app.client, &app.url(""), TOKEN).await
 }
 
-/// Sets a `tds_config` key (JSON value) for the runs that follow.
-pub async fn set_config(db: &tokio_postgres::Client, key: &str, value: &str) {
-    db.execute(
-        "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'set by a test')
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        &[&key, &value],
-    )
-    .await
-    .expect("setting tds_config");
-}
-
-pub async fn scalar_i64(db: &tokio_postgres::Client, sql: &str) -> i64 {
-    db.query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
-}
+pub use tds_tests::{scalar_i64, set_config};
 
 /// A request the receiver got.
 #[derive(Debug, Clone)]

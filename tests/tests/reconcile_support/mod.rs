@@ -451,14 +451,7 @@ pub async fn app(zoho: &ZohoStandIn, config: &[(&str, &str)]) -> TestApp {
 pub async fn set_config(app: &TestApp, config: &[(&str, &str)]) {
     let client = app.db.client().await;
     for (key, value) in config {
-        client
-            .execute(
-                "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'test')
-                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                &[key, value],
-            )
-            .await
-            .expect("setting tds_config");
+        tds_tests::set_config(&client, key, value).await;
     }
 }
 

@@ -21,7 +21,7 @@ use tds_core::entity::{Lane, Module};
 use tds_tests::internal;
 use tds_tests::reliability::{zoho_time, EventKey, Ledger};
 use tds_tests::webhooks::example;
-use tds_tests::{TestApp, TestAppOptions};
+use tds_tests::TestApp;
 
 /// The shared webhook key (a secret: the secrets check looks for it everywhere).
 pub const KEY: &str = "relKey-7Qx2Lm9Vt4Hs";
@@ -58,25 +58,10 @@ pub fn seeded(scenario: &str, seed: u64) -> StdRng {
 
 /// The application with [`KEY`] and [`TOKEN`], plus `extra` variables.
 pub async fn start(extra: &[String]) -> TestApp {
-    let mut variables = vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}")];
-    variables.extend(extra.iter().cloned());
-    TestApp::start_with(TestAppOptions {
-        variables,
-        ..TestAppOptions::default()
-    })
-    .await
+    TestApp::start_keyed(KEY, TOKEN, extra).await
 }
 
-/// Sets a `tds_config` key (a JSON value) for the runs that follow.
-pub async fn set_config(db: &tokio_postgres::Client, key: &str, value: &str) {
-    db.execute(
-        "INSERT INTO tds_config (key, value, description) VALUES ($1, $2::text::jsonb, 'set by a reliability test')
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        &[&key, &value],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("setting tds_config {key}: {e}"));
-}
+pub use tds_tests::set_config;
 
 /// Retries due within a fraction of a second, so a scenario drains in test time.
 pub async fn quick_retries(db: &tokio_postgres::Client) {
@@ -84,12 +69,7 @@ pub async fn quick_retries(db: &tokio_postgres::Client) {
     set_config(db, "backoff_cap_ms", "200").await;
 }
 
-pub async fn scalar(db: &tokio_postgres::Client, sql: &str) -> i64 {
-    db.query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
-}
+pub use tds_tests::scalar_i64 as scalar;
 
 /// Queue rows still to be processed.
 pub async fn waiting(db: &tokio_postgres::Client) -> i64 {

@@ -125,15 +125,30 @@ struct Leftovers {
 impl Leftovers {
     /// What may be left once `sql` has run (successfully or not).
     fn after(self, sql: &str) -> Leftovers {
-        let lower = sql.to_ascii_lowercase();
-        let first = lower.split_whitespace().next().unwrap_or_default();
-        let ends = matches!(first, "commit" | "rollback" | "end" | "abort") && !lower.contains("chain");
-        let plain = matches!(first, "select" | "insert" | "update" | "delete" | "with" | "values" | "table");
+        let first = first_word(sql);
+        let is = |words: &[&str]| words.iter().any(|w| first.eq_ignore_ascii_case(w));
+        let ends = is(&["commit", "rollback", "end", "abort"]) && !mentions(sql, "chain");
+        let plain = is(&[
+            "select", "insert", "update", "delete", "with", "values", "table",
+        ]);
         Leftovers {
             transaction: !ends && (self.transaction || !plain),
-            prepared: self.prepared || lower.contains("prepare"),
+            prepared: self.prepared || mentions(sql, "prepare"),
         }
     }
+}
+
+/// The first word of `sql`, as written.
+fn first_word(sql: &str) -> &str {
+    sql.split_whitespace().next().unwrap_or_default()
+}
+
+/// Whether `sql` contains `word` (lowercase ASCII) in any case, without copying it: this
+/// runs for every statement a guest sends.
+fn mentions(sql: &str, word: &str) -> bool {
+    sql.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// A `connection` resource: one physical connection, returned to its pool
@@ -169,7 +184,9 @@ impl Connection {
         if session.statements.len() >= MAX_CACHED_STATEMENTS {
             session.statements.clear();
         }
-        session.statements.insert(sql.to_string(), statement.clone());
+        session
+            .statements
+            .insert(sql.to_string(), statement.clone());
         Ok(statement)
     }
 
@@ -194,7 +211,7 @@ impl Connection {
 
 /// Whether `sql` deallocates prepared statements (`DEALLOCATE …`, `DISCARD …`).
 fn deallocates(sql: &str) -> bool {
-    let first = sql.split_whitespace().next().unwrap_or_default();
+    let first = first_word(sql);
     first.eq_ignore_ascii_case("DEALLOCATE") || first.eq_ignore_ascii_case("DISCARD")
 }
 
@@ -361,7 +378,10 @@ mod tests {
         assert!(!after(&["ROLLBACK", "BEGIN", "rollback", "UPDATE t SET x = 1"]).transaction);
         assert!(after(&["BEGIN", "COMMIT AND CHAIN"]).transaction);
         assert!(after(&["/* a comment */ BEGIN"]).transaction);
-        assert!(after(&["SET x = 1"]).transaction, "anything else may open one");
+        assert!(
+            after(&["SET x = 1"]).transaction,
+            "anything else may open one"
+        );
         assert!(after(&["COMMIT", "START TRANSACTION", "SELECT 1"]).transaction);
     }
 

@@ -15,7 +15,8 @@ async fn with_table() -> Database {
     db
 }
 
-const PREPARED: &str = "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT id FROM t'";
+const PREPARED: &str =
+    "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT id FROM t'";
 
 #[tokio::test]
 async fn the_next_guest_on_a_connection_reuses_its_prepared_statements() {
@@ -28,8 +29,15 @@ async fn the_next_guest_on_a_connection_reuses_its_prepared_statements() {
     let mut next = guest.next_instance(&[db.allowed_entry()]);
     let reused = next.open(&db.address()).await.unwrap();
     assert_eq!(next.value(&reused, PREPARED, vec![]).await, Value::Int64(1));
-    assert_eq!(next.value(&reused, "SELECT id FROM t", vec![]).await, Value::Int32(1));
-    assert_eq!(next.value(&reused, PREPARED, vec![]).await, Value::Int64(1), "prepared once");
+    assert_eq!(
+        next.value(&reused, "SELECT id FROM t", vec![]).await,
+        Value::Int32(1)
+    );
+    assert_eq!(
+        next.value(&reused, PREPARED, vec![]).await,
+        Value::Int64(1),
+        "prepared once"
+    );
 }
 
 #[tokio::test]
@@ -38,10 +46,17 @@ async fn a_cached_statement_checks_its_parameters_as_strictly_as_a_fresh_one() {
     let mut guest = db.guest();
     let connection = guest.open(&db.address()).await.unwrap();
     let sql = "SELECT $1::int8";
-    assert_eq!(guest.value(&connection, sql, vec![Param::Int64(7)]).await, Value::Int64(7));
+    assert_eq!(
+        guest.value(&connection, sql, vec![Param::Int64(7)]).await,
+        Value::Int64(7)
+    );
     let text = failure_text(guest.query(&connection, sql, vec![Param::Int32(7)]).await);
     assert!(text.contains("int8"), "{text}");
-    let text = failure_text(guest.execute(&connection, sql, vec![Param::Str("7".into())]).await);
+    let text = failure_text(
+        guest
+            .execute(&connection, sql, vec![Param::Str("7".into())])
+            .await,
+    );
     assert!(text.contains("int8"), "{text}");
 }
 
@@ -52,8 +67,14 @@ async fn a_guest_that_deallocates_everything_keeps_working() {
     let connection = guest.open(&db.address()).await.unwrap();
     guest.value(&connection, "SELECT id FROM t", vec![]).await;
     for deallocate in ["DEALLOCATE ALL", "DISCARD ALL"] {
-        guest.execute(&connection, deallocate, vec![]).await.unwrap();
-        assert_eq!(guest.value(&connection, "SELECT id FROM t", vec![]).await, Value::Int32(1));
+        guest
+            .execute(&connection, deallocate, vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            guest.value(&connection, "SELECT id FROM t", vec![]).await,
+            Value::Int32(1)
+        );
     }
 }
 
@@ -73,5 +94,8 @@ async fn a_statement_whose_columns_another_session_changed_fails_once_then_is_pr
         Err(Error::QueryFailed(QueryError::DbError(error))) => assert_eq!(error.code, "0A000"),
         other => panic!("expected the cached plan's 0A000, got {other:?}"),
     }
-    assert_eq!(guest.value(&connection, "SELECT * FROM t", vec![]).await, Value::Int64(1));
+    assert_eq!(
+        guest.value(&connection, "SELECT * FROM t", vec![]).await,
+        Value::Int64(1)
+    );
 }

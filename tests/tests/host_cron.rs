@@ -1,5 +1,5 @@
 //! The cron trigger: `handle-cron-event` of `spin:cron@3.0.0` called on the
-//! `[[trigger.cron]]` schedule (SPIN.md, "Cron trigger"), with spin-sdk's pg4 and
+//! `[[trigger.cron]]` schedule (docs/spin.md, "Cron trigger"), with spin-sdk's pg4 and
 //! variables usable inside it.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

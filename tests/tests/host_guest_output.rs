@@ -1,5 +1,5 @@
 //! Guest stdout and stderr go to the host's log (its stderr), one line at a time, with the
-//! component's id in front (DESIGN.md §4).
+//! component's id in front (docs/design.md, "The host").
 //!
 //! The only test of this binary: it points the process's stderr at a pipe for a moment.
 

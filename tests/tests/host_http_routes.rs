@@ -1,5 +1,5 @@
 //! The HTTP trigger's routing and the `spin-*` headers, as Spin 4.0.2 serves them
-//! (SPIN.md, "HTTP trigger"), observed by the probe component.
+//! (docs/spin.md, "HTTP trigger"), observed by the probe component.
 
 use std::net::SocketAddr;
 

@@ -1,6 +1,6 @@
 //! One guest's failure is its own: a trap answers 500 and the next request is served, a
 //! runaway guest is cut off by the epoch deadline while others keep being served, and every
-//! request gets a fresh instance (SPIN.md, "HTTP trigger"; DESIGN.md §4).
+//! request gets a fresh instance (docs/spin.md, "HTTP trigger"; docs/design.md, "The host").
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 //! Manifests Spin 4.0.2 refuses are refused by the host, with a message naming the
-//! problem (SPIN.md, "Manifest"): unknown keys, outbound hosts without a scheme (literal or
+//! problem (docs/spin.md, "Manifest"): unknown keys, outbound hosts without a scheme (literal or
 //! once rendered), triggers naming unknown components, unknown trigger keys, templates
 //! naming undeclared variables.
 

@@ -1,5 +1,5 @@
 //! Outbound HTTP from a guest (`wasi:http/outgoing-handler` via spin-sdk), allowed only to
-//! the component's `allowed_outbound_hosts` (DESIGN.md §4), refused before any connection
+//! the component's `allowed_outbound_hosts` (docs/design.md, "The host"), refused before any connection
 //! otherwise.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! What real Spin 4.0.2 refuses in `spin:postgres/postgres@4.0.0` (SPIN.md, "Outbound
+//! What real Spin 4.0.2 refuses in `spin:postgres/postgres@4.0.0` (docs/spin.md, "Outbound
 //! PostgreSQL"), refused the same way by the host: strictly typed parameters, no
 //! `timestamptz` results or datetime parameters for `timestamptz`, no Unix sockets,
 //! addresses outside `allowed_outbound_hosts`; and server errors carrying their SQLSTATE.

@@ -1,5 +1,5 @@
-//! Transactions in plain SQL over one `connection` (SPIN.md: one pooled client per
-//! connection resource for its lifetime; DESIGN.md §4: a connection left inside a
+//! Transactions in plain SQL over one `connection` (docs/spin.md: one pooled client per
+//! connection resource for its lifetime; docs/design.md, "The host": a connection left inside a
 //! transaction is never reused as is).
 
 use std::time::Duration;

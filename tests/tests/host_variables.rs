@@ -1,4 +1,4 @@
-//! `fermyon:spin/variables@2.0.0` as Spin resolves it (SPIN.md, "Variables"): a component
+//! `fermyon:spin/variables@2.0.0` as Spin resolves it (docs/spin.md, "Variables"): a component
 //! sees only the names its own `[component.x.variables]` declares, templates compose
 //! application variables, `--variable` beats `.env` beats the default, and a required
 //! variable without a value stops start-up.

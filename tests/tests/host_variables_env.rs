@@ -1,4 +1,4 @@
-//! `SPIN_VARIABLE_<UPPER_NAME>` in the process environment (SPIN.md, "Variables"): it
+//! `SPIN_VARIABLE_<UPPER_NAME>` in the process environment (docs/spin.md, "Variables"): it
 //! beats `.env` and the default, and `--variable` beats it.
 //!
 //! The only test of this binary, so that setting the process environment races nothing.

@@ -1,4 +1,4 @@
-//! Zoho's `X-Zoho-Webhook-Signature` through the built intake wasm: ZOHO.md's worked
+//! Zoho's `X-Zoho-Webhook-Signature` through the built intake wasm: docs/zoho.md's worked
 //! vector, JSON and form bodies with query pairs, either hex case, per-module secrets
 //! overriding the default, and every failure answered 401 with nothing stored.
 
@@ -8,7 +8,7 @@ use tds_core::signature::{sign, signed_message};
 use tds_tests::webhooks::{count, example, wrapped, Delivery};
 use tds_tests::{TestApp, TestAppOptions};
 
-/// ZOHO.md's worked vector.
+/// docs/zoho.md's worked vector ("Signature").
 const VECTOR_SECRET: &str = "abcdefghijkl123";
 const VECTOR_BODY: &str = r#"{"created_date":"2019-03-06","event_id":"5675"}"#;
 const VECTOR_SIGNATURE: &str = "81e88c57216247cd3da7050564943fcfa8faac70df40f397b49e148ad946d3e5";

@@ -1,4 +1,4 @@
-//! The processor keeps the queue protocol (DESIGN.md §3): a poisoned event is dead-lettered
+//! The processor keeps the queue protocol (docs/design.md, "Queue protocol"): a poisoned event is dead-lettered
 //! while its batch neighbours complete; a lock wait gives up and is retried with backoff;
 //! attempts run out into the dead-letter table; a batch whose lease was taken over commits
 //! nothing; a batch slower than its lease keeps its rows; and four processors draining one

@@ -1,4 +1,4 @@
-//! Heal: the drain-and-heal cycle (DESIGN.md §3 "Heal cycle"), run by its cron trigger
+//! Heal: the drain-and-heal cycle (docs/design.md, "Heal cycle"), run by its cron trigger
 //! and by `POST /internal/heal` (`Authorization: Bearer <stats_token>`) for platforms
 //! without cron. Each run does, in order, each step bounded so a run stays short, each in
 //! its own short transaction(s), a failed step recorded without stopping the later ones:

@@ -1,4 +1,4 @@
-//! The entity table (DESIGN.md §3 "Entities"): which Zoho modules TDS syncs, how a
+//! The entity table (docs/design.md, "Entities"): which Zoho modules TDS syncs, how a
 //! webhook wraps and identifies each record, which processor lane applies it, at what
 //! priority (lower runs first) and into which ERP table.
 

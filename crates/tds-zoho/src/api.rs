@@ -56,7 +56,7 @@ pub fn books_path(module: Module) -> Option<&'static str> {
     }
 }
 
-/// Whether the module's list takes the `last_modified_time` filter (ZOHO.md: invoices,
+/// Whether the module's list takes the `last_modified_time` filter (docs/zoho.md, "REST API": invoices,
 /// bills, sales orders, purchase orders, vendor payments); others are swept whole.
 pub fn filters_by_modified_time(module: Module) -> bool {
     matches!(

@@ -4,7 +4,7 @@
 //! it through `zoho_accounts_url`, `zoho_api_url` and `zoho_custom_origin` (the
 //! allow-list entry).
 //!
-//! The stand-in behaves as ZOHO.md describes Zoho: `page`/`per_page` with
+//! The stand-in behaves as docs/zoho.md describes Zoho: `page`/`per_page` with
 //! `page_context.has_more_page`, `last_modified_time` filtering on the modules that have it,
 //! `sort_column=last_modified_time`, lists without line items, `{"code", "message"}`
 //! answers, 401 with code 57 for a token it does not know or has expired, and 429 without
@@ -344,7 +344,7 @@ fn route(
     }
 }
 
-/// Modules whose list takes the `last_modified_time` filter (ZOHO.md).
+/// Modules whose list takes the `last_modified_time` filter (docs/zoho.md, "REST API").
 fn filters(module: Module) -> bool {
     matches!(
         module,

@@ -1,4 +1,4 @@
-//! Every PostgreSQL type SPIN.md maps ("Outbound PostgreSQL", Results), through the real
+//! Every PostgreSQL type docs/spin.md maps ("Outbound PostgreSQL", "Results"), through the real
 //! `spin:postgres/postgres@4.0.0` of the host against the real server: as a parameter, as
 //! a result, as NULL; and the types without a mapping (`other(name)` / `unsupported`).
 

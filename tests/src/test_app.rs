@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tds::app::{App, AppBuilder, AppOptions};
+use tds::app::{App, AppBuilder, AppOptions, EmptyQueryResults};
 use tds::cron_trigger::{self, CronJob};
 use tds::http_trigger::HttpTrigger;
 use tokio::task::JoinHandle;
@@ -45,6 +45,9 @@ pub struct TestAppOptions {
     pub max_execution_time: Option<Duration>,
     /// Folder whose `.env` supplies `SPIN_VARIABLE_*` keys (none when `None`).
     pub dotenv_dir: Option<PathBuf>,
+    /// How a guest query without rows is answered: refused (the default, as every test but
+    /// the switch's own runs), or answered as Spin releases with the fix do.
+    pub empty_query_results: EmptyQueryResults,
 }
 
 impl Default for TestAppOptions {
@@ -55,6 +58,7 @@ impl Default for TestAppOptions {
             serve_http: true,
             max_execution_time: None,
             dotenv_dir: None,
+            empty_query_results: EmptyQueryResults::Refuse,
         }
     }
 }
@@ -112,6 +116,7 @@ impl TestApp {
         ensure_built(&manifest);
         let mut app_options = AppOptions::new(&manifest);
         app_options.dotenv_dir = options.dotenv_dir.clone();
+        app_options.empty_query_results = options.empty_query_results;
         if let Some(limit) = options.max_execution_time {
             app_options.max_execution_time = limit;
         }

@@ -3,7 +3,9 @@
 //! a result, as NULL; and the types without a mapping (`other(name)` / `unsupported`).
 
 use serde_json::{json, Value};
-use tds_tests::probe::{db_null, execute, hex, query, start_probe, typed};
+use tds::app::EmptyQueryResults;
+use tds_tests::probe::{db_null, execute, hex, probe_options, query, start_probe, typed};
+use tds_tests::{TestApp, TestAppOptions};
 use tokio_postgres::types::{FromSql, Type};
 
 /// One mapped type: its column type, the WIT case, a parameter, the value read back.
@@ -317,11 +319,34 @@ async fn a_timestamp_parameter_binds_to_timestamptz_as_epoch_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_query_returning_no_rows_returns_no_columns_either() {
+async fn a_query_returning_no_rows_is_refused_naming_the_spin_defect() {
+    // Spin 4.0.0-4.0.2 never answer a query without rows (spinframework/spin#3671): by
+    // default the host refuses it instead, so a component that would hang there fails here.
+    let app = start_probe().await;
+    let run = app
+        .pg(vec![
+            query("SELECT 1::int4 AS one", vec![]),
+            query("SELECT 1::int4 AS one WHERE false", vec![]),
+        ])
+        .await;
+    assert_eq!(run.failed_at, Some(json!(1)));
+    let error = run.err();
+    assert_eq!(error["variant"], "other", "{error:#}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("spinframework/spin#3671"), "{message}");
+    assert!(message.contains("SELECT 1::int4 AS one WHERE false"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_fix_switched_on_a_query_returning_no_rows_returns_no_columns_either() {
     // Spin builds the column list from the first row: no row, no columns. A component
     // that looks columns up by name before checking for rows breaks under Spin; the host
     // must not hide that.
-    let app = start_probe().await;
+    let app = TestApp::start_with(TestAppOptions {
+        empty_query_results: EmptyQueryResults::Return,
+        ..probe_options()
+    })
+    .await;
     let run = app
         .pg(vec![
             query("SELECT 1::int4 AS one WHERE false", vec![]),

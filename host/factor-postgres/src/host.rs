@@ -4,7 +4,7 @@ use wasmtime::component::Resource;
 
 use crate::client::Connection;
 use crate::postgres::{Error, Host, HostConnection, ParameterValue, RowSet};
-use crate::{address, errors, params, results, PostgresState};
+use crate::{address, empty_results, errors, params, results, EmptyQueryResults, PostgresState};
 
 impl PostgresState {
     fn connection(&mut self, connection: &Resource<Connection>) -> Result<&mut Connection, Error> {
@@ -48,10 +48,13 @@ impl HostConnection for PostgresState {
         connection.after(&statement, &rows);
         let rows = rows.map_err(errors::query_failed)?;
         if rows.is_empty() {
-            return Ok(RowSet {
-                columns: Vec::new(),
-                rows: Vec::new(),
-            });
+            return match self.empty_results {
+                EmptyQueryResults::Refuse => Err(empty_results::refusal(&statement)),
+                EmptyQueryResults::Return => Ok(RowSet {
+                    columns: Vec::new(),
+                    rows: Vec::new(),
+                }),
+            };
         }
         let rows = rows.iter().map(results::row).collect::<Result<_, _>>()?;
         Ok(RowSet { columns, rows })

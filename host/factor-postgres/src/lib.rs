@@ -17,9 +17,10 @@
 //!   open: there is no fallback.
 //! - A `connection` resource is one physical connection for its lifetime, so
 //!   `BEGIN` … `COMMIT` sent as plain SQL is a transaction. Physical connections
-//!   are pooled per address string in the process-wide [`PostgresPool`] (at
-//!   most [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open
-//!   beyond that waits up to [`ACQUIRE_TIMEOUT`]).
+//!   are pooled per address string in a [`PostgresPool`]; as in Spin, the host
+//!   gives each component a pool of its own (at most
+//!   [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open beyond
+//!   that waits up to [`ACQUIRE_TIMEOUT`]); idle connections are kept.
 //! - When a resource is dropped (or its store is, after a trap) the connection
 //!   is sent `ROLLBACK` (unless its last statements were a `COMMIT` or
 //!   `ROLLBACK` and plain queries after it, so no transaction can be open) then
@@ -57,8 +58,13 @@
 //! `int4[]`/`int8[]`/`numeric[]`/`text[]`/`varchar[]`/`bpchar[]` → arrays, and
 //! `interval`. NULL is `db-null`, the column keeping its type. Anything else
 //! (`json`, `"char"`, `name`, `oid`, `inet`, `money`, `timetz`, `int2[]`, …) is
-//! `other(type name)` with `unsupported(raw binary value)`. A query returning
-//! no rows returns no columns either, as Spin's does.
+//! `other(type name)` with `unsupported(raw binary value)`.
+//!
+//! **A query whose result has no rows fails** by default (`other(…)` naming
+//! spinframework/spin#3671 and the statement's first words, logged at error
+//! level), because Spin 4.0.0–4.0.2 never return from one: see
+//! [`EmptyQueryResults`]. With [`EmptyQueryResults::Return`] it answers no rows
+//! and no columns, as Spin releases with the fix do.
 //!
 //! **A `timestamptz` column fails the whole query** (`query-failed(text(…))`
 //! naming the column), as in Spin 4.0.2. Spin fails only once a row comes back;
@@ -87,6 +93,7 @@
 
 mod address;
 mod client;
+mod empty_results;
 mod errors;
 mod host;
 mod params;
@@ -99,6 +106,7 @@ use tds_factor_outbound::AllowedHosts;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 
 pub use client::{Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
+pub use empty_results::EmptyQueryResults;
 
 /// Rust bindings of `spin:postgres/postgres@4.0.0`, generated from `wit/`.
 pub mod bindings {
@@ -128,6 +136,7 @@ pub struct PostgresState {
     pool: Arc<PostgresPool>,
     allowed_hosts: Arc<AllowedHosts>,
     connections: ResourceTable,
+    empty_results: EmptyQueryResults,
 }
 
 impl PostgresState {
@@ -138,7 +147,14 @@ impl PostgresState {
             pool,
             allowed_hosts,
             connections: ResourceTable::new(),
+            empty_results: EmptyQueryResults::default(),
         }
+    }
+
+    /// How `query` answers a result without rows (refused unless told otherwise).
+    pub fn with_empty_query_results(mut self, empty_results: EmptyQueryResults) -> Self {
+        self.empty_results = empty_results;
+        self
     }
 }
 

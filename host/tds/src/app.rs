@@ -8,6 +8,12 @@
 //!   a value stops start-up with an error naming it.
 //! - A guest runs at most [`AppOptions::max_execution_time`] (default 10 minutes) before it
 //!   is cut off (epoch deadline); it yields to the host's scheduler every 10 ms meanwhile.
+//! - Each component has a PostgreSQL pool of its own (at most 64 connections per address,
+//!   idle ones kept), as in Spin, so the application's connection ceiling is 64 × its
+//!   components.
+//! - A guest `query` whose result has no rows fails unless
+//!   [`AppOptions::empty_query_results`] says otherwise, because Spin 4.0.0–4.0.2 hang on
+//!   one (see `tds_factor_postgres::EmptyQueryResults`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use tds_factor_outbound::AllowedHosts;
+pub use tds_factor_postgres::EmptyQueryResults;
 use tds_factor_postgres::{PostgresPool, PostgresState};
 use tds_factor_variables::{ComponentVariables, Environment, Resolver, Sources};
 use tds_manifest::Manifest;
@@ -45,6 +52,9 @@ pub struct AppOptions {
     pub cache_dir: Option<PathBuf>,
     /// The longest a guest may run before it is cut off.
     pub max_execution_time: Duration,
+    /// How a guest `query` without result rows is answered (refused by default, as the
+    /// Spin 4.0.0–4.0.2 defect makes it hang).
+    pub empty_query_results: EmptyQueryResults,
 }
 
 impl AppOptions {
@@ -55,6 +65,7 @@ impl AppOptions {
             dotenv_dir: std::env::current_dir().ok(),
             cache_dir: None,
             max_execution_time: Duration::from_secs(600),
+            empty_query_results: EmptyQueryResults::default(),
         }
     }
 }
@@ -115,8 +126,8 @@ impl AppBuilder {
                 engine,
                 manifest: self.manifest,
                 components,
-                postgres: Arc::new(PostgresPool::new()),
                 max_execution_time: self.options.max_execution_time,
+                empty_query_results: self.options.empty_query_results,
             }),
         })
     }
@@ -132,8 +143,8 @@ struct AppInner {
     engine: Engine,
     manifest: Manifest,
     components: HashMap<String, Arc<LoadedComponent>>,
-    postgres: Arc<PostgresPool>,
     max_execution_time: Duration,
+    empty_query_results: EmptyQueryResults,
 }
 
 /// One compiled, linked component with its resolved configuration.
@@ -142,6 +153,8 @@ pub(crate) struct LoadedComponent {
     pub(crate) pre: InstancePre<HostState>,
     variables: ComponentVariables,
     allowed: Arc<AllowedHosts>,
+    /// The component's own PostgreSQL connections, as Spin pools per component.
+    postgres: Arc<PostgresPool>,
     output: PrefixedOutput,
 }
 
@@ -167,7 +180,8 @@ impl App {
                 allowed: component.allowed.clone(),
             },
             variables: component.variables.clone(),
-            postgres: PostgresState::new(self.inner.postgres.clone(), component.allowed.clone()),
+            postgres: PostgresState::new(component.postgres.clone(), component.allowed.clone())
+                .with_empty_query_results(self.inner.empty_query_results),
         };
         let mut store = Store::new(&self.inner.engine, state);
         let started = Instant::now();
@@ -253,6 +267,7 @@ fn load_component(
         pre,
         variables: resolver.component(manifest, id)?,
         allowed: Arc::new(allowed),
+        postgres: Arc::new(PostgresPool::new()),
         output: PrefixedOutput::new(id),
     })
 }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod build_components;
+pub mod cli;
 pub mod cron_trigger;
 pub mod embedded_postgres;
 pub mod guest_output;

@@ -1,7 +1,7 @@
 //! Result columns and values, type by type.
 
 use tds_factor_postgres::postgres::{
-    Column, DbDataType as Type, DbValue as Value, Interval, RangeBoundKind::*,
+    Column, DbDataType as Type, DbValue as Value, Error, Interval, RangeBoundKind::*,
 };
 
 use crate::support::{failure_text, Database};
@@ -302,9 +302,33 @@ async fn a_timestamptz_column_fails_the_whole_query() {
 }
 
 #[tokio::test]
-async fn a_query_without_rows_has_no_columns_either() {
+async fn a_query_without_rows_is_refused_as_spin_4_0_would_hang_on_it() {
     let db = Database::create().await;
     let mut guest = db.guest();
+    let connection = guest.open(&db.address()).await.unwrap();
+    let result = guest
+        .query(&connection, "SELECT 1::int4 AS one WHERE false", vec![])
+        .await;
+    match result {
+        Err(Error::Other(message)) => {
+            assert!(message.contains("spinframework/spin#3671"), "{message}");
+            assert!(message.contains("SELECT 1::int4 AS one WHERE false"), "{message}");
+        }
+        other => panic!("expected other(…) naming the Spin defect, got {other:?}"),
+    }
+    // The connection goes on working, and execute is not affected.
+    let updated = guest
+        .execute(&connection, "SELECT 1 WHERE false", vec![])
+        .await
+        .unwrap();
+    assert_eq!(updated, 0);
+    assert_eq!(guest.value(&connection, "SELECT 2::int4", vec![]).await, Value::Int32(2));
+}
+
+#[tokio::test]
+async fn with_the_fix_switched_on_a_query_without_rows_has_no_columns_either() {
+    let db = Database::create().await;
+    let mut guest = db.guest_answering_empty_results();
     let connection = guest.open(&db.address()).await.unwrap();
     let result = guest
         .query(&connection, "SELECT 1::int4 AS one WHERE false", vec![])

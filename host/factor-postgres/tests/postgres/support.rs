@@ -26,7 +26,7 @@ use tds_factor_outbound::AllowedHosts;
 use tds_factor_postgres::postgres::{
     DbValue, Error, HostConnection, ParameterValue, QueryError, RowSet,
 };
-use tds_factor_postgres::{Connection, PostgresPool, PostgresState};
+use tds_factor_postgres::{Connection, EmptyQueryResults, PostgresPool, PostgresState};
 use tokio::sync::OnceCell;
 use tokio_postgres::{Client, NoTls};
 use wasmtime::component::Resource;
@@ -327,6 +327,16 @@ impl Database {
     /// A guest whose component allows exactly this server.
     pub fn guest(&self) -> Guest {
         Guest::new(Arc::new(PostgresPool::new()), &[self.allowed_entry()])
+    }
+
+    /// A guest of this server on a host that answers queries without rows, as Spin
+    /// releases carrying the fix for spinframework/spin#3671 do.
+    pub fn guest_answering_empty_results(&self) -> Guest {
+        let Guest { state, pool } = self.guest();
+        Guest {
+            state: state.with_empty_query_results(EmptyQueryResults::Return),
+            pool,
+        }
     }
 
     /// A direct client for setting up and checking.

@@ -1,0 +1,142 @@
+//! The `tds` command line, shared by the `tds` binary and the test harness's copy of it.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::app::{AppOptions, EmptyQueryResults};
+use crate::up::UpOptions;
+
+/// tds runs the TDS Spin application on this machine: the same spin.toml that real Spin
+/// runs in production, served by a Spin-compatible host built on wasmtime, with a private
+/// PostgreSQL when you do not give it one.
+#[derive(Parser)]
+#[command(name = "tds", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application: HTTP routes on 127.0.0.1:3000, cron schedules, and a private
+    /// PostgreSQL under .tds/ unless a database_url is given (SPIN_VARIABLE_DATABASE_URL or
+    /// --variable database_url=...). Applies migrations first. Stop with Ctrl-C.
+    Up(UpArgs),
+    /// Apply pending database migrations to the database at --database-url and exit.
+    Migrate {
+        /// PostgreSQL URL, e.g. postgres://user:pass@db.example.com:5432/tds
+        #[arg(long, env = "SPIN_VARIABLE_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Build the components by running each [component.x.build] command of the manifest.
+    Build {
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Build only these components (by id); all when omitted.
+        #[arg(long = "component-id", short = 'c')]
+        components: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The application manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to serve HTTP on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Set an application variable: NAME=VALUE, NAME=@file, or @file.json / @file.toml.
+    /// Wins over SPIN_VARIABLE_<NAME> and .env, as in Spin.
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    variables: Vec<String>,
+    /// Folder for the private PostgreSQL, generated local variables and the code cache
+    /// (default: .tds beside the manifest).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Do not apply migrations before serving.
+    #[arg(long)]
+    skip_migrations: bool,
+    /// Do not run the manifest's cron schedules: only HTTP requests invoke components (the
+    /// processors then drain only through POST /internal/drain/<lane>, as benchmarks do).
+    #[arg(long)]
+    no_cron: bool,
+    /// Stop a guest that runs longer than this many seconds.
+    #[arg(long, default_value_t = 600)]
+    max_execution_secs: u64,
+    /// What a component's PostgreSQL query gets when its result has no rows. Spin 4.0.0,
+    /// 4.0.1 and 4.0.2 never answer such a query (spinframework/spin#3671), so by default
+    /// tds refuses it loudly (an error naming the defect and the statement); `return`
+    /// answers the empty result, as Spin releases carrying the fix do.
+    #[arg(long, value_enum, env = "TDS_EMPTY_QUERY_RESULTS", default_value_t = EmptyResults::Refuse)]
+    empty_query_results: EmptyResults,
+}
+
+/// `--empty-query-results`.
+#[derive(Clone, Copy, ValueEnum)]
+enum EmptyResults {
+    Refuse,
+    Return,
+}
+
+impl From<EmptyResults> for EmptyQueryResults {
+    fn from(choice: EmptyResults) -> Self {
+        match choice {
+            EmptyResults::Refuse => EmptyQueryResults::Refuse,
+            EmptyResults::Return => EmptyQueryResults::Return,
+        }
+    }
+}
+
+/// `TDS_LOG` when unset: info, but not PostgreSQL's notices (every `ROLLBACK` outside a
+/// transaction, which components send at the start of each unit of work, is one).
+const DEFAULT_LOG_FILTER: &str = "info,tokio_postgres::connection=warn";
+
+/// Parses the process's arguments and runs the command they name.
+pub async fn run() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TDS_LOG").unwrap_or_else(|_| DEFAULT_LOG_FILTER.into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match Cli::parse().command {
+        Command::Up(args) => crate::up::run(up_options(args)?).await,
+        Command::Migrate { database_url } => {
+            let report = crate::migrate::migrate_url(&database_url).await?;
+            if report.applied.is_empty() {
+                eprintln!("tds: the database is up to date");
+            }
+            for name in report.applied {
+                eprintln!("tds: applied migration {name}");
+            }
+            Ok(())
+        }
+        Command::Build { manifest, components } => crate::build_components::build_components(&manifest, &components),
+    }
+}
+
+fn up_options(args: UpArgs) -> Result<UpOptions> {
+    let manifest_dir = args
+        .manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut app = AppOptions::new(&args.manifest);
+    app.variables = args.variables;
+    app.max_execution_time = Duration::from_secs(args.max_execution_secs);
+    app.empty_query_results = args.empty_query_results.into();
+    Ok(UpOptions {
+        app,
+        listen: args.listen,
+        state_dir: args.state_dir.unwrap_or_else(|| manifest_dir.join(".tds")),
+        skip_migrations: args.skip_migrations,
+        cron: !args.no_cron,
+    })
+}

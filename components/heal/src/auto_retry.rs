@@ -65,7 +65,7 @@ fn retry_one(
     log: &Logger,
 ) -> Result<Retried, DbError> {
     db.begin()?;
-    db.query(
+    db.execute(
         queue::LIMIT_WAITS,
         &[
             param::text(config.lock_timeout_ms.to_string()),

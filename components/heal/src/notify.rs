@@ -118,7 +118,7 @@ fn deliver(
             .map(drop);
     }
     db.begin()?;
-    db.query(
+    db.execute(
         queue::LIMIT_WAITS,
         &[
             param::text(config.lock_timeout_ms.to_string()),

@@ -27,7 +27,7 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
 
 fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
     db.begin()?;
-    db.query(
+    db.execute(
         queue::LIMIT_WAITS,
         &[
             param::text(config.lock_timeout_ms.to_string()),

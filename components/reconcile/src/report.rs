@@ -84,7 +84,7 @@ pub fn raise_alerts(
 }
 
 fn open(db: &Db, key: &str, kind: &str, message: &str, details: Value) -> Result<(), DbError> {
-    db.query(
+    db.execute(
         alerts::OPEN_OR_TOUCH,
         &[
             param::text(key),

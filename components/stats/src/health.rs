@@ -31,7 +31,7 @@ fn read() -> Result<Value, DbError> {
         .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
     let db = Db::open(&url)?;
     let ping = Instant::now();
-    db.query("SELECT 1", &[])?;
+    db.execute("SELECT 1", &[])?;
     let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
     let mut counts: Map<String, Value> =
         STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();

@@ -6,11 +6,18 @@
 //! unit of work with `ROLLBACK` (harmless when idle; skipped when nothing ran since the
 //! open), then `BEGIN`. Failures keep their SQLSTATE so they are classified by code
 //! ([`DbError::class`]), never by message.
+//!
+//! Spin 4.0.0–4.0.2 never return from a `query` whose result has no rows
+//! (spinframework/spin#3671, docs/spin.md): [`Db::query`] therefore sends every statement
+//! through [`tds_store::never_empty::wrap`], which always answers at least one row, and
+//! hands back the statement's own rows (none, when that is what it found). Statements whose
+//! rows nobody reads go through [`Db::execute`].
 
 use std::cell::Cell;
 
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError, RowSet};
 use tds_core::failure::FailureClass;
+use tds_store::never_empty;
 
 /// A failed database call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,9 +123,11 @@ impl Db {
         Ok(self.conn.execute(sql, params)?)
     }
 
+    /// Runs `sql` and returns its rows; never sends Spin a query that could answer none.
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
         self.known_idle.set(false);
-        Ok(Rows(self.conn.query(sql, params)?))
+        let wrapped = self.conn.query(&never_empty::wrap(sql), params)?;
+        Rows::unwrap(wrapped)
     }
 
     /// Starts a unit of work: `ROLLBACK` (skipped when nothing ran since [`Db::open`]'s),
@@ -154,15 +163,36 @@ impl Db {
 }
 
 /// A result set with typed access by column index.
-pub struct Rows(RowSet);
+pub struct Rows {
+    /// The wrapped statement's answer: [`never_empty::MARKER`] first in every row.
+    set: RowSet,
+    /// Whether the statement itself found rows (otherwise `set` holds the one NULL row).
+    found: bool,
+}
 
 impl Rows {
+    /// The statement's own rows out of a [`never_empty::wrap`]ped answer.
+    fn unwrap(set: RowSet) -> Result<Rows, DbError> {
+        let found = match set.rows.first().and_then(|row| row.first()) {
+            Some(DbValue::Boolean(true)) => true,
+            Some(DbValue::DbNull) => false,
+            other => {
+                return Err(DbError::local(format!(
+                    "the result lacks its {} marker column (got {other:?})",
+                    never_empty::MARKER
+                )))
+            }
+        };
+        Ok(Rows { set, found })
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.0.rows.is_empty()
+        !self.found
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
-        self.0.rows.iter().map(|r| Row(r.as_slice()))
+        let count = if self.found { self.set.rows.len() } else { 0 };
+        self.set.rows[..count].iter().map(|r| Row(&r[1..]))
     }
 
     pub fn first(&self) -> Option<Row<'_>> {

@@ -21,6 +21,7 @@ pub mod dead_letters;
 pub mod inbox;
 pub mod journal;
 pub mod metrics;
+pub mod never_empty;
 pub mod operator;
 pub mod queue;
 pub mod reconcile;

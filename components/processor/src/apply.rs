@@ -27,8 +27,16 @@ pub struct Failure {
 
 impl Failure {
     fn permanent(code: &str, message: String) -> Failure {
+        Failure::of_class(FailureClass::Permanent, code, message)
+    }
+
+    fn transient(code: &str, message: String) -> Failure {
+        Failure::of_class(FailureClass::Transient, code, message)
+    }
+
+    fn of_class(class: FailureClass, code: &str, message: String) -> Failure {
         Failure {
-            class: FailureClass::Permanent,
+            class,
             code: code.to_string(),
             message,
         }
@@ -85,9 +93,11 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
             format!("operation {:?} is not known", job.operation),
         )
     })?;
+    // Retention never deletes an event a waiting row needs, so a missing one is TDS's own
+    // bookkeeping at fault: retried (and counted against the attempts), never dead at once.
     let (Some(document), Some(content_hash)) = (&job.document, &job.content_hash) else {
-        let message = format!("inbox event {} no longer exists", job.inbox_event_id);
-        return Err(Failure::permanent("inbox_event_missing", message));
+        let message = format!("inbox event {} was not found", job.inbox_event_id);
+        return Err(Failure::transient("inbox_event_missing", message));
     };
     let key = [
         param::text(&job.entity_id),

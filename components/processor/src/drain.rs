@@ -74,7 +74,7 @@ use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{param, Db, DbError, Rows};
 use tds_guest::log::Logger;
 use tds_guest::random;
-use tds_store::{journal, queue};
+use tds_store::{inbox, journal, queue};
 
 use crate::apply::{apply, Change, Effect, Failure};
 use crate::settings::{Settings, Tuning};
@@ -107,7 +107,7 @@ pub struct Job {
     pub attempt: i32,
     pub max_attempts: i32,
     pub correlation_id: String,
-    /// NULL when the inbox event is gone.
+    /// `None` when the inbox event was not found.
     pub document: Option<String>,
     pub content_hash: Option<String>,
 }
@@ -438,7 +438,8 @@ fn claim(context: &Context<'_>) -> Result<Vec<Job>, DbError> {
             param::int4(settings.lease_seconds),
         ],
     )?;
-    rows.iter()
+    let mut jobs = rows
+        .iter()
         .map(|r| {
             Ok(Job {
                 id: r.int8(0)?,
@@ -450,11 +451,31 @@ fn claim(context: &Context<'_>) -> Result<Vec<Job>, DbError> {
                 attempt: r.int4(6)?,
                 max_attempts: r.int4(7)?,
                 correlation_id: r.opt_text(8)?.unwrap_or_default(),
-                document: r.opt_text(9)?,
-                content_hash: r.opt_text(10)?,
+                document: None,
+                content_hash: None,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, DbError>>()?;
+    if !jobs.is_empty() {
+        read_documents(context.db, &mut jobs)?;
+    }
+    Ok(jobs)
+}
+
+/// Fills in the documents of claimed jobs, in a statement after the claim (see
+/// `queue::CLAIM_BATCH`). A job whose event is not found keeps `None`.
+fn read_documents(db: &Db, jobs: &mut [Job]) -> Result<(), DbError> {
+    let ids = jobs.iter().map(|job| job.inbox_event_id);
+    let rows = db.query(inbox::READ_DOCUMENTS, &[param::int8_array(ids)])?;
+    for row in rows.iter() {
+        let id = row.int8(0)?;
+        let (document, content_hash) = (row.text(1)?, row.text(2)?);
+        for job in jobs.iter_mut().filter(|job| job.inbox_event_id == id) {
+            job.document = Some(document.clone());
+            job.content_hash = Some(content_hash.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Why a batch stops early.
@@ -527,7 +548,7 @@ fn apply_batch(
         db.begin()?;
         let lock_timeout_ms = context.tuning.lock_timeout_ms.to_string();
         let idle_ms = (i64::from(lease.seconds) * 1000).to_string();
-        db.query(
+        db.execute(
             queue::LIMIT_WAITS,
             &[param::text(lock_timeout_ms), param::text(idle_ms)],
         )?;

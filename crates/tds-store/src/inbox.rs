@@ -40,11 +40,20 @@ INSERT INTO tds_intake_counters (minute, outcome, module, reason, shard, count)
 VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text, floor(random() * 32)::int2, 1)
 ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = tds_intake_counters.count + 1";
 
+/// The documents of inbox events `$1` (bigint[]), for a claimed batch. Returns `id`,
+/// `document` (text), `content_hash`; an event that does not exist has no row.
+///
+/// Sent after the claim, in a statement (so a snapshot) of its own: every event a claimed
+/// row points at was committed before the claim locked that row.
+pub const READ_DOCUMENTS: &str = "\
+SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY($1::bigint[])";
+
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 5] = [
+pub const ALL: [(&str, &str); 6] = [
     ("insert_event", INSERT_EVENT),
     ("find_by_idempotency_key", FIND_BY_IDEMPOTENCY_KEY),
     ("mark_superseded", MARK_SUPERSEDED),
     ("dead_letter_invalid", DEAD_LETTER_INVALID),
     ("count_outcome", COUNT_OUTCOME),
+    ("read_documents", READ_DOCUMENTS),
 ];

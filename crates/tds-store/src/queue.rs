@@ -52,8 +52,13 @@ RETURNING id, (xmax = 0) AS inserted";
 /// then due time, skipping rows other invocations hold; leases them to `$4` for `$5`
 /// seconds (int4) and counts the attempt. Returns, in claim order: `id`, `module`,
 /// `entity_id`, `operation`, `inbox_event_id`, `source_modified_at` (text),
-/// `attempt_count`, `max_attempts`, `correlation_id`, and from the inbox event `document`
-/// (text, NULL when the event is gone) and `content_hash`.
+/// `attempt_count`, `max_attempts`, `correlation_id`.
+///
+/// The events' documents are read by a statement of their own afterwards
+/// ([`crate::inbox::READ_DOCUMENTS`]), never joined here: a row intake re-points after
+/// this statement's snapshot is taken, but before its lock, is claimed as it is now
+/// (READ COMMITTED re-checks the locked row), pointing at an inbox event this statement's
+/// snapshot cannot see yet.
 pub const CLAIM_BATCH: &str = "\
 WITH due AS (
     SELECT id FROM tds_sync_queue
@@ -70,8 +75,8 @@ WITH due AS (
         q.max_attempts, q.correlation_id, q.priority, q.next_attempt_at
 )
 SELECT c.id, c.module, c.entity_id, c.operation, c.inbox_event_id, c.source_modified_at::text, c.attempt_count,
-    c.max_attempts, c.correlation_id, e.document::text, e.content_hash
-FROM claimed c LEFT JOIN tds_inbox_events e ON e.id = c.inbox_event_id
+    c.max_attempts, c.correlation_id
+FROM claimed c
 ORDER BY c.priority, c.next_attempt_at, c.id";
 
 /// Acknowledges row `$1` held by `$2`. One row touched, or none when the lease was lost.

@@ -10,12 +10,19 @@
 //!   version (`superseded` at intake, `stale` or `unchanged` at the processor), or a newer
 //!   version of the entity took its place in the queue before it was applied (coalescing:
 //!   it is not its entity's newest stored version);
-//! - **dead-lettered**: it sits in `tds_dead_letters` with a reason;
+//! - **dead-lettered**: it sits in `tds_dead_letters` with a reason, and the cause is in the
+//!   event itself: intake found it invalid, the mapper refused a value, PostgreSQL refused
+//!   the row (a data exception or a constraint, SQLSTATE classes 22 and 23), or its attempts
+//!   ran out on a fault the scenario injected and declared ([`Ledger::expect_injected_faults`]).
+//!   Any other dead letter — the inbox event not found, attempts exhausted by crashes or
+//!   lost leases nobody injected, any cause of TDS's own bookkeeping — explains nothing: it
+//!   is counted as `dead_by_tds` and breaks the invariant like a lost event;
 //!
 //! and checks, per entity, that the ERP row equals the newest stored version (same
 //! `source_modified_at` and `content_hash`, deleted exactly when that version is a delete)
 //! unless that version is dead-lettered. The [`Tally`] then holds what must be zero:
-//! accepted events that were not stored (`lost`), events applied more than once
+//! accepted events that were not stored (`lost`), dead letters TDS caused (`dead_by_tds`),
+//! events applied more than once
 //! (`applied_twice`: two `applied` log rows or two audit rows for one inbox event), stored
 //! events nobody authentic sent (`unauthenticated_stored`), events in no outcome and
 //! entities whose ERP row is not their newest version (`unsettled`), and queue rows still
@@ -75,6 +82,7 @@ struct LedgerInner {
     deliveries: u64,
     events: HashSet<EventKey>,
     accepted: HashSet<EventKey>,
+    injected_faults: bool,
 }
 
 impl Ledger {
@@ -95,6 +103,13 @@ impl Ledger {
         if (200..300).contains(&status) {
             self.inner.lock().unwrap().accepted.insert(key.clone());
         }
+    }
+
+    /// The scenario injects passing faults (a lane whose tables fail, the database stopped)
+    /// that may exhaust an event's attempts: a dead letter for exhausted attempts or a
+    /// transient cause is then the fault's doing, not TDS's.
+    pub fn expect_injected_faults(&self) {
+        self.inner.lock().unwrap().injected_faults = true;
     }
 
     /// Deliveries sent so far.
@@ -127,6 +142,8 @@ pub struct Tally {
     pub overtaken: u64,
     pub dead_lettered: u64,
     pub lost: u64,
+    /// Dead letters whose cause is not in the event (see the module doc).
+    pub dead_by_tds: u64,
     pub applied_twice: u64,
     pub unauthenticated_stored: u64,
     pub in_flight: u64,
@@ -140,6 +157,7 @@ impl Tally {
         let mut problems = self.unsettled.clone();
         for (what, count) in [
             ("accepted but not stored (lost)", self.lost),
+            ("dead-lettered by TDS's own doing", self.dead_by_tds),
             ("applied twice", self.applied_twice),
             ("stored without an authentic sender", self.unauthenticated_stored),
             ("queue rows still waiting", self.in_flight),
@@ -159,7 +177,7 @@ impl Tally {
     /// RELIABILITY.md's table row for this scenario.
     pub fn row(&self) -> String {
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             self.scenario,
             self.requests,
             self.events,
@@ -168,6 +186,7 @@ impl Tally {
             self.overtaken,
             self.dead_lettered,
             self.lost,
+            self.dead_by_tds,
             self.applied_twice,
             self.unauthenticated_stored,
         )
@@ -197,9 +216,14 @@ struct Stored {
 /// Checks the invariant on `db` against what `ledger` says was sent and accepted. Call it
 /// once the queue has drained.
 pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
-    let (deliveries, events, accepted) = {
+    let (deliveries, events, accepted, injected_faults) = {
         let inner = ledger.inner.lock().unwrap();
-        (inner.deliveries, inner.events.clone(), inner.accepted.clone())
+        (
+            inner.deliveries,
+            inner.events.clone(),
+            inner.accepted.clone(),
+            inner.injected_faults,
+        )
     };
     let stored = stored_events(db).await;
     let mut tally = Tally {
@@ -250,7 +274,7 @@ pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
         "SELECT inbox_event_id, count(*) FROM tds_sync_log WHERE outcome IN ('stale', 'unchanged') GROUP BY 1",
     )
     .await;
-    let dead = dead_letter_reasons(db).await;
+    let dead = dead_letters(db).await;
     tally.applied_twice = applied_log
         .iter()
         .filter(|(_, n)| **n > 1)
@@ -274,11 +298,18 @@ pub async fn settle(scenario: &str, db: &Client, ledger: &Ledger) -> Tally {
             continue;
         }
         tally.stored += 1;
-        if let Some(reason) = dead.get(&event.id) {
-            if reason.trim().is_empty() {
+        if let Some(letter) = dead.get(&event.id) {
+            if letter.reason.trim().is_empty() {
                 tally
                     .unsettled
                     .push(format!("dead letter without a reason: {:?}", event.key));
+            }
+            if !letter.caused_by_event(injected_faults) {
+                tally.dead_by_tds += 1;
+                tally.unsettled.push(format!(
+                    "event {} ({:?}) dead-lettered by TDS's own doing: {} ({}, {})",
+                    event.id, event.key, letter.reason, letter.error_class, letter.error_code
+                ));
             }
             tally.dead_lettered += 1;
         } else if applied_log.contains_key(&event.id) {
@@ -346,17 +377,49 @@ async fn counts_by_event(db: &Client, sql: &str) -> HashMap<i64, i64> {
         .collect()
 }
 
-/// The dead letters' reasons by inbox event (the latest letter of each event).
-async fn dead_letter_reasons(db: &Client) -> HashMap<i64, String> {
+/// A dead letter, as far as the invariant judges it.
+struct DeadLetter {
+    reason: String,
+    error_class: String,
+    error_code: String,
+}
+
+impl DeadLetter {
+    /// Whether the cause lies in the event itself (see the module doc); with
+    /// `injected_faults`, attempts exhausted on passing failures count as the faults' doing.
+    fn caused_by_event(&self, injected_faults: bool) -> bool {
+        let code = self.error_code.as_str();
+        match self.error_class.as_str() {
+            "invalid" => true,
+            "permanent" => {
+                matches!(code, "mapping_failed" | "invalid_document" | "unknown_operation")
+                    || code.starts_with("22")
+                    || code.starts_with("23")
+            }
+            "transient" => injected_faults && code != "inbox_event_missing",
+            _ => false,
+        }
+    }
+}
+
+/// The dead letters by inbox event (the latest letter of each event).
+async fn dead_letters(db: &Client) -> HashMap<i64, DeadLetter> {
     db.query(
-        "SELECT DISTINCT ON (inbox_event_id) inbox_event_id, reason FROM tds_dead_letters \
-         ORDER BY inbox_event_id, id DESC",
+        "SELECT DISTINCT ON (inbox_event_id) inbox_event_id, reason, error_class, error_code \
+         FROM tds_dead_letters ORDER BY inbox_event_id, id DESC",
         &[],
     )
     .await
     .expect("reading tds_dead_letters")
     .iter()
-    .map(|row| (row.get(0), row.get(1)))
+    .map(|row| {
+        let letter = DeadLetter {
+            reason: row.get(1),
+            error_class: row.get(2),
+            error_code: row.get::<_, Option<String>>(3).unwrap_or_default(),
+        };
+        (row.get(0), letter)
+    })
     .collect()
 }
 
@@ -379,7 +442,7 @@ fn newest_by_entity(stored: &[Stored]) -> HashMap<(Module, &str), &Stored> {
 async fn check_erp_rows(
     db: &Client,
     newest: &HashMap<(Module, &str), &Stored>,
-    dead: &HashMap<i64, String>,
+    dead: &HashMap<i64, DeadLetter>,
     tally: &mut Tally,
 ) {
     for (&(module, entity_id), event) in newest {

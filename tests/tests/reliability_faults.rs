@@ -13,6 +13,10 @@
 //! - The host killed with SIGKILL while a processor batch holds leases, several times, and
 //!   `tds up` started again each time while the flood goes on: heal reclaims every lease the
 //!   dead hosts left behind and the queue drains.
+//! - Scaled out: two `tds up` processes on one PostgreSQL of the scenario's own, the flood
+//!   spread over both, one of them killed with SIGKILL and started again several times:
+//!   every entity ends at its newest version and nothing is dead-lettered (two hosts'
+//!   processors race for the same rows while intake re-points them).
 //!
 //! `TDS_RELIABILITY_SOAK=1` makes each scenario a longer soak: more events, more outages and
 //! kills. The scenarios run one at a time (each loads a small machine on its own, and leases
@@ -101,8 +105,9 @@ async fn postgres_stopped_and_restarted_during_an_intake_flood_loses_nothing() {
 
     let sender = Sender::new(host.base_url(), KEY);
     let ledger = Arc::new(Ledger::new());
+    ledger.expect_injected_faults();
     let answers = Arc::new(Answers::default());
-    let flood = spawn_flood(&sender, &ledger, &answers, shuffled_items("pg", plan));
+    let flood = spawn_flood(&[sender.clone()], &ledger, &answers, shuffled_items("pg", plan));
     let mut mid_batch = 0;
     for outage in 0..plan.faults {
         wait_for_accepted(&ledger, plan.threshold(outage)).await;
@@ -169,7 +174,7 @@ async fn a_host_killed_with_sigkill_repeatedly_under_load_leaves_leases_heal_rec
     let sender = Sender::new(host.base_url(), KEY);
     let ledger = Arc::new(Ledger::new());
     let answers = Arc::new(Answers::default());
-    let flood = spawn_flood(&sender, &ledger, &answers, shuffled_items("kill", plan));
+    let flood = spawn_flood(&[sender], &ledger, &answers, shuffled_items("kill", plan));
     let mut orphaned = HashSet::new();
     let mut mid_batch = 0;
     for kill in 0..plan.faults {
@@ -203,6 +208,65 @@ async fn a_host_killed_with_sigkill_repeatedly_under_load_leaves_leases_heal_rec
     assert_eq!(answers.other_5xx(), 0, "a 5xx other than 503: {counts:?}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_on_one_database_with_one_killed_repeatedly_leave_every_entity_at_its_newest_version() {
+    let _serial = one_at_a_time().await;
+    let plan = match soak() {
+        true => Plan {
+            entities: 12000,
+            versions: 3,
+            faults: 10,
+        },
+        false => Plan {
+            entities: 1500,
+            versions: 3,
+            faults: 3,
+        },
+    };
+    let pg = RestartablePostgres::start("reliability-scale-out");
+    let url = pg.fresh_database("reliability").await;
+    let mut steady = HostProcess::start(host_options("reliability-scale-out-a", &url, &pg.host_port()));
+    steady.wait_ready(PATIENCE).await;
+    let mut killed = HostProcess::start(host_options("reliability-scale-out-b", &url, &pg.host_port()));
+    killed.wait_ready(PATIENCE).await;
+    let db = connect(&url).await;
+    tune_queue(&db).await;
+    let started = Instant::now();
+
+    let senders = [
+        Sender::new(steady.base_url(), KEY),
+        Sender::new(killed.base_url(), KEY),
+    ];
+    let ledger = Arc::new(Ledger::new());
+    let answers = Arc::new(Answers::default());
+    let flood = spawn_flood(&senders, &ledger, &answers, shuffled_items("scale", plan));
+    for kill in 0..plan.faults {
+        wait_for_accepted(&ledger, plan.threshold(kill)).await;
+        a_batch_runs(&db).await;
+        killed.kill();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        killed.restart();
+        killed.wait_ready(PATIENCE).await;
+    }
+    let last_answers = flood.await.expect("the flood task");
+
+    drain_until_quiet(&steady, &db).await;
+    let counts = answers.by_status();
+    eprintln!(
+        "scale-out-two-hosts: {} kills of one host; answers by status {counts:?}; flood, kills \
+         and drain {:.1} s",
+        plan.faults,
+        started.elapsed().as_secs_f64()
+    );
+    let tally = settle("scale-out-two-hosts", &db, &ledger).await;
+    tally.record();
+    tally.assert_holds();
+    assert_eq!(tally.dead_lettered, 0, "{tally:#?}");
+    assert_eq!(answers.total(), tally.deliveries, "every request is a delivery");
+    assert_every_event_accepted(&last_answers);
+    assert_eq!(answers.other_5xx(), 0, "a 5xx other than 503: {counts:?}");
+}
+
 /// `tds up` for `database_url` with the scenario's key, token and lease, cron on.
 fn host_options(label: &str, database_url: &str, database_host: &str) -> HostOptions {
     HostOptions {
@@ -214,7 +278,7 @@ fn host_options(label: &str, database_url: &str, database_host: &str) -> HostOpt
             format!("stats_token={TOKEN}"),
             format!("lease_seconds={LEASE_SECONDS}"),
         ],
-        no_cron: false,
+        ..HostOptions::default()
     }
 }
 
@@ -297,19 +361,19 @@ async fn deliver(sender: &Sender, ledger: &Ledger, answers: &Answers, record: &V
     }
 }
 
-/// Delivers every event, [`CONCURRENCY`] at a time, in a task of its own; the task returns
-/// each event's last status.
+/// Delivers every event, [`CONCURRENCY`] at a time, in a task of its own, event `i`
+/// through `senders[i % senders.len()]`; the task returns each event's last status.
 fn spawn_flood(
-    sender: &Sender,
+    senders: &[Sender],
     ledger: &Arc<Ledger>,
     answers: &Arc<Answers>,
     events: Vec<Value>,
 ) -> JoinHandle<Vec<u16>> {
-    let (sender, ledger, answers) = (sender.clone(), ledger.clone(), answers.clone());
+    let (senders, ledger, answers) = (senders.to_vec(), ledger.clone(), answers.clone());
     tokio::spawn(async move {
-        stream::iter(events)
-            .map(|record| {
-                let (sender, ledger, answers) = (&sender, &ledger, &answers);
+        stream::iter(events.into_iter().enumerate())
+            .map(|(i, record)| {
+                let (sender, ledger, answers) = (&senders[i % senders.len()], &ledger, &answers);
                 async move { deliver(sender, ledger, answers, &record).await }
             })
             .buffer_unordered(CONCURRENCY)

@@ -1,11 +1,9 @@
 //! The real `tds` binary serving the application as a child process (`tds up`), for tests
 //! that kill the host or start it again.
 //!
-//! - The binary is `target/debug/tds`, built once per test process with
-//!   `cargo build -p tds --bin tds` (cargo makes that a no-op when it is fresh), run without
-//!   the variables cargo sets for the test process so that it shares its build with the
-//!   same command typed in a shell; the components are built as for
-//!   [`TestApp`](crate::TestApp).
+//! - The binary is this package's `tds-under-test` ([`tds_binary`]): the `tds` command line
+//!   (`tds::cli`) built by `cargo test` along with the tests; the components are built as
+//!   for [`TestApp`](crate::TestApp).
 //! - `tds up` serves the repository's spin.toml on `127.0.0.1:<port>`, a free port picked by
 //!   [`HostProcess::start`] and kept by [`HostProcess::restart`], so clients keep one
 //!   address across restarts. It keeps its state (code cache, generated variables) in
@@ -22,7 +20,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::{ensure_built, repo_root};
@@ -39,6 +36,8 @@ pub struct HostOptions {
     pub variables: Vec<String>,
     /// Pass `--no-cron`: components run only when an HTTP request calls them.
     pub no_cron: bool,
+    /// Environment variables for the child on top of the test process's (e.g. `TDS_LOG`).
+    pub env: Vec<(String, String)>,
 }
 
 /// A running (or killed) `tds up` child process.
@@ -167,6 +166,7 @@ impl HostProcess {
         if options.no_cron {
             command.arg("--no-cron");
         }
+        command.envs(options.env.iter().map(|(name, value)| (name, value)));
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -183,45 +183,22 @@ impl Drop for HostProcess {
     }
 }
 
-/// `target/debug/tds`, built (or found fresh) by cargo once per process.
+/// The `tds` command line built for the tests: this package's `tds-under-test` binary
+/// (`tds::cli`, as the `tds` binary runs it), which cargo builds into the folder above the
+/// test executable's `deps/` before it runs any integration test.
 pub fn tds_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut command = Command::new(cargo);
-            command
-                .args(["build", "-p", "tds", "--bin", "tds"])
-                .current_dir(repo_root());
-            for (name, _) in std::env::vars_os() {
-                if name.to_str().is_some_and(set_by_cargo_for_tests) {
-                    command.env_remove(&name);
-                }
-            }
-            let status = command.status().expect("running cargo build -p tds");
-            assert!(status.success(), "cargo build -p tds failed");
-            repo_root().join("target").join("debug").join("tds")
-        })
-        .clone()
-}
-
-/// Variables cargo sets for the test process itself. A nested cargo that inherits them
-/// runs build scripts that watch them (ring's watches `CARGO_PKG_NAME`) in another
-/// environment than a cargo started from a shell, so the two would rebuild the host in
-/// turn.
-fn set_by_cargo_for_tests(name: &str) -> bool {
-    name.starts_with("CARGO_PKG_")
-        || matches!(
-            name,
-            "CARGO_MANIFEST_DIR"
-                | "CARGO_MANIFEST_PATH"
-                | "CARGO_MANIFEST_LINKS"
-                | "CARGO_CRATE_NAME"
-                | "CARGO_BIN_NAME"
-                | "CARGO_PRIMARY_PACKAGE"
-                | "CARGO_TARGET_TMPDIR"
-                | "OUT_DIR"
-        )
+    let test_executable = std::env::current_exe().expect("the test executable's path");
+    let binary = test_executable
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join("tds-under-test"))
+        .expect("the test executable sits in target/<profile>/deps");
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with cargo test, which builds it",
+        binary.display()
+    );
+    binary
 }
 
 fn free_port() -> u16 {

@@ -32,7 +32,7 @@ fn start_host(database_url: &str) -> HostProcess {
             format!("stats_token={TOKEN}"),
             format!("lease_seconds={CHILD_LEASE_SECONDS}"),
         ],
-        no_cron: false,
+        ..HostOptions::default()
     })
 }
 

@@ -133,6 +133,23 @@ async fn a_five_field_expression_is_refused_naming_the_component() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_cron_component_without_the_cron_export_is_refused_naming_it() {
+    // Spin's cron plugin schedules such a component and then never runs it, silently.
+    tds_tests::ensure_built(&tds_tests::repo_root().join("spin.toml"));
+    let options = TestAppOptions {
+        manifest: "tests/fixtures/bad_cron_without_handler.toml".into(),
+        serve_http: false,
+        ..TestAppOptions::default()
+    };
+    let error = match TestApp::try_start_with(options).await {
+        Ok(_) => panic!("a cron trigger on a component without handle-cron-event was accepted"),
+        Err(error) => format!("{error:#}"),
+    };
+    assert!(error.contains("\"intake\""), "{error}");
+    assert!(error.contains("spin:cron@3.0.0"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_runaway_cron_handler_is_stopped_at_the_deadline() {
     let limit = Duration::from_secs(1);
     let mut options = probe_options();

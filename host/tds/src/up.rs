@@ -67,12 +67,13 @@ pub async fn run(mut options: UpOptions) -> Result<()> {
     generate_local_variables(&options.state_dir, &mut builder)?;
     let app = builder.build()?;
     let http = HttpTrigger::new(app.clone())?;
-    let jobs = if options.cron {
-        cron_trigger::jobs(&app)?
-    } else {
+    // Checked even with --no-cron: Spin's cron plugin would silently never run a component
+    // that cannot serve its trigger.
+    let mut jobs = cron_trigger::jobs(&app)?;
+    if !options.cron {
         eprintln!("tds: cron schedules are off (--no-cron)");
-        Vec::new()
-    };
+        jobs.clear();
+    }
     let listener = TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("could not listen on {} (is another tds running?)", options.listen))?;

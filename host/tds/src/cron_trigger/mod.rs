@@ -8,7 +8,9 @@
 //!   `run_concurrent`; ticks are not skipped while an earlier run is still going (guests
 //!   coordinate through leases in the database, not through the scheduler).
 //! - A run that traps or returns `error::other` is logged with the component's id; the
-//!   schedule goes on.
+//!   schedule goes on. Every run's duration is logged at debug level (`cron run finished`,
+//!   `component`, `elapsed_ms`), so `TDS_LOG=info,tds::cron_trigger=debug` shows how long
+//!   each invocation held its instance and connections.
 
 mod bindings;
 
@@ -104,8 +106,14 @@ impl CronJob {
             let job = job.clone();
             let app = app.clone();
             tokio::spawn(async move {
-                if let Err(error) = job.invoke(&app).await {
-                    tracing::error!(component = %job.component, "cron run failed: {error:#}");
+                let started = std::time::Instant::now();
+                let outcome = job.invoke(&app).await;
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                match outcome {
+                    Ok(()) => tracing::debug!(component = %job.component, elapsed_ms, "cron run finished"),
+                    Err(error) => {
+                        tracing::error!(component = %job.component, elapsed_ms, "cron run failed: {error:#}")
+                    }
                 }
             });
         }

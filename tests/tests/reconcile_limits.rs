@@ -1,7 +1,8 @@
 //! The Zoho API's limits, kept: requests paced to the configured per-minute limit (checked
 //! on what the stand-in received, not on wall-clock speed), rate-limited answers (429)
 //! waited out with a growing delay, and the access token refreshed when it expires and
-//! when the API refuses it (401, code 57).
+//! when the API refuses it (401, code 57); and every Zoho data centre reachable from the
+//! reconcile component's allow-list.
 
 mod reconcile_support;
 
@@ -154,4 +155,17 @@ async fn the_token_is_refreshed_when_expired_or_refused() {
     );
     assert_eq!(log.iter().filter(|l| l.status == 401).count(), 1);
     assert_eq!(stored_token().await, ("1000.access.3".to_string(), true));
+}
+
+#[test]
+fn every_zoho_data_centre_is_in_reconciles_allowed_outbound_hosts() {
+    use tds_zoho::region::{accounts_origin, api_origin, DATA_CENTERS};
+    let manifest = tds_manifest::Manifest::from_file(tds_tests::repo_root().join("spin.toml"))
+        .expect("spin.toml loads");
+    let allowed = &manifest.components["reconcile"].allowed_outbound_hosts;
+    for dc in DATA_CENTERS {
+        for origin in [accounts_origin(dc), api_origin(dc)] {
+            assert!(allowed.contains(&origin), "{origin} ({dc}) is not allowed: {allowed:?}");
+        }
+    }
 }

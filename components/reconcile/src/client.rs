@@ -54,7 +54,7 @@ pub struct Client<'a> {
     log: &'a Logger,
     pacer: Pacer,
     deadline_ms: u64,
-    token: Option<String>,
+    token: Option<oauth::AccessToken>,
     pub counters: Counters,
 }
 
@@ -161,15 +161,29 @@ impl<'a> Client<'a> {
     }
 
     fn token(&mut self) -> Result<String, ApiFailure> {
-        if let Some(token) = &self.token {
-            return Ok(token.clone());
-        }
-        let (token, refreshed) =
-            oauth::access_token(self.db, self.credentials, self.settings, self.log)?;
-        if refreshed {
-            self.counters.token_refreshes += 1;
-        }
-        self.token = Some(token.clone());
-        Ok(token)
+        Ok(self.access_token()?.token.clone())
+    }
+
+    fn access_token(&mut self) -> Result<&oauth::AccessToken, ApiFailure> {
+        let token = match self.token.take() {
+            Some(token) => token,
+            None => {
+                let token =
+                    oauth::access_token(self.db, self.credentials, self.settings, self.log)?;
+                if token.refreshed {
+                    self.counters.token_refreshes += 1;
+                }
+                token
+            }
+        };
+        Ok(self.token.insert(token))
+    }
+
+    /// The API root to call: the organisation's API domain as Zoho named it with the
+    /// token, unless `zoho_api_url` overrides it (see `Endpoints::api_url_for`).
+    pub fn api_url(&mut self) -> Result<String, ApiFailure> {
+        let endpoints = &self.credentials.endpoints;
+        let api_domain = self.access_token()?.api_domain.clone();
+        Ok(endpoints.api_url_for(api_domain.as_deref()))
     }
 }

@@ -52,10 +52,8 @@ pub fn check_module(
     correlation_id: &str,
     max_attempts: i32,
 ) -> Result<ModuleDrift, ApiFailure> {
-    let (api_url, organization_id) = {
-        let c = client.credentials();
-        (c.endpoints.api_url.clone(), c.organization_id.clone())
-    };
+    let api_url = client.api_url()?;
+    let organization_id = client.credentials().organization_id.clone();
     let mut listed = Vec::new();
     let mut pages = 0;
     for page_number in 1.. {

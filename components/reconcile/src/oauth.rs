@@ -32,26 +32,40 @@ pub enum TokenError {
     Throttled(i32),
 }
 
-/// A usable access token: the stored one while valid, else a fresh one. Returns the token
-/// and whether it was refreshed now.
+/// An access token and what Zoho said with it.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    /// The organisation's API origin, as Zoho named it with the token.
+    pub api_domain: Option<String>,
+    /// Refreshed by this call (not read from the table).
+    pub refreshed: bool,
+}
+
+/// A usable access token: the stored one while valid, else a fresh one.
 pub fn access_token(
     db: &Db,
     credentials: &Credentials,
     settings: &Settings,
     log: &Logger,
-) -> Result<(String, bool), TokenError> {
+) -> Result<AccessToken, TokenError> {
     let rows = db.query(reconcile::READ_TOKEN, &[param::text(TOKEN_NAME)])?;
     let row = rows.expect_row()?;
     let token = row.opt_text(0)?;
     let valid_seconds = row.opt_float8(1)?.unwrap_or(f64::NEG_INFINITY);
     let refreshes = row.int4(2)?;
+    let api_domain = row.opt_text(3)?;
     if let Some(token) = token.filter(|_| valid_seconds > EXPIRY_MARGIN_SECONDS) {
-        return Ok((token, false));
+        return Ok(AccessToken {
+            token,
+            api_domain,
+            refreshed: false,
+        });
     }
     if refreshes >= REFRESHES_PER_WINDOW {
         return Err(TokenError::Throttled(refreshes));
     }
-    refresh(db, credentials, settings, log).map(|t| (t, true))
+    refresh(db, credentials, settings, log)
 }
 
 /// The stored token was refused: it is expired from now on.
@@ -68,7 +82,7 @@ fn refresh(
     credentials: &Credentials,
     settings: &Settings,
     log: &Logger,
-) -> Result<String, TokenError> {
+) -> Result<AccessToken, TokenError> {
     let form = refresh_form(
         &credentials.client_id,
         &credentials.client_secret,
@@ -109,9 +123,13 @@ fn refresh(
             )?;
             log.info(
                 "refreshed the Zoho access token",
-                json!({"expires_in": token.expires_in}),
+                json!({"expires_in": token.expires_in, "api_domain": token.api_domain}),
             );
-            Ok(token.access_token)
+            Ok(AccessToken {
+                token: token.access_token,
+                api_domain: token.api_domain,
+                refreshed: true,
+            })
         }
         Err(why) => {
             db.execute(

@@ -103,10 +103,8 @@ fn run(
     let mut cursor =
         PullCursor::from_json(stored.as_deref()).started(strategy, settings.overlap_seconds);
     outcome.cursor = cursor.clone();
-    let (api_url, organization_id) = {
-        let c = client.credentials();
-        (c.endpoints.api_url.clone(), c.organization_id.clone())
-    };
+    let api_url = client.api_url()?;
+    let organization_id = client.credentials().organization_id.clone();
     loop {
         if client.out_of_time() {
             return Err(ApiFailure::Budget);

@@ -64,18 +64,21 @@ GROUP BY entity_id";
 
 /// The access token `$1` (creating its row). Returns `access_token` (NULL when none),
 /// `valid_seconds` (float8: seconds until it expires, negative or NULL when expired or
-/// none), `refreshes_in_window` (int4: refreshes in the last 10 minutes).
+/// none), `refreshes_in_window` (int4: refreshes in the last 10 minutes), `api_domain`
+/// (the API origin Zoho named with the token, NULL when none).
 pub const READ_TOKEN: &str = "\
 WITH created AS (
     INSERT INTO tds_zoho_tokens (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING
-    RETURNING access_token, expires_at, refresh_window_started_at, refresh_window_count
+    RETURNING access_token, expires_at, refresh_window_started_at, refresh_window_count, api_domain
 ), current AS (
-    SELECT access_token, expires_at, refresh_window_started_at, refresh_window_count FROM created
+    SELECT access_token, expires_at, refresh_window_started_at, refresh_window_count, api_domain FROM created
     UNION ALL
-    SELECT access_token, expires_at, refresh_window_started_at, refresh_window_count FROM tds_zoho_tokens WHERE name = $1::text
+    SELECT access_token, expires_at, refresh_window_started_at, refresh_window_count, api_domain
+    FROM tds_zoho_tokens WHERE name = $1::text
 )
 SELECT access_token, extract(epoch FROM expires_at - now())::float8,
-    CASE WHEN refresh_window_started_at > now() - interval '10 minutes' THEN refresh_window_count ELSE 0 END
+    CASE WHEN refresh_window_started_at > now() - interval '10 minutes' THEN refresh_window_count ELSE 0 END,
+    api_domain
 FROM current LIMIT 1";
 
 /// Stores a refreshed token `$1`: `$2` access token, `$3` seconds it is valid (int4),

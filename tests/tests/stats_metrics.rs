@@ -77,6 +77,7 @@ async fn metrics_are_prometheus_text_that_matches_the_database() {
         async move { db.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) as f64 }
     };
     assert_eq!(number(find(&scrape, "tds_database_up", &[])), 1.0);
+    assert_eq!(number(find(&scrape, "tds_build_info", &[("version", env!("CARGO_PKG_VERSION"))])), 1.0);
     let completed = count("SELECT count(*) FROM tds_sync_queue WHERE status = 'completed'").await;
     assert_eq!(
         number(find(
@@ -227,4 +228,28 @@ async fn metrics_are_prometheus_text_that_matches_the_database() {
         m
     });
     assert!(per_name.len() >= 14, "{per_name:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scrape_with_the_database_down_answers_200_with_database_up_0() {
+    // A port nothing listens on, allowed as the database host: the open fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("database_url=postgres://tds@127.0.0.1:{closed}/none?sslmode=disable");
+    let host = format!("database_host=127.0.0.1:{closed}");
+    let app = start(&[&url, &host]).await;
+    let reply = call(&app, "GET", "/metrics", Some(TOKEN), None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let scrape = Scrape::parse(reply.text.lines().map(|l| Ok(l.to_string())))
+        .expect("the exposition parses");
+    assert_eq!(number(find(&scrape, "tds_database_up", &[])), 0.0, "{}", reply.text);
+    assert_eq!(
+        number(find(&scrape, "tds_build_info", &[("version", env!("CARGO_PKG_VERSION"))])),
+        1.0,
+        "{}",
+        reply.text
+    );
+    assert!(find(&scrape, "tds_queue_status_rows", &[]).is_none(), "{}", reply.text);
 }

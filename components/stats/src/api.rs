@@ -158,9 +158,13 @@ impl From<ParamError> for ApiError {
 
 /// The database named by `database_url`.
 pub fn db() -> Result<Db, ApiError> {
-    let url = vars::get("database_url")
-        .ok_or_else(|| ApiError::new(503, "not_configured", "variable database_url is not set"))?;
-    Ok(Db::open(&url)?)
+    Ok(Db::open(&database_url()?)?)
+}
+
+/// The `database_url` variable; 503 `not_configured` when it is not set.
+pub fn database_url() -> Result<String, ApiError> {
+    vars::get("database_url")
+        .ok_or_else(|| ApiError::new(503, "not_configured", "variable database_url is not set"))
 }
 
 /// Column `i` of every row, parsed as the JSON text PostgreSQL built.

@@ -5,6 +5,11 @@
 //! so retention (and nothing else) can lower one, which Prometheus treats as a reset.
 //! Histograms: end-to-end latency (inbox `received_at` → queue `completed_at`) and apply
 //! duration (`tds_sync_log.duration_ms`), by lane and module.
+//!
+//! `tds_build_info{version}` is always 1. When the database cannot be reached (no
+//! connection, or the server refusing sessions: SQLSTATE classes 08 and 57) the scrape still
+//! answers 200, with `tds_database_up 0` and the build info only, so an alert on
+//! `tds_database_up == 0` fires instead of the scrape failing.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +17,7 @@ use tds_core::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE
 use tds_guest::db::{param, Db, DbError};
 use tds_store::{queue, stats};
 
-use crate::api::{db, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{database_url, Answer, ApiError, ApiResult, Ctx};
 use crate::health::STATUSES;
 
 /// Bucket bounds (seconds) of the end-to-end latency histogram.
@@ -24,8 +29,16 @@ const APPLY_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
-    let db = db()?;
-    let families = families(&db)?;
+    let url = database_url()?;
+    let mut families = vec![build_info()];
+    match Db::open(&url).and_then(|db| from_tables(&db)) {
+        Ok(tables) => {
+            families.push(database_up(true));
+            families.extend(tables);
+        }
+        Err(e) if is_unreachable(&e) => families.push(database_up(false)),
+        Err(e) => return Err(e.into()),
+    }
     let body =
         render(&families).map_err(|e| ApiError::new(500, "internal_error", e.to_string()))?;
     Ok(Answer::Static {
@@ -34,16 +47,37 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     })
 }
 
-fn families(db: &Db) -> Result<Vec<Family>, DbError> {
-    let mut out = Vec::new();
+/// `tds_build_info{version="…"} 1`.
+fn build_info() -> Family {
+    let mut info = Family::new(
+        "tds_build_info",
+        Kind::Gauge,
+        "Always 1; the label names the TDS version serving the scrape.",
+    );
+    info.value(labels(&[("version", env!("CARGO_PKG_VERSION"))]), 1.0);
+    info
+}
 
-    let mut up = Family::new(
+fn database_up(up: bool) -> Family {
+    let mut family = Family::new(
         "tds_database_up",
         Kind::Gauge,
-        "1 when the stats component reached the database.",
+        "1 when the stats component reached the database, 0 when it could not.",
     );
-    up.value(Vec::new(), 1.0);
-    out.push(up);
+    family.value(Vec::new(), if up { 1.0 } else { 0.0 });
+    family
+}
+
+/// The database could not be reached or refuses sessions (as opposed to a failed statement).
+fn is_unreachable(e: &DbError) -> bool {
+    e.sqlstate
+        .as_deref()
+        .is_none_or(|code| code.starts_with("08") || code.starts_with("57"))
+}
+
+/// Every family read from the tables.
+fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
+    let mut out = Vec::new();
 
     let mut rows = Family::new(
         "tds_queue_rows",

@@ -169,35 +169,19 @@ pub fn timestamp(name: &str, text: &str) -> Result<String, ParamError> {
 }
 
 /// Decodes the `%XX` escapes of one URL path segment (an entity id may hold any
-/// character); a `%` not followed by two hex digits stays as it is, and bytes that are not
-/// UTF-8 become U+FFFD.
+/// character) with the `percent-encoding` crate: a `%` not followed by two hex digits stays
+/// as it is (`%+f` too), and bytes that are not UTF-8 become U+FFFD.
 ///
 /// ```
 /// use tds_core::query::decode_path_segment;
 /// assert_eq!(decode_path_segment("lane%3Acatalog"), "lane:catalog");
 /// assert_eq!(decode_path_segment("a%20b%zz%"), "a b%zz%");
+/// assert_eq!(decode_path_segment("a%+fb%-1"), "a%+fb%-1");
 /// ```
 pub fn decode_path_segment(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], escaped) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

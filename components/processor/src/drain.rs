@@ -1,4 +1,6 @@
-//! One invocation: drain the lane until it is empty or `time_budget_ms` is spent.
+//! One invocation: drain the lane until it is empty or `time_budget_ms` is spent; asked to
+//! keep going (`Settings::keep_going`), it waits for work when the lane is empty and stops
+//! claiming only when its window closes (`Settings::claim_window`).
 //!
 //! Each round claims a batch (committed at once, so a crash leaves expired leases for heal
 //! to reclaim), then applies it in ONE transaction: per event a SAVEPOINT, the ERP write,
@@ -77,7 +79,7 @@ use tds_guest::random;
 use tds_store::{inbox, journal, queue};
 
 use crate::apply::{apply, Change, Effect, Failure};
-use crate::settings::{Settings, Tuning};
+use crate::settings::{Settings, Tuning, IDLE_WAIT};
 
 /// What started the invocation.
 #[derive(Clone, Copy)]
@@ -260,6 +262,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         "lease_seconds": settings.lease_seconds,
         "batch_size": settings.batch_size,
         "time_budget_ms": settings.time_budget.as_millis() as u64,
+        "keep_going_ms": settings.keep_going.map(|d| d.as_millis() as u64),
         "lock_timeout_ms": tuning.lock_timeout_ms,
     });
     let started_run = db.query(
@@ -333,7 +336,7 @@ fn drain(context: &Context<'_>, started: Instant, counts: &mut Counts) -> Result
         context.tuning.circuit,
     );
     loop {
-        if started.elapsed() >= settings.time_budget {
+        if started.elapsed() >= settings.claim_window() {
             return Ok(Stop::TimeBudget);
         }
         // A probe ends with a verdict either way; a closed breaker with failures counted is
@@ -360,6 +363,10 @@ fn drain(context: &Context<'_>, started: Instant, counts: &mut Counts) -> Result
         if jobs.is_empty() {
             if probing {
                 record_lane_success(context, &breaker);
+            }
+            if settings.waits_when_empty(started.elapsed()) {
+                std::thread::sleep(IDLE_WAIT);
+                continue;
             }
             return Ok(Stop::Empty);
         }

@@ -4,7 +4,9 @@
 //!
 //! Triggers: the cron world `spin:cron@3.0.0` (`handle-cron-event`), and an authenticated
 //! `POST` route (`Authorization: Bearer <stats_token>`) for platforms without cron, which
-//! answers the run's report as JSON.
+//! answers the run's report as JSON. `?keep_going_ms=N` (1 to 600000) keeps that invocation
+//! serving the lane for N ms, waiting when it is empty, so a scheduler firing once a minute
+//! (or twice, on platforms that cut a handler off at 30 s) keeps the lane served.
 
 mod apply;
 mod drain;
@@ -17,8 +19,12 @@ use tds_guest::http::{check_internal_post, error_response, json_response, reques
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
+use std::time::Duration;
+
+use tds_core::query::Params;
+
 use crate::drain::Trigger;
-use crate::settings::Settings;
+use crate::settings::{Settings, MAX_KEEP_GOING_MS};
 
 wit_bindgen::generate!({
     world: "tds:host/cron-guest",
@@ -53,10 +59,17 @@ fn handle(req: Request) -> Response {
     if let Err((status, code, message)) = check_internal_post(&req, "drain the lane", token.as_deref()) {
         return error_response(status, code, &message, &request_id);
     }
-    let settings = match Settings::read() {
+    let keep_going = Params::parse(req.query(), &["keep_going_ms"])
+        .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS));
+    let keep_going = match keep_going {
+        Ok(ms) => ms.map(|ms| Duration::from_millis(ms.unsigned_abs())),
+        Err(e) => return error_response(400, "invalid_parameter", &e.to_string(), &request_id),
+    };
+    let mut settings = match Settings::read() {
         Ok(settings) => settings,
         Err(e) => return error_response(503, "not_configured", &e, &request_id),
     };
+    settings.keep_going = keep_going;
     match drain::run(&settings, Trigger::Http, &log) {
         Ok(report) => {
             let mut body = report.to_json();

@@ -37,7 +37,18 @@ pub struct Settings {
     pub lease_seconds: i32,
     pub batch_size: i32,
     pub time_budget: Duration,
+    /// Set by `POST /internal/drain/<lane>?keep_going_ms=…`: keep serving the lane this
+    /// long, waiting [`IDLE_WAIT`] whenever it is empty, instead of stopping at the first
+    /// empty claim or at `time_budget` (for platforms where a scheduler calls the route once
+    /// a minute instead of a cron trigger every second).
+    pub keep_going: Option<Duration>,
 }
+
+/// How long a keep-going invocation waits after finding its lane empty.
+pub const IDLE_WAIT: Duration = Duration::from_millis(250);
+
+/// The longest `keep_going_ms` the drain route takes (the host's guest limit is 600 s).
+pub const MAX_KEEP_GOING_MS: i64 = 600_000;
 
 impl Settings {
     pub fn read() -> Result<Settings, String> {
@@ -58,7 +69,25 @@ impl Settings {
             lease_seconds: vars::positive("lease_seconds", 60)?,
             batch_size: vars::positive("batch_size", 50)?,
             time_budget: Duration::from_millis(vars::positive("time_budget_ms", 5_000)?),
+            keep_going: None,
         })
+    }
+
+    /// How long after its start the invocation may still claim: `time_budget`, or with
+    /// `keep_going`, that time less a reserve for the last batch (a fifth of it, at most
+    /// the time budget), so the invocation ends within `keep_going`: asked for 25 s with a
+    /// 5 s budget, it claims for 20 s.
+    pub fn claim_window(&self) -> Duration {
+        match self.keep_going {
+            Some(keep_going) => keep_going - (keep_going / 5).min(self.time_budget),
+            None => self.time_budget,
+        }
+    }
+
+    /// Whether an invocation `elapsed` into its run waits for work instead of stopping
+    /// at an empty lane.
+    pub fn waits_when_empty(&self, elapsed: Duration) -> bool {
+        self.keep_going.is_some() && elapsed + IDLE_WAIT < self.claim_window()
     }
 
     /// The component's name in logs and runs: `processor-<lane>`.

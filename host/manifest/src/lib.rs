@@ -27,6 +27,7 @@ pub mod error;
 pub mod model;
 pub mod names;
 mod parse;
+pub mod profile;
 mod table;
 pub mod template;
 mod validate;

@@ -32,6 +32,28 @@ enum Command {
         #[arg(long, env = "SPIN_VARIABLE_DATABASE_URL")]
         database_url: String,
     },
+    /// Write a profile of the manifest for platforms that serve less than `spin up`: without
+    /// cron triggers (SpinKube, Fermyon Cloud, Akamai Functions; a scheduler calls the
+    /// /internal routes instead) and/or with allowed_outbound_hosts written out literally
+    /// (platforms that take no {{ variable }} expressions there).
+    Profile {
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Remove every [[trigger.cron]].
+        #[arg(long)]
+        http_only: bool,
+        /// Render the allowed_outbound_hosts expressions with the --variable values (a
+        /// variable's default otherwise).
+        #[arg(long)]
+        literal_hosts: bool,
+        /// A value for --literal-hosts: NAME=VALUE (e.g. database_host=db.example.com:5432).
+        #[arg(long = "variable", value_name = "NAME=VALUE")]
+        variables: Vec<String>,
+        /// Write the profile here (beside the manifest, so component paths still resolve);
+        /// standard output when omitted.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
     /// Build the components by running each [component.x.build] command of the manifest.
     Build {
         #[arg(long, short = 'f', default_value = "spin.toml")]
@@ -116,6 +138,23 @@ pub async fn run() -> Result<()> {
                 eprintln!("tds: applied migration {name}");
             }
             Ok(())
+        }
+        Command::Profile {
+            manifest,
+            http_only,
+            literal_hosts,
+            variables,
+            output,
+        } => {
+            let profile = crate::profile::profile(&manifest, http_only, literal_hosts, &variables)?;
+            match output {
+                Some(path) => std::fs::write(&path, profile)
+                    .map_err(|e| anyhow::anyhow!("could not write {}: {e}", path.display())),
+                None => {
+                    print!("{profile}");
+                    Ok(())
+                }
+            }
         }
         Command::Build { manifest, components } => crate::build_components::build_components(&manifest, &components),
     }

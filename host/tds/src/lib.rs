@@ -13,6 +13,7 @@ pub mod embedded_postgres;
 pub mod guest_output;
 pub mod http_trigger;
 pub mod migrate;
+pub mod profile;
 pub mod state;
 pub mod up;
 

@@ -99,3 +99,19 @@ fn embedded_server_listens_on_loopback_tcp_and_keeps_its_data() {
     server.stop();
     let _ = std::fs::remove_dir_all(data_dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tds_migrate_command_line_keeps_the_same_history_as_tds_migrate() {
+    let url = fresh_database().await;
+    let args = |url: &str| ["--database-url".to_string(), url.to_string()];
+    let first = tds_migrate::run_cli(args(&url)).await.expect("tds-migrate applies");
+    let files = std::fs::read_dir(tds_tests::repo_root().join("migrations")).unwrap().count();
+    assert_eq!(first.applied.len(), files);
+    let host = tds::migrate::migrate_url(&url).await.expect("tds migrate after tds-migrate");
+    assert!(host.applied.is_empty(), "tds migrate finds the history tds-migrate wrote");
+    let again = tds_migrate::run_cli(args(&url)).await.expect("a second run");
+    assert!(again.applied.is_empty());
+
+    let error = tds_migrate::run_cli(["--bogus".to_string()]).await.unwrap_err();
+    assert!(error.contains("unknown argument") && error.contains("usage"), "{error}");
+}

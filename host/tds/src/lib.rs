@@ -12,9 +12,10 @@ pub mod cron_trigger;
 pub mod embedded_postgres;
 pub mod guest_output;
 pub mod http_trigger;
-pub mod migrate;
 pub mod profile;
 pub mod state;
 pub mod up;
 
 pub use app::{App, AppBuilder, AppOptions};
+/// Schema migrations (the `tds-migrate` crate, shared with its small binary).
+pub use tds_migrate as migrate;

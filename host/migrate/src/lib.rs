@@ -1,4 +1,7 @@
-//! Schema migrations: the SQL files of `migrations/`, embedded in the binary at build time.
+//! Schema migrations: the SQL files of `migrations/`, embedded at build time. Used by
+//! `tds migrate` and `tds up`, and by the small `tds-migrate` binary, which an operator can
+//! build and run from CI or a Kubernetes Job without building the host (no wasmtime): the
+//! same files, the same history table and the same lock.
 //!
 //! Behaviour: applied in version order by refinery, each once and in its own transaction,
 //! with its checksum recorded in `refinery_schema_history`; a migration whose file changed
@@ -75,3 +78,35 @@ pub async fn migrate(client: &mut Client) -> Result<MigrationReport, MigrateErro
             .collect(),
     })
 }
+
+/// The `tds-migrate` command line: `tds-migrate [--database-url URL]`, the URL otherwise
+/// from `SPIN_VARIABLE_DATABASE_URL` or `DATABASE_URL`. Prints what it applied; the error,
+/// if any, is returned for the caller to print.
+pub async fn run_cli(args: impl IntoIterator<Item = String>) -> Result<MigrationReport, String> {
+    let mut args = args.into_iter();
+    let mut url = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--database-url" => url = args.next(),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let url = url
+        .or_else(|| std::env::var("SPIN_VARIABLE_DATABASE_URL").ok())
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| format!("no database URL given\n{USAGE}"))?;
+    let report = migrate_url(&url).await.map_err(|e| e.to_string())?;
+    if report.applied.is_empty() {
+        eprintln!("tds-migrate: the database is up to date");
+    }
+    for name in &report.applied {
+        eprintln!("tds-migrate: applied migration {name}");
+    }
+    Ok(report)
+}
+
+const USAGE: &str = "usage: tds-migrate [--database-url postgres://user:pass@host:5432/db?sslmode=require]
+  (or SPIN_VARIABLE_DATABASE_URL / DATABASE_URL in the environment)
+Applies TDS's pending migrations under the same advisory lock and history as `tds migrate`.";

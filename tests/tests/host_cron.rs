@@ -115,18 +115,23 @@ async fn a_handler_error_and_a_trap_are_reported_and_the_host_goes_on() {
     assert_eq!(app.get("/probe/headers").await.status, 200, "HTTP still served");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_five_field_expression_is_refused_naming_the_component() {
-    tds_tests::ensure_built(&tds_tests::repo_root().join("tests/fixtures/probe.toml"));
+/// The error loading fixture `manifest` (its components built from `built_from`) fails with.
+async fn load_error(manifest: &str, built_from: &str) -> String {
+    tds_tests::ensure_built(&tds_tests::repo_root().join(built_from));
     let options = TestAppOptions {
-        manifest: "tests/fixtures/bad_cron_five_fields.toml".into(),
+        manifest: manifest.into(),
         serve_http: false,
         ..TestAppOptions::default()
     };
-    let error = match TestApp::try_start_with(options).await {
-        Ok(_) => panic!("a five-field cron expression was accepted"),
+    match TestApp::try_start_with(options).await {
+        Ok(_) => panic!("{manifest} was accepted"),
         Err(error) => format!("{error:#}"),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_five_field_expression_is_refused_naming_the_component() {
+    let error = load_error("tests/fixtures/bad_cron_five_fields.toml", "tests/fixtures/probe.toml").await;
     assert!(error.contains("*/5 * * * *"), "{error}");
     assert!(error.contains("probe"), "{error}");
     assert!(error.contains("6 or 7"), "{error}");
@@ -135,16 +140,7 @@ async fn a_five_field_expression_is_refused_naming_the_component() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cron_component_without_the_cron_export_is_refused_naming_it() {
     // Spin's cron plugin schedules such a component and then never runs it, silently.
-    tds_tests::ensure_built(&tds_tests::repo_root().join("spin.toml"));
-    let options = TestAppOptions {
-        manifest: "tests/fixtures/bad_cron_without_handler.toml".into(),
-        serve_http: false,
-        ..TestAppOptions::default()
-    };
-    let error = match TestApp::try_start_with(options).await {
-        Ok(_) => panic!("a cron trigger on a component without handle-cron-event was accepted"),
-        Err(error) => format!("{error:#}"),
-    };
+    let error = load_error("tests/fixtures/bad_cron_without_handler.toml", "spin.toml").await;
     assert!(error.contains("\"intake\""), "{error}");
     assert!(error.contains("spin:cron@3.0.0"), "{error}");
 }

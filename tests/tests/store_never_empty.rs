@@ -1,0 +1,67 @@
+//! Every statement that returns rows, wrapped as `tds_guest::db::Db::query` sends it
+//! (`tds_store::never_empty::wrap`), is one PostgreSQL accepts on the migrated schema and
+//! answers the statement's own columns behind the marker: the store's statements family by
+//! family (`tds_store::all_statements`) and the ERP statements of every table that go
+//! through `query`. Statements without result columns go through `execute` and are left as
+//! they are.
+
+use tds_store::never_empty::{wrap, MARKER};
+use tds_tests::TestDatabase;
+use tokio_postgres::types::Type;
+
+/// Checks one statement; whether it returns rows (and so was wrapped).
+async fn check(db: &tokio_postgres::Client, family: &str, name: &str, sql: &str) -> bool {
+    let plain = db
+        .prepare(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{family}::{name} does not prepare: {e}"));
+    if plain.columns().is_empty() {
+        return false;
+    }
+    let wrapped = db
+        .prepare(&wrap(sql))
+        .await
+        .unwrap_or_else(|e| panic!("{family}::{name} does not prepare once wrapped: {e}"));
+    let columns = wrapped.columns();
+    assert_eq!(columns[0].name(), MARKER, "{family}::{name}");
+    assert_eq!(columns[0].type_(), &Type::BOOL, "{family}::{name}");
+    let kept: Vec<(&str, &Type)> = columns[1..].iter().map(|c| (c.name(), c.type_())).collect();
+    let original: Vec<(&str, &Type)> = plain.columns().iter().map(|c| (c.name(), c.type_())).collect();
+    assert_eq!(kept, original, "{family}::{name} keeps its columns");
+    assert_eq!(wrapped.params(), plain.params(), "{family}::{name} keeps its parameters");
+    true
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_statement_returning_rows_prepares_wrapped_with_its_own_columns() {
+    let db = TestDatabase::new().await.client().await;
+    let mut wrapped = 0;
+    for (family, name, sql) in tds_store::all_statements() {
+        wrapped += usize::from(check(&db, family, name, sql).await);
+    }
+    for table in tds_erp::TABLES {
+        let queried = [
+            ("lock_row", tds_erp::sql::lock_row(table)),
+            ("upsert", tds_erp::sql::upsert(table)),
+            ("soft_delete", tds_erp::sql::soft_delete(table)),
+            ("image_of", tds_erp::sql::image_of(table)),
+        ];
+        for (name, sql) in queried {
+            assert!(check(&db, table.name, name, &sql).await, "{}::{name} returns rows", table.name);
+            wrapped += 1;
+        }
+    }
+    assert!(wrapped > 60, "{wrapped} statements checked wrapped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrapped_statement_answers_its_rows_in_order_or_one_marker_row() {
+    let db = TestDatabase::new().await.client().await;
+    let sql = "SELECT n::int8 FROM generate_series(1, $1::int4) n ORDER BY n DESC";
+    let rows = db.query(&wrap(sql), &[&3i32]).await.unwrap();
+    let got: Vec<(Option<bool>, Option<i64>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [(Some(true), Some(3)), (Some(true), Some(2)), (Some(true), Some(1))]);
+    let rows = db.query(&wrap(sql), &[&0i32]).await.unwrap();
+    let got: Vec<(Option<bool>, Option<i64>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [(None, None)], "an empty result is one row of NULLs");
+}

@@ -1,0 +1,82 @@
+//! Authenticity: Zoho's signature or the shared key, as the variables `zoho_webhook_secret`,
+//! `zoho_module_secrets` and `webhook_key` require (docs/design.md, "Intake contract").
+
+use spin_sdk::http::Request;
+use tds_core::auth::{Proof, WebhookAuth};
+use tds_core::entity::Module;
+use tds_core::payload::{self, BodyFormat};
+use tds_core::signature;
+use tds_guest::http::header;
+use tds_guest::vars;
+
+use crate::answer::Refusal;
+
+/// The proof [`WebhookAuth`] requires of `module`'s webhooks (see `tds_core::auth`).
+pub fn authenticate(
+    req: &Request,
+    format: BodyFormat,
+    query: &[(String, String)],
+    module: Option<Module>,
+) -> Result<(), Refusal> {
+    let secret = vars::get("zoho_webhook_secret");
+    let module_secrets = vars::get("zoho_module_secrets");
+    let key = vars::get("webhook_key");
+    let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
+        .map_err(|e| Refusal::new(503, "not_configured", e.to_string()))?;
+    match auth.proof_for(module) {
+        Proof::Signature(secret) => {
+            let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
+                Refusal::new(
+                    401,
+                    "missing_signature",
+                    "X-Zoho-Webhook-Signature is required",
+                )
+            })?;
+            let message = match format {
+                BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
+                BodyFormat::Form => {
+                    signature::signed_message(query, &payload::form_pairs(req.body()), None)
+                }
+            };
+            if signature::verify(secret, &message, given) {
+                Ok(())
+            } else {
+                Err(Refusal::new(
+                    401,
+                    "invalid_signature",
+                    "X-Zoho-Webhook-Signature does not match the body",
+                ))
+            }
+        }
+        Proof::Key(key) => {
+            let given = header(req, "x-webhook-key")
+                .or_else(|| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == "key")
+                        .map(|(_, v)| v.as_str())
+                })
+                .ok_or_else(|| {
+                    Refusal::new(
+                        401,
+                        "missing_key",
+                        "send the webhook key in X-Webhook-Key or ?key=",
+                    )
+                })?;
+            if signature::keys_match(key, given) {
+                Ok(())
+            } else {
+                Err(Refusal::new(
+                    401,
+                    "invalid_key",
+                    "the webhook key is not valid",
+                ))
+            }
+        }
+        Proof::NotConfigured => Err(Refusal::new(
+            503,
+            "not_configured",
+            "intake accepts nothing until zoho_webhook_secret, zoho_module_secrets or webhook_key is set",
+        )),
+    }
+}

@@ -1,0 +1,278 @@
+//! Storing an authentic, readable delivery in one transaction (inbox event, queue row or
+//! dead letter, outcome counter) and counting refusals; the protocol is docs/design.md's
+//! "Queue protocol" and "Intake contract".
+
+use serde_json::{json, Map, Value};
+use spin_sdk::http::Request;
+use tds_core::entity::Module;
+use tds_core::normalize::Event;
+use tds_core::payload::Payload;
+use tds_core::redact::redact_headers;
+use tds_guest::db::{param, Db, DbError};
+use tds_guest::http::header;
+use tds_guest::log::Logger;
+use tds_guest::vars;
+use tds_store::{inbox, queue};
+
+use crate::answer::{Refusal, DATABASE_UNAVAILABLE};
+
+const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+
+/// What the store made of an authentic, readable delivery.
+pub enum Stored {
+    Accepted { event_id: i64, queued: bool },
+    Invalid { event_id: i64, dead_letter_id: i64 },
+    Duplicate { event_id: i64 },
+}
+
+impl Stored {
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Stored::Accepted { queued: true, .. } => "accepted",
+            Stored::Accepted { queued: false, .. } => "superseded",
+            Stored::Invalid { .. } => "invalid",
+            Stored::Duplicate { .. } => "duplicate",
+        }
+    }
+}
+
+/// Stores the delivery's event ([`store_or_keep_raw`]) as the variables `max_attempts`
+/// (queue attempts, default 8) and `database_url` say; a database failure is logged and
+/// refused 503, so Zoho delivers again.
+pub fn persist(
+    database_url: Option<&str>,
+    req: &Request,
+    method: &str,
+    payload: &Payload,
+    event: Event,
+    request_id: &str,
+    log: &Logger,
+) -> Result<(Stored, Event), Refusal> {
+    let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
+        .map_err(|e| Refusal::new(503, "not_configured", e).about(Some(event.module)))?;
+    let database_url = database_url.ok_or_else(|| {
+        Refusal::new(503, DATABASE_UNAVAILABLE, "database_url is not set").about(Some(event.module))
+    })?;
+    let module = event.module;
+    let unavailable = |e: DbError| {
+        log.error(
+            "could not store the event",
+            json!({"sqlstate": e.sqlstate, "error": e.message}),
+        );
+        Refusal::new(
+            503,
+            DATABASE_UNAVAILABLE,
+            format!("the event could not be stored: {}", e.message),
+        )
+        .about(Some(module))
+    };
+    let db = Db::open(database_url).map_err(unavailable)?;
+    let headers = redact_headers(req.headers().filter_map(|(n, v)| Some((n, v.as_str()?))));
+    let delivery = DeliveryFacts {
+        method,
+        content_type: header(req, "content-type"),
+        payload,
+        raw_body: req.body(),
+        request_id,
+        headers,
+        max_attempts,
+    };
+    store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)
+}
+
+/// Stores the event; when PostgreSQL cannot take its parsed document (a data exception,
+/// e.g. a `\u0000` in a string or a number beyond `numeric`), stores the raw body with an
+/// empty document instead, dead-lettered with the reason: authentic data is never dropped.
+fn store_or_keep_raw(
+    db: &Db,
+    event: Event,
+    delivery: &DeliveryFacts<'_>,
+    log: &Logger,
+) -> Result<(Stored, Event), DbError> {
+    let first = store(db, &event, delivery);
+    // The transaction may still be open after a failure; a rollback failing too changes nothing.
+    let error = match first {
+        Ok(stored) => return Ok((stored, event)),
+        Err(e) => {
+            let _ = db.rollback();
+            e
+        }
+    };
+    if !error.is_data_exception() {
+        return Err(error);
+    }
+    log.warn(
+        "the document cannot be stored as JSON; keeping the raw body",
+        json!({"sqlstate": error.sqlstate, "error": error.message}),
+    );
+    let mut unreadable = event;
+    unreadable.invalid_reasons.push(format!(
+        "the document cannot be stored as JSON ({}); the raw body is kept",
+        error.message
+    ));
+    let kept_payload = Payload {
+        document: Map::new(),
+        ..delivery.payload.clone()
+    };
+    let kept = DeliveryFacts {
+        payload: &kept_payload,
+        headers: delivery.headers.clone(),
+        ..*delivery
+    };
+    store(db, &unreadable, &kept)
+        .inspect_err(|_| {
+            let _ = db.rollback();
+        })
+        .map(|stored| (stored, unreadable))
+}
+
+/// What is stored besides the normalised event.
+#[derive(Clone)]
+struct DeliveryFacts<'a> {
+    method: &'a str,
+    content_type: Option<&'a str>,
+    payload: &'a Payload,
+    raw_body: &'a [u8],
+    request_id: &'a str,
+    /// Redacted.
+    headers: Map<String, Value>,
+    max_attempts: i32,
+}
+
+/// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
+/// letter), then the outcome's counter.
+fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
+    let spec = event.module.spec();
+    let entity_id = event.entity_id.as_ref().map(|id| id.as_str());
+    db.begin()?;
+    let inserted = db.query(
+        inbox::INSERT_EVENT,
+        &[
+            param::text(delivery.request_id),
+            param::text(event.module.as_str()),
+            param::opt_text(entity_id),
+            param::text(event.operation.as_str()),
+            param::text(delivery.method),
+            param::opt_text(delivery.content_type),
+            param::text(delivery.payload.shape.as_str()),
+            param::bytea(delivery.raw_body.to_vec()),
+            param::text(Value::Object(delivery.payload.document.clone()).to_string()),
+            param::text(Value::Object(delivery.headers.clone()).to_string()),
+            param::opt_text(event.version.sql_text()),
+            param::text(event.version.source.as_str()),
+            param::text(event.content_hash.as_str()),
+            param::text(event.idempotency_key.as_str()),
+            param::text(if event.is_valid() {
+                "accepted"
+            } else {
+                "invalid"
+            }),
+            param::text_array(event.invalid_reasons.iter().cloned()),
+        ],
+    )?;
+    let Some(row) = inserted.first() else {
+        let existing = db.query(
+            inbox::FIND_BY_IDEMPOTENCY_KEY,
+            &[param::text(event.idempotency_key.as_str())],
+        )?;
+        let stored = Stored::Duplicate {
+            event_id: existing.expect_row()?.int8(0)?,
+        };
+        count_in(db, &stored, event.module)?;
+        db.commit()?;
+        return Ok(stored);
+    };
+    let event_id = row.int8(0)?;
+    let version = row.text(1)?;
+    let stored = match entity_id.filter(|_| event.is_valid()) {
+        Some(entity_id) => {
+            let queued = db.query(
+                queue::ENQUEUE_OR_REPOINT,
+                &[
+                    param::text(event.module.as_str()),
+                    param::text(entity_id),
+                    param::text(spec.lane.as_str()),
+                    param::int4(spec.priority),
+                    param::text(event.operation.as_str()),
+                    param::int8(event_id),
+                    param::text(version),
+                    param::int4(delivery.max_attempts),
+                    param::text(delivery.request_id),
+                ],
+            )?;
+            if queued.is_empty() {
+                db.execute(inbox::MARK_SUPERSEDED, &[param::int8(event_id)])?;
+            }
+            Stored::Accepted {
+                event_id,
+                queued: !queued.is_empty(),
+            }
+        }
+        None => {
+            let dead = db.query(
+                inbox::DEAD_LETTER_INVALID,
+                &[
+                    param::int8(event_id),
+                    param::text(event.module.as_str()),
+                    param::opt_text(entity_id),
+                    param::text(spec.lane.as_str()),
+                    param::text(event.operation.as_str()),
+                    param::text(event.invalid_reasons.join("; ")),
+                    param::text(delivery.request_id),
+                ],
+            )?;
+            let dead_letter_id = dead.expect_row()?.int8(0)?;
+            Stored::Invalid {
+                event_id,
+                dead_letter_id,
+            }
+        }
+    };
+    count_in(db, &stored, event.module)?;
+    db.commit()?;
+    Ok(stored)
+}
+
+/// Counts what `store` made of a delivery, inside its transaction: the count commits with
+/// the event or not at all.
+fn count_in(db: &Db, stored: &Stored, module: Module) -> Result<(), DbError> {
+    let params = [
+        param::text(stored.outcome()),
+        param::text(module.as_str()),
+        param::text(""),
+    ];
+    db.execute(inbox::COUNT_OUTCOME, &params).map(drop)
+}
+
+/// Counts a refusal on a fresh connection (refusals happen before one is needed); a
+/// failure is logged, never answered.
+pub fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
+    let params = [
+        param::text(refusal.outcome()),
+        param::text(refusal.module.map(Module::as_str).unwrap_or_default()),
+        param::text(refusal.code),
+    ];
+    if let Err(e) = Db::open(database_url).and_then(|db| db.execute(inbox::COUNT_OUTCOME, &params)) {
+        log.warn(
+            "could not count the refusal",
+            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate, "error": e.message}),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_stored_delivery_counts_as_its_outcome() {
+        let outcomes = [
+            Stored::Accepted { event_id: 1, queued: true },
+            Stored::Accepted { event_id: 2, queued: false },
+            Stored::Invalid { event_id: 3, dead_letter_id: 4 },
+            Stored::Duplicate { event_id: 5 },
+        ]
+        .map(|stored| stored.outcome());
+        assert_eq!(outcomes, ["accepted", "superseded", "invalid", "duplicate"]);
+    }
+}

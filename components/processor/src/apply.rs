@@ -16,7 +16,7 @@ use tds_erp::apply::{audit_action, changed_fields, plan, Plan, StoredRow};
 use tds_erp::{sql, ErpTable, MappedRow, MappingError};
 use tds_guest::db::{param, Db, DbError};
 
-use crate::drain::Job;
+use crate::job::Job;
 
 /// Why an event could not be applied.
 pub struct Failure {

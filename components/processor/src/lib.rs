@@ -1,6 +1,6 @@
 //! The processor: ONE wasm serving one Spin component per lane (`processor-sales`,
 //! `processor-catalog`, …), each told its `lane` and `entity_types` through component
-//! variables. Every invocation drains its lane (see [`drain`]) and records a run.
+//! variables. Every invocation records a run (see [`run`]) and drains its lane (see [`drain`]).
 //!
 //! Triggers: the cron world `spin:cron@3.0.0` (`handle-cron-event`), and an authenticated
 //! `POST` route (`Authorization: Bearer <stats_token>`) for platforms without cron, which
@@ -9,8 +9,16 @@
 //! (or twice, on platforms that cut a handler off at 30 s) keeps the lane served.
 
 mod apply;
+mod batch;
+mod context;
 mod drain;
+mod event_log;
+mod gate;
+mod job;
+mod outcome;
+mod run;
 mod settings;
+mod tally;
 
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -23,7 +31,7 @@ use std::time::Duration;
 
 use tds_core::query::Params;
 
-use crate::drain::Trigger;
+use crate::run::Trigger;
 use crate::settings::{Settings, MAX_KEEP_GOING_MS};
 
 wit_bindgen::generate!({
@@ -43,7 +51,7 @@ impl Guest for Cron {
             log.error("not configured", json!({"error": e}));
             Error::Other(e)
         })?;
-        drain::run(&settings, Trigger::Cron, &log)
+        run::run(&settings, Trigger::Cron, &log)
             .map(drop)
             .map_err(|e| Error::Other(e.to_string()))
     }
@@ -70,7 +78,7 @@ fn handle(req: Request) -> Response {
         Err(e) => return error_response(503, "not_configured", &e, &request_id),
     };
     settings.keep_going = keep_going;
-    match drain::run(&settings, Trigger::Http, &log) {
+    match run::run(&settings, Trigger::Http, &log) {
         Ok(report) => {
             let mut body = report.to_json();
             body["request_id"] = json!(request_id);

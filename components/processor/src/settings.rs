@@ -106,7 +106,7 @@ impl Settings {
 /// | `circuit_failure_threshold`, `circuit_open_seconds` | the lane's circuit breaker ([`Policy`]) | 5, 60 |
 ///
 /// Keep `lock_timeout_ms` well under half of `lease_seconds`: a batch extends its lease
-/// between events, never during one (see `drain`).
+/// between events, never during one (see `batch`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tuning {
     pub backoff: Backoff,

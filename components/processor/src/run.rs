@@ -1,0 +1,130 @@
+//! One invocation and its `tds_sync_runs` row: start the run, drain the lane (see
+//! [`crate::drain`]), finish the run with its counts and why it stopped, and report.
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use tds_guest::db::{param, Db, DbError};
+use tds_guest::log::Logger;
+use tds_guest::random;
+use tds_store::journal;
+
+use crate::context::Context;
+use crate::drain::{drain, Stop};
+use crate::settings::{Settings, Tuning};
+use crate::tally::Counts;
+
+/// What started the invocation.
+#[derive(Clone, Copy)]
+pub enum Trigger {
+    Cron,
+    Http,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Cron => "cron",
+            Trigger::Http => "http",
+        }
+    }
+}
+
+/// The invocation's result, as answered on the HTTP route.
+pub struct Report {
+    run_id: i64,
+    owner: String,
+    trigger: Trigger,
+    stop: Stop,
+    counts: Counts,
+    details: Value,
+    duration_ms: f64,
+}
+
+impl Report {
+    pub fn to_json(&self) -> Value {
+        json!({"run_id": self.run_id, "run_owner": self.owner, "trigger": self.trigger.as_str(),
+               "stopped": self.stop.as_str(), "counts": self.counts.to_json(), "details": self.details,
+               "duration_ms": self.duration_ms})
+    }
+}
+
+/// Runs one invocation and records it in `tds_sync_runs`.
+pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report, DbError> {
+    let started = Instant::now();
+    let component = settings.component();
+    let owner = random::lease_owner(&component);
+    let log = log.for_correlation(&owner);
+    let db = Db::open(&settings.database_url)
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+    let tuning = Tuning::read(&db)?;
+    let details = json!({
+        "lane": settings.lane.as_str(),
+        "claimable": settings.claimable.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+        "unsupported_left_in_queue": settings.unsupported.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+        "ignored_entity_types": settings.ignored,
+        "lease_seconds": settings.lease_seconds,
+        "batch_size": settings.batch_size,
+        "time_budget_ms": settings.time_budget.as_millis() as u64,
+        "keep_going_ms": settings.keep_going.map(|d| d.as_millis() as u64),
+        "lock_timeout_ms": tuning.lock_timeout_ms,
+    });
+    let started_run = db.query(
+        journal::START_RUN,
+        &[
+            param::text(&component),
+            param::text(settings.lane.as_str()),
+            param::text(&owner),
+            param::text(trigger.as_str()),
+            param::text(details.to_string()),
+        ],
+    )?;
+    let run_id = started_run.expect_row()?.int8(0)?;
+    let context = Context {
+        db: &db,
+        settings,
+        owner: &owner,
+        run_id,
+        tuning,
+        log: &log,
+    };
+    let mut counts = Counts::default();
+    let result = drain(&context, started, &mut counts);
+    let (status, stop, error) = match &result {
+        Ok(stop) => ("completed", Some(stop.as_str()), None),
+        Err(e) => ("failed", None, Some(e.message.clone())),
+    };
+    let finished = db.execute(
+        journal::FINISH_RUN,
+        &[
+            param::int8(run_id),
+            param::text(status),
+            param::text(counts.to_json().to_string()),
+            param::text(json!({"stopped": stop}).to_string()),
+            param::opt_text(error.clone()),
+        ],
+    );
+    if let Err(e) = finished {
+        log.warn(
+            "could not record the end of the run",
+            json!({"run_id": run_id, "error": e.message}),
+        );
+    }
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let fields = json!({"run_id": run_id, "status": status, "stopped": stop, "counts": counts.to_json(), "error": error, "duration_ms": duration_ms});
+    match &result {
+        Ok(_) if counts.claimed == 0 => {}
+        Ok(_) => log.info("run finished", fields),
+        Err(_) => log.error("run failed", fields),
+    }
+    let stop = result?;
+    Ok(Report {
+        run_id,
+        owner,
+        trigger,
+        stop,
+        counts,
+        details,
+        duration_ms,
+    })
+}

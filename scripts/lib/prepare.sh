@@ -87,6 +87,37 @@ ensure_chromium() {
   chromium_bin >/dev/null || die "Chromium was installed but is still not found; set CHROME to its binary"
 }
 
+# The Python test tools (scripts/requirements-test.txt: the offline Kubernetes validator the
+# deploy test runs, and schemathesis) live in a venv at target/pytools. It is made again when
+# the requirements change: the venv keeps a copy of the file it was installed from.
+ensure_python_tools() {
+  local venv="$tds_root/target/pytools"
+  local requirements="$tds_root/scripts/requirements-test.txt"
+  [ -f "$requirements" ] || die "$requirements is missing"
+  if [ -x "$venv/bin/python" ] && cmp -s "$requirements" "$venv/requirements-test.txt"; then return 0; fi
+  command -v python3 >/dev/null 2>&1 || die "python3 was not found (the tests need it for the Kubernetes validator). Install Python 3.11 or newer (apt-get install python3 python3-venv, or brew install python)."
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$(python3 --version 2>&1) is too old: the pinned test tools (schemathesis 4.32.5) need Python 3.11 or newer. Install a newer python3 and put it first on PATH."
+  say "installing the Python test tools (scripts/requirements-test.txt) into target/pytools"
+  rm -rf "$venv"
+  local venv_error
+  if ! venv_error="$(python3 -m venv "$venv" 2>&1)"; then
+    rm -rf "$venv"
+    if command -v apt-get >/dev/null 2>&1; then
+      say "python3 cannot make a venv; installing Debian's python3-venv package"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv >/dev/null \
+        || die "could not install python3-venv. Install it yourself (apt-get install python3-venv), then run this again."
+      python3 -m venv "$venv" || die "python3 -m venv $venv failed even with python3-venv installed; look at its error above"
+    else
+      die "python3 -m venv failed ($venv_error). Install Python's venv module (it ships with python.org and Homebrew Pythons; Debian and Ubuntu split it into python3-venv), then run this again."
+    fi
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" \
+    || die "could not install the Python test tools with pip (PyPI must be reachable, or set PIP_INDEX_URL to a mirror); see pip's error above"
+  cp "$requirements" "$venv/requirements-test.txt"
+}
+
 build_host() {
   say "building the tds host (the first build compiles wasmtime and takes several minutes)"
   cargo build -p tds --quiet

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
-use tds_core::cursor::{self, Cursor};
+use tds_core::cursor::{self, Cursor, CursorError};
 use tds_core::query::{ParamError, Params};
 use tds_guest::db::{Db, DbError, Rows};
 use tds_guest::http::{error_body, header};
@@ -191,13 +191,20 @@ pub fn path_id(text: &str, what: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no {what} {text:?}")))
 }
 
-/// The listing's `cursor` parameter as the id to continue below.
+/// The listing's `cursor` parameter as the id to continue below: 400 for a text this API
+/// never issues, 409 `cursor_out_of_scope` for a cursor of another listing or other filters.
 pub fn cursor_before(params: &Params, scope: u32) -> Result<Option<i64>, ApiError> {
     params
         .text("cursor")
         .map(|text| Cursor::decode(text, scope).map(|c| c.before_id))
         .transpose()
-        .map_err(|e| ParamError::new("cursor", e.to_string()).into())
+        .map_err(|e| match e {
+            CursorError::WrongScope => ApiError::conflict(
+                "cursor_out_of_scope",
+                format!("parameter cursor: {e}; start again without a cursor"),
+            ),
+            CursorError::Malformed => ParamError::new("cursor", e.to_string()).into(),
+        })
 }
 
 /// Default and largest page sizes.
@@ -227,19 +234,52 @@ pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, ApiError> {
         .collect()
 }
 
-/// A string field of a body, when given; another type is an error naming the field.
+/// A string field of a body, as sent; `None` when absent. Another type (`null` too), an
+/// empty string or a NUL character is an error naming the field.
 pub fn body_text(
     body: &serde_json::Map<String, Value>,
     field: &str,
 ) -> Result<Option<String>, ApiError> {
     match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        None => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Err(ApiError::bad_body(format!(
+            "{field} is empty; leave it out or give it a value"
+        ))),
+        Some(Value::String(s)) if s.contains('\0') => Err(ApiError::bad_body(format!(
+            "{field} must not contain NUL (\\u0000)"
+        ))),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(ApiError::bad_body(format!(
             "{field} must be a string, not {other}"
         ))),
     }
+}
+
+/// A whole-number field of a body within `min..=max` (`5` and `5.0` alike, as JSON
+/// Schema's `integer`), `default` when absent.
+pub fn body_int(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+    default: i64,
+    (min, max): (i64, i64),
+) -> Result<i64, ApiError> {
+    let Some(value) = body.get(field) else {
+        return Ok(default);
+    };
+    value
+        .as_i64()
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && n.abs() < 9.0e15)
+                .map(|n| n as i64)
+        })
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_body(format!(
+                "{field} must be a whole number from {min} to {max}, not {value}"
+            ))
+        })
 }
 
 /// Refuses fields of `body` outside `allowed`, naming the first.
@@ -260,7 +300,12 @@ pub fn only_fields(
     }
 }
 
-/// Who an action is recorded as: the body's `by`, else [`DEFAULT_ACTOR`].
+/// Who an action is recorded as: the body's `by` (a string, trimmed), else — absent,
+/// empty or blank — [`DEFAULT_ACTOR`].
 pub fn actor(body: &serde_json::Map<String, Value>) -> Result<String, ApiError> {
-    Ok(body_text(body, "by")?.unwrap_or_else(|| DEFAULT_ACTOR.to_string()))
+    let by = match body.get("by") {
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        _ => body_text(body, "by")?,
+    };
+    Ok(by.map_or_else(|| DEFAULT_ACTOR.to_string(), |s| s.trim().to_string()))
 }

@@ -2,8 +2,9 @@
 //! value in force (stored or default), type, range and description, plus any stored key
 //! the components do not read; `PATCH /api/config` with `{"key": value, …}` changes keys —
 //! known keys only, values of the key's type within its range (`reconcile_modules`: a
-//! comma-separated list of modules), no backoff base above its cap — all or nothing (400
-//! naming every refused key).
+//! comma-separated list of modules) — all or nothing: 400 naming every refused key, 409
+//! `config_conflict` when the values are valid but a backoff base would exceed its cap.
+//! A body naming no key (or only `by`) changes nothing and answers the list.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use tds_guest::db::param;
 use tds_guest::log::Logger;
 use tds_store::config;
 
-use crate::api::{db, parse_json, Answer, ApiError, ApiResult, Ctx, DEFAULT_ACTOR};
+use crate::api::{actor, db, parse_json, Answer, ApiError, ApiResult, Ctx};
 
 fn stored(db: &tds_guest::db::Db) -> Result<BTreeMap<String, Value>, ApiError> {
     db.query(config::LIST_ENTRIES, &[])?
@@ -77,15 +78,8 @@ pub fn get(ctx: &Ctx) -> ApiResult {
 pub fn update(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
     let mut body = ctx.body()?;
-    let by = match body.remove("by") {
-        None | Some(Value::Null) => DEFAULT_ACTOR.to_string(),
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        Some(other) => {
-            return Err(ApiError::bad_body(format!(
-                "by must be a string, not {other}"
-            )))
-        }
-    };
+    let by = actor(&body)?;
+    body.remove("by");
     let db = db()?;
     db.begin()?;
     let before = stored(&db)?;
@@ -100,7 +94,12 @@ pub fn update(ctx: &Ctx) -> ApiResult {
         Err(errors) => {
             db.rollback()?;
             let message: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return Err(ApiError::new(400, "invalid_config", message.join("; ")));
+            let message = message.join("; ");
+            return Err(if errors.iter().all(|e| e.conflict) {
+                ApiError::conflict("config_conflict", message)
+            } else {
+                ApiError::new(400, "invalid_config", message)
+            });
         }
     };
     for (key, value) in &changes {

@@ -20,7 +20,7 @@ use tds_guest::vars;
 use tds_store::{dead_letters, queue};
 
 use crate::api::{
-    actor, body_text, cursor_before, db, id_json_rows, limit, only_fields, page, parse_json,
+    actor, body_int, body_text, cursor_before, db, id_json_rows, limit, only_fields, page, parse_json,
     path_id, Answer, ApiError, ApiResult, Ctx,
 };
 
@@ -212,17 +212,7 @@ pub fn replay_matching(ctx: &Ctx) -> ApiResult {
         |name| body_text(&body, name),
         |name, message| ApiError::bad_body(format!("{name}: {message}")),
     )?;
-    let limit = match body.get("limit") {
-        None | Some(Value::Null) => 100,
-        Some(v) => v
-            .as_i64()
-            .filter(|n| (1..=MAX_REPLAY_BATCH).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_body(format!(
-                    "limit must be a whole number from 1 to {MAX_REPLAY_BATCH}, not {v}"
-                ))
-            })?,
-    };
+    let limit = body_int(&body, "limit", 100, (1, MAX_REPLAY_BATCH))?;
     let by = actor(&body)?;
     let db = db()?;
     let mut matched = filter.list(&db, "open", None, limit)?;

@@ -1,7 +1,7 @@
 //! `POST /api/replay`: replays stored inbox events by time range and module, for when the
 //! ERP lost changes or a fix must be re-applied. Body: `from`, `to` (timestamps; events
 //! received in `[from, to)`), `module` (optional), `limit` (entities, default 1000, at most
-//! 10000), `dry_run` (only count). The newest stored version of each entity in the range
+//! 10000), `dry_run` (only count); `from` at or after `to` is an empty range. The newest stored version of each entity in the range
 //! goes back on the queue through `queue::ENQUEUE_OR_REPOINT`, as intake would queue it;
 //! where a newer version is already queued it is superseded. One transaction.
 
@@ -13,7 +13,7 @@ use tds_guest::log::Logger;
 use tds_guest::vars;
 use tds_store::{queue, replay};
 
-use crate::api::{actor, body_text, db, only_fields, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{actor, body_int, body_text, db, only_fields, Answer, ApiError, ApiResult, Ctx};
 
 const DEFAULT_LIMIT: i64 = 1000;
 const MAX_LIMIT: i64 = 10_000;
@@ -28,30 +28,15 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
         timestamp(name, &text).map_err(|e| ApiError::bad_body(e.to_string()))
     };
     let (from, to) = (time("from")?, time("to")?);
-    if from >= to {
-        return Err(ApiError::bad_body(format!(
-            "from must be before to ({from} is not before {to})"
-        )));
-    }
     let module = body_text(&body, "module")?;
     if let Some(m) = &module {
         Module::from_name(m).ok_or_else(|| {
             ApiError::bad_body(format!("module: {m:?} is not a module TDS syncs"))
         })?;
     }
-    let limit = match body.get("limit") {
-        None | Some(Value::Null) => DEFAULT_LIMIT,
-        Some(v) => v
-            .as_i64()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_body(format!(
-                    "limit must be a whole number from 1 to {MAX_LIMIT}, not {v}"
-                ))
-            })?,
-    };
+    let limit = body_int(&body, "limit", DEFAULT_LIMIT, (1, MAX_LIMIT))?;
     let dry_run = match body.get("dry_run") {
-        None | Some(Value::Null) => false,
+        None => false,
         Some(Value::Bool(b)) => *b,
         Some(v) => {
             return Err(ApiError::bad_body(format!(

@@ -96,6 +96,10 @@ pub fn handle(req: &Request) -> Response {
     let outcome = match public(&segments) {
         Some(methods) => dispatch(&ctx, methods),
         None => authorized(req).and_then(|()| match protected(&segments) {
+            // No resource is named with NUL (`%00`): nothing stored may hold one.
+            Some(_) if segments.iter().any(|s| s.contains('\0')) => Err(ApiError::not_found(
+                format!("no resource {}: a name never holds NUL", req.path()),
+            )),
             Some(methods) => dispatch(&ctx, methods),
             None => Err(ApiError::not_found(format!("no route {}", req.path()))),
         }),

@@ -143,6 +143,9 @@ pub fn key(key: &str) -> Option<&'static ConfigKey> {
 pub struct ConfigError {
     pub key: String,
     pub message: String,
+    /// The value is valid on its own but breaks a relation with another key's value
+    /// (given or in force): the API answers 409, not 400.
+    pub conflict: bool,
 }
 
 impl ConfigError {
@@ -150,6 +153,7 @@ impl ConfigError {
         ConfigError {
             key: key.to_string(),
             message: message.into(),
+            conflict: false,
         }
     }
 }
@@ -164,19 +168,18 @@ impl ConfigError {
 /// assert!(validate_value("heal_reclaim_limit", &json!("250")).is_err());
 /// assert!(validate_value("heal_reclaim_limit", &json!(0)).is_err());
 /// assert_eq!(validate_value("alert_failure_rate", &json!(0.5)).unwrap(), json!(0.5));
-/// assert_eq!(validate_value("reconcile_modules", &json!("items, bills")).unwrap(), json!("items,bills"));
+/// assert_eq!(validate_value("heal_reclaim_limit", &json!(250.0)).unwrap(), json!(250));
+/// assert_eq!(validate_value("reconcile_modules", &json!("items , bills,items")).unwrap(), json!("items,bills"));
 /// assert!(validate_value("reconcile_modules", &json!("items,widgets")).is_err());
+/// assert!(validate_value("reconcile_modules", &json!("items,,bills")).is_err());
 /// ```
 pub fn validate_value(name: &str, value: &Value) -> Result<Value, ConfigError> {
     let spec = key(name).ok_or_else(|| ConfigError::new(name, "not a configuration key"))?;
     match spec.kind {
         ValueKind::Integer { min, max } => {
-            let n = value
-                .as_i64()
-                .filter(|_| is_integral(value))
-                .ok_or_else(|| {
-                    ConfigError::new(name, format!("must be a whole number, not {value}"))
-                })?;
+            let n = whole_number(value).ok_or_else(|| {
+                ConfigError::new(name, format!("must be a whole number, not {value}"))
+            })?;
             if !(min..=max).contains(&n) {
                 return Err(ConfigError::new(
                     name,
@@ -206,17 +209,22 @@ pub fn validate_value(name: &str, value: &Value) -> Result<Value, ConfigError> {
                 )
             })?;
             let mut modules: Vec<&str> = Vec::new();
-            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            for part in text.split(',').map(|p| p.trim_matches(' ')) {
+                if part.is_empty() {
+                    return Err(ConfigError::new(
+                        name,
+                        format!("{text:?} has an empty entry; name modules separated by commas"),
+                    ));
+                }
                 if Module::from_name(part).is_none() {
                     return Err(ConfigError::new(
                         name,
                         format!("{part:?} is not a module TDS syncs"),
                     ));
                 }
-                if modules.contains(&part) {
-                    return Err(ConfigError::new(name, format!("{part} is listed twice")));
+                if !modules.contains(&part) {
+                    modules.push(part);
                 }
-                modules.push(part);
             }
             if modules.is_empty() {
                 return Err(ConfigError::new(name, "must name at least one module"));
@@ -226,18 +234,21 @@ pub fn validate_value(name: &str, value: &Value) -> Result<Value, ConfigError> {
     }
 }
 
-/// A JSON number without a fraction or exponent.
-fn is_integral(value: &Value) -> bool {
-    value.as_number().is_some_and(|n| {
-        let text = n.to_string();
-        !text.contains(['.', 'e', 'E'])
+/// A JSON number with no fractional part (`5`, `5.0` and `5e0` alike, as JSON Schema's
+/// `integer`), when it fits an `i64` exactly.
+fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && n.abs() < 9.0e15)
+            .map(|n| n as i64)
     })
 }
 
 /// Checks a whole change (`{"key": value, …}`) against the numbers in force (`current`:
 /// each numeric key's stored or default value): every key known, every value valid, and
-/// no backoff base above its cap once the change is applied. Returns the values to store,
-/// in the order given, or every error found.
+/// no backoff base above its cap once the change is applied (an error with `conflict`).
+/// Returns the values to store, in the order given (none for `{}`), or every error found.
 ///
 /// ```
 /// use serde_json::json;
@@ -257,9 +268,6 @@ pub fn validate_change(
             "must be a JSON object of key: value",
         )]);
     };
-    if object.is_empty() {
-        return Err(vec![ConfigError::new("(body)", "names no key to change")]);
-    }
     let mut accepted = Vec::new();
     let mut errors = Vec::new();
     for (name, value) in object {
@@ -279,10 +287,10 @@ pub fn validate_change(
         for (low, high) in NOT_ABOVE {
             if let (Some(a), Some(b)) = (after(low), after(high)) {
                 if a > b {
-                    errors.push(ConfigError::new(
-                        low,
-                        format!("must not exceed {high} ({a} > {b})"),
-                    ));
+                    errors.push(ConfigError {
+                        conflict: true,
+                        ..ConfigError::new(low, format!("must not exceed {high} ({a} > {b})"))
+                    });
                 }
             }
         }
@@ -328,7 +336,7 @@ mod tests {
 
     #[test]
     fn types_are_strict() {
-        for bad in [json!(1.5), json!("5"), json!(true), json!(null), json!(1e3)] {
+        for bad in [json!(1.5), json!("5"), json!(true), json!(null), json!(1e300)] {
             assert!(
                 validate_value("circuit_open_seconds", &bad).is_err(),
                 "{bad}"
@@ -346,7 +354,9 @@ mod tests {
         let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["nope", "retention_log_days"]);
         assert!(validate_change(&json!([]), current).is_err());
-        assert!(validate_change(&json!({}), current).is_err());
+        assert_eq!(validate_change(&json!({}), current), Ok(vec![]));
+        let conflict = validate_change(&json!({"backoff_base_ms": 400000}), current).unwrap_err();
+        assert!(conflict[0].conflict);
         assert!(validate_change(
             &json!({"backoff_cap_ms": 10, "backoff_base_ms": 10}),
             current

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::time::{parse_zoho_timestamp, sql_text};
+use chrono::{DateTime, Utc};
+
+use crate::time::sql_text;
 
 /// A parameter that was not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,8 +42,9 @@ pub struct Params {
 }
 
 impl Params {
-    /// Decodes `query` (without the `?`), allowing only the names in `allowed`. Empty
-    /// values count as absent.
+    /// Decodes `query` (without the `?`), allowing only the names in `allowed`. A value is
+    /// taken as sent (not trimmed); an empty value or one holding NUL is an error, as
+    /// `/openapi.json` says (`minLength: 1`, no `\u0000`).
     pub fn parse(query: &str, allowed: &[&str]) -> Result<Params, ParamError> {
         let mut values = BTreeMap::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -56,10 +59,17 @@ impl Params {
             if values.contains_key(name.as_ref()) {
                 return Err(ParamError::new(&name, "given more than once"));
             }
-            let value = value.trim().to_string();
-            values.insert(name.into_owned(), value);
+            if value.is_empty() {
+                return Err(ParamError::new(
+                    &name,
+                    "is empty; leave the parameter out or give it a value",
+                ));
+            }
+            if value.contains('\0') {
+                return Err(ParamError::new(&name, "must not contain NUL (%00)"));
+            }
+            values.insert(name.into_owned(), value.into_owned());
         }
-        values.retain(|_, v| !v.is_empty());
         Ok(Params { values })
     }
 
@@ -121,7 +131,7 @@ impl Params {
 /// assert!(tds_core::query::int_in_range("limit", "0", 1, 10).is_err());
 /// ```
 pub fn int_in_range(name: &str, text: &str, min: i64, max: i64) -> Result<i64, ParamError> {
-    match text.trim().parse::<i64>() {
+    match text.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         Ok(_) => Err(ParamError::new(
             name,
@@ -148,18 +158,21 @@ pub fn choose<'a>(name: &str, text: &str, choices: &[&'a str]) -> Result<&'a str
         })
 }
 
-/// A timestamp as PostgreSQL text, or an error naming `name`.
+/// An RFC 3339 timestamp (OpenAPI's `date-time`) as PostgreSQL text, or an error naming
+/// `name`.
 ///
 /// ```
 /// assert_eq!(
-///     tds_core::query::timestamp("from", "2026-11-20T10:15:00+0530").unwrap(),
+///     tds_core::query::timestamp("from", "2026-11-20T10:15:00+05:30").unwrap(),
 ///     "2026-11-20T04:45:00.000000Z"
 /// );
 /// assert!(tds_core::query::timestamp("from", "yesterday").is_err());
+/// assert!(tds_core::query::timestamp("from", "2026-11-20").is_err());
 /// ```
 pub fn timestamp(name: &str, text: &str) -> Result<String, ParamError> {
-    parse_zoho_timestamp(text)
-        .map(|t| sql_text(&t))
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| sql_text(&t.with_timezone(&Utc)))
+        .ok()
         .ok_or_else(|| {
             ParamError::new(
                 name,
@@ -198,18 +211,26 @@ mod tests {
     }
 
     #[test]
-    fn values_are_decoded_and_empty_ones_are_absent() {
+    fn values_are_decoded_and_empty_ones_refused() {
         let p = Params::parse(
-            "module=&entity_id=a%20b&since=2026-01-01T00%3A00%3A00Z",
+            "entity_id=%20a%20b&since=2026-01-01T00%3A00%3A00Z",
             &["module", "entity_id", "since"],
         )
         .unwrap();
         assert_eq!(p.text("module"), None);
-        assert_eq!(p.text("entity_id"), Some("a b"));
+        assert_eq!(p.text("entity_id"), Some(" a b"));
         assert_eq!(
             p.time("since").unwrap().as_deref(),
             Some("2026-01-01T00:00:00.000000Z")
         );
+        for query in ["module=", "limit=", "module=a%00b"] {
+            let e = Params::parse(query, &["module", "limit"]).unwrap_err();
+            assert!(["module", "limit"].contains(&e.parameter.as_str()), "{query}");
+        }
+        assert!(Params::parse("limit=%205", &["limit"])
+            .unwrap()
+            .int("limit", 1, 1, 9)
+            .is_err());
     }
 
     #[test]

@@ -307,7 +307,7 @@ async fn dead_letters_list_in_pages_filter_show_and_resolve() {
     )
     .await;
     assert_eq!(
-        reply.status, 400,
+        reply.status, 409,
         "a cursor is bound to its filters: {}",
         reply.text
     );
@@ -679,7 +679,13 @@ async fn a_delivery_is_traced_from_inbox_to_audit_and_an_entity_has_a_history() 
         &format!("/api/history/items/other?limit=1&cursor={cursor}"),
     )
     .await;
-    assert_eq!(other.status, 400, "a cursor is bound to its entity");
+    assert_eq!(other.status, 409, "a cursor is bound to its entity");
+    assert_eq!(error_code(&other), "cursor_out_of_scope");
+    let forged = get(&app, "/api/history/items/other?cursor=c1zz").await;
+    assert_eq!(
+        (forged.status, error_code(&forged)),
+        (400, "invalid_parameter")
+    );
     assert_eq!(
         get_ok(&app, "/api/history/items/never-seen").await["items"],
         json!([])
@@ -893,9 +899,10 @@ async fn inbox_events_are_replayed_by_time_range_and_module() {
             json!({"from": "soon", "to": "2100-01-01T00:00:00Z"}),
             "from",
         ),
+        (json!({"from": "2026-11-20", "to": "2100-01-01T00:00:00Z"}), "from"),
         (
-            json!({"from": "2100-01-01T00:00:00Z", "to": "2000-01-01T00:00:00Z"}),
-            "from",
+            json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "by": null}),
+            "by",
         ),
         (
             json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "module": "widgets"}),
@@ -920,6 +927,17 @@ async fn inbox_events_are_replayed_by_time_range_and_module() {
         let message = reply.body["error"]["message"].as_str().unwrap();
         assert!(message.contains(field), "{body}: {message}");
     }
+    let backwards = post(
+        &app,
+        "/api/replay",
+        &json!({"from": "2100-01-01T00:00:00Z", "to": "2000-01-01T00:00:00Z", "limit": 5.0}),
+    )
+    .await;
+    assert_eq!(backwards.status, 200, "an empty range: {}", backwards.text);
+    assert_eq!(
+        (&backwards.body["events_in_range"], &backwards.body["queued"]),
+        (&json!(0), &json!(0))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1009,12 +1027,14 @@ async fn runtime_configuration_is_read_and_changed_with_validation() {
             json!({"colour": "blue", "heal_reclaim_limit": -1}),
             vec!["colour", "heal_reclaim_limit"],
         ),
-        (json!({"backoff_base_ms": 400000}), vec!["backoff_base_ms"]),
         (
             json!({"reconcile_modules": "items,widgets"}),
             vec!["reconcile_modules", "widgets"],
         ),
-        (json!({}), vec!["(body)"]),
+        (
+            json!({"reconcile_modules": "items,,bills"}),
+            vec!["reconcile_modules", "empty entry"],
+        ),
     ] {
         let reply = patch(body.clone()).await;
         assert_eq!(
@@ -1028,6 +1048,16 @@ async fn runtime_configuration_is_read_and_changed_with_validation() {
             assert!(message.contains(key), "{body}: {message}");
         }
     }
+    let conflict = patch(json!({"backoff_base_ms": 400000})).await;
+    assert_eq!(
+        (conflict.status, error_code(&conflict)),
+        (409, "config_conflict"),
+        "a base above the cap in force: {}",
+        conflict.text
+    );
+    let nothing = patch(json!({"by": "ops"})).await;
+    assert_eq!(nothing.status, 200, "{}", nothing.text);
+    assert_eq!(nothing.body["changed"], json!([]));
     let reply = patch(json!({"backoff_cap_ms": 5000, "retention_log_days": 0})).await;
     assert_eq!(reply.status, 400);
     let cap: String = db

@@ -1,4 +1,6 @@
-//! End to end: webhooks at a fixed rate while the cron schedules drain, then the latency
+//! End to end: webhooks at a fixed rate while the cron schedules drain — or, with
+//! `--tick-every`, while an external ticker calls `POST /internal/drain/<lane>?keep_going_ms=N`
+//! for every lane, as a scheduler does for the HTTP-only profile — then the latency
 //! from `tds_inbox_events.received_at` (the intake transaction's start) to
 //! `tds_sync_queue.completed_at` (the processor's acknowledgement, in the transaction
 //! that commits the ERP row) of every accepted event, read from the database once every
@@ -27,6 +29,43 @@ pub struct E2eArgs {
     /// How long to wait, after the last webhook, for every event to be completed (seconds).
     #[arg(long, default_value_t = 120)]
     wait: u64,
+    /// Drive the processors with an external ticker instead of cron: every this many
+    /// seconds, one keep-going drain per lane (the first at once).
+    #[arg(long)]
+    tick_every: Option<u64>,
+    /// How long each ticked drain keeps serving its lane (`keep_going_ms`).
+    #[arg(long, default_value_t = 25_000)]
+    keep_going_ms: u64,
+    /// The stats_token (bearer of the internal routes), for the ticker.
+    #[arg(long, env = "TDS_BENCH_STATS_TOKEN", default_value = "")]
+    token: String,
+}
+
+const LANES: [&str; 4] = ["sales", "catalog", "purchases", "inventory"];
+
+/// The external scheduler: every `every`, one keep-going drain per lane, not waiting for
+/// the previous ones (a lane's invocations overlap when `keep_going_ms` exceeds `every`).
+fn ticker(url: &str, token: &str, every: Duration, keep_going_ms: u64) -> tokio::task::JoinHandle<()> {
+    let client = reqwest::Client::new();
+    let (url, token) = (url.trim_end_matches('/').to_string(), token.to_string());
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        loop {
+            interval.tick().await;
+            for lane in LANES {
+                let request = client
+                    .post(format!("{url}/internal/drain/{lane}?keep_going_ms={keep_going_ms}"))
+                    .bearer_auth(&token);
+                tokio::spawn(async move {
+                    match request.send().await {
+                        Ok(reply) if reply.status().is_success() => {}
+                        Ok(reply) => eprintln!("ticker: drain {lane} answered {}", reply.status()),
+                        Err(e) => eprintln!("ticker: drain {lane} failed: {e}"),
+                    }
+                });
+            }
+        }
+    })
 }
 
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client> {
@@ -41,6 +80,9 @@ pub async fn run(args: &E2eArgs) -> Result<Value> {
     let webhooks = Webhooks::new(&args.webhooks)?;
     let modules = webhooks.modules();
     let db = connect(&args.database_url).await?;
+    let ticks = args.tick_every.map(|every| {
+        ticker(&args.load.url, &args.token, Duration::from_secs(every), args.keep_going_ms)
+    });
     let outcome = load::run(&args.load, Requests::Webhooks(webhooks)).await?;
     let ids = &outcome.event_ids;
     let waited = Instant::now();
@@ -57,6 +99,9 @@ pub async fn run(args: &E2eArgs) -> Result<Value> {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if let Some(ticks) = ticks {
+        ticks.abort();
     }
     let by_status: Vec<(String, i64)> = db
         .query(
@@ -91,5 +136,6 @@ pub async fn run(args: &E2eArgs) -> Result<Value> {
         "intake": outcome.summary(&args.load),
         "e2e_ms": {"p50": ms(0), "p95": ms(1), "p99": ms(2), "max": ms(3)},
         "drained_s_after_last_send": round(waited.elapsed().as_secs_f64(), 1),
+        "ticker": args.tick_every.map(|every| json!({"every_s": every, "keep_going_ms": args.keep_going_ms})),
     }))
 }

@@ -179,12 +179,19 @@ fn rows(results: &[Value]) -> Vec<Row> {
             ]));
         }
     }
-    if let Some(e2e) = find(results, "e2e", "", None) {
+    for e2e in ["e2e", "e2e-ticker"].iter().filter_map(|s| find(results, s, "", None)) {
         let p95 = number(&e2e["e2e_ms"]["p95"]);
         let lost = e2e["lost"].as_i64();
+        let driven = match &e2e["ticker"] {
+            Value::Null => "cron".to_string(),
+            t => format!(
+                "HTTP-only profile, a drain per lane every {} s with keep_going_ms={}",
+                t["every_s"], t["keep_going_ms"]
+            ),
+        };
         rows.push(Row([
             format!(
-                "end to end p50 / p95 / p99 (ms), {} ev/s for {} s, {} modules",
+                "end to end p50 / p95 / p99 (ms), {} ev/s for {} s, {} modules, {driven}",
                 show(number(&e2e["target_rate"])),
                 show(number(&e2e["duration_s"])),
                 e2e["modules"].as_array().map_or(0, Vec::len)
@@ -201,7 +208,7 @@ fn rows(results: &[Value]) -> Vec<Row> {
             verdict(p95.map(|p| p <= 2000.0)),
         ]));
         rows.push(Row([
-            "end to end: sent / completed / lost".into(),
+            format!("end to end ({driven}): sent / completed / lost"),
             format!("{} / {} / {}", e2e["sent"], e2e["completed"], e2e["lost"]),
             "–".into(),
             "–".into(),

@@ -42,7 +42,7 @@ mod settings;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, error_body, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, internal_refusal, error_body, error_response, json_response, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -77,10 +77,8 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let token = vars::get("stats_token");
-    if let Err((status, code, message)) =
-        check_internal_post(&req, "run the heal cycle", token.as_deref())
-    {
-        return error_response(status, code, &message, &request_id);
+    if let Err(refusal) = check_internal_post(&req, "run the heal cycle", token.as_deref()) {
+        return internal_refusal(refusal, &request_id);
     }
     match cycle::run("http", &log) {
         Ok(outcome) if outcome.failed_steps.is_empty() => {

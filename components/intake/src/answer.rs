@@ -5,7 +5,7 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use tds_core::entity::Module;
 use tds_core::normalize::Event;
-use tds_guest::http::json_response;
+use tds_guest::http::{error_response, json_response, method_not_allowed};
 
 use crate::store::Stored;
 
@@ -17,6 +17,8 @@ pub struct Refusal {
     pub code: &'static str,
     pub message: String,
     pub module: Option<Module>,
+    /// For 405: the methods the route takes (the `Allow` header).
+    pub allow: Option<&'static str>,
 }
 
 impl Refusal {
@@ -26,6 +28,23 @@ impl Refusal {
             code,
             message: message.into(),
             module: None,
+            allow: None,
+        }
+    }
+
+    /// A 405 for a route taking `allow`.
+    pub fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            allow: Some(allow),
+            ..Refusal::new(405, "method_not_allowed", message)
+        }
+    }
+
+    /// The error answer.
+    pub fn into_response(self, request_id: &str) -> Response {
+        match self.allow {
+            Some(allow) => method_not_allowed(allow, &self.message, request_id),
+            None => error_response(self.status, self.code, &self.message, request_id),
         }
     }
 

@@ -14,7 +14,7 @@ use spin_sdk::http_component;
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
-use tds_guest::http::{error_response, header, request_id};
+use tds_guest::http::{header, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -48,7 +48,7 @@ async fn handle(incoming: IncomingRequest) -> Response {
             if let Some(url) = database_url.as_deref() {
                 store::count_refusal(url, &refusal, &log);
             }
-            error_response(refusal.status, refusal.code, &refusal.message, &request_id)
+            refusal.into_response(&request_id)
         }
     }
 }

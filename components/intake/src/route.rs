@@ -53,19 +53,14 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
             ))
         }
     };
-    let allowed: &[Method] = if module.is_some() {
-        &[Method::Post, Method::Put, Method::Delete]
+    let (allowed, allow): (&[Method], &'static str) = if module.is_some() {
+        (&[Method::Post, Method::Put, Method::Delete], "POST, PUT, DELETE")
     } else {
-        &[Method::Post]
+        (&[Method::Post], "POST")
     };
     if !allowed.contains(req.method()) {
-        let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-        let message = format!(
-            "{} is not allowed here; use {}",
-            req.method(),
-            names.join(", ")
-        );
-        return Err(Refusal::new(405, "method_not_allowed", message).about(module));
+        let message = format!("{} is not allowed here; use {allow}", req.method());
+        return Err(Refusal::method_not_allowed(allow, message).about(module));
     }
     Ok(module)
 }

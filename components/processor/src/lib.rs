@@ -23,7 +23,7 @@ mod tally;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, internal_refusal, error_response, json_response, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -64,8 +64,8 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let token = vars::get("stats_token");
-    if let Err((status, code, message)) = check_internal_post(&req, "drain the lane", token.as_deref()) {
-        return error_response(status, code, &message, &request_id);
+    if let Err(refusal) = check_internal_post(&req, "drain the lane", token.as_deref()) {
+        return internal_refusal(refusal, &request_id);
     }
     let keep_going = Params::parse(req.query(), &["keep_going_ms"])
         .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS));

@@ -1,10 +1,10 @@
-//! `GET /api/trace?event_id=…` or `?correlation_id=…` (exactly one): everything TDS did
-//! with one delivery — its inbox event(s), the queue rows that carried them, every
-//! processing attempt, the audit rows of the ERP changes they made and any dead letters.
-//! 404 when nothing at all is stored for it.
+//! `GET /api/trace?event_id=…` and/or `?correlation_id=…`: everything TDS did with one
+//! delivery — its inbox event(s), the queue rows that carried them, every processing
+//! attempt, the audit rows of the ERP changes they made and any dead letters (with both
+//! parameters, both deliveries' rows). 404 when nothing at all is stored for it, or when
+//! neither parameter names a delivery.
 
 use serde_json::{json, Value};
-use tds_core::query::ParamError;
 use tds_guest::db::param;
 use tds_store::trace;
 
@@ -14,26 +14,14 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     let params = ctx.params(&["event_id", "correlation_id"])?;
     let event_id = params.opt_int("event_id", 1, i64::MAX)?;
     let correlation_id = params.text("correlation_id").map(str::to_string);
-    let (ids, correlation, key) = match (event_id, correlation_id) {
-        (Some(id), None) => (
-            vec![id],
-            None,
-            json!({"event_id": id, "correlation_id": null}),
-        ),
-        (None, Some(c)) => (
-            Vec::new(),
-            Some(c.clone()),
-            json!({"event_id": null, "correlation_id": c}),
-        ),
-        (Some(_), Some(_)) => {
-            return Err(
-                ParamError::new("event_id", "give event_id or correlation_id, not both").into(),
-            )
-        }
-        (None, None) => {
-            return Err(ParamError::new("event_id", "give event_id or correlation_id").into())
-        }
-    };
+    if event_id.is_none() && correlation_id.is_none() {
+        return Err(ApiError::not_found(
+            "/api/trace names a delivery: give event_id, correlation_id or both",
+        ));
+    }
+    let key = json!({"event_id": event_id, "correlation_id": correlation_id});
+    let ids: Vec<i64> = event_id.into_iter().collect();
+    let correlation = correlation_id;
     let db = db()?;
     let section = |sql: &str| -> Result<Value, ApiError> {
         let rows = db.query(

@@ -42,9 +42,22 @@ impl Cursor {
     /// Reads a cursor issued for `expected_scope`.
     pub fn decode(text: &str, expected_scope: u32) -> Result<Cursor, CursorError> {
         let body = text.strip_prefix(PREFIX).ok_or(CursorError::Malformed)?;
+        if body.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(CursorError::Malformed);
+        }
         let bytes = hex::decode(body).map_err(|_| CursorError::Malformed)?;
         let plain = String::from_utf8(bytes).map_err(|_| CursorError::Malformed)?;
         let (id, scope) = plain.split_once('.').ok_or(CursorError::Malformed)?;
+        // Exactly what `encode` writes (and `/openapi.json`'s pattern says): 1 to 18
+        // digits without a leading zero or sign, then 8 lower-case hex digits.
+        let canonical_id = !id.starts_with('0')
+            && (1..=18).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_digit());
+        let canonical_scope =
+            scope.len() == 8 && scope.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !canonical_id || !canonical_scope {
+            return Err(CursorError::Malformed);
+        }
         let before_id = id.parse::<i64>().map_err(|_| CursorError::Malformed)?;
         let scope = u32::from_str_radix(scope, 16).map_err(|_| CursorError::Malformed)?;
         if before_id <= 0 {
@@ -118,6 +131,11 @@ mod tests {
             "c1",
             &format!("c1{}", hex::encode("-3.00000000")),
             &format!("c1{}", hex::encode("x.1")),
+            &format!("c1{}", hex::encode("+5.00000000")),
+            &format!("c1{}", hex::encode("05.00000000")),
+            &format!("c1{}", hex::encode("5.0000000A")),
+            &format!("C1{}", hex::encode("5.00000000")),
+            &format!("c1{}", hex::encode("5.00000000")).to_uppercase().replacen("C1", "c1", 1),
         ] {
             assert_eq!(
                 Cursor::decode(text, s),

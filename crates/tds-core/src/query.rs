@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::time::sql_text;
 
@@ -168,10 +168,18 @@ pub fn choose<'a>(name: &str, text: &str, choices: &[&'a str]) -> Result<&'a str
 /// );
 /// assert!(tds_core::query::timestamp("from", "yesterday").is_err());
 /// assert!(tds_core::query::timestamp("from", "2026-11-20").is_err());
+/// assert_eq!(tds_core::query::timestamp("from", "0001-01-01T00:00:00+01:00").unwrap(), "-infinity");
+/// assert_eq!(tds_core::query::timestamp("to", "9999-12-31T23:00:00-01:00").unwrap(), "infinity");
 /// ```
 pub fn timestamp(name: &str, text: &str) -> Result<String, ParamError> {
     DateTime::parse_from_rfc3339(text)
-        .map(|t| sql_text(&t.with_timezone(&Utc)))
+        .map(|t| match t.with_timezone(&Utc) {
+            // An offset can carry 0001-01-01 or 9999-12-31 past PostgreSQL's four-digit
+            // years; as a bound such an instant is before or after everything stored.
+            t if t.year() < 1 => "-infinity".to_string(),
+            t if t.year() > 9999 => "infinity".to_string(),
+            t => sql_text(&t),
+        })
         .ok()
         .ok_or_else(|| {
             ParamError::new(

@@ -56,6 +56,25 @@ pub fn error_response(status: u16, code: &str, message: &str, request_id: &str) 
     json_response(status, &error_body(code, message, request_id), request_id)
 }
 
+/// A 405 `method_not_allowed` answer with `Allow: <allow>`, as RFC 9110 requires.
+pub fn method_not_allowed(allow: &str, message: &str, request_id: &str) -> Response {
+    Response::builder()
+        .status(405)
+        .header("content-type", "application/json")
+        .header("x-request-id", request_id)
+        .header("allow", allow)
+        .body(error_body("method_not_allowed", message, request_id).to_string())
+        .build()
+}
+
+/// The answer to a request [`check_internal_post`] refused (a 405 says `Allow: POST`).
+pub fn internal_refusal(refusal: Refusal, request_id: &str) -> Response {
+    match refusal {
+        (405, _, message) => method_not_allowed("POST", &message, request_id),
+        (status, code, message) => error_response(status, code, &message, request_id),
+    }
+}
+
 /// A refusal: status, code, message.
 pub type Refusal = (u16, &'static str, String);
 

@@ -18,6 +18,7 @@ pub mod browser;
 pub mod host_process;
 pub mod internal;
 pub mod probe;
+pub mod pytools;
 pub mod reliability;
 pub mod stats;
 mod test_app;

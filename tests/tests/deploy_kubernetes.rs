@@ -69,14 +69,7 @@ fn workspace() -> PathBuf {
 }
 
 fn python() -> PathBuf {
-    let python = workspace().join("target/pytools/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run ./scripts/test, which installs the Python test tools into \
-         target/pytools (scripts/requirements-test.txt)",
-        python.display()
-    );
-    python
+    tds_tests::pytools::tool("python")
 }
 
 /// What one run of the validator answered.

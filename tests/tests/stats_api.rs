@@ -116,9 +116,11 @@ async fn unknown_routes_methods_and_parameters_are_named() {
         ("/api/alerts?severity=huge", "severity"),
         ("/api/runs?lane=north", "lane"),
         ("/api/queue/series?minutes=0", "minutes"),
-        ("/api/trace", "event_id"),
-        ("/api/trace?event_id=1&correlation_id=x", "event_id"),
         ("/api/trace?event_id=-4", "event_id"),
+        ("/api/trace?correlation_id=", "correlation_id"),
+        ("/api/runs?lane=", "lane"),
+        ("/api/queue/series?minutes=", "minutes"),
+        ("/api/dead-letters?entity_id=a%00b", "entity_id"),
     ] {
         let reply = get(&app, path).await;
         assert_eq!(
@@ -133,6 +135,13 @@ async fn unknown_routes_methods_and_parameters_are_named() {
             "{path}: {message}"
         );
     }
+    let unnamed = get(&app, "/api/trace").await;
+    assert_eq!(
+        (unnamed.status, error_code(&unnamed)),
+        (404, "not_found"),
+        "a trace names a delivery: {}",
+        unnamed.text
+    );
     for path in [
         "/api/dead-letters/abc",
         "/api/dead-letters/0",

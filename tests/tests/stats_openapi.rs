@@ -1,20 +1,32 @@
 //! `/openapi.json` is a valid OpenAPI 3.1 document (parsed by the `oas3` crate, every
 //! `$ref` resolving, every component schema valid JSON Schema 2020-12), it documents
-//! exactly the routes the stats component serves, and every documented operation, called
-//! through the built wasm against real PostgreSQL, answers what its schema says — the
-//! success, the 401 without a token, and the 404 of an unknown id.
+//! exactly the application's routes (intake, the stats API, the internal routes), and
+//! every documented operation, called through the built wasm against real PostgreSQL,
+//! answers what its schema says — the success, the 401 without a token or key, and the
+//! 404 of an unknown id. The configuration body's schema is held to the registry
+//! (`tds_core::config_values`). `api_schemathesis.rs` adds generated traffic.
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
+use tds_core::config_values::{ValueKind, KEYS};
+use tds_core::entity::Module;
 use tds_tests::stats::{
     applied_item, call, permanent_dead_letter, seed_alerts_and_circuits, start,
     transient_dead_letter, Reply, TOKEN,
 };
+use tds_tests::webhooks::KEY;
 use tds_tests::TestApp;
 
-/// Every operation the stats component serves, as `METHOD path-template`.
-const SERVED: [&str; 25] = [
+/// Every operation the application serves, as `METHOD path-template`.
+const SERVED: [&str; 32] = [
+    "POST /webhooks/zoho",
+    "POST /webhooks/zoho/{module}",
+    "PUT /webhooks/zoho/{module}",
+    "DELETE /webhooks/zoho/{module}",
+    "POST /internal/drain/{lane}",
+    "POST /internal/heal",
+    "POST /internal/reconcile",
     "GET /health",
     "GET /openapi.json",
     "GET /dashboard",
@@ -206,6 +218,52 @@ async fn the_document_is_valid_openapi_3_1_and_lists_every_route() {
     );
 }
 
+/// An items webhook body for `id` at version `modified`.
+fn intake_item(id: &str, modified: &str) -> Value {
+    json!({"item": {"item_id": id, "name": "Documented", "rate": 1, "last_modified_time": modified}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_configuration_body_is_the_registry() {
+    let app = start(&[]).await;
+    let doc = document(&app).await;
+    let change = &doc["components"]["schemas"]["ConfigChange"];
+    assert_eq!(change["additionalProperties"], json!(false));
+    let properties = change["properties"].as_object().expect("properties");
+    let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+    keys.retain(|k| *k != "by");
+    let registry: Vec<&str> = KEYS.iter().map(|k| k.key).collect();
+    assert_eq!(
+        keys.iter().copied().collect::<BTreeSet<_>>(),
+        registry.iter().copied().collect::<BTreeSet<_>>(),
+        "ConfigChange names every configuration key and no other"
+    );
+    for key in KEYS {
+        let schema = &properties[key.key];
+        match key.kind {
+            ValueKind::Integer { min, max } => {
+                assert_eq!(
+                    (&schema["type"], &schema["minimum"], &schema["maximum"]),
+                    (&json!("integer"), &json!(min), &json!(max)),
+                    "{}",
+                    key.key
+                );
+            }
+            ValueKind::Number { min, max } => {
+                assert_eq!(schema["type"], json!("number"), "{}", key.key);
+                assert_eq!(schema["minimum"].as_f64(), Some(min), "{}", key.key);
+                assert_eq!(schema["maximum"].as_f64(), Some(max), "{}", key.key);
+            }
+            ValueKind::ModuleList => {
+                let pattern = schema["pattern"].as_str().expect("a pattern");
+                for module in Module::ALL {
+                    assert!(pattern.contains(module.as_str()), "{}: {module:?}", key.key);
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_operation_answers_as_its_schema_says() {
     let app = start(&[]).await;
@@ -283,19 +341,34 @@ async fn every_documented_operation_answers_as_its_schema_says() {
         ("GET", "/api/config", "/api/config".into(), None, 200),
         ("PATCH", "/api/config", "/api/config".into(), Some(json!({"retention_inbox_days": 10})), 200),
         ("PATCH", "/api/config", "/api/config".into(), Some(json!({"retention_inbox_days": "ten"})), 400),
+        ("PATCH", "/api/config", "/api/config".into(), Some(json!({"backoff_base_ms": 400000})), 409),
+        ("POST", "/webhooks/zoho/{module}", "/webhooks/zoho/items".into(), Some(intake_item("doc-intake", "2026-03-01T10:00:00+0000")), 202),
+        ("POST", "/webhooks/zoho/{module}", "/webhooks/zoho/items".into(), Some(intake_item("doc-intake", "2026-03-01T10:00:00+0000")), 200),
+        ("POST", "/webhooks/zoho/{module}", "/webhooks/zoho/items".into(), Some(json!({"item": {"name": "no id"}})), 202),
+        ("POST", "/webhooks/zoho/{module}", "/webhooks/zoho/widgets".into(), Some(json!({})), 404),
+        ("PUT", "/webhooks/zoho/{module}", "/webhooks/zoho/items".into(), Some(intake_item("doc-intake", "2026-03-02T10:00:00+0000")), 202),
+        ("DELETE", "/webhooks/zoho/{module}", "/webhooks/zoho/items".into(), Some(intake_item("doc-intake", "2026-03-03T10:00:00+0000")), 202),
+        ("POST", "/webhooks/zoho", "/webhooks/zoho".into(), Some(intake_item("doc-bare", "2026-03-01T10:00:00+0000")), 202),
+        ("POST", "/webhooks/zoho", "/webhooks/zoho".into(), Some(json!({"item_id": "1"})), 400),
+        ("POST", "/internal/drain/{lane}", "/internal/drain/catalog".into(), None, 200),
+        ("POST", "/internal/drain/{lane}", "/internal/drain/catalog?keep_going_ms=0".into(), None, 400),
+        ("POST", "/internal/heal", "/internal/heal".into(), None, 200),
+        ("POST", "/internal/reconcile", "/internal/reconcile".into(), None, 503),
     ];
     let mut exercised = BTreeSet::new();
     for (method, template, path, body, expected) in &calls {
-        let public =
-            doc["paths"][template][method.to_ascii_lowercase()].get("security") == Some(&json!([]));
-        let reply = call(
-            &app,
-            method,
-            path,
-            (!public).then_some(TOKEN),
-            body.as_ref(),
-        )
-        .await;
+        let security = &doc["paths"][template][method.to_ascii_lowercase()]["security"];
+        let public = security == &json!([]);
+        // Intake takes the webhook key (here in the query, one of its documented schemes);
+        // every other protected route the bearer token.
+        let keyed = security.to_string().contains("webhookKey");
+        let (authenticated, token) = if keyed {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            (format!("{path}{separator}key={KEY}"), None)
+        } else {
+            (path.clone(), (!public).then_some(TOKEN))
+        };
+        let reply = call(&app, method, &authenticated, token, body.as_ref()).await;
         assert_eq!(reply.status, *expected, "{method} {path}: {}", reply.text);
         check(&doc, method, template, &reply);
         if !public {
@@ -307,6 +380,21 @@ async fn every_documented_operation_answers_as_its_schema_says() {
     }
     let served: BTreeSet<String> = SERVED.iter().map(|s| s.to_string()).collect();
     assert_eq!(exercised, served, "every documented operation was called");
+    for (path, allow) in [
+        ("/webhooks/zoho/items", "POST, PUT, DELETE"),
+        ("/webhooks/zoho", "POST"),
+        ("/internal/heal", "POST"),
+        ("/internal/drain/sales", "POST"),
+        ("/internal/reconcile", "POST"),
+    ] {
+        let refused = call(&app, "GET", path, Some(TOKEN), None).await;
+        assert_eq!(
+            (refused.status, refused.header("allow")),
+            (405, Some(allow)),
+            "GET {path}: {}",
+            refused.text
+        );
+    }
 
     let mut wrong = call(&app, "GET", "/api/queue", Some(TOKEN), None).await;
     wrong.body["by_status"]["pending"] = json!("many");

@@ -1,156 +1,17 @@
-//! Reading a webhook body into one record of a known module.
-//!
-//! Accepted bodies (Zoho can send any of them):
-//! - JSON wrapped in the module's key, `{"item": {...}}` (Zoho's default payload);
-//! - a bare JSON object, `{...}`, when the route names the module;
-//! - `application/x-www-form-urlencoded` with one field carrying the record as JSON,
-//!   named after the wrapper key (`item=...`) or `JSONString` (Zoho's API convention);
-//! - `application/x-www-form-urlencoded` flat fields, which become a record of strings,
-//!   when the route names the module.
-//!
-//! On `POST /webhooks/zoho` (no module in the route) the module comes from the wrapper
-//! key. An empty body is an empty record when the route names the module (a delete may
-//! carry its id in the query alone). Bodies above [`MAX_BODY_BYTES`] are refused before
-//! parsing.
-//!
-//! Zoho sends no event type, so an operator may name the operation next to the record:
-//! a top-level `operation` (or `event_type`) beside the wrapper key of a custom JSON body
-//! (`{"operation": "delete", "invoice": {...}}`), or a form field of that name beside the
-//! field carrying the JSON. It becomes [`Payload::operation_hint`]; fields inside the record
-//! are never read as one.
+//! JSON and form bodies to one record: the wrapped or bare JSON object, the form field
+//! carrying JSON, flat form fields, and the operation named beside the record.
 
 use serde_json::{Map, Value};
 
+use super::wrapper::module_of_wrapped;
+use super::{BodyFormat, Payload, PayloadError, Shape};
 use crate::entity::Module;
-
-/// The largest body intake reads: 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The form field Zoho's APIs use for a JSON document.
 const JSON_STRING_FIELD: &str = "JSONString";
 
 /// Envelope fields that name the operation, in order of preference.
 const OPERATION_FIELDS: [&str; 2] = ["operation", "event_type"];
-
-/// How the body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFormat {
-    Json,
-    Form,
-}
-
-/// Where in the body the record was found; stored with the event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `{"item": {...}}`
-    Wrapped,
-    /// `{...}`
-    Bare,
-    /// A form field carrying the record as JSON.
-    FormJson,
-    /// Flat form fields.
-    FormFields,
-}
-
-impl Shape {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shape::Wrapped => "wrapped",
-            Shape::Bare => "bare",
-            Shape::FormJson => "form_json",
-            Shape::FormFields => "form_fields",
-        }
-    }
-}
-
-/// A parsed body: one record of one module.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Payload {
-    pub module: Module,
-    pub document: Map<String, Value>,
-    pub shape: Shape,
-    /// The operation named beside the record, as written (see the module doc).
-    pub operation_hint: Option<String>,
-}
-
-/// Why a body could not be read. Nothing is stored for these.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PayloadError {
-    #[error("media type {0:?} is not accepted; send application/json or application/x-www-form-urlencoded")]
-    UnsupportedMediaType(String),
-    #[error("the body is empty")]
-    Empty,
-    #[error("the body is not valid JSON: {0}")]
-    InvalidJson(String),
-    #[error("the body must be a JSON object, not {0}")]
-    NotAnObject(&'static str),
-    #[error("form field {field:?} must carry a JSON object: {reason}")]
-    InvalidJsonField { field: String, reason: String },
-    #[error("module {0:?} is not one TDS syncs")]
-    UnknownModule(String),
-    #[error("the body names no module: wrap the record in its module's key (e.g. {{\"invoice\": {{...}}}}) or post to /webhooks/zoho/{{module}}")]
-    ModuleNotGiven,
-    #[error("the body wraps records of several modules ({0})")]
-    AmbiguousModule(String),
-}
-
-impl PayloadError {
-    /// The stable error code in the answer's body.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PayloadError::UnsupportedMediaType(_) => "unsupported_media_type",
-            PayloadError::Empty => "empty_body",
-            PayloadError::InvalidJson(_) | PayloadError::InvalidJsonField { .. } => "invalid_json",
-            PayloadError::NotAnObject(_) => "not_an_object",
-            PayloadError::UnknownModule(_) => "unknown_module",
-            PayloadError::ModuleNotGiven => "module_not_given",
-            PayloadError::AmbiguousModule(_) => "ambiguous_module",
-        }
-    }
-
-    /// The HTTP status intake answers with.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            PayloadError::UnsupportedMediaType(_) => 415,
-            PayloadError::UnknownModule(_) => 404,
-            _ => 400,
-        }
-    }
-}
-
-impl BodyFormat {
-    /// The format a `Content-Type` names; without one, a body starting with `{` is JSON
-    /// and anything else a form.
-    ///
-    /// ```
-    /// use tds_core::payload::BodyFormat;
-    /// assert_eq!(BodyFormat::detect(Some("application/json; charset=utf-8"), b"{}"), Ok(BodyFormat::Json));
-    /// assert_eq!(BodyFormat::detect(None, b"item_id=1"), Ok(BodyFormat::Form));
-    /// assert!(BodyFormat::detect(Some("text/plain"), b"{}").is_err());
-    /// ```
-    pub fn detect(content_type: Option<&str>, body: &[u8]) -> Result<BodyFormat, PayloadError> {
-        let Some(content_type) = content_type.filter(|c| !c.trim().is_empty()) else {
-            let first = body.iter().find(|b| !b.is_ascii_whitespace());
-            return Ok(if first == Some(&b'{') {
-                BodyFormat::Json
-            } else {
-                BodyFormat::Form
-            });
-        };
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "application/json" | "text/json" => Ok(BodyFormat::Json),
-            e if e.starts_with("application/") && e.ends_with("+json") => Ok(BodyFormat::Json),
-            "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
-            _ => Err(PayloadError::UnsupportedMediaType(content_type.to_string())),
-        }
-    }
-}
 
 /// The URL-decoded pairs of a form body (or a query string).
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
@@ -219,32 +80,6 @@ fn parse_json(
             shape: bare,
             operation_hint: None,
         }),
-    }
-}
-
-/// The one known module whose wrapper key holds an object in `object`.
-fn module_of_wrapped(object: &Map<String, Value>) -> Result<Module, PayloadError> {
-    let mut found: Vec<Module> = object
-        .iter()
-        .filter(|(_, v)| v.is_object())
-        .filter_map(|(k, _)| Module::from_wrapper_key(k))
-        .collect();
-    found.dedup();
-    match found.as_slice() {
-        [module] => Ok(*module),
-        [] => match object.iter().next() {
-            Some((key, Value::Object(_))) if object.len() == 1 => {
-                Err(PayloadError::UnknownModule(key.clone()))
-            }
-            _ => Err(PayloadError::ModuleNotGiven),
-        },
-        several => Err(PayloadError::AmbiguousModule(
-            several
-                .iter()
-                .map(|m| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )),
     }
 }
 
@@ -352,32 +187,6 @@ mod tests {
     }
 
     #[test]
-    fn bare_route_names_unknown_and_ambiguous_modules() {
-        assert_eq!(
-            json(r#"{"estimate": {"estimate_id": 1}}"#, None),
-            Err(PayloadError::UnknownModule("estimate".into()))
-        );
-        let e = json(r#"{"item": {}, "bill": {}}"#, None).unwrap_err();
-        assert_eq!(e.code(), "ambiguous_module");
-    }
-
-    #[test]
-    fn payment_wrappers_pick_their_module() {
-        assert_eq!(
-            json(r#"{"payment": {"payment_id": "1"}}"#, None)
-                .unwrap()
-                .module,
-            Module::CustomerPayments
-        );
-        assert_eq!(
-            json(r#"{"vendorpayment": {"payment_id": "1"}}"#, None)
-                .unwrap()
-                .module,
-            Module::VendorPayments
-        );
-    }
-
-    #[test]
     fn big_ids_keep_their_digits() {
         let p = json(r#"{"item": {"item_id": 127919000000106780123}}"#, None).unwrap();
         assert_eq!(p.document["item_id"].to_string(), "127919000000106780123");
@@ -461,30 +270,5 @@ mod tests {
         assert_eq!(p.document["name"], "Hard Drive");
         assert_eq!(p.document["rate"], "12.50");
         assert_eq!(form("item_id=42", None), Err(PayloadError::ModuleNotGiven));
-    }
-
-    #[test]
-    fn media_types() {
-        assert_eq!(
-            BodyFormat::detect(Some("Application/JSON"), b""),
-            Ok(BodyFormat::Json)
-        );
-        assert_eq!(
-            BodyFormat::detect(Some("application/vnd.zoho+json"), b""),
-            Ok(BodyFormat::Json)
-        );
-        assert_eq!(
-            BodyFormat::detect(
-                Some("application/x-www-form-urlencoded; charset=UTF-8"),
-                b""
-            ),
-            Ok(BodyFormat::Form)
-        );
-        assert_eq!(
-            BodyFormat::detect(None, b"  {\"a\":1}"),
-            Ok(BodyFormat::Json)
-        );
-        let e = BodyFormat::detect(Some("multipart/form-data; boundary=x"), b"").unwrap_err();
-        assert_eq!((e.code(), e.http_status()), ("unsupported_media_type", 415));
     }
 }

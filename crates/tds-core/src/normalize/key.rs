@@ -1,0 +1,69 @@
+//! The content hash (the canonical document without its version fields) and the
+//! idempotency key that makes a redelivery a duplicate; both SHA-256 in lowercase hex.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::version::VERSION_FIELDS;
+use super::{EntityId, Operation, SourceVersion};
+use crate::canonical::to_canonical_json;
+use crate::entity::Module;
+
+/// SHA-256 (lowercase hex) of a document's canonical content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContentHash(String);
+
+impl ContentHash {
+    /// The hash of `document` without its version fields.
+    ///
+    /// ```
+    /// use tds_core::normalize::ContentHash;
+    /// let a = serde_json::json!({"name": "Disk", "last_modified_time": "2020-01-01T00:00:00+0000"});
+    /// let b = serde_json::json!({"last_modified_time": "2021-05-05T00:00:00+0000", "name": "Disk"});
+    /// assert_eq!(ContentHash::of(a.as_object().unwrap()), ContentHash::of(b.as_object().unwrap()));
+    /// ```
+    pub fn of(document: &Map<String, Value>) -> ContentHash {
+        let mut content = document.clone();
+        for (field, _) in VERSION_FIELDS {
+            content.remove(field);
+        }
+        ContentHash(sha256_hex(&to_canonical_json(&Value::Object(content))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The key that makes a redelivery a duplicate (unique in `tds_inbox_events`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn new(
+        module: Module,
+        entity_id: Option<&EntityId>,
+        operation: Operation,
+        version: &SourceVersion,
+        content_hash: &ContentHash,
+    ) -> IdempotencyKey {
+        let material = [
+            "tds-idempotency-v1",
+            module.as_str(),
+            entity_id.map(EntityId::as_str).unwrap_or_default(),
+            operation.as_str(),
+            &version.sql_text().unwrap_or_default(),
+            content_hash.as_str(),
+        ]
+        .join("\n");
+        IdempotencyKey(sha256_hex(&material))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

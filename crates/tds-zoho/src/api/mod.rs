@@ -1,0 +1,61 @@
+//! Requests to the Zoho Books API and reading its answers.
+//!
+//! - Lists: `GET <api>/<module>?organization_id=…&page=…&per_page=…` (200 per page at most),
+//!   sorted by `last_modified_time` ascending where Zoho allows it, optionally filtered
+//!   with `last_modified_time=<since>`. The answer holds the records under the module's name
+//!   and `page_context.has_more_page`. Lists omit line items.
+//! - Details: `GET <api>/<module>/<id>?organization_id=…`, the record under its wrapper key
+//!   (`invoice`, `payment`, …).
+//! - Every answer carries `{"code": n, "message": "…"}`; code 0 is success. HTTP 429 and
+//!   code 45 (*unconfirmed*: "request limit exceeded", third-party documentation) mean the
+//!   rate limit; HTTP 401 and code 57 an access token to refresh.
+
+mod request;
+mod response;
+
+pub use request::{detail_url, filters_by_modified_time, refresh_form, zoho_time, ListRequest};
+pub use response::{
+    judge, modified_at, parse_detail, parse_list, parse_token, Listed, Page, Token, Verdict,
+};
+
+use tds_core::entity::Module;
+
+/// The most records Zoho lists per page.
+pub const MAX_PER_PAGE: u32 = 200;
+
+/// Zoho's code for an invalid or expired access token.
+pub const CODE_INVALID_TOKEN: i64 = 57;
+
+/// Zoho codes that mean the rate limit was hit (*unconfirmed*, see the module doc).
+pub const RATE_LIMIT_CODES: [i64; 1] = [45];
+
+/// Why an answer could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the answer is not JSON: {0}")]
+    NotJson(String),
+    #[error("the answer has no {0:?} list")]
+    MissingList(String),
+    #[error("the answer has no {0:?} record")]
+    MissingRecord(String),
+    #[error("the token answer has no access_token ({0})")]
+    NoAccessToken(String),
+    #[error("module {0} is not served by the Zoho Books API")]
+    NotInBooks(&'static str),
+}
+
+/// The module's path in the Books API, which is also the key its list answers use;
+/// `None` for modules of Zoho Inventory.
+///
+/// ```
+/// use tds_core::entity::Module;
+/// use tds_zoho::api::books_path;
+/// assert_eq!(books_path(Module::CustomerPayments), Some("customerpayments"));
+/// assert_eq!(books_path(Module::PriceBooks), None);
+/// ```
+pub fn books_path(module: Module) -> Option<&'static str> {
+    match module {
+        Module::InventoryAdjustments | Module::PriceBooks => None,
+        other => Some(other.as_str()),
+    }
+}

@@ -10,7 +10,7 @@ mod heal_support;
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use tds_core::metrics::{nearest_rank, LATENCY_PERCENTILES};
+use tds_core::metrics::{nearest_rank, LATENCY_PERCENTILES, NAMES};
 
 use heal_support::*;
 
@@ -22,8 +22,9 @@ type Rollups = BTreeMap<(i64, String, String, String), (i64, f64, Option<f64>, O
 
 async fn stored(db: &tokio_postgres::Client) -> Rollups {
     db.query(
-        "SELECT extract(epoch FROM minute)::int8, name, lane, module, count, sum, min, max FROM tds_metrics",
-        &[],
+        "SELECT extract(epoch FROM minute)::int8, name, lane, module, count, sum, min, max FROM tds_metrics
+         WHERE name = ANY($1)",
+        &[&NAMES.as_slice()],
     )
     .await
     .unwrap()
@@ -180,7 +181,21 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
     .await;
     assert_eq!(open_minute, 0, "the current minute is never written");
 
-    // Again, and again from an earlier cursor: the same rows.
+    let totals = running_totals(&db).await;
+    assert_eq!(
+        totals,
+        rolled_up_sums(&db).await,
+        "the running totals are the sums of every rolled-up minute"
+    );
+    let attempts: i64 = totals
+        .iter()
+        .filter(|((name, _, _), _)| name.starts_with("attempts_"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(attempts, scalar_i64(&db, "SELECT count(*) FROM tds_sync_log").await);
+
+    // Again, and again from an earlier cursor: the same rows, and the totals unchanged
+    // (a recomputed window takes back what it had added).
     heal(&app).await;
     assert_same(&stored(&db).await, &first);
     db.execute(
@@ -191,4 +206,29 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
     .unwrap();
     heal(&app).await;
     assert_same(&stored(&db).await, &first);
+    assert_eq!(running_totals(&db).await, totals, "recomputing adds nothing");
+}
+
+/// `tds_metric_totals`: `(name, lane, module)` → count.
+async fn running_totals(db: &tokio_postgres::Client) -> BTreeMap<(String, String, String), i64> {
+    db.query("SELECT name, lane, module, count FROM tds_metric_totals WHERE count <> 0", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
+        .collect()
+}
+
+/// The same sums computed from `tds_metrics` (percentiles excluded).
+async fn rolled_up_sums(db: &tokio_postgres::Client) -> BTreeMap<(String, String, String), i64> {
+    db.query(
+        "SELECT name, lane, module, sum(count)::int8 FROM tds_metrics
+         WHERE name NOT LIKE 'latency_e2e_p%' GROUP BY 1, 2, 3 HAVING sum(count) <> 0",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
+    .collect()
 }

@@ -3,12 +3,15 @@
 //! means this one skips the step), choose the window of closed minutes
 //! (`tds_core::metrics::rollup_window`: up to `heal_rollup_max_minutes` new minutes and
 //! the last `heal_rollup_settle_minutes` again), replace heal's rows of those minutes
-//! with what the raw rows say now, move the cursor. Recomputing a minute gives the same
-//! rows; the current minute is never written.
+//! with what the raw rows say now — taking the old rows out of the running totals and
+//! adding the new ones — and move the cursor. Recomputing a minute gives the same rows;
+//! the current minute is never written.
 
 use serde_json::{json, Value};
 use tds_core::entity::ENTITIES;
-use tds_core::metrics::{rollup_window, LATENCY_PERCENTILES, NAMES};
+use tds_core::metrics::{
+    rollup_names, rollup_window, total_names, Counter, APPLY_MS, LATENCY_PERCENTILES,
+};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
 use tds_store::{metrics, queue};
@@ -53,25 +56,57 @@ fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
         db.rollback()?;
         return Ok(json!({"minutes": 0, "rows": 0}));
     };
+    let window = [param::int8(from), param::int8(to)];
+    let totals = || {
+        let mut params = window.to_vec();
+        params.push(param::text_array(total_names()));
+        params
+    };
+    let take_back = [totals(), vec![param::int8(-1)]].concat();
+    db.execute(metrics::ADD_WINDOW_TO_TOTALS, &take_back)?;
     db.execute(
         metrics::DELETE_WINDOW,
-        &[param::int8(from), param::int8(to), param::text_array(NAMES)],
+        &[param::int8(from), param::int8(to), param::text_array(rollup_names())],
     )?;
+    let lanes = [
+        param::text_array(ENTITIES.iter().map(|e| e.name)),
+        param::text_array(ENTITIES.iter().map(|e| e.lane.as_str())),
+    ];
+    let percentiles = [
+        param::text_array(LATENCY_PERCENTILES.iter().map(|(name, _)| *name)),
+        param::text_array(
+            LATENCY_PERCENTILES
+                .iter()
+                .map(|(_, fraction)| fraction.to_string()),
+        ),
+    ];
     let rows = db.execute(
         metrics::INSERT_WINDOW,
-        &[
-            param::int8(from),
-            param::int8(to),
-            param::text_array(ENTITIES.iter().map(|e| e.name)),
-            param::text_array(ENTITIES.iter().map(|e| e.lane.as_str())),
-            param::text_array(LATENCY_PERCENTILES.iter().map(|(name, _)| *name)),
-            param::text_array(
-                LATENCY_PERCENTILES
-                    .iter()
-                    .map(|(_, fraction)| fraction.to_string()),
-            ),
-        ],
+        &[window.as_slice(), &lanes, &percentiles].concat(),
     )?;
+    let family = |counter: Counter| {
+        [
+            param::text_array(counter.names()),
+            param::text_array(counter.members()),
+        ]
+    };
+    let counter_rows = db.execute(
+        metrics::INSERT_WINDOW_COUNTERS,
+        &[
+            window.as_slice(),
+            &lanes,
+            &family(Counter::Attempts),
+            &family(Counter::Intake),
+            &family(Counter::Runs),
+            &family(Counter::ApplyBucket),
+            &[param::text(APPLY_MS)],
+            &family(Counter::LatencyBucket),
+        ]
+        .concat(),
+    )?;
+    let rows = rows + counter_rows;
+    let add = [totals(), vec![param::int8(1)]].concat();
+    db.execute(metrics::ADD_WINDOW_TO_TOTALS, &add)?;
     let next = position.map_or(to, |p| p.max(to));
     db.execute(
         metrics::MOVE_CURSOR,

@@ -1,10 +1,14 @@
 //! `GET /metrics` (bearer token; Prometheus sends it with `authorization` /
 //! `bearer_token_file`): the text exposition format.
 //!
-//! Gauges are read from the tables as they are now; counters count rows the tables keep,
-//! so retention (and nothing else) can lower one, which Prometheus treats as a reset.
-//! Histograms: end-to-end latency (inbox `received_at` → queue `completed_at`) and apply
-//! duration (`tds_sync_log.duration_ms`), by lane and module.
+//! Gauges are read from the rows that are not history: the queue's backlog (through its
+//! status index), open dead letters, active alerts, circuit breakers. Counters and the
+//! histograms (end-to-end latency, inbox `received_at` → queue `completed_at`; apply
+//! duration, `tds_sync_log.duration_ms`; by lane and module) come from the running totals
+//! heal keeps (`tds_metric_totals`, `tds_core::metrics`): they never go down — retention
+//! deletes history, not totals — and they advance as heal rolls up closed minutes, so
+//! they lag by up to a minute and a heal cycle. A scrape's cost follows the number of
+//! series and the backlog, not the history kept.
 //!
 //! `tds_build_info{version}` is always 1. When the database cannot be reached (no
 //! connection, or the server refusing sessions: SQLSTATE classes 08 and 57) the scrape still
@@ -13,19 +17,13 @@
 
 use std::collections::BTreeMap;
 
+use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_BUCKETS};
 use tds_core::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_store::{queue, stats};
 
 use crate::api::{database_url, Answer, ApiError, ApiResult, Ctx};
 use crate::health::STATUSES;
-
-/// Bucket bounds (seconds) of the end-to-end latency histogram.
-const LATENCY_BUCKETS: [f64; 12] = [
-    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
-];
-/// Bucket bounds (seconds) of the apply-duration histogram.
-const APPLY_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
@@ -75,36 +73,59 @@ fn is_unreachable(e: &DbError) -> bool {
         .is_none_or(|code| code.starts_with("08") || code.starts_with("57"))
 }
 
-/// Every family read from the tables.
+/// Every family read from the tables: gauges from the backlog (never the history), counters
+/// and histograms from the running totals.
 fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
-    let mut out = Vec::new();
+    let mut out = backlog(db)?;
+    let totals = Totals::read(db)?;
+    out.extend(totals.counters());
+    out.push(totals.histogram(
+        Family::new(
+            "tds_end_to_end_latency_seconds",
+            Kind::Histogram,
+            "Seconds from an event's arrival (inbox received_at) to its queue row's completion, by lane and module.",
+        ),
+        Counter::LatencyBucket,
+        &LATENCY_BUCKETS,
+        "latency_e2e_ms",
+    ));
+    out.push(totals.histogram(
+        Family::new(
+            "tds_apply_duration_seconds",
+            Kind::Histogram,
+            "Seconds one processing attempt took, by lane and module.",
+        ),
+        Counter::ApplyBucket,
+        &APPLY_BUCKETS,
+        APPLY_MS,
+    ));
+    Ok(out)
+}
 
+/// The gauges: rows waiting or failed in the queue, open dead letters, active alerts,
+/// circuit breakers — each read from the rows that are not history.
+fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
     let mut rows = Family::new(
         "tds_queue_rows",
         Kind::Gauge,
-        "Queue rows by status, lane and module.",
+        "Queue rows not completed (pending, processing, retry, dead), by status, lane and module; completions are tds_queue_completed_total.",
     );
-    let mut counts: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-    for row in db.query(stats::QUEUE_COUNTS, &[])?.iter() {
-        *counts
-            .entry((row.text(3)?, row.text(0)?, row.text(1)?))
-            .or_default() += row.int8(4)?;
-    }
-    for ((status, lane, module), n) in &counts {
-        rows.value(
-            labels(&[("status", status), ("lane", lane), ("module", module)]),
-            *n as f64,
-        );
-    }
-    out.push(rows);
-
     let mut by_status = Family::new(
         "tds_queue_status_rows",
         Kind::Gauge,
-        "Queue rows by status.",
+        "Queue rows not completed, by status.",
     );
-    let mut status_counts: BTreeMap<&str, i64> = STATUSES.iter().map(|s| (*s, 0)).collect();
-    for ((status, _, _), n) in &counts {
+    let mut status_counts: BTreeMap<&str, i64> = STATUSES
+        .iter()
+        .filter(|s| **s != "completed")
+        .map(|s| (*s, 0))
+        .collect();
+    for row in db.query(stats::METRIC_QUEUE_BACKLOG, &[])?.iter() {
+        let (status, n) = (row.text(0)?, row.int8(3)?);
+        rows.value(
+            labels(&[("status", &status), ("lane", &row.text(1)?), ("module", &row.text(2)?)]),
+            n as f64,
+        );
         if let Some(total) = status_counts.get_mut(status.as_str()) {
             *total += n;
         }
@@ -112,7 +133,6 @@ fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
     for (status, n) in status_counts {
         by_status.value(labels(&[("status", status)]), n as f64);
     }
-    out.push(by_status);
 
     let mut oldest = Family::new(
         "tds_queue_oldest_waiting_seconds",
@@ -127,67 +147,18 @@ fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
     for row in db.query(stats::OLDEST_WAITING_BY_LANE, &[])?.iter() {
         oldest.value(labels(&[("lane", &row.text(0)?)]), row.float8(1)?);
     }
-    out.push(oldest);
 
-    let mut completed = Family::new(
-        "tds_queue_completed_total",
-        Kind::Counter,
-        "Queue rows completed (merges excluded), by lane and module.",
+    let mut dead = Family::new(
+        "tds_dead_letters_open",
+        Kind::Gauge,
+        "Dead letters not resolved, by lane and module.",
     );
-    for row in db.query(stats::METRIC_COMPLETED, &[])?.iter() {
-        completed.value(
+    for row in db.query(stats::METRIC_DEAD_LETTERS_OPEN, &[])?.iter() {
+        dead.value(
             labels(&[("lane", &row.text(0)?), ("module", &row.text(1)?)]),
             row.int8(2)? as f64,
         );
     }
-    out.push(completed);
-
-    let mut attempts = Family::new(
-        "tds_sync_attempts_total",
-        Kind::Counter,
-        "Processing attempts by lane, module and outcome.",
-    );
-    for row in db.query(stats::METRIC_ATTEMPTS, &[])?.iter() {
-        attempts.value(
-            labels(&[
-                ("lane", &row.text(0)?),
-                ("module", &row.text(1)?),
-                ("outcome", &row.text(2)?),
-            ]),
-            row.int8(3)? as f64,
-        );
-    }
-    out.push(attempts);
-
-    let mut intake = Family::new(
-        "tds_intake_events_total",
-        Kind::Counter,
-        "Webhook deliveries by intake outcome and module.",
-    );
-    for row in db.query(stats::METRIC_INTAKE, &[])?.iter() {
-        intake.value(
-            labels(&[("outcome", &row.text(0)?), ("module", &row.text(1)?)]),
-            row.int8(2)? as f64,
-        );
-    }
-    out.push(intake);
-
-    let mut dead = Family::new(
-        "tds_dead_letters",
-        Kind::Gauge,
-        "Dead letters by lane, module and state (open or resolved).",
-    );
-    for row in db.query(stats::METRIC_DEAD_LETTERS, &[])?.iter() {
-        dead.value(
-            labels(&[
-                ("lane", &row.text(0)?),
-                ("module", &row.text(1)?),
-                ("state", &row.text(2)?),
-            ]),
-            row.int8(3)? as f64,
-        );
-    }
-    out.push(dead);
 
     let mut alerts = Family::new(
         "tds_alerts_active",
@@ -200,7 +171,6 @@ fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
             row.int8(2)? as f64,
         );
     }
-    out.push(alerts);
 
     let mut circuit_state = Family::new(
         "tds_circuit_breaker_state",
@@ -222,79 +192,113 @@ fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
         }
         circuit_failures.value(labels(&[("name", &name)]), f64::from(row.int4(2)?));
     }
-    out.push(circuit_state);
-    out.push(circuit_failures);
-
-    let mut runs = Family::new(
-        "tds_runs_total",
-        Kind::Counter,
-        "Processor and heal invocations by component, lane and status.",
-    );
-    for row in db.query(stats::METRIC_RUNS, &[])?.iter() {
-        runs.value(
-            labels(&[
-                ("component", &row.text(0)?),
-                ("lane", &row.text(1)?),
-                ("status", &row.text(2)?),
-            ]),
-            row.int8(3)? as f64,
-        );
-    }
-    out.push(runs);
-
-    out.push(histogram(
-        db,
-        stats::LATENCY_HISTOGRAM,
-        &LATENCY_BUCKETS,
-        Family::new(
-            "tds_end_to_end_latency_seconds",
-            Kind::Histogram,
-            "Seconds from an event's arrival (inbox received_at) to its queue row's completion, by lane and module.",
-        ),
-    )?);
-    out.push(histogram(
-        db,
-        stats::APPLY_HISTOGRAM,
-        &APPLY_BUCKETS,
-        Family::new(
-            "tds_apply_duration_seconds",
-            Kind::Histogram,
-            "Seconds one processing attempt took, by lane and module.",
-        ),
-    )?);
-    Ok(out)
+    Ok(vec![
+        rows,
+        by_status,
+        oldest,
+        dead,
+        alerts,
+        circuit_state,
+        circuit_failures,
+    ])
 }
 
-/// A histogram family from a statement returning one row per lane, module and bucket.
-fn histogram(db: &Db, sql: &str, bounds: &[f64], mut family: Family) -> Result<Family, DbError> {
-    let literal = format!(
-        "{{{}}}",
-        bounds
-            .iter()
-            .map(f64::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let mut series: BTreeMap<(String, String), Histogram> = BTreeMap::new();
-    for row in db.query(sql, &[param::text(literal)])?.iter() {
-        let bucket = usize::try_from(row.int4(2)?).unwrap_or(0);
-        let Some(bound) = bucket.checked_sub(1).and_then(|i| bounds.get(i)) else {
-            continue;
-        };
-        let h = series
-            .entry((row.text(0)?, row.text(1)?))
-            .or_insert_with(|| Histogram {
-                buckets: Vec::with_capacity(bounds.len()),
-                count: 0,
-                sum: 0.0,
-            });
-        h.buckets
-            .push((*bound, u64::try_from(row.int8(3)?).unwrap_or(0)));
-        h.count = u64::try_from(row.int8(4)?).unwrap_or(0);
-        h.sum = row.float8(5)?;
+/// `tds_metric_totals`: `(name, lane, module)` → `(count, sum)`.
+struct Totals(BTreeMap<(String, String, String), (i64, f64)>);
+
+impl Totals {
+    fn read(db: &Db) -> Result<Totals, DbError> {
+        let mut totals = BTreeMap::new();
+        for row in db.query(stats::METRIC_TOTALS, &[])?.iter() {
+            totals.insert(
+                (row.text(0)?, row.text(1)?, row.text(2)?),
+                (row.int8(3)?, row.float8(4)?),
+            );
+        }
+        Ok(Totals(totals))
     }
-    for ((lane, module), h) in series {
-        family.histogram(labels(&[("lane", &lane), ("module", &module)]), h);
+
+    /// `(lane, module, member, count)` of every total of `prefix`'s names.
+    fn members<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str, &'a str, i64)> {
+        self.0.iter().filter_map(move |((name, lane, module), (count, _))| {
+            let member = name.strip_prefix(prefix)?;
+            Some((lane.as_str(), module.as_str(), member, *count))
+        })
     }
-    Ok(family)
+
+    fn counters(&self) -> Vec<Family> {
+        let mut completed = Family::new(
+            "tds_queue_completed_total",
+            Kind::Counter,
+            "Queue rows completed (merges excluded), by lane and module.",
+        );
+        let mut dead = Family::new(
+            "tds_dead_letters_total",
+            Kind::Counter,
+            "Dead letters filed, by lane and module.",
+        );
+        for ((name, lane, module), (count, _)) in &self.0 {
+            let family = match name.as_str() {
+                "completed" => &mut completed,
+                "dead" => &mut dead,
+                _ => continue,
+            };
+            family.value(labels(&[("lane", lane), ("module", module)]), *count as f64);
+        }
+        let mut attempts = Family::new(
+            "tds_sync_attempts_total",
+            Kind::Counter,
+            "Processing attempts by lane, module and outcome.",
+        );
+        for (lane, module, outcome, count) in self.members(Counter::Attempts.prefix()) {
+            attempts.value(
+                labels(&[("lane", lane), ("module", module), ("outcome", outcome)]),
+                count as f64,
+            );
+        }
+        let mut intake = Family::new(
+            "tds_intake_events_total",
+            Kind::Counter,
+            "Webhook deliveries by intake outcome and module.",
+        );
+        for (_, module, outcome, count) in self.members(Counter::Intake.prefix()) {
+            intake.value(labels(&[("outcome", outcome), ("module", module)]), count as f64);
+        }
+        let mut runs = Family::new(
+            "tds_runs_total",
+            Kind::Counter,
+            "Finished processor, heal and reconcile invocations by component, lane and status.",
+        );
+        for (lane, component, status, count) in self.members(Counter::Runs.prefix()) {
+            runs.value(
+                labels(&[("component", component), ("lane", lane), ("status", status)]),
+                count as f64,
+            );
+        }
+        vec![completed, attempts, intake, dead, runs]
+    }
+
+    /// A histogram per lane and module: the bucket counts of `buckets`' names, the count
+    /// and the total (ms, reported in seconds) of `overall`.
+    fn histogram(&self, mut family: Family, buckets: Counter, bounds: &[f64], overall: &str) -> Family {
+        for ((name, lane, module), (count, sum_ms)) in &self.0 {
+            if name != overall {
+                continue;
+            }
+            let bucket = |bound: &f64| {
+                let name = counter_name(buckets, &bound.to_string());
+                let key = (name, lane.clone(), module.clone());
+                (*bound, self.0.get(&key).map_or(0, |(n, _)| u64::try_from(*n).unwrap_or(0)))
+            };
+            family.histogram(
+                labels(&[("lane", lane), ("module", module)]),
+                Histogram {
+                    buckets: bounds.iter().map(bucket).collect(),
+                    count: u64::try_from(*count).unwrap_or(0),
+                    sum: sum_ms / 1000.0,
+                },
+            );
+        }
+        family
+    }
 }

@@ -11,11 +11,27 @@
 //! | `latency_e2e_ms` | completed rows: inbox `received_at` → queue `completed_at` | rows | total ms | fastest / slowest |
 //! | `latency_e2e_p50_ms`, `_p95_ms`, `_p99_ms` | the same rows | rows | the percentile | the percentile |
 //!
+//! | `attempts_<outcome>` | sync-log attempts by `created_at`, per outcome ([`ATTEMPT_OUTCOMES`]) | attempts | attempts | — |
+//! | `intake_<outcome>` | intake's counters, per outcome ([`INTAKE_OUTCOMES`]) | deliveries | deliveries | — |
+//! | `runs_<status>` | finished runs by `finished_at` ([`RUN_STATUSES`]); `module` holds the component | runs | runs | — |
+//! | `latency_e2e_le_<s>` | completed rows whose latency is at most `<s>` seconds ([`LATENCY_BUCKETS`]) | rows | rows | — |
+//! | `apply_ms` | sync-log attempts' `duration_ms` | attempts | total ms | — |
+//! | `apply_le_<s>` | attempts that took at most `<s>` seconds ([`APPLY_BUCKETS`]) | attempts | attempts | — |
+//!
 //! Every row is per minute, lane and module. Percentiles are nearest-rank
 //! ([`nearest_rank`], PostgreSQL's `percentile_disc`): an observed value, never an
 //! interpolation.
+//!
+//! **Running totals** (`tds_metric_totals`, behind the Prometheus counters and histograms):
+//! in the transaction that replaces a window's rows, heal takes the window's old counts
+//! out of the totals and adds the new ones, so a total is the sum of every minute ever
+//! rolled up. Retention deletes rows of `tds_metrics` but never totals: a total only
+//! grows (a recomputed minute only gains rows committed late), and a scrape reads one row
+//! per series instead of the history. The totals lag the raw rows by the rollup: closed
+//! minutes only, one heal cycle after the minute closed.
 
-/// Every metric name heal writes (and replaces when it recomputes a minute).
+/// The dashboard's metric names (the first table above; [`rollup_names`] is every name
+/// heal writes).
 pub const NAMES: [&str; 9] = [
     "received",
     "duplicates",
@@ -27,6 +43,128 @@ pub const NAMES: [&str; 9] = [
     "latency_e2e_p95_ms",
     "latency_e2e_p99_ms",
 ];
+
+/// The sync-log outcomes counted as `attempts_<outcome>`.
+pub const ATTEMPT_OUTCOMES: [&str; 5] = ["applied", "unchanged", "stale", "retry", "dead"];
+
+/// Intake's outcomes counted as `intake_<outcome>`.
+pub const INTAKE_OUTCOMES: [&str; 6] = [
+    "accepted",
+    "superseded",
+    "duplicate",
+    "invalid",
+    "rejected",
+    "failed",
+];
+
+/// The final statuses of runs counted as `runs_<status>`.
+pub const RUN_STATUSES: [&str; 2] = ["completed", "failed"];
+
+/// Bucket bounds (seconds) of the end-to-end latency histogram.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+];
+
+/// Bucket bounds (seconds) of the apply-duration histogram.
+pub const APPLY_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+/// The count and total of attempts' durations (ms).
+pub const APPLY_MS: &str = "apply_ms";
+
+/// The rollup name of a counter family member: `attempts_applied`, `intake_duplicate`,
+/// `runs_failed`, `latency_e2e_le_2.5`, `apply_le_0.001`.
+///
+/// ```
+/// use tds_core::metrics::{counter_name, Counter};
+/// assert_eq!(counter_name(Counter::Attempts, "retry"), "attempts_retry");
+/// assert_eq!(counter_name(Counter::LatencyBucket, &2.5.to_string()), "latency_e2e_le_2.5");
+/// assert_eq!(counter_name(Counter::ApplyBucket, &1.0.to_string()), "apply_le_1");
+/// ```
+pub fn counter_name(counter: Counter, member: &str) -> String {
+    format!("{}{member}", counter.prefix())
+}
+
+/// The counter families heal rolls up beside [`NAMES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    Attempts,
+    Intake,
+    Runs,
+    LatencyBucket,
+    ApplyBucket,
+}
+
+impl Counter {
+    /// The prefix of its rollup names.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Counter::Attempts => "attempts_",
+            Counter::Intake => "intake_",
+            Counter::Runs => "runs_",
+            Counter::LatencyBucket => "latency_e2e_le_",
+            Counter::ApplyBucket => "apply_le_",
+        }
+    }
+
+    /// Its members: outcomes, statuses or bucket bounds (as text).
+    pub fn members(self) -> Vec<String> {
+        match self {
+            Counter::Attempts => ATTEMPT_OUTCOMES.iter().map(|s| s.to_string()).collect(),
+            Counter::Intake => INTAKE_OUTCOMES.iter().map(|s| s.to_string()).collect(),
+            Counter::Runs => RUN_STATUSES.iter().map(|s| s.to_string()).collect(),
+            Counter::LatencyBucket => LATENCY_BUCKETS.iter().map(f64::to_string).collect(),
+            Counter::ApplyBucket => APPLY_BUCKETS.iter().map(f64::to_string).collect(),
+        }
+    }
+
+    /// Its rollup names.
+    pub fn names(self) -> Vec<String> {
+        self.members()
+            .iter()
+            .map(|m| counter_name(self, m))
+            .collect()
+    }
+
+    /// Every family.
+    pub const ALL: [Counter; 5] = [
+        Counter::Attempts,
+        Counter::Intake,
+        Counter::Runs,
+        Counter::LatencyBucket,
+        Counter::ApplyBucket,
+    ];
+}
+
+/// Every name a rollup run writes (and replaces when it recomputes a minute).
+///
+/// ```
+/// let names = tds_core::metrics::rollup_names();
+/// assert!(names.contains(&"completed".to_string()));
+/// assert!(names.contains(&"latency_e2e_p95_ms".to_string()));
+/// assert!(names.contains(&"intake_duplicate".to_string()));
+/// assert!(names.contains(&"apply_ms".to_string()));
+/// ```
+pub fn rollup_names() -> Vec<String> {
+    let mut names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+    names.push(APPLY_MS.to_string());
+    names.extend(Counter::ALL.iter().flat_map(|c| c.names()));
+    names
+}
+
+/// The names whose counts and sums add up into running totals: every rollup name but the
+/// percentiles (a percentile of a minute does not add up).
+///
+/// ```
+/// let totals = tds_core::metrics::total_names();
+/// assert!(totals.contains(&"latency_e2e_ms".to_string()));
+/// assert!(!totals.contains(&"latency_e2e_p95_ms".to_string()));
+/// ```
+pub fn total_names() -> Vec<String> {
+    rollup_names()
+        .into_iter()
+        .filter(|n| !LATENCY_PERCENTILES.iter().any(|(p, _)| p == n))
+        .collect()
+}
 
 /// The latency percentiles: metric name and fraction.
 pub const LATENCY_PERCENTILES: [(&str, f64); 3] = [

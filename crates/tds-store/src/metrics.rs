@@ -1,7 +1,9 @@
 //! Per-minute rollups into `tds_metrics` (names and meaning: `tds_core::metrics`).
 //! A run locks its cursor (`tds_cursors`, [`CURSOR`]), replaces the rows of heal's metric
-//! names for a window of closed minutes ([`DELETE_WINDOW`], then [`INSERT_WINDOW`]) and
-//! moves the cursor, in one transaction: recomputing a minute gives the same rows.
+//! names for a window of closed minutes ([`DELETE_WINDOW`], then [`INSERT_WINDOW`] and
+//! [`INSERT_WINDOW_COUNTERS`]), keeps the running totals in step
+//! ([`ADD_WINDOW_TO_TOTALS`] before and after) and moves the cursor, in one transaction:
+//! recomputing a minute gives the same rows.
 
 /// The cursor's name in `tds_cursors`.
 pub const CURSOR: &str = "heal.metrics_rollup";
@@ -89,11 +91,76 @@ FROM done d CROSS JOIN unnest($5::text[], $6::text[]::float8[]) AS p(name, fract
 WHERE d.latency_ms IS NOT NULL
 GROUP BY d.minute, p.name, p.fraction, d.lane, d.module";
 
+/// Computes the counter families of the minutes from `$1` to before `$2` (epoch seconds,
+/// int8) and inserts them (`tds_core::metrics::Counter`): `$3` modules and `$4` their lanes
+/// (text[]); each family as its names and the members they count (text[], text[]):
+/// sync-log outcomes `$5`/`$6`, intake outcomes `$7`/`$8`, run statuses `$9`/`$10`,
+/// apply-duration bounds in seconds `$11`/`$12`; `$13` the name of the apply-duration
+/// count and total (ms); end-to-end latency bounds in seconds `$14`/`$15`. A bucket row
+/// counts the observations at or below its bound. `sum = count` but for `$13`.
+pub const INSERT_WINDOW_COUNTERS: &str = "\
+WITH lanes AS (
+    SELECT * FROM unnest($3::text[], $4::text[]) AS l(module, lane)
+), attempts AS (
+    SELECT date_trunc('minute', s.created_at) AS minute, s.lane, s.module, s.outcome, s.duration_ms
+    FROM tds_sync_log s
+    WHERE s.created_at >= to_timestamp($1::int8) AND s.created_at < to_timestamp($2::int8)
+), done AS (
+    SELECT date_trunc('minute', q.completed_at) AS minute, q.lane, q.module,
+        extract(epoch FROM q.completed_at - e.received_at)::float8 AS seconds
+    FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
+    WHERE q.status = 'completed' AND q.last_error_code IS DISTINCT FROM 'coalesced'
+        AND q.completed_at >= to_timestamp($1::int8) AND q.completed_at < to_timestamp($2::int8)
+), counted AS (
+    SELECT a.minute, n.name, a.lane, a.module, count(*) AS n, count(*)::float8 AS total
+    FROM attempts a JOIN unnest($5::text[], $6::text[]) AS n(name, member) ON n.member = a.outcome
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT a.minute, $13::text, a.lane, a.module, count(*), sum(a.duration_ms)::float8
+    FROM attempts a WHERE a.duration_ms IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT a.minute, b.name, a.lane, a.module, count(*), count(*)::float8
+    FROM attempts a JOIN unnest($11::text[], $12::text[]) AS b(name, le) ON a.duration_ms / 1000.0 <= b.le::float8
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT c.minute, n.name, coalesce(l.lane, ''), c.module, sum(c.count)::int8, sum(c.count)::float8
+    FROM tds_intake_counters c JOIN unnest($7::text[], $8::text[]) AS n(name, member) ON n.member = c.outcome
+        LEFT JOIN lanes l ON l.module = c.module
+    WHERE c.minute >= to_timestamp($1::int8) AND c.minute < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT date_trunc('minute', r.finished_at), n.name, coalesce(r.lane, ''), r.component, count(*), count(*)::float8
+    FROM tds_sync_runs r JOIN unnest($9::text[], $10::text[]) AS n(name, member) ON n.member = r.status
+    WHERE r.finished_at >= to_timestamp($1::int8) AND r.finished_at < to_timestamp($2::int8)
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT d.minute, b.name, d.lane, d.module, count(*), count(*)::float8
+    FROM done d JOIN unnest($14::text[], $15::text[]) AS b(name, le) ON d.seconds <= b.le::float8
+    GROUP BY 1, 2, 3, 4
+)
+INSERT INTO tds_metrics (minute, name, lane, module, count, sum, min, max)
+SELECT minute, name, lane, module, n, total, NULL, NULL FROM counted";
+
+/// Adds `$4` (int8: 1 or -1) times the rows of names `$3` (text[]) for minutes from `$1`
+/// to before `$2` (epoch seconds, int8) to the running totals (`tds_metric_totals`): -1
+/// before a window's rows are replaced, 1 after.
+pub const ADD_WINDOW_TO_TOTALS: &str = "\
+INSERT INTO tds_metric_totals AS t (name, lane, module, count, sum)
+SELECT name, lane, module, $4::int8 * sum(count), $4::int8 * sum(sum)
+FROM tds_metrics
+WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) AND name = ANY($3::text[])
+GROUP BY name, lane, module
+ON CONFLICT (name, lane, module) DO UPDATE
+SET count = t.count + excluded.count, sum = t.sum + excluded.sum, updated_at = now()";
+
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 5] = [
+pub const ALL: [(&str, &str); 7] = [
     ("ensure_cursor", ENSURE_CURSOR),
     ("lock_cursor", LOCK_CURSOR),
     ("move_cursor", MOVE_CURSOR),
     ("delete_window", DELETE_WINDOW),
     ("insert_window", INSERT_WINDOW),
+    ("insert_window_counters", INSERT_WINDOW_COUNTERS),
+    ("add_window_to_totals", ADD_WINDOW_TO_TOTALS),
 ];

@@ -77,29 +77,25 @@ SELECT extract(epoch FROM b.m)::int8, coalesce(came.n, 0)::int8, coalesce(done.n
 FROM bounds b LEFT JOIN came ON came.m = b.m LEFT JOIN done ON done.m = b.m
 ORDER BY b.m";
 
-/// Completed rows per lane and module (excluding merges), for the completions counter.
-/// Returns `lane`, `module`, `count` (int8).
-pub const METRIC_COMPLETED: &str = "\
-SELECT lane, module, count(*)::int8 FROM tds_sync_queue
-WHERE status = 'completed' AND last_error_code IS DISTINCT FROM 'coalesced'
-GROUP BY lane, module ORDER BY lane, module";
+/// The running totals behind the counters and histograms (`tds_core::metrics`, "Running
+/// totals"): one row per name, lane and module. Returns `name`, `lane`, `module`, `count`
+/// (int8), `sum` (float8).
+pub const METRIC_TOTALS: &str = "\
+SELECT name, lane, module, count, sum FROM tds_metric_totals ORDER BY name, lane, module";
 
-/// Logged processing attempts per lane, module and outcome. Returns `lane`, `module`,
-/// `outcome`, `count` (int8).
-pub const METRIC_ATTEMPTS: &str = "\
-SELECT lane, module, outcome, count(*)::int8 FROM tds_sync_log
-GROUP BY lane, module, outcome ORDER BY lane, module, outcome";
+/// Queue rows not completed, per status, lane and module: the backlog, read through the
+/// status index (completed rows, the history, are not visited). Returns `status`, `lane`,
+/// `module`, `count` (int8).
+pub const METRIC_QUEUE_BACKLOG: &str = "\
+SELECT status, lane, module, count(*)::int8 FROM tds_sync_queue
+WHERE status IN ('pending', 'processing', 'retry', 'dead')
+GROUP BY status, lane, module ORDER BY status, lane, module";
 
-/// Intake outcomes per module. Returns `outcome`, `module`, `count` (int8).
-pub const METRIC_INTAKE: &str = "\
-SELECT outcome, module, sum(count)::int8 FROM tds_intake_counters
-GROUP BY outcome, module ORDER BY outcome, module";
-
-/// Dead letters per lane, module and state. Returns `lane` ('' when none), `module`,
-/// `state` (`open` or `resolved`), `count` (int8).
-pub const METRIC_DEAD_LETTERS: &str = "\
-SELECT coalesce(lane, ''), module, CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END, count(*)::int8
-FROM tds_dead_letters GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+/// Open dead letters per lane and module (resolved ones are history). Returns `lane` (''
+/// when none), `module`, `count` (int8).
+pub const METRIC_DEAD_LETTERS_OPEN: &str = "\
+SELECT coalesce(lane, ''), module, count(*)::int8 FROM tds_dead_letters WHERE resolved_at IS NULL
+GROUP BY 1, 2 ORDER BY 1, 2";
 
 /// Alerts not resolved, per severity and status. Returns `severity`, `status`, `count`.
 pub const METRIC_ALERTS: &str = "\
@@ -110,63 +106,18 @@ GROUP BY severity, status ORDER BY severity, status";
 pub const METRIC_CIRCUITS: &str =
     "SELECT name, state, consecutive_failures FROM tds_circuit_breakers ORDER BY name";
 
-/// Runs per component, lane and status. Returns `component`, `lane` ('' when none),
-/// `status`, `count` (int8).
-pub const METRIC_RUNS: &str = "\
-SELECT component, coalesce(lane, ''), status, count(*)::int8 FROM tds_sync_runs
-GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
-
-// A cumulative histogram per lane and module over observations `obs(lane, module, s)`:
-// one row per bucket bound of `$1` (a float8[] literal as text, increasing).
-macro_rules! histogram {
-    ($observations:literal) => {
-        concat!(
-            "WITH obs AS (",
-            $observations,
-            ")
-SELECT o.lane, o.module, b.i::int4, (count(*) FILTER (WHERE o.s <= b.le))::int8, count(*)::int8, sum(o.s)::float8
-FROM obs o CROSS JOIN unnest($1::text::float8[]) WITH ORDINALITY AS b(le, i)
-GROUP BY o.lane, o.module, b.i ORDER BY 1, 2, 3"
-        )
-    };
-}
-
-/// End-to-end latency histogram (seconds) of completed rows per lane and module; `$1` the
-/// bucket bounds as a float8[] literal (`'{0.1,1,10}'`). Returns, per lane, module and
-/// bound: `lane`, `module`, `bucket` (int4, from 1), `le_count` (observations at or below
-/// the bound), `count`, `sum` (float8).
-pub const LATENCY_HISTOGRAM: &str = histogram!(
-    "
-    SELECT q.lane, q.module, extract(epoch FROM q.completed_at - e.received_at)::float8 AS s
-    FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
-    WHERE q.status = 'completed' AND q.completed_at IS NOT NULL AND q.last_error_code IS DISTINCT FROM 'coalesced'
-"
-);
-
-/// Apply-duration histogram (seconds, from `tds_sync_log.duration_ms`) per lane and
-/// module; parameters and result as [`LATENCY_HISTOGRAM`].
-pub const APPLY_HISTOGRAM: &str = histogram!(
-    "
-    SELECT lane, module, duration_ms / 1000.0 AS s FROM tds_sync_log WHERE duration_ms IS NOT NULL
-"
-);
-
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 15] = [
+pub const ALL: [(&str, &str); 11] = [
     ("queue_counts", QUEUE_COUNTS),
     ("throughput", THROUGHPUT),
     ("latency", LATENCY),
     ("oldest_waiting_by_lane", OLDEST_WAITING_BY_LANE),
     ("queue_series", QUEUE_SERIES),
-    ("metric_completed", METRIC_COMPLETED),
-    ("metric_attempts", METRIC_ATTEMPTS),
-    ("metric_intake", METRIC_INTAKE),
-    ("metric_dead_letters", METRIC_DEAD_LETTERS),
+    ("metric_totals", METRIC_TOTALS),
+    ("metric_queue_backlog", METRIC_QUEUE_BACKLOG),
+    ("metric_dead_letters_open", METRIC_DEAD_LETTERS_OPEN),
     ("metric_alerts", METRIC_ALERTS),
     ("metric_circuits", METRIC_CIRCUITS),
-    ("metric_runs", METRIC_RUNS),
-    ("latency_histogram", LATENCY_HISTOGRAM),
-    ("apply_histogram", APPLY_HISTOGRAM),
     ("count_dead_by_class", COUNT_DEAD_BY_CLASS),
 ];
 

@@ -243,10 +243,12 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
     let slack = Receiver::start().await;
     let app = app(&webhook_variables(&webhook, &slack)).await;
     let db = app.db.client().await;
-    set_config(&db, "alert_queue_depth", "0").await;
+    // Two rows waiting, more than the lowest threshold the registry allows.
+    set_config(&db, "alert_queue_depth", "1").await;
     set_config(&db, "circuit_failure_threshold", "2").await;
     set_config(&db, "circuit_open_seconds", "2").await;
     post_item(&app, &item("waiting", "Waiting", json!(1), V1)).await;
+    post_item(&app, &item("waiting-too", "Waiting too", json!(1), V1)).await;
     webhook.answer_with(500);
 
     let first = heal(&app).await;
@@ -360,8 +362,9 @@ async fn a_webhook_outside_allowed_outbound_hosts_is_never_called() {
     )])
     .await;
     let db = app.db.client().await;
-    set_config(&db, "alert_queue_depth", "0").await;
+    set_config(&db, "alert_queue_depth", "1").await;
     post_item(&app, &item("waiting", "Waiting", json!(1), V1)).await;
+    post_item(&app, &item("waiting-too", "Waiting too", json!(1), V1)).await;
 
     let report = heal(&app).await;
     assert_eq!(report["counts"]["notify"]["failed"], json!(1), "{report}");

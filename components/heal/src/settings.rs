@@ -1,34 +1,18 @@
-//! Heal's configuration: `tds_config` keys read at the start of every run (an unset key,
-//! or a value that is not a number in range, means the default), and the component
-//! variables naming the alert webhooks.
-//!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `lock_timeout_ms` | 5000 | the longest a heal transaction waits for a row lock |
-//! | `heal_reclaim_limit` | 500 | expired leases returned per run |
-//! | `dead_letter_auto_retry_after_seconds` | 3600 | cool-down before a transient dead letter is retried |
-//! | `dead_letter_auto_retry_max` | 3 | automatic retries per event (0: never) |
-//! | `heal_dead_letter_retry_limit` | 100 | dead letters retried per run |
-//! | `alert_queue_depth`, `alert_oldest_pending_seconds`, `alert_failure_rate`, `alert_failure_rate_min_attempts`, `alert_dead_letter_age_hours` | 10000, 900, 0.2, 20, 24 | alert thresholds (`tds_core::alerts`) |
-//! | `heal_alert_delivery_limit` | 20 | alert events delivered per run |
-//! | `alert_webhook_timeout_ms` | 5000 | the longest one delivery may take |
-//! | `circuit_failure_threshold`, `circuit_open_seconds` | 5, 60 | the outbound webhooks' breakers |
-//! | `heal_rollup_max_minutes`, `heal_rollup_settle_minutes` | 60, 10 | rollup reach (`tds_core::metrics`) |
-//! | `retention_inbox_days`, `retention_log_days`, `retention_metrics_days`, `retention_completed_queue_days` | 7, 90, 30, 7 | retention |
-//! | `heal_retention_batch_size`, `heal_retention_max_batches` | 1000, 10 | rows per retention statement, statements per table per run |
-//! | `abandoned_run_seconds` | 900 | a run still `running` after this long is closed as abandoned (above the host's longest guest execution, `--max-execution-secs`, 600) |
-//! | `heal_abandoned_run_limit` | 100 | abandoned runs closed per run |
+//! Heal's configuration: the `tds_config` keys it reads at the start of every run (`KEYS`,
+//! through the registry `tds_core::config_values`, which holds their types, ranges and
+//! defaults; the README's "Runtime configuration" lists them), and the component variables
+//! naming the alert webhooks.
 //!
 //! Variables: `alert_webhook_url` (generic JSON body) and `alert_slack_webhook_url`
 //! (Slack-compatible `{"text": …}`); unset or empty, alerts are only stored. Their
 //! origins must be in the component's `allowed_outbound_hosts` (`alert_webhook_origin`,
 //! `alert_slack_webhook_origin` in spin.toml).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tds_core::alerts::Thresholds;
 use tds_core::circuit::Policy;
+use tds_core::config_values::Config;
 use tds_core::metrics::RollupBounds;
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::vars;
@@ -130,93 +114,51 @@ impl HealConfig {
         Ok(HealConfig::from_values(values, destinations))
     }
 
-    /// The configuration from `(key, JSON value)` pairs.
+    /// The configuration from `(key, JSON value)` pairs ([`Config`]: a value the registry
+    /// refuses means the default).
     pub fn from_values(
         values: impl IntoIterator<Item = (String, String)>,
         destinations: Vec<Destination>,
     ) -> HealConfig {
-        let values = Values(
-            values
-                .into_iter()
-                .filter_map(|(key, value)| number(&value).map(|n| (key, n)))
-                .collect(),
-        );
+        let config = Config::from_rows(&KEYS, values);
+        // The registry's integer ranges are not negative and fit an i32 (a tds-core test).
+        let count = |key| config.int(key) as i32;
         HealConfig {
-            lock_timeout_ms: values.count("lock_timeout_ms", 5_000, 1),
-            reclaim_limit: values.count("heal_reclaim_limit", 500, 1),
-            auto_retry_after_seconds: values.count("dead_letter_auto_retry_after_seconds", 3600, 0),
-            auto_retry_max: values.count("dead_letter_auto_retry_max", 3, 0),
-            auto_retry_limit: values.count("heal_dead_letter_retry_limit", 100, 1),
+            lock_timeout_ms: count("lock_timeout_ms"),
+            reclaim_limit: count("heal_reclaim_limit"),
+            auto_retry_after_seconds: count("dead_letter_auto_retry_after_seconds"),
+            auto_retry_max: count("dead_letter_auto_retry_max"),
+            auto_retry_limit: count("heal_dead_letter_retry_limit"),
             thresholds: Thresholds {
-                queue_depth: values.count("alert_queue_depth", 10_000, 0).into(),
-                oldest_pending_seconds: values.real("alert_oldest_pending_seconds", 900.0),
-                failure_rate: values.real("alert_failure_rate", 0.2),
-                failure_rate_min_attempts: values
-                    .count("alert_failure_rate_min_attempts", 20, 0)
-                    .into(),
-                dead_letter_age_hours: values.real("alert_dead_letter_age_hours", 24.0),
+                queue_depth: config.int("alert_queue_depth"),
+                oldest_pending_seconds: config.number("alert_oldest_pending_seconds"),
+                failure_rate: config.number("alert_failure_rate"),
+                failure_rate_min_attempts: config.int("alert_failure_rate_min_attempts"),
+                dead_letter_age_hours: config.number("alert_dead_letter_age_hours"),
             },
-            delivery_limit: values.count("heal_alert_delivery_limit", 20, 1),
-            delivery_timeout: Duration::from_millis(
-                values
-                    .count("alert_webhook_timeout_ms", 5_000, 1)
-                    .unsigned_abs()
-                    .into(),
-            ),
+            delivery_limit: count("heal_alert_delivery_limit"),
+            delivery_timeout: Duration::from_millis(config.int("alert_webhook_timeout_ms") as u64),
             circuit: Policy {
-                failure_threshold: values
-                    .count("circuit_failure_threshold", 5, 1)
-                    .unsigned_abs(),
-                open_seconds: values.real("circuit_open_seconds", 60.0),
+                failure_threshold: count("circuit_failure_threshold") as u32,
+                open_seconds: config.number("circuit_open_seconds"),
             },
             rollup: RollupBounds {
-                max_minutes: values
-                    .count("heal_rollup_max_minutes", 60, 1)
-                    .unsigned_abs(),
-                settle_minutes: values
-                    .count("heal_rollup_settle_minutes", 10, 0)
-                    .unsigned_abs(),
+                max_minutes: count("heal_rollup_max_minutes") as u32,
+                settle_minutes: count("heal_rollup_settle_minutes") as u32,
             },
             retention: Retention {
-                inbox_days: values.count("retention_inbox_days", 7, 1),
-                log_days: values.count("retention_log_days", 90, 1),
-                metrics_days: values.count("retention_metrics_days", 30, 1),
-                completed_queue_days: values.count("retention_completed_queue_days", 7, 1),
-                batch_size: values.count("heal_retention_batch_size", 1000, 1),
-                max_batches: values.count("heal_retention_max_batches", 10, 1),
+                inbox_days: count("retention_inbox_days"),
+                log_days: count("retention_log_days"),
+                metrics_days: count("retention_metrics_days"),
+                completed_queue_days: count("retention_completed_queue_days"),
+                batch_size: count("heal_retention_batch_size"),
+                max_batches: count("heal_retention_max_batches"),
             },
-            abandoned_run_seconds: values.count("abandoned_run_seconds", 900, 60),
-            abandoned_run_limit: values.count("heal_abandoned_run_limit", 100, 1),
+            abandoned_run_seconds: count("abandoned_run_seconds"),
+            abandoned_run_limit: count("heal_abandoned_run_limit"),
             destinations,
         }
     }
-}
-
-/// Configured numbers by key.
-struct Values(HashMap<String, f64>);
-
-impl Values {
-    /// An integer at least `min`, else `default`.
-    fn count(&self, key: &str, default: i32, min: i32) -> i32 {
-        self.0
-            .get(key)
-            .filter(|n| n.fract() == 0.0 && **n >= f64::from(min) && **n <= f64::from(i32::MAX))
-            .map_or(default, |n| *n as i32)
-    }
-
-    /// A non-negative finite number, else `default`.
-    fn real(&self, key: &str, default: f64) -> f64 {
-        self.0
-            .get(key)
-            .copied()
-            .filter(|n| n.is_finite() && *n >= 0.0)
-            .unwrap_or(default)
-    }
-}
-
-/// A number from a JSON value: `250`, `0.2` or `"250"`.
-fn number(json: &str) -> Option<f64> {
-    json.trim().trim_matches('"').trim().parse::<f64>().ok()
 }
 
 #[cfg(test)]
@@ -235,19 +177,21 @@ mod tests {
         assert_eq!(defaults.reclaim_limit, 500);
         assert_eq!(defaults.thresholds, Thresholds::default());
         assert_eq!(defaults.circuit, Policy::default());
+        assert_eq!(defaults.rollup, RollupBounds::default());
         assert_eq!(defaults.retention.completed_queue_days, 7);
         assert_eq!(defaults.abandoned_run_seconds, 900);
         assert_eq!(defaults.abandoned_run_limit, 100);
         let set = HealConfig::from_values(
             pairs(&[
                 ("alert_failure_rate", "0.5"),
-                ("heal_reclaim_limit", "\"20\""),
+                ("heal_reclaim_limit", "20"),
                 ("retention_inbox_days", "0"),
                 ("dead_letter_auto_retry_max", "0"),
-                ("circuit_open_seconds", "1.5"),
+                ("circuit_open_seconds", "2"),
                 ("heal_retention_batch_size", "2.5"),
                 ("abandoned_run_seconds", "30"),
                 ("heal_abandoned_run_limit", "5"),
+                ("alert_webhook_timeout_ms", "250"),
             ]),
             vec![],
         );
@@ -255,10 +199,24 @@ mod tests {
         assert_eq!(set.reclaim_limit, 20);
         assert_eq!(set.retention.inbox_days, 7, "below the minimum: default");
         assert_eq!(set.auto_retry_max, 0);
-        assert_eq!(set.circuit.open_seconds, 1.5);
+        assert_eq!(set.circuit.open_seconds, 2.0);
         assert_eq!(set.retention.batch_size, 1000, "not an integer: default");
         assert_eq!(set.abandoned_run_seconds, 900, "below the minimum: default");
         assert_eq!(set.abandoned_run_limit, 5);
+        assert_eq!(set.delivery_timeout, Duration::from_millis(250));
+        let refused = HealConfig::from_values(
+            pairs(&[
+                ("heal_reclaim_limit", "\"20\""),
+                ("circuit_open_seconds", "1.5"),
+                ("alert_queue_depth", "0"),
+                ("alert_failure_rate", "1.5"),
+            ]),
+            vec![],
+        );
+        assert_eq!(
+            refused, defaults,
+            "a string, a fraction, out of range: defaults"
+        );
     }
 
     #[test]

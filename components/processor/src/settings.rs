@@ -14,12 +14,14 @@
 //! run record says which.
 //!
 //! Runtime tuning an operator may change between runs lives in `tds_config` and is read
-//! at the start of every invocation ([`Tuning`]).
+//! at the start of every invocation ([`Tuning`]), through the registry of keys
+//! (`tds_core::config_values`; the README's "Runtime configuration" lists them).
 
 use std::time::Duration;
 
 use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
+use tds_core::config_values::Config;
 use tds_core::entity::{Lane, Module};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::vars;
@@ -96,14 +98,10 @@ impl Settings {
     }
 }
 
-/// The `tds_config` keys the processor reads, with their defaults where unset or not a
-/// positive number:
-///
-/// | key | meaning | default |
-/// |---|---|---|
-/// | `backoff_base_ms`, `backoff_cap_ms` | retry delays ([`Backoff`]) | 1000, 300000 |
-/// | `lock_timeout_ms` | the longest an event waits for a row lock (an ERP row another transaction holds) before its attempt fails with SQLSTATE 55P03, a transient failure retried with backoff | 5000 |
-/// | `circuit_failure_threshold`, `circuit_open_seconds` | the lane's circuit breaker ([`Policy`]) | 5, 60 |
+/// The processor's `tds_config` tuning: retry delays ([`Backoff`]), the longest an event
+/// waits for a row lock (`lock_timeout_ms`: an ERP row another transaction holds; the
+/// attempt then fails with SQLSTATE 55P03, a transient failure retried with backoff), and
+/// the lane's circuit breaker ([`Policy`]).
 ///
 /// Keep `lock_timeout_ms` well under half of `lease_seconds`: a batch extends its lease
 /// between events, never during one (see `batch`).
@@ -124,12 +122,9 @@ const TUNING_KEYS: [&str; 5] = [
 ];
 
 impl Default for Tuning {
+    /// Every key's default.
     fn default() -> Self {
-        Tuning {
-            backoff: Backoff::default(),
-            lock_timeout_ms: 5_000,
-            circuit: Policy::default(),
-        }
+        Tuning::from_values(Vec::new())
     }
 }
 
@@ -144,53 +139,61 @@ impl Tuning {
         Ok(Tuning::from_values(values))
     }
 
-    /// The tuning from `(key, JSON value)` pairs; unknown keys and values that are not
-    /// positive integers (JSON numbers or strings of digits) are ignored.
-    fn from_values(values: impl IntoIterator<Item = (String, String)>) -> Tuning {
-        let mut tuning = Tuning::default();
-        for (key, value) in values {
-            let Some(n) = positive_ms(&value) else {
-                continue;
-            };
-            match key.as_str() {
-                "backoff_base_ms" => tuning.backoff.base_ms = n,
-                "backoff_cap_ms" => tuning.backoff.cap_ms = n,
-                "lock_timeout_ms" => tuning.lock_timeout_ms = n,
-                "circuit_failure_threshold" => {
-                    tuning.circuit.failure_threshold = u32::try_from(n).unwrap_or(u32::MAX)
-                }
-                "circuit_open_seconds" => tuning.circuit.open_seconds = n as f64,
-                _ => {}
-            }
+    /// The tuning from `(key, JSON value)` pairs ([`Config`]: a value the registry refuses
+    /// means the default).
+    fn from_values(values: Vec<(String, String)>) -> Tuning {
+        let config = Config::from_rows(&TUNING_KEYS, values);
+        // The registry's ranges are positive and fit these types.
+        Tuning {
+            backoff: Backoff {
+                base_ms: config.int("backoff_base_ms") as u64,
+                cap_ms: config.int("backoff_cap_ms") as u64,
+            },
+            lock_timeout_ms: config.int("lock_timeout_ms") as u64,
+            circuit: Policy {
+                failure_threshold: config.int("circuit_failure_threshold") as u32,
+                open_seconds: config.number("circuit_open_seconds"),
+            },
         }
-        tuning
     }
-}
-
-/// A positive integer from a JSON value: `250` or `"250"`.
-fn positive_ms(json: &str) -> Option<u64> {
-    json.trim()
-        .trim_matches('"')
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn tuning_defaults_are_the_registry_defaults() {
+        let tuning = Tuning::default();
+        assert_eq!(
+            tuning,
+            Tuning {
+                backoff: Backoff {
+                    base_ms: 1_000,
+                    cap_ms: 300_000
+                },
+                lock_timeout_ms: 5_000,
+                circuit: Policy {
+                    failure_threshold: 5,
+                    open_seconds: 60.0
+                },
+            }
+        );
+        assert_eq!(tuning.backoff, Backoff::default());
+        assert_eq!(tuning.circuit, Policy::default());
+    }
+
     #[test]
     fn tuning_from_config_values() {
-        let pairs = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(Tuning::from_values(pairs(&[])), Tuning::default());
         let tuning = Tuning::from_values(pairs(&[
             ("backoff_base_ms", "250"),
-            ("backoff_cap_ms", "\"9000\""),
+            ("backoff_cap_ms", "9000"),
             ("lock_timeout_ms", "0"),
             ("other", "7"),
         ]));
@@ -201,10 +204,11 @@ mod tests {
                 cap_ms: 9_000
             }
         );
-        assert_eq!(tuning.lock_timeout_ms, 5_000);
+        assert_eq!(tuning.lock_timeout_ms, 5_000, "below the minimum: default");
         let tuning = Tuning::from_values(pairs(&[
             ("lock_timeout_ms", "300"),
             ("backoff_cap_ms", "-1"),
+            ("backoff_base_ms", "\"250\""),
             ("circuit_failure_threshold", "2"),
             ("circuit_open_seconds", "7"),
         ]));
@@ -216,6 +220,10 @@ mod tests {
                 open_seconds: 7.0
             }
         );
-        assert_eq!(tuning.backoff.cap_ms, Backoff::default().cap_ms);
+        assert_eq!(
+            tuning.backoff,
+            Backoff::default(),
+            "-1 and a string: defaults"
+        );
     }
 }

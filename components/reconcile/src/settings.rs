@@ -1,31 +1,18 @@
 //! Reconcile's configuration: the Zoho credentials and endpoints (component variables)
-//! and its tuning (`tds_config` keys, seeded by migration V4; an unset key or a value out
-//! of range means the default).
-//!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `reconcile_page_size` | 200 | records per list page (Zoho's most) |
-//! | `reconcile_requests_per_minute` | 100 | API requests per minute at most |
-//! | `reconcile_backoff_base_ms`, `reconcile_backoff_cap_ms` | 2000, 60000 | the wait after a rate-limited answer, doubled per repeat |
-//! | `reconcile_max_retries` | 5 | retries of one request (rate limit, 5xx, transport) |
-//! | `reconcile_overlap_seconds` | 60 | an incremental pass starts this long before the high-water mark |
-//! | `reconcile_time_budget_ms` | 240000 | pulling stops after this long (cursors keep their place) |
-//! | `reconcile_request_timeout_ms` | 30000 | the longest one request may take |
-//! | `reconcile_stale_age_hours` | 720 | integrity: rows not written for longer are reported |
-//! | `reconcile_finding_limit` | 100 | ids listed per check (and per drift list) in a report |
-//! | `reconcile_modules` | the Books modules | modules pulled and compared |
-//! | `circuit_failure_threshold`, `circuit_open_seconds` | 5, 60 | the `outbound:zoho_api` breaker |
+//! and its tuning: the `tds_config` keys of `KEYS`, seeded by migration V4 (the circuit keys
+//! by V1) and read through the registry `tds_core::config_values`, which holds their types,
+//! ranges and defaults (the README's "Runtime configuration" lists them).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
+use tds_core::config_values::Config;
 use tds_core::entity::Module;
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::vars;
 use tds_store::config;
-use tds_zoho::api::MAX_PER_PAGE;
 use tds_zoho::region::Endpoints;
 
 const KEYS: [&str; 13] = [
@@ -121,56 +108,30 @@ impl Settings {
         Ok(Settings::from_values(&values))
     }
 
-    /// The settings from `(key → JSON value)`.
+    /// The settings from `(key → JSON value)` ([`Config`]: a value the registry refuses
+    /// means the default).
     pub fn from_values(values: &HashMap<String, String>) -> Settings {
-        let text = |key: &str| {
-            values
-                .get(key)
-                .map(|v| v.trim().trim_matches('"').trim().to_string())
-        };
-        let number = |key: &str, default: f64, min: f64| {
-            text(key)
-                .and_then(|t| t.parse::<f64>().ok())
-                .filter(|n| n.is_finite() && *n >= min)
-                .unwrap_or(default)
-        };
-        let modules = text("reconcile_modules")
-            .map(|list| {
-                list.split([',', ' '])
-                    .filter_map(|n| Module::from_name(n.trim()))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| {
-                Module::ALL
-                    .into_iter()
-                    .filter(|m| tds_zoho::api::books_path(*m).is_some())
-                    .collect()
-            });
+        let config = Config::from_rows(&KEYS, values);
+        // The registry's integer ranges are not negative and fit an i32 (a tds-core test).
+        let count = |key| config.int(key) as u32;
+        let ms = |key| Duration::from_millis(config.int(key) as u64);
         Settings {
-            page_size: (number("reconcile_page_size", 200.0, 1.0) as u32).min(MAX_PER_PAGE),
-            requests_per_minute: number("reconcile_requests_per_minute", 100.0, 1.0) as u32,
+            page_size: count("reconcile_page_size"),
+            requests_per_minute: count("reconcile_requests_per_minute"),
             backoff: Backoff {
-                base_ms: number("reconcile_backoff_base_ms", 2_000.0, 0.0) as u64,
-                cap_ms: number("reconcile_backoff_cap_ms", 60_000.0, 0.0) as u64,
+                base_ms: config.int("reconcile_backoff_base_ms") as u64,
+                cap_ms: config.int("reconcile_backoff_cap_ms") as u64,
             },
-            max_retries: number("reconcile_max_retries", 5.0, 0.0) as u32,
-            overlap_seconds: number("reconcile_overlap_seconds", 60.0, 0.0) as i64,
-            time_budget: Duration::from_millis(
-                number("reconcile_time_budget_ms", 240_000.0, 1.0) as u64
-            ),
-            request_timeout: Duration::from_millis(number(
-                "reconcile_request_timeout_ms",
-                30_000.0,
-                1.0,
-            ) as u64),
-            stale_age_hours: number("reconcile_stale_age_hours", 720.0, 0.0),
-            finding_limit: number("reconcile_finding_limit", 100.0, 1.0).min(f64::from(i32::MAX))
-                as i32,
-            modules,
+            max_retries: count("reconcile_max_retries"),
+            overlap_seconds: config.int("reconcile_overlap_seconds"),
+            time_budget: ms("reconcile_time_budget_ms"),
+            request_timeout: ms("reconcile_request_timeout_ms"),
+            stale_age_hours: config.number("reconcile_stale_age_hours"),
+            finding_limit: config.int("reconcile_finding_limit") as i32,
+            modules: config.modules("reconcile_modules"),
             circuit: Policy {
-                failure_threshold: number("circuit_failure_threshold", 5.0, 1.0) as u32,
-                open_seconds: number("circuit_open_seconds", 60.0, 0.0),
+                failure_threshold: count("circuit_failure_threshold"),
+                open_seconds: config.number("circuit_open_seconds"),
             },
         }
     }
@@ -180,4 +141,85 @@ impl Settings {
 pub fn fixes_by_default() -> bool {
     vars::get("reconcile_enqueue_fixes")
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+#[cfg(test)]
+mod tests {
+    use tds_core::config_values;
+    use tds_zoho::api::{books_path, MAX_PER_PAGE};
+
+    use super::*;
+
+    fn values(list: &[(&str, &str)]) -> HashMap<String, String> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let settings = Settings::from_values(&values(&[]));
+        assert_eq!(
+            settings,
+            Settings {
+                page_size: 200,
+                requests_per_minute: 100,
+                backoff: Backoff {
+                    base_ms: 2_000,
+                    cap_ms: 60_000
+                },
+                max_retries: 5,
+                overlap_seconds: 60,
+                time_budget: Duration::from_millis(240_000),
+                request_timeout: Duration::from_millis(30_000),
+                stale_age_hours: 720.0,
+                finding_limit: 100,
+                modules: Module::ALL
+                    .into_iter()
+                    .filter(|m| books_path(*m).is_some())
+                    .collect(),
+                circuit: Policy::default(),
+            }
+        );
+    }
+
+    #[test]
+    fn stored_values_and_refused_ones() {
+        let settings = Settings::from_values(&values(&[
+            ("reconcile_page_size", "2"),
+            ("reconcile_time_budget_ms", "1000"),
+            ("reconcile_backoff_base_ms", "20"),
+            ("reconcile_max_retries", "0"),
+            ("reconcile_modules", "\"items,invoices\""),
+            ("circuit_open_seconds", "2"),
+        ]));
+        assert_eq!(settings.page_size, 2);
+        assert_eq!(settings.time_budget, Duration::from_secs(1));
+        assert_eq!(settings.backoff.base_ms, 20);
+        assert_eq!(settings.max_retries, 0);
+        assert_eq!(settings.modules, [Module::Items, Module::Invoices]);
+        assert_eq!(settings.circuit.open_seconds, 2.0);
+        let refused = Settings::from_values(&values(&[
+            ("reconcile_page_size", "500"),
+            ("reconcile_time_budget_ms", "999"),
+            ("reconcile_backoff_base_ms", "0"),
+            ("reconcile_stale_age_hours", "0.5"),
+            ("reconcile_modules", "\"items,widgets\""),
+            ("circuit_open_seconds", "0"),
+        ]));
+        assert_eq!(refused, Settings::from_values(&values(&[])));
+    }
+
+    /// A page size the registry allows is one Zoho allows.
+    #[test]
+    fn the_registry_page_size_is_within_zoho_s() {
+        let Some(config_values::ConfigKey {
+            kind: config_values::ValueKind::Integer { max, .. },
+            ..
+        }) = config_values::key("reconcile_page_size")
+        else {
+            panic!("reconcile_page_size is an integer key");
+        };
+        assert!(*max <= i64::from(MAX_PER_PAGE));
+    }
 }

@@ -15,15 +15,17 @@ WITH due AS (
         q.max_attempts, q.correlation_id, q.priority, q.next_attempt_at
 ), batch AS (
 SELECT c.id, c.module, c.entity_id, c.operation, c.inbox_event_id, c.source_modified_at::text, c.attempt_count,
-    c.max_attempts, c.correlation_id, e.document::text, e.content_hash
-FROM claimed c LEFT JOIN tds_inbox_events e ON e.id = c.inbox_event_id
+    c.max_attempts, c.correlation_id
+FROM claimed c
 ORDER BY c.priority, c.next_attempt_at, c.id
 )
 SELECT count(*) AS n, coalesce(array_agg(id)::text, '{}') AS ids, coalesce(array_agg(entity_id)::text, '{}') AS entities,
-    coalesce(array_agg(source_modified_at)::text, '{}') AS versions, coalesce(array_agg(content_hash)::text, '{}') AS hashes,
+    coalesce(array_agg(source_modified_at)::text, '{}') AS versions,
     coalesce(array_agg(inbox_event_id)::text, '{}') AS events, coalesce(array_agg(correlation_id)::text, '{}') AS correlations
 FROM batch \gset
 \if :n > 0
+SELECT coalesce(array_agg(d.content_hash ORDER BY o.i)::text, '{}') AS hashes
+FROM unnest(:events::bigint[]) WITH ORDINALITY AS o(id, i) JOIN (SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY(:events::bigint[]::bigint[])) d ON d.id = o.id \gset
 ROLLBACK;
 BEGIN;
 SELECT set_config('lock_timeout', E'5000'::text, true), set_config('idle_in_transaction_session_timeout', E'60000'::text, true);

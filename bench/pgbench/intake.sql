@@ -15,7 +15,6 @@ DO UPDATE SET inbox_event_id = EXCLUDED.inbox_event_id, operation = EXCLUDED.ope
     source_modified_at = EXCLUDED.source_modified_at, correlation_id = EXCLUDED.correlation_id, updated_at = now()
 WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at
 RETURNING id, (xmax = 0) AS inserted;
-INSERT INTO tds_intake_counters (minute, outcome, module, reason, shard, count)
-VALUES (date_trunc('minute', now()), E'accepted'::text, E'items'::text, E''::text, floor(random() * 32)::int2, 1)
-ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = tds_intake_counters.count + 1;
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
+VALUES (date_trunc('minute', now()), E'accepted'::text, E'items'::text, E''::text);
 COMMIT;

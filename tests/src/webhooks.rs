@@ -144,12 +144,15 @@ pub async fn count(app: &TestApp, table: &str) -> i64 {
         .get(0)
 }
 
-/// The intake counters as `(outcome, module, reason, count)`, sorted.
+/// The intake counts as `(outcome, module, reason, count)`, sorted: the per-minute
+/// counters plus the appended outcomes heal has not folded into them yet.
 pub async fn intake_counters(app: &TestApp) -> Vec<(String, String, String, i64)> {
     let client = app.db.client().await;
     client
         .query(
-            "SELECT outcome, module, reason, sum(count)::bigint FROM tds_intake_counters \
+            "SELECT outcome, module, reason, sum(count)::bigint FROM ( \
+                 SELECT outcome, module, reason, count FROM tds_intake_counters \
+                 UNION ALL SELECT outcome, module, reason, 1 FROM tds_intake_outcomes) c \
              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
             &[],
         )

@@ -69,6 +69,7 @@ async fn retention_removes_only_what_is_old_and_finished() {
         format!("UPDATE tds_audit_trail SET created_at = now() - interval '91 days' WHERE entity_id IN {old}"),
         "UPDATE tds_sync_runs SET started_at = now() - interval '91 days'".to_string(),
         "UPDATE tds_intake_counters SET minute = minute - interval '31 days'".to_string(),
+        "UPDATE tds_intake_outcomes SET minute = minute - interval '31 days'".to_string(),
         "INSERT INTO tds_metrics (minute, name, lane, module, count, sum) VALUES
              (date_trunc('minute', now() - interval '31 days'), 'received', 'catalog', 'items', 1, 1),
              (date_trunc('minute', now() - interval '29 days'), 'received', 'catalog', 'items', 2, 2)"
@@ -155,9 +156,23 @@ async fn retention_removes_only_what_is_old_and_finished() {
         .await,
         0
     );
+    assert_eq!(
+        scalar_i64(
+            &db,
+            "SELECT count(*) FROM tds_intake_outcomes WHERE minute < date_trunc('minute', now())"
+        )
+        .await,
+        0,
+        "heal folded every closed minute's outcomes"
+    );
     assert!(
-        scalar_i64(&db, "SELECT count(*) FROM tds_intake_counters").await >= 1,
-        "fresh counters stay"
+        scalar_i64(
+            &db,
+            "SELECT (SELECT count(*) FROM tds_intake_counters) + (SELECT count(*) FROM tds_intake_outcomes)"
+        )
+        .await
+            >= 1,
+        "fresh counts stay (folded into the counters, or appended and not folded yet)"
     );
 
     // Nothing more is old: the next run deletes nothing.

@@ -147,6 +147,7 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
         "UPDATE tds_sync_log SET created_at = created_at - interval '5 minutes'",
         "UPDATE tds_dead_letters SET created_at = created_at - interval '5 minutes'",
         "UPDATE tds_intake_counters SET minute = minute - interval '5 minutes'",
+        "UPDATE tds_intake_outcomes SET minute = minute - interval '5 minutes'",
     ] {
         db.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }

@@ -26,6 +26,7 @@ async fn age_and_heal(app: &TestApp, by: &str) {
         "UPDATE tds_sync_log SET created_at = created_at - $1::text::interval",
         "UPDATE tds_dead_letters SET created_at = created_at - $1::text::interval",
         "UPDATE tds_intake_counters SET minute = minute - $1::text::interval",
+        "UPDATE tds_intake_outcomes SET minute = minute - $1::text::interval",
         "UPDATE tds_sync_runs SET started_at = started_at - $1::text::interval, finished_at = finished_at - $1::text::interval",
         "UPDATE tds_audit_trail SET created_at = created_at - $1::text::interval",
     ] {

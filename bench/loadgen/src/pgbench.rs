@@ -12,7 +12,8 @@
 //!   `BEGIN`, `inbox::INSERT_EVENT`, `queue::ENQUEUE_OR_REPOINT`, `inbox::COUNT_OUTCOME`,
 //!   `COMMIT`.
 //! - `drain.sql`: one processor batch on the catalog lane: `queue::CLAIM_BATCH` (its rows
-//!   collected into arrays with `\gset`), then `ROLLBACK; BEGIN`, `queue::LIMIT_WAITS`, and
+//!   collected into arrays with `\gset`), `inbox::READ_DOCUMENTS` for the claimed events
+//!   (their content hashes, in claim order), then `ROLLBACK; BEGIN`, `queue::LIMIT_WAITS`, and
 //!   per claimed event `SAVEPOINT`, the ERP row's lock (`sql::lock_row`), `sql::upsert`,
 //!   `journal::AUDIT_CHANGE`, `journal::LOG_ATTEMPT`, `queue::COMPLETE`, `RELEASE`; `COMMIT`.
 //!   Left out: once per invocation (up to `time_budget_ms`), reading the tuning and the
@@ -231,12 +232,15 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
          \\set owner random(1, 9000000000000000000)\n\
          {ctes}, batch AS ({rows}\n)\n\
          SELECT count(*) AS n, coalesce(array_agg(id)::text, '{{}}') AS ids, coalesce(array_agg(entity_id)::text, '{{}}') AS entities,\n\
-         \x20   coalesce(array_agg(source_modified_at)::text, '{{}}') AS versions, coalesce(array_agg(content_hash)::text, '{{}}') AS hashes,\n\
+         \x20   coalesce(array_agg(source_modified_at)::text, '{{}}') AS versions,\n\
          \x20   coalesce(array_agg(inbox_event_id)::text, '{{}}') AS events, coalesce(array_agg(correlation_id)::text, '{{}}') AS correlations\n\
          FROM batch \\gset\n\
          \\if :n > 0\n\
+         SELECT coalesce(array_agg(d.content_hash ORDER BY o.i)::text, '{{}}') AS hashes\n\
+         FROM unnest(:events::bigint[]) WITH ORDINALITY AS o(id, i) JOIN ({documents}) d ON d.id = o.id \\gset\n\
          ROLLBACK;\nBEGIN;\n{limit};\n\\endif\n",
         lane = spec.lane.as_str(),
+        documents = bind(inbox::READ_DOCUMENTS, &[":events::bigint[]".into()]),
         limit = bind(queue::LIMIT_WAITS, &[literal(LOCK_TIMEOUT_MS), literal(&(LEASE_SECONDS.parse::<i64>()? * 1000).to_string())]),
     );
     let lock = sql::lock_row(table);

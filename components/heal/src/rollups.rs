@@ -1,5 +1,6 @@
 //! Step 5: per-minute metric rollups into `tds_metrics` (names and meaning:
-//! `tds_core::metrics`). One transaction: lock the rollup cursor (another run holding it
+//! `tds_core::metrics`). One transaction: fold intake's appended outcomes of closed
+//! minutes into `tds_intake_counters`, lock the rollup cursor (another run holding it
 //! means this one skips the step), choose the window of closed minutes
 //! (`tds_core::metrics::rollup_window`: up to `heal_rollup_max_minutes` new minutes and
 //! the last `heal_rollup_settle_minutes` again), replace heal's rows of those minutes
@@ -37,6 +38,7 @@ fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
             param::text(IDLE_TIMEOUT_MS),
         ],
     )?;
+    db.execute(metrics::FOLD_INTAKE_OUTCOMES, &[])?;
     let locked = db.query(
         metrics::LOCK_CURSOR,
         &[

@@ -32,13 +32,14 @@ INSERT INTO tds_dead_letters (inbox_event_id, module, entity_id, lane, operation
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, 'invalid_payload', 'invalid', $7::text)
 RETURNING id";
 
-/// Counts one intake outcome in the current minute, in one of its 32 shards picked at
-/// random (so concurrent transactions counting the same outcome rarely wait on one row).
-/// `$1` outcome, `$2` module ('' when unknown), `$3` reason ('' for none).
+/// Counts one intake outcome in the current minute: one row appended to
+/// `tds_intake_outcomes`, which heal folds into `tds_intake_counters`
+/// (`metrics::FOLD_INTAKE_OUTCOMES`); an append waits on no other transaction, so no lock
+/// is held until the commit. `$1` outcome, `$2` module ('' when unknown), `$3` reason (''
+/// for none).
 pub const COUNT_OUTCOME: &str = "\
-INSERT INTO tds_intake_counters (minute, outcome, module, reason, shard, count)
-VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text, floor(random() * 32)::int2, 1)
-ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = tds_intake_counters.count + 1";
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
+VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text)";
 
 /// The documents of inbox events `$1` (bigint[]), for a claimed batch. Returns `id`,
 /// `document` (text), `content_hash`; an event that does not exist has no row.

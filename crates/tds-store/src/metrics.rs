@@ -1,5 +1,6 @@
 //! Per-minute rollups into `tds_metrics` (names and meaning: `tds_core::metrics`).
-//! A run locks its cursor (`tds_cursors`, [`CURSOR`]), replaces the rows of heal's metric
+//! A run first folds intake's appended outcomes into their per-minute counters
+//! ([`FOLD_INTAKE_OUTCOMES`]), then locks its cursor (`tds_cursors`, [`CURSOR`]), replaces the rows of heal's metric
 //! names for a window of closed minutes ([`DELETE_WINDOW`], then [`INSERT_WINDOW`] and
 //! [`INSERT_WINDOW_COUNTERS`]), keeps the running totals in step
 //! ([`ADD_WINDOW_TO_TOTALS`] before and after) and moves the cursor, in one transaction:
@@ -11,6 +12,19 @@ pub const CURSOR: &str = "heal.metrics_rollup";
 /// Creates cursor `$1` when missing.
 pub const ENSURE_CURSOR: &str = "\
 INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING";
+
+/// Moves the intake outcomes of closed minutes from `tds_intake_outcomes` into the
+/// per-minute counters (`tds_intake_counters`, shard 0), adding to what is there: rows
+/// committed after their minute was folded are folded by the next run. Concurrent runs
+/// never count a row twice (each row is deleted once).
+pub const FOLD_INTAKE_OUTCOMES: &str = "\
+WITH moved AS (
+    DELETE FROM tds_intake_outcomes WHERE minute < date_trunc('minute', now())
+    RETURNING minute, outcome, module, reason
+)
+INSERT INTO tds_intake_counters AS c (minute, outcome, module, reason, shard, count)
+SELECT minute, outcome, module, reason, 0, count(*) FROM moved GROUP BY 1, 2, 3, 4
+ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = c.count + excluded.count";
 
 /// Locks cursor `$1` for this transaction, or returns no row while another run holds it.
 /// Returns `position` (epoch seconds of the first minute not yet rolled up, int8, NULL
@@ -155,7 +169,8 @@ ON CONFLICT (name, lane, module) DO UPDATE
 SET count = t.count + excluded.count, sum = t.sum + excluded.sum, updated_at = now()";
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 7] = [
+pub const ALL: [(&str, &str); 8] = [
+    ("fold_intake_outcomes", FOLD_INTAKE_OUTCOMES),
     ("ensure_cursor", ENSURE_CURSOR),
     ("lock_cursor", LOCK_CURSOR),
     ("move_cursor", MOVE_CURSOR),

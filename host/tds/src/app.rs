@@ -113,7 +113,7 @@ impl AppBuilder {
     pub fn build(self) -> Result<App> {
         self.resolver.validate_required()?;
         let engine = new_engine(self.options.cache_dir.as_deref())?;
-        let linker = new_linker(&engine)?;
+        let linker = crate::linker::new_linker(&engine)?;
         let mut components = HashMap::new();
         for id in self.manifest.components.keys() {
             let loaded = load_component(&engine, &linker, &self.manifest, &self.resolver, id)
@@ -223,16 +223,6 @@ fn new_engine(cache_dir: Option<&Path>) -> Result<Engine> {
         config.cache(Some(Cache::new(cache_config)?));
     }
     Ok(Engine::new(&config)?)
-}
-
-fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    tds_factor_postgres::add_to_linker(&mut linker, |state: &mut HostState| &mut state.postgres)?;
-    tds_factor_variables::add_to_linker(&mut linker, |state: &mut HostState| &mut state.variables)?;
-    crate::cron_trigger::add_types_to_linker(&mut linker)?;
-    Ok(linker)
 }
 
 fn load_component(

@@ -12,6 +12,7 @@ pub mod cron_trigger;
 pub mod embedded_postgres;
 pub mod guest_output;
 pub mod http_trigger;
+mod linker;
 pub mod profile;
 pub mod state;
 pub mod up;

@@ -19,7 +19,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context as _, Result};
 use chrono::Utc;
-use wasmtime::component::Linker;
 
 use crate::app::App;
 use crate::state::HostState;
@@ -142,10 +141,4 @@ impl CronJob {
             .into()
         })
     }
-}
-
-/// The cron world's types-only interface, which guests import.
-pub(crate) fn add_types_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
-    linker.instance("spin:cron/cron-types@3.0.0")?;
-    Ok(())
 }

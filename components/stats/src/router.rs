@@ -121,7 +121,7 @@ pub fn handle(req: &Request) -> Response {
 fn authorized(req: &Request) -> Result<(), ApiError> {
     let token = vars::get("stats_token");
     check_bearer(req, token.as_deref())
-        .map_err(|(status, code, message)| ApiError::new(status, code, message))
+        .map_err(|e| ApiError::new(e.status, e.code, e.message))
 }
 
 fn dispatch(ctx: &Ctx, methods: Methods) -> ApiResult {

@@ -14,7 +14,7 @@ use spin_sdk::http_component;
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
-use tds_guest::http::{header, request_id, HttpError};
+use tds_guest::http::{header, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -65,22 +65,13 @@ fn receive(
 ) -> Result<Response, Refusal> {
     let body = req.body();
     let content_type = header(req, "content-type");
-    let format = BodyFormat::detect(content_type, body).map_err(|e| {
-        Refusal::new(
-            HttpError::new(e.http_status(), e.code(), e.to_string()),
-            route_module,
-        )
-    })?;
+    let format =
+        BodyFormat::detect(content_type, body).map_err(|e| Refusal::new(e, route_module))?;
     let query = payload::form_pairs(req.query().as_bytes());
     let parsed = payload::parse(format, body, route_module);
     let module = route_module.or(parsed.as_ref().ok().map(|p| p.module));
     auth::authenticate(req, format, &query, module).map_err(|e| Refusal::new(e, module))?;
-    let payload = parsed.map_err(|e| {
-        Refusal::new(
-            HttpError::new(e.http_status(), e.code(), e.to_string()),
-            module,
-        )
-    })?;
+    let payload = parsed.map_err(|e| Refusal::new(e, module))?;
     let method = req.method().to_string();
     let event = normalize(
         &payload,

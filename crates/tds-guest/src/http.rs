@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
+use tds_core::payload::PayloadError;
 use tds_core::query::ParamError;
 
 use crate::db::DbError;
@@ -182,6 +183,25 @@ impl From<ParamError> for HttpError {
     }
 }
 
+/// A body intake cannot read: 415 for its media type, 404 for a module TDS does not sync,
+/// else 400, each with the error's own code.
+impl From<PayloadError> for HttpError {
+    fn from(e: PayloadError) -> HttpError {
+        let (status, code) = match &e {
+            PayloadError::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
+            PayloadError::Empty => (400, "empty_body"),
+            PayloadError::InvalidJson(_) | PayloadError::InvalidJsonField { .. } => {
+                (400, "invalid_json")
+            }
+            PayloadError::NotAnObject(_) => (400, "not_an_object"),
+            PayloadError::UnknownModule(_) => (404, "unknown_module"),
+            PayloadError::ModuleNotGiven => (400, "module_not_given"),
+            PayloadError::AmbiguousModule(_) => (400, "ambiguous_module"),
+        };
+        HttpError::new(status, code, e.to_string())
+    }
+}
+
 /// Checks `Authorization: Bearer <token>` against the configured token in constant time.
 /// With no token configured the route accepts nothing (503 `not_configured`).
 pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), HttpError> {
@@ -333,6 +353,28 @@ mod tests {
                 "invalid_parameter",
                 "parameter limit: must be a whole number"
             )
+        );
+        let payload = |e: PayloadError| {
+            let e = HttpError::from(e);
+            (e.status, e.code)
+        };
+        assert_eq!(
+            payload(PayloadError::UnsupportedMediaType("text/plain".into())),
+            (415, "unsupported_media_type")
+        );
+        assert_eq!(
+            payload(PayloadError::UnknownModule("journals".into())),
+            (404, "unknown_module")
+        );
+        assert_eq!(payload(PayloadError::Empty), (400, "empty_body"));
+        assert_eq!(
+            payload(PayloadError::ModuleNotGiven),
+            (400, "module_not_given")
+        );
+        let ambiguous = PayloadError::AmbiguousModule("bill, invoice".into());
+        assert_eq!(
+            HttpError::from(ambiguous.clone()),
+            HttpError::new(400, "ambiguous_module", ambiguous.to_string())
         );
     }
 

@@ -113,8 +113,8 @@ impl HttpError {
         HttpError::new(503, DATABASE_UNAVAILABLE, message)
     }
 
-    /// 405 `method_not_allowed` for a route taking `allow`, which RFC 9110 has the answer
-    /// name in `Allow`.
+    /// 405 `method_not_allowed` for a route taking `allow`, sent as the `Allow` header RFC
+    /// 9110 requires.
     pub fn method_not_allowed(allow: impl Into<String>, message: impl Into<String>) -> HttpError {
         HttpError {
             allow: Some(allow.into()),

@@ -42,7 +42,7 @@ mod settings;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, internal_refusal, error_body, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, error_body, json_response, request_id, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -77,8 +77,8 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let token = vars::get("stats_token");
-    if let Err(refusal) = check_internal_post(&req, "run the heal cycle", token.as_deref()) {
-        return internal_refusal(refusal, &request_id);
+    if let Err(e) = check_internal_post(&req, "run the heal cycle", token.as_deref()) {
+        return e.into_response(&request_id);
     }
     match cycle::run("http", &log) {
         Ok(outcome) if outcome.failed_steps.is_empty() => {
@@ -92,6 +92,6 @@ fn handle(req: Request) -> Response {
             body["run"] = outcome.report;
             json_response(500, &body, &request_id)
         }
-        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
     }
 }

@@ -1,62 +1,33 @@
-//! The answers: a [`Refusal`] (nothing stored, an error body), or what was stored as JSON
-//! (docs/design.md, "Intake contract").
+//! The answers: a [`Refusal`] (nothing stored, its error answered), or what was stored as
+//! JSON (docs/design.md, "Intake contract").
 
 use serde_json::json;
 use spin_sdk::http::Response;
 use tds_core::entity::Module;
 use tds_core::normalize::Event;
-use tds_guest::http::{error_response, json_response, method_not_allowed};
+use tds_guest::http::{json_response, HttpError, DATABASE_UNAVAILABLE};
 
 use crate::store::Stored;
 
-pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
-
-/// A refused request: nothing stored.
+/// A refused request: nothing stored. The error is the answer; the module it concerns,
+/// when known, is what it is counted against.
 pub struct Refusal {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
+    pub error: HttpError,
     pub module: Option<Module>,
-    /// For 405: the methods the route takes (the `Allow` header).
-    pub allow: Option<&'static str>,
 }
 
 impl Refusal {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
+    pub fn new(error: impl Into<HttpError>, module: Option<Module>) -> Refusal {
         Refusal {
-            status,
-            code,
-            message: message.into(),
-            module: None,
-            allow: None,
+            error: error.into(),
+            module,
         }
-    }
-
-    /// A 405 for a route taking `allow`.
-    pub fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            allow: Some(allow),
-            ..Refusal::new(405, "method_not_allowed", message)
-        }
-    }
-
-    /// The error answer.
-    pub fn into_response(self, request_id: &str) -> Response {
-        match self.allow {
-            Some(allow) => method_not_allowed(allow, &self.message, request_id),
-            None => error_response(self.status, self.code, &self.message, request_id),
-        }
-    }
-
-    pub fn about(mut self, module: Option<Module>) -> Refusal {
-        self.module = module;
-        self
     }
 
     /// The intake counter's outcome: `failed` when the database could not take the event,
     /// `rejected` otherwise.
     pub fn outcome(&self) -> &'static str {
-        if self.code == DATABASE_UNAVAILABLE {
+        if self.error.code == DATABASE_UNAVAILABLE {
             "failed"
         } else {
             "rejected"
@@ -122,10 +93,14 @@ mod tests {
 
     #[test]
     fn refusals_count_as_failed_only_when_the_database_could_not_take_them() {
-        assert_eq!(Refusal::new(503, DATABASE_UNAVAILABLE, "down").outcome(), "failed");
-        assert_eq!(Refusal::new(503, "not_configured", "no secret").outcome(), "rejected");
-        let refusal = Refusal::new(401, "invalid_key", "no").about(Some(Module::Bills));
-        assert_eq!((refusal.outcome(), refusal.module), ("rejected", Some(Module::Bills)));
+        let refused = |status, code, module| Refusal::new(HttpError::new(status, code, ""), module);
+        assert_eq!(refused(503, DATABASE_UNAVAILABLE, None).outcome(), "failed");
+        assert_eq!(refused(503, "not_configured", None).outcome(), "rejected");
+        let refusal = refused(401, "invalid_key", Some(Module::Bills));
+        assert_eq!(
+            (refusal.outcome(), refusal.module),
+            ("rejected", Some(Module::Bills))
+        );
     }
 
     #[test]

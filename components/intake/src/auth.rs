@@ -6,10 +6,8 @@ use tds_core::auth::{Proof, WebhookAuth};
 use tds_core::entity::Module;
 use tds_core::payload::{self, BodyFormat};
 use tds_core::signature;
-use tds_guest::http::header;
+use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
-
-use crate::answer::Refusal;
 
 /// The proof [`WebhookAuth`] requires of `module`'s webhooks (see `tds_core::auth`).
 pub fn authenticate(
@@ -17,16 +15,16 @@ pub fn authenticate(
     format: BodyFormat,
     query: &[(String, String)],
     module: Option<Module>,
-) -> Result<(), Refusal> {
+) -> Result<(), HttpError> {
     let secret = vars::get("zoho_webhook_secret");
     let module_secrets = vars::get("zoho_module_secrets");
     let key = vars::get("webhook_key");
     let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
-        .map_err(|e| Refusal::new(503, "not_configured", e.to_string()))?;
+        .map_err(|e| HttpError::new(503, "not_configured", e.to_string()))?;
     match auth.proof_for(module) {
         Proof::Signature(secret) => {
             let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
-                Refusal::new(
+                HttpError::new(
                     401,
                     "missing_signature",
                     "X-Zoho-Webhook-Signature is required",
@@ -41,7 +39,7 @@ pub fn authenticate(
             if signature::verify(secret, &message, given) {
                 Ok(())
             } else {
-                Err(Refusal::new(
+                Err(HttpError::new(
                     401,
                     "invalid_signature",
                     "X-Zoho-Webhook-Signature does not match the body",
@@ -57,7 +55,7 @@ pub fn authenticate(
                         .map(|(_, v)| v.as_str())
                 })
                 .ok_or_else(|| {
-                    Refusal::new(
+                    HttpError::new(
                         401,
                         "missing_key",
                         "send the webhook key in X-Webhook-Key or ?key=",
@@ -66,14 +64,14 @@ pub fn authenticate(
             if signature::keys_match(key, given) {
                 Ok(())
             } else {
-                Err(Refusal::new(
+                Err(HttpError::new(
                     401,
                     "invalid_key",
                     "the webhook key is not valid",
                 ))
             }
         }
-        Proof::NotConfigured => Err(Refusal::new(
+        Proof::NotConfigured => Err(HttpError::new(
             503,
             "not_configured",
             "intake accepts nothing until zoho_webhook_secret, zoho_module_secrets or webhook_key is set",

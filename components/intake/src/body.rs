@@ -4,18 +4,17 @@
 use futures::StreamExt as _;
 use spin_sdk::http::IncomingRequest;
 use tds_core::payload::MAX_BODY_BYTES;
-
-use crate::answer::Refusal;
+use tds_guest::http::HttpError;
 
 /// Reads the body as it arrives, never more than [`MAX_BODY_BYTES`] (413 once it goes
 /// beyond, however it is framed); a body the client stops sending before its end (a closed
 /// or reset connection, a `Content-Length` not reached) is 400 `body_incomplete`.
-pub async fn read(incoming: IncomingRequest) -> Result<Vec<u8>, Refusal> {
+pub async fn read(incoming: IncomingRequest) -> Result<Vec<u8>, HttpError> {
     let mut chunks = incoming.into_body_stream();
     let mut body = Vec::new();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| {
-            Refusal::new(
+            HttpError::new(
                 400,
                 "body_incomplete",
                 format!(
@@ -26,7 +25,7 @@ pub async fn read(incoming: IncomingRequest) -> Result<Vec<u8>, Refusal> {
         })?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             let message = format!("the body has more than {MAX_BODY_BYTES} bytes, the limit");
-            return Err(Refusal::new(413, "payload_too_large", message));
+            return Err(HttpError::new(413, "payload_too_large", message));
         }
         body.extend_from_slice(&chunk);
     }

@@ -34,21 +34,22 @@ async fn handle(incoming: IncomingRequest) -> Response {
                 *req.body_mut() = body;
                 receive(&req, route_module, database_url.as_deref(), &request_id, &log)
             }
-            Err(refusal) => Err(refusal.about(route_module)),
+            Err(error) => Err(Refusal::new(error, route_module)),
         },
         Err(refusal) => Err(refusal),
     };
     match received {
         Ok(answer) => answer,
         Err(refusal) => {
+            let error = &refusal.error;
             log.warn(
                 "refused",
-                json!({"status": refusal.status, "code": refusal.code, "reason": refusal.message}),
+                json!({"status": error.status, "code": error.code, "reason": error.message}),
             );
             if let Some(url) = database_url.as_deref() {
                 store::count_refusal(url, &refusal, &log);
             }
-            refusal.into_response(&request_id)
+            refusal.error.into_response(&request_id)
         }
     }
 }
@@ -64,14 +65,13 @@ fn receive(
 ) -> Result<Response, Refusal> {
     let body = req.body();
     let content_type = header(req, "content-type");
-    let format = BodyFormat::detect(content_type, body)
-        .map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(route_module))?;
+    let format =
+        BodyFormat::detect(content_type, body).map_err(|e| Refusal::new(e, route_module))?;
     let query = payload::form_pairs(req.query().as_bytes());
     let parsed = payload::parse(format, body, route_module);
     let module = route_module.or(parsed.as_ref().ok().map(|p| p.module));
-    auth::authenticate(req, format, &query, module).map_err(|r| r.about(module))?;
-    let payload =
-        parsed.map_err(|e| Refusal::new(e.http_status(), e.code(), e.to_string()).about(module))?;
+    auth::authenticate(req, format, &query, module).map_err(|e| Refusal::new(e, module))?;
+    let payload = parsed.map_err(|e| Refusal::new(e, module))?;
     let method = req.method().to_string();
     let event = normalize(
         &payload,

@@ -4,7 +4,7 @@
 use spin_sdk::http::{IncomingRequest, Method, Request};
 use tds_core::entity::Module;
 use tds_core::payload::MAX_BODY_BYTES;
-use tds_guest::http::header;
+use tds_guest::http::{header, HttpError};
 
 use crate::answer::Refusal;
 
@@ -27,7 +27,8 @@ pub fn check_head(req: &Request) -> Result<Option<Module>, Refusal> {
     let declared = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(size) = declared.filter(|&size| size > MAX_BODY_BYTES as u64) {
         let message = format!("the body has {size} bytes; the limit is {MAX_BODY_BYTES}");
-        return Err(Refusal::new(413, "payload_too_large", message).about(route_module));
+        let error = HttpError::new(413, "payload_too_large", message);
+        return Err(Refusal::new(error, route_module));
     }
     Ok(route_module)
 }
@@ -39,18 +40,12 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
     let module = match segments.as_slice() {
         [] => None,
         [segment] => Some(Module::from_route_segment(segment).ok_or_else(|| {
-            Refusal::new(
-                404,
-                "unknown_module",
-                format!("module {segment:?} is not one TDS syncs"),
-            )
+            let message = format!("module {segment:?} is not one TDS syncs");
+            Refusal::new(HttpError::new(404, "unknown_module", message), None)
         })?),
         _ => {
-            return Err(Refusal::new(
-                404,
-                "not_found",
-                format!("no route {}", req.path()),
-            ))
+            let error = HttpError::not_found(format!("no route {}", req.path()));
+            return Err(Refusal::new(error, None));
         }
     };
     let (allowed, allow): (&[Method], &'static str) = if module.is_some() {
@@ -60,7 +55,8 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
     };
     if !allowed.contains(req.method()) {
         let message = format!("{} is not allowed here; use {allow}", req.method());
-        return Err(Refusal::method_not_allowed(allow, message).about(module));
+        let error = HttpError::method_not_allowed(allow, message);
+        return Err(Refusal::new(error, module));
     }
     Ok(module)
 }
@@ -81,7 +77,8 @@ mod tests {
         if let Some(length) = length {
             req.header("content-length", length);
         }
-        check_head(&req.build()).map_err(|r| (r.status, r.code, r.message, r.module))
+        check_head(&req.build())
+            .map_err(|r| (r.error.status, r.error.code, r.error.message, r.module))
     }
 
     #[test]

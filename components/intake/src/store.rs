@@ -9,12 +9,12 @@ use tds_core::normalize::Event;
 use tds_core::payload::Payload;
 use tds_core::redact::redact_headers;
 use tds_guest::db::{param, Db, DbError};
-use tds_guest::http::header;
+use tds_guest::http::{header, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 use tds_store::{inbox, queue};
 
-use crate::answer::{Refusal, DATABASE_UNAVAILABLE};
+use crate::answer::Refusal;
 
 const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 
@@ -49,9 +49,10 @@ pub fn persist(
     log: &Logger,
 ) -> Result<(Stored, Event), Refusal> {
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-        .map_err(|e| Refusal::new(503, "not_configured", e).about(Some(event.module)))?;
+        .map_err(|e| Refusal::new(HttpError::new(503, "not_configured", e), Some(event.module)))?;
     let database_url = database_url.ok_or_else(|| {
-        Refusal::new(503, DATABASE_UNAVAILABLE, "database_url is not set").about(Some(event.module))
+        let error = HttpError::database_unavailable("database_url is not set");
+        Refusal::new(error, Some(event.module))
     })?;
     let module = event.module;
     let unavailable = |e: DbError| {
@@ -59,12 +60,8 @@ pub fn persist(
             "could not store the event",
             json!({"sqlstate": e.sqlstate, "error": e.message}),
         );
-        Refusal::new(
-            503,
-            DATABASE_UNAVAILABLE,
-            format!("the event could not be stored: {}", e.message),
-        )
-        .about(Some(module))
+        let message = format!("the event could not be stored: {}", e.message);
+        Refusal::new(HttpError::database_unavailable(message), Some(module))
     };
     let db = Db::open(database_url).map_err(unavailable)?;
     let headers = redact_headers(req.headers().filter_map(|(n, v)| Some((n, v.as_str()?))));
@@ -250,7 +247,7 @@ pub fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
     let params = [
         param::text(refusal.outcome()),
         param::text(refusal.module.map(Module::as_str).unwrap_or_default()),
-        param::text(refusal.code),
+        param::text(refusal.error.code),
     ];
     if let Err(e) = Db::open(database_url).and_then(|db| db.execute(inbox::COUNT_OUTCOME, &params)) {
         log.warn(

@@ -23,7 +23,7 @@ mod tally;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, internal_refusal, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, json_response, request_id, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -64,18 +64,18 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let token = vars::get("stats_token");
-    if let Err(refusal) = check_internal_post(&req, "drain the lane", token.as_deref()) {
-        return internal_refusal(refusal, &request_id);
+    if let Err(e) = check_internal_post(&req, "drain the lane", token.as_deref()) {
+        return e.into_response(&request_id);
     }
     let keep_going = Params::parse(req.query(), &["keep_going_ms"])
         .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS));
     let keep_going = match keep_going {
         Ok(ms) => ms.map(|ms| Duration::from_millis(ms.unsigned_abs())),
-        Err(e) => return error_response(400, "invalid_parameter", &e.to_string(), &request_id),
+        Err(e) => return HttpError::from(e).into_response(&request_id),
     };
     let mut settings = match Settings::read() {
         Ok(settings) => settings,
-        Err(e) => return error_response(503, "not_configured", &e, &request_id),
+        Err(e) => return HttpError::new(503, "not_configured", e).into_response(&request_id),
     };
     settings.keep_going = keep_going;
     match run::run(&settings, Trigger::Http, &log) {
@@ -84,6 +84,6 @@ fn handle(req: Request) -> Response {
             body["request_id"] = json!(request_id);
             json_response(200, &body, &request_id)
         }
-        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
     }
 }

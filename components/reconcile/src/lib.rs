@@ -34,7 +34,7 @@ mod store;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, internal_refusal, error_body, error_response, json_response, request_id};
+use tds_guest::http::{check_internal_post, error_body, json_response, request_id, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -71,12 +71,14 @@ fn handle(req: Request) -> Response {
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
     let token = vars::get("stats_token");
-    if let Err(refusal) = check_internal_post(&req, "run a reconciliation", token.as_deref()) {
-        return internal_refusal(refusal, &request_id);
+    if let Err(e) = check_internal_post(&req, "run a reconciliation", token.as_deref()) {
+        return e.into_response(&request_id);
     }
     let fix = match fix_flag(&req) {
         Ok(fix) => fix,
-        Err(message) => return error_response(400, "invalid_request", &message, &request_id),
+        Err(message) => {
+            return HttpError::new(400, "invalid_request", message).into_response(&request_id)
+        }
     };
     match cycle::run("http", fix, &log) {
         Ok(cycle::Outcome::NotConfigured { report_id, why }) => {
@@ -98,7 +100,7 @@ fn handle(req: Request) -> Response {
             &json!({"report": report, "request_id": request_id}),
             &request_id,
         ),
-        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
     }
 }
 

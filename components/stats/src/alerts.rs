@@ -6,11 +6,12 @@
 use serde_json::json;
 use tds_core::cursor::scope;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_store::operator;
 
 use crate::api::{
     actor, cursor_before, db, id_json_rows, limit, only_fields, page, parse_json, path_id, Answer,
-    ApiError, ApiResult, Ctx,
+    ApiResult, Ctx,
 };
 
 pub fn list(ctx: &Ctx) -> ApiResult {
@@ -56,9 +57,9 @@ pub fn acknowledge(ctx: &Ctx, id: &str) -> ApiResult {
     let current = db.query(operator::SHOW_ALERT, &[param::int8(id)])?;
     let row = current
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no alert {id}")))?;
     match row.text(0)?.as_str() {
-        "resolved" => Err(ApiError::conflict(
+        "resolved" => Err(HttpError::conflict(
             "alert_resolved",
             format!("alert {id} is already resolved"),
         )),

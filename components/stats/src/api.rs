@@ -1,12 +1,12 @@
-//! What every route shares: the request context, answers, errors with the stable shape
-//! `{"error":{"code","message"},"request_id"}`, the database, JSON bodies and pages.
+//! What every route shares: the request context, answers (errors are [`HttpError`]s), the
+//! database, JSON bodies and pages.
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use tds_core::cursor::{self, Cursor, CursorError};
 use tds_core::query::{ParamError, Params};
-use tds_guest::db::{Db, DbError, Rows};
-use tds_guest::http::{error_body, header};
+use tds_guest::db::{Db, Rows};
+use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
 
 /// Who an operator action is recorded as when the body names no one (`"by"`).
@@ -20,19 +20,19 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The query parameters, allowing only `allowed`.
-    pub fn params(&self, allowed: &[&str]) -> Result<Params, ApiError> {
+    pub fn params(&self, allowed: &[&str]) -> Result<Params, HttpError> {
         Ok(Params::parse(self.req.query(), allowed)?)
     }
 
     /// The JSON object in the body; an empty body is `{}`.
-    pub fn body(&self) -> Result<serde_json::Map<String, Value>, ApiError> {
+    pub fn body(&self) -> Result<serde_json::Map<String, Value>, HttpError> {
         let bytes = self.req.body();
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(serde_json::Map::new());
         }
         if let Some(kind) = header(self.req, "content-type") {
             if !kind.to_ascii_lowercase().starts_with("application/json") {
-                return Err(ApiError::new(
+                return Err(HttpError::new(
                     415,
                     "unsupported_media_type",
                     format!("send the body as application/json, not {kind}"),
@@ -41,8 +41,10 @@ impl Ctx<'_> {
         }
         match serde_json::from_slice::<Value>(bytes) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(ApiError::bad_body("the body must be a JSON object")),
-            Err(e) => Err(ApiError::bad_body(format!("the body is not JSON: {e}"))),
+            Ok(_) => Err(HttpError::invalid_body("the body must be a JSON object")),
+            Err(e) => Err(HttpError::invalid_body(format!(
+                "the body is not JSON: {e}"
+            ))),
         }
     }
 }
@@ -86,96 +88,28 @@ impl Answer {
     }
 }
 
-/// A refusal or failure, answered in the stable error shape.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-    /// For 405: the methods the route takes.
-    pub allow: Option<String>,
-}
-
-pub type ApiResult = Result<Answer, ApiError>;
-
-impl ApiError {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            allow: None,
-        }
-    }
-
-    pub fn not_found(what: impl Into<String>) -> ApiError {
-        ApiError::new(404, "not_found", what)
-    }
-
-    pub fn bad_body(message: impl Into<String>) -> ApiError {
-        ApiError::new(400, "invalid_body", message)
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(409, code, message)
-    }
-
-    pub fn into_response(self, request_id: &str) -> Response {
-        let body = error_body(self.code, &self.message, request_id).to_string();
-        let mut builder = Response::builder();
-        builder
-            .status(self.status)
-            .header("content-type", "application/json")
-            .header("x-request-id", request_id);
-        if let Some(allow) = &self.allow {
-            builder.header("allow", allow.as_str());
-        }
-        if self.status == 401 {
-            builder.header("www-authenticate", "Bearer realm=\"tds-stats\"");
-        }
-        builder.body(body).build()
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> ApiError {
-        match e.sqlstate {
-            None => ApiError::new(503, "database_unavailable", e.message),
-            Some(code) => ApiError::new(
-                500,
-                "database_error",
-                format!("{} (SQLSTATE {code})", e.message),
-            ),
-        }
-    }
-}
-
-impl From<ParamError> for ApiError {
-    fn from(e: ParamError) -> ApiError {
-        ApiError::new(400, "invalid_parameter", e.to_string())
-    }
-}
+pub type ApiResult = Result<Answer, HttpError>;
 
 /// The database named by `database_url`.
-pub fn db() -> Result<Db, ApiError> {
+pub fn db() -> Result<Db, HttpError> {
     Ok(Db::open(&database_url()?)?)
 }
 
 /// The `database_url` variable; 503 `not_configured` when it is not set.
-pub fn database_url() -> Result<String, ApiError> {
+pub fn database_url() -> Result<String, HttpError> {
     vars::get("database_url")
-        .ok_or_else(|| ApiError::new(503, "not_configured", "variable database_url is not set"))
+        .ok_or_else(|| HttpError::new(503, "not_configured", "variable database_url is not set"))
 }
 
 /// Column `i` of every row, parsed as the JSON text PostgreSQL built.
-pub fn json_column(rows: &Rows, i: usize) -> Result<Vec<Value>, ApiError> {
+pub fn json_column(rows: &Rows, i: usize) -> Result<Vec<Value>, HttpError> {
     rows.iter().map(|r| parse_json(&r.text(i)?)).collect()
 }
 
 /// JSON text from PostgreSQL.
-pub fn parse_json(text: &str) -> Result<Value, ApiError> {
+pub fn parse_json(text: &str) -> Result<Value, HttpError> {
     serde_json::from_str(text).map_err(|e| {
-        ApiError::new(
+        HttpError::new(
             500,
             "internal_error",
             format!("the database returned malformed JSON: {e}"),
@@ -184,22 +118,22 @@ pub fn parse_json(text: &str) -> Result<Value, ApiError> {
 }
 
 /// A path id: a positive whole number, else 404 (no such resource can exist).
-pub fn path_id(text: &str, what: &str) -> Result<i64, ApiError> {
+pub fn path_id(text: &str, what: &str) -> Result<i64, HttpError> {
     text.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::not_found(format!("no {what} {text:?}")))
+        .ok_or_else(|| HttpError::not_found(format!("no {what} {text:?}")))
 }
 
 /// The listing's `cursor` parameter as the id to continue below: 400 for a text this API
 /// never issues, 409 `cursor_out_of_scope` for a cursor of another listing or other filters.
-pub fn cursor_before(params: &Params, scope: u32) -> Result<Option<i64>, ApiError> {
+pub fn cursor_before(params: &Params, scope: u32) -> Result<Option<i64>, HttpError> {
     params
         .text("cursor")
         .map(|text| Cursor::decode(text, scope).map(|c| c.before_id))
         .transpose()
         .map_err(|e| match e {
-            CursorError::WrongScope => ApiError::conflict(
+            CursorError::WrongScope => HttpError::conflict(
                 "cursor_out_of_scope",
                 format!("parameter cursor: {e}; start again without a cursor"),
             ),
@@ -212,7 +146,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
 /// The `limit` parameter.
-pub fn limit(params: &Params) -> Result<i64, ApiError> {
+pub fn limit(params: &Params) -> Result<i64, HttpError> {
     Ok(params.int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?)
 }
 
@@ -228,7 +162,7 @@ pub fn page(rows: Vec<(i64, Value)>, limit: i64, scope: u32) -> Value {
 }
 
 /// `(id, JSON)` rows of a listing statement.
-pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, ApiError> {
+pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, HttpError> {
     rows.iter()
         .map(|r| Ok((r.int8(0)?, parse_json(&r.text(1)?)?)))
         .collect()
@@ -239,17 +173,17 @@ pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, ApiError> {
 pub fn body_text(
     body: &serde_json::Map<String, Value>,
     field: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, HttpError> {
     match body.get(field) {
         None => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Err(ApiError::bad_body(format!(
+        Some(Value::String(s)) if s.is_empty() => Err(HttpError::invalid_body(format!(
             "{field} is empty; leave it out or give it a value"
         ))),
-        Some(Value::String(s)) if s.contains('\0') => Err(ApiError::bad_body(format!(
+        Some(Value::String(s)) if s.contains('\0') => Err(HttpError::invalid_body(format!(
             "{field} must not contain NUL (\\u0000)"
         ))),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::bad_body(format!(
+        Some(other) => Err(HttpError::invalid_body(format!(
             "{field} must be a string, not {other}"
         ))),
     }
@@ -262,7 +196,7 @@ pub fn body_int(
     field: &str,
     default: i64,
     (min, max): (i64, i64),
-) -> Result<i64, ApiError> {
+) -> Result<i64, HttpError> {
     let Some(value) = body.get(field) else {
         return Ok(default);
     };
@@ -276,7 +210,7 @@ pub fn body_int(
         })
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
-            ApiError::bad_body(format!(
+            HttpError::invalid_body(format!(
                 "{field} must be a whole number from {min} to {max}, not {value}"
             ))
         })
@@ -286,10 +220,10 @@ pub fn body_int(
 pub fn only_fields(
     body: &serde_json::Map<String, Value>,
     allowed: &[&str],
-) -> Result<(), ApiError> {
+) -> Result<(), HttpError> {
     match body.keys().find(|k| !allowed.contains(&k.as_str())) {
         None => Ok(()),
-        Some(k) => Err(ApiError::bad_body(format!(
+        Some(k) => Err(HttpError::invalid_body(format!(
             "unknown field {k:?}; this route takes {}",
             if allowed.is_empty() {
                 "no fields".to_string()
@@ -302,7 +236,7 @@ pub fn only_fields(
 
 /// Who an action is recorded as: the body's `by` (a string, trimmed), else — absent,
 /// empty or blank — [`DEFAULT_ACTOR`].
-pub fn actor(body: &serde_json::Map<String, Value>) -> Result<String, ApiError> {
+pub fn actor(body: &serde_json::Map<String, Value>) -> Result<String, HttpError> {
     let by = match body.get("by") {
         Some(Value::String(s)) if s.trim().is_empty() => None,
         _ => body_text(body, "by")?,

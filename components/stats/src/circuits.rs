@@ -4,12 +4,11 @@
 
 use serde_json::json;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
 use tds_store::operator;
 
-use crate::api::{
-    actor, db, json_column, only_fields, parse_json, Answer, ApiError, ApiResult, Ctx,
-};
+use crate::api::{actor, db, json_column, only_fields, parse_json, Answer, ApiResult, Ctx};
 
 pub fn list(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
@@ -27,7 +26,7 @@ pub fn reset(ctx: &Ctx, name: &str) -> ApiResult {
     let rows = db.query(operator::RESET_CIRCUIT, &[param::text(name)])?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no circuit breaker {name:?}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no circuit breaker {name:?}")))?;
     Logger::new("stats", &ctx.request_id)
         .info("circuit breaker reset", json!({"circuit": name, "by": by}));
     Answer::ok(json!({"circuit": parse_json(&row.text(0)?)?}))

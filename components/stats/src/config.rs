@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use tds_core::config_values::{self, ValueKind, KEYS};
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
 use tds_store::config;
 
-use crate::api::{actor, db, parse_json, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{actor, db, parse_json, Answer, ApiResult, Ctx};
 
-fn stored(db: &tds_guest::db::Db) -> Result<BTreeMap<String, Value>, ApiError> {
+fn stored(db: &tds_guest::db::Db) -> Result<BTreeMap<String, Value>, HttpError> {
     db.query(config::LIST_ENTRIES, &[])?
         .iter()
         .map(|r| Ok((r.text(0)?, parse_json(&r.text(1)?)?)))
@@ -96,9 +97,9 @@ pub fn update(ctx: &Ctx) -> ApiResult {
             let message: Vec<String> = errors.iter().map(ToString::to_string).collect();
             let message = message.join("; ");
             return Err(if errors.iter().all(|e| e.conflict) {
-                ApiError::conflict("config_conflict", message)
+                HttpError::conflict("config_conflict", message)
             } else {
-                ApiError::new(400, "invalid_config", message)
+                HttpError::new(400, "invalid_config", message)
             });
         }
     };

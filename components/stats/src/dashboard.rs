@@ -3,7 +3,9 @@
 //! into the component (no CDN). The page asks once for the stats token, keeps it in
 //! `sessionStorage`, and calls the API with it. `GET /` redirects to the dashboard.
 
-use crate::api::{Answer, ApiError, ApiResult, Ctx};
+use tds_guest::http::HttpError;
+
+use crate::api::{Answer, ApiResult, Ctx};
 
 const PAGE: &str = include_str!("../assets/dashboard.html");
 const SCRIPT: &str = include_str!("../assets/dashboard.js");
@@ -26,7 +28,7 @@ pub fn asset(ctx: &Ctx, name: &str) -> ApiResult {
     let (content_type, body) = match name {
         "app.js" => ("text/javascript; charset=utf-8", SCRIPT),
         "app.css" => ("text/css; charset=utf-8", STYLES),
-        _ => return Err(ApiError::not_found(format!("no dashboard file {name:?}"))),
+        _ => return Err(HttpError::not_found(format!("no dashboard file {name:?}"))),
     };
     Ok(Answer::Static {
         content_type,

@@ -15,13 +15,14 @@ use tds_core::cursor::scope;
 use tds_core::entity::{Lane, Module};
 use tds_core::query::{choose, timestamp, Params};
 use tds_guest::db::{param, Db};
+use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
 use tds_guest::vars;
 use tds_store::{dead_letters, queue};
 
 use crate::api::{
-    actor, body_int, body_text, cursor_before, db, id_json_rows, limit, only_fields, page, parse_json,
-    path_id, Answer, ApiError, ApiResult, Ctx,
+    actor, body_int, body_text, cursor_before, db, id_json_rows, limit, only_fields, page,
+    parse_json, path_id, Answer, ApiResult, Ctx,
 };
 
 pub const ERROR_CLASSES: [&str; 3] = ["invalid", "permanent", "transient"];
@@ -44,9 +45,9 @@ struct Filter {
 impl Filter {
     /// Reads and checks the filter fields through `get` (query or body).
     fn read(
-        get: impl Fn(&str) -> Result<Option<String>, ApiError>,
-        bad: impl Fn(&str, String) -> ApiError,
-    ) -> Result<Filter, ApiError> {
+        get: impl Fn(&str) -> Result<Option<String>, HttpError>,
+        bad: impl Fn(&str, String) -> HttpError,
+    ) -> Result<Filter, HttpError> {
         let module = get("module")?;
         if let Some(m) = &module {
             Module::from_name(m)
@@ -65,7 +66,7 @@ impl Filter {
         if let Some(c) = &error_class {
             choose("error_class", c, &ERROR_CLASSES).map_err(|e| bad("error_class", e.message))?;
         }
-        let time = |name: &str| -> Result<Option<String>, ApiError> {
+        let time = |name: &str| -> Result<Option<String>, HttpError> {
             get(name)?
                 .map(|t| timestamp(name, &t).map_err(|e| bad(name, e.message)))
                 .transpose()
@@ -103,7 +104,7 @@ impl Filter {
         state: &str,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<(i64, Value)>, ApiError> {
+    ) -> Result<Vec<(i64, Value)>, HttpError> {
         let rows = db.query(
             dead_letters::LIST,
             &[
@@ -162,7 +163,7 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     let rows = db.query(dead_letters::SHOW, &[param::int8(id)])?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no dead letter {id}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no dead letter {id}")))?;
     Answer::ok(json!({"dead_letter": parse_json(&row.text(0)?)?}))
 }
 
@@ -172,7 +173,7 @@ pub fn resolve(ctx: &Ctx, id: &str) -> ApiResult {
     let body = ctx.body()?;
     only_fields(&body, &["note", "by"])?;
     let note = body_text(&body, "note")?.ok_or_else(|| {
-        ApiError::bad_body("note is required: say why the dead letter is resolved")
+        HttpError::invalid_body("note is required: say why the dead letter is resolved")
     })?;
     let by = actor(&body)?;
     let db = db()?;
@@ -183,9 +184,9 @@ pub fn resolve(ctx: &Ctx, id: &str) -> ApiResult {
     match rows.first() {
         Some(row) => Answer::ok(json!({"dead_letter": parse_json(&row.text(0)?)?})),
         None if db.query(dead_letters::SHOW, &[param::int8(id)])?.is_empty() => {
-            Err(ApiError::not_found(format!("no dead letter {id}")))
+            Err(HttpError::not_found(format!("no dead letter {id}")))
         }
-        None => Err(ApiError::conflict(
+        None => Err(HttpError::conflict(
             "already_resolved",
             format!("dead letter {id} is already resolved"),
         )),
@@ -210,7 +211,7 @@ pub fn replay_matching(ctx: &Ctx) -> ApiResult {
     only_fields(&body, &allowed)?;
     let filter = Filter::read(
         |name| body_text(&body, name),
-        |name, message| ApiError::bad_body(format!("{name}: {message}")),
+        |name, message| HttpError::invalid_body(format!("{name}: {message}")),
     )?;
     let limit = body_int(&body, "limit", 100, (1, MAX_REPLAY_BATCH))?;
     let by = actor(&body)?;
@@ -249,7 +250,7 @@ pub fn replay_matching(ctx: &Ctx) -> ApiResult {
 
 /// Replays dead letter `id` in one transaction; returns
 /// `{"outcome": "queued"|"repointed"|"superseded", "queue_id": …, "dead_letter": {…}}`.
-fn replay(db: &Db, id: i64, by: &str, request_id: &str) -> Result<Value, ApiError> {
+fn replay(db: &Db, id: i64, by: &str, request_id: &str) -> Result<Value, HttpError> {
     db.begin()?;
     let result = replay_in_transaction(db, id, by);
     match &result {
@@ -264,26 +265,26 @@ fn replay(db: &Db, id: i64, by: &str, request_id: &str) -> Result<Value, ApiErro
     Ok(replayed)
 }
 
-fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, ApiError> {
+fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, HttpError> {
     let rows = db.query(dead_letters::LOCK_FOR_REPLAY, &[param::int8(id)])?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no dead letter {id}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no dead letter {id}")))?;
     if !row.boolean(2)? {
-        return Err(ApiError::conflict(
+        return Err(HttpError::conflict(
             "inbox_event_gone",
             format!("dead letter {id}: its inbox event is no longer stored (retention), so there is nothing to replay"),
         ));
     }
     let module_name = row.text(3)?;
     let entity_id = row.opt_text(4)?.ok_or_else(|| {
-        ApiError::conflict(
+        HttpError::conflict(
             "not_replayable",
             format!("dead letter {id}: its event has no entity id (invalid at intake); fix it at the source"),
         )
     })?;
     let module = Module::from_name(&module_name).ok_or_else(|| {
-        ApiError::conflict(
+        HttpError::conflict(
             "not_replayable",
             format!("dead letter {id}: module {module_name:?} is not synced"),
         )
@@ -291,7 +292,7 @@ fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, ApiError> 
     let max_attempts = match row.opt_int4(9)? {
         Some(n) => n,
         None => vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-            .map_err(|e| ApiError::new(503, "not_configured", e))?,
+            .map_err(|e| HttpError::new(503, "not_configured", e))?,
     };
     let spec = module.spec();
     let queued = db.query(

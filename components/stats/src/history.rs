@@ -5,14 +5,15 @@
 use tds_core::cursor::scope;
 use tds_core::entity::Module;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_store::trace;
 
-use crate::api::{cursor_before, db, id_json_rows, limit, page, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{cursor_before, db, id_json_rows, limit, page, Answer, ApiResult, Ctx};
 
 pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {
     let params = ctx.params(&["limit", "cursor"])?;
     let module = Module::from_name(module).ok_or_else(|| {
-        ApiError::not_found(format!(
+        HttpError::not_found(format!(
             "no module {module:?}; modules are the Zoho modules TDS syncs"
         ))
     })?;

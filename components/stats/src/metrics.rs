@@ -20,9 +20,10 @@ use std::collections::BTreeMap;
 use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_BUCKETS};
 use tds_core::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 use tds_guest::db::{Db, DbError};
+use tds_guest::http::HttpError;
 use tds_store::{queue, stats};
 
-use crate::api::{database_url, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{database_url, Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
 
 pub fn get(ctx: &Ctx) -> ApiResult {
@@ -38,7 +39,7 @@ pub fn get(ctx: &Ctx) -> ApiResult {
         Err(e) => return Err(e.into()),
     }
     let body =
-        render(&families).map_err(|e| ApiError::new(500, "internal_error", e.to_string()))?;
+        render(&families).map_err(|e| HttpError::new(500, "internal_error", e.to_string()))?;
     Ok(Answer::Static {
         content_type: CONTENT_TYPE,
         body,

@@ -5,16 +5,17 @@
 
 use serde_json::json;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_store::reconcile;
 
-use crate::api::{db, parse_json, path_id, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{db, parse_json, path_id, Answer, ApiResult, Ctx};
 
 pub fn latest(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
     let db = db()?;
     let rows = db.query(reconcile::LATEST_REPORT, &[])?;
     let row = rows.first().ok_or_else(|| {
-        ApiError::not_found(
+        HttpError::not_found(
             "no reconciliation has run yet; start one with POST /internal/reconcile",
         )
     })?;
@@ -28,6 +29,6 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no reconciliation report {id}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no reconciliation report {id}")))?;
     Answer::ok(json!({"report": parse_json(&row.text(0)?)?}))
 }

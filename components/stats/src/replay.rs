@@ -9,11 +9,12 @@ use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::query::timestamp;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
 use tds_guest::vars;
 use tds_store::{queue, replay};
 
-use crate::api::{actor, body_int, body_text, db, only_fields, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{actor, body_int, body_text, db, only_fields, Answer, ApiResult, Ctx};
 
 const DEFAULT_LIMIT: i64 = 1000;
 const MAX_LIMIT: i64 = 10_000;
@@ -22,16 +23,16 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
     let body = ctx.body()?;
     only_fields(&body, &["from", "to", "module", "limit", "dry_run", "by"])?;
-    let time = |name: &str| -> Result<String, ApiError> {
+    let time = |name: &str| -> Result<String, HttpError> {
         let text = body_text(&body, name)?
-            .ok_or_else(|| ApiError::bad_body(format!("{name} is required (a timestamp)")))?;
-        timestamp(name, &text).map_err(|e| ApiError::bad_body(e.to_string()))
+            .ok_or_else(|| HttpError::invalid_body(format!("{name} is required (a timestamp)")))?;
+        timestamp(name, &text).map_err(|e| HttpError::invalid_body(e.to_string()))
     };
     let (from, to) = (time("from")?, time("to")?);
     let module = body_text(&body, "module")?;
     if let Some(m) = &module {
         Module::from_name(m).ok_or_else(|| {
-            ApiError::bad_body(format!("module: {m:?} is not a module TDS syncs"))
+            HttpError::invalid_body(format!("module: {m:?} is not a module TDS syncs"))
         })?;
     }
     let limit = body_int(&body, "limit", DEFAULT_LIMIT, (1, MAX_LIMIT))?;
@@ -39,14 +40,14 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(v) => {
-            return Err(ApiError::bad_body(format!(
+            return Err(HttpError::invalid_body(format!(
                 "dry_run must be true or false, not {v}"
             )))
         }
     };
     let by = actor(&body)?;
     let max_attempts =
-        vars::positive("max_attempts", 8).map_err(|e| ApiError::new(503, "not_configured", e))?;
+        vars::positive("max_attempts", 8).map_err(|e| HttpError::new(503, "not_configured", e))?;
     let range = [
         param::text(&from),
         param::text(&to),

@@ -4,15 +4,18 @@
 
 use spin_sdk::http::{Method, Request, Response};
 use tds_core::query::decode_path_segment;
-use tds_guest::http::{check_bearer, request_id};
+use tds_guest::http::{check_bearer, request_id, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
-use crate::api::{ApiError, ApiResult, Ctx};
+use crate::api::{ApiResult, Ctx};
 use crate::{
     alerts, circuits, config, dashboard, dead_letters, health, history, metrics, openapi, queue,
     reconcile, replay, runs, trace,
 };
+
+/// What a 401 asks for (`WWW-Authenticate`).
+const CHALLENGE: &str = "Bearer realm=\"tds-stats\"";
 
 type Handler<'a> = Box<dyn Fn(&Ctx) -> ApiResult + 'a>;
 
@@ -97,11 +100,11 @@ pub fn handle(req: &Request) -> Response {
         Some(methods) => dispatch(&ctx, methods),
         None => authorized(req).and_then(|()| match protected(&segments) {
             // No resource is named with NUL (`%00`): nothing stored may hold one.
-            Some(_) if segments.iter().any(|s| s.contains('\0')) => Err(ApiError::not_found(
+            Some(_) if segments.iter().any(|s| s.contains('\0')) => Err(HttpError::not_found(
                 format!("no resource {}: a name never holds NUL", req.path()),
             )),
             Some(methods) => dispatch(&ctx, methods),
-            None => Err(ApiError::not_found(format!("no route {}", req.path()))),
+            None => Err(HttpError::not_found(format!("no route {}", req.path()))),
         }),
     };
     match outcome {
@@ -118,10 +121,9 @@ pub fn handle(req: &Request) -> Response {
     }
 }
 
-fn authorized(req: &Request) -> Result<(), ApiError> {
+fn authorized(req: &Request) -> Result<(), HttpError> {
     let token = vars::get("stats_token");
-    check_bearer(req, token.as_deref())
-        .map_err(|(status, code, message)| ApiError::new(status, code, message))
+    check_bearer(req, token.as_deref()).map_err(|e| e.with_challenge(CHALLENGE))
 }
 
 fn dispatch(ctx: &Ctx, methods: Methods) -> ApiResult {
@@ -134,13 +136,9 @@ fn dispatch(ctx: &Ctx, methods: Methods) -> ApiResult {
         Some((_, handler)) => handler(ctx),
         None => {
             let allow: Vec<String> = methods.iter().map(|(m, _)| m.to_string()).collect();
-            let mut e = ApiError::new(
-                405,
-                "method_not_allowed",
-                format!("{} takes {}", ctx.req.path(), allow.join(", ")),
-            );
-            e.allow = Some(allow.join(", "));
-            Err(e)
+            let allow = allow.join(", ");
+            let message = format!("{} takes {allow}", ctx.req.path());
+            Err(HttpError::method_not_allowed(allow, message))
         }
     }
 }

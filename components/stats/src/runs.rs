@@ -5,11 +5,11 @@
 use serde_json::json;
 use tds_core::cursor::scope;
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_store::operator;
 
 use crate::api::{
-    cursor_before, db, id_json_rows, limit, page, parse_json, path_id, Answer, ApiError, ApiResult,
-    Ctx,
+    cursor_before, db, id_json_rows, limit, page, parse_json, path_id, Answer, ApiResult, Ctx,
 };
 
 pub fn list(ctx: &Ctx) -> ApiResult {
@@ -46,6 +46,6 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     let rows = db.query(operator::SHOW_RUN, &[param::int8(id)])?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::not_found(format!("no run {id}")))?;
+        .ok_or_else(|| HttpError::not_found(format!("no run {id}")))?;
     Answer::ok(json!({"run": parse_json(&row.text(0)?)?}))
 }

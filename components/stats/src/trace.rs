@@ -6,16 +6,17 @@
 
 use serde_json::{json, Value};
 use tds_guest::db::param;
+use tds_guest::http::HttpError;
 use tds_store::trace;
 
-use crate::api::{db, parse_json, Answer, ApiError, ApiResult, Ctx};
+use crate::api::{db, parse_json, Answer, ApiResult, Ctx};
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     let params = ctx.params(&["event_id", "correlation_id"])?;
     let event_id = params.opt_int("event_id", 1, i64::MAX)?;
     let correlation_id = params.text("correlation_id").map(str::to_string);
     if event_id.is_none() && correlation_id.is_none() {
-        return Err(ApiError::not_found(
+        return Err(HttpError::not_found(
             "/api/trace names a delivery: give event_id, correlation_id or both",
         ));
     }
@@ -23,7 +24,7 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     let ids: Vec<i64> = event_id.into_iter().collect();
     let correlation = correlation_id;
     let db = db()?;
-    let section = |sql: &str| -> Result<Value, ApiError> {
+    let section = |sql: &str| -> Result<Value, HttpError> {
         let rows = db.query(
             sql,
             &[
@@ -42,7 +43,7 @@ pub fn get(ctx: &Ctx) -> ApiResult {
         .iter()
         .any(|s| s.as_array().is_some_and(|a| !a.is_empty()));
     if !found {
-        return Err(ApiError::not_found(match &correlation {
+        return Err(HttpError::not_found(match &correlation {
             Some(c) => format!("nothing is stored for correlation id {c:?}"),
             None => format!("nothing is stored for inbox event {}", ids[0]),
         }));

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery, MAX_ENTITY_ID_LEN};
-use tds_core::payload::{self, BodyFormat};
+use tds_core::payload::{self, BodyFormat, PayloadError};
 use tds_core::redact::redact_headers;
 use tds_core::signature::{sign, signed_message, verify};
 
@@ -203,7 +203,10 @@ fn deep_nesting_is_an_error_not_a_crash() {
         let body = format!("{}{}", "{\"item\":".repeat(depth), "}".repeat(depth));
         let error =
             payload::parse(BodyFormat::Json, body.as_bytes(), Some(Module::Items)).unwrap_err();
-        assert_eq!(error.code(), "invalid_json", "depth {depth}");
+        assert!(
+            matches!(error, PayloadError::InvalidJson(_)),
+            "depth {depth}: {error:?}"
+        );
         let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert!(payload::parse(BodyFormat::Json, body.as_bytes(), None).is_err());
     }
@@ -213,7 +216,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
 fn wrong_encodings_are_refused_or_read_lossless() {
     let latin1 = b"{\"item\": {\"item_id\": \"1\", \"name\": \"Caf\xe9\"}}";
     let error = payload::parse(BodyFormat::Json, latin1, None).unwrap_err();
-    assert_eq!(error.code(), "invalid_json");
+    assert!(matches!(error, PayloadError::InvalidJson(_)), "{error:?}");
     let utf16: Vec<u8> = "{\"item\":{}}"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)

@@ -1,12 +1,19 @@
 //! HTTP answers. Every answer is JSON with `content-type: application/json` and an
-//! `x-request-id` header; errors have the stable shape
+//! `x-request-id` header; an [`HttpError`] has the stable shape
 //! `{"error":{"code":"…","message":"…"},"request_id":"…"}`.
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
+use tds_core::payload::PayloadError;
+use tds_core::query::ParamError;
+
+use crate::db::DbError;
 
 /// The longest `X-Request-Id` adopted; longer or non-printable ones are replaced.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The code of a 503 for a database that could not be reached or could not take the work.
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// The request's `X-Request-Id` when it is usable (1–128 printable ASCII characters),
 /// else a fresh id.
@@ -51,41 +58,158 @@ pub fn error_body(code: &str, message: &str, request_id: &str) -> Value {
     json!({"error": {"code": code, "message": message}, "request_id": request_id})
 }
 
-/// An error answer.
-pub fn error_response(status: u16, code: &str, message: &str, request_id: &str) -> Response {
-    json_response(status, &error_body(code, message, request_id), request_id)
+/// A refusal or failure, answered as [`error_body`] with its status.
+///
+/// ```
+/// use tds_guest::http::HttpError;
+/// let e = HttpError::new(503, "not_configured", "stats_token is not set");
+/// assert_eq!((e.status, e.code, e.message.as_str()), (503, "not_configured", "stats_token is not set"));
+/// assert_eq!((HttpError::not_found("no run 7").status, HttpError::not_found("").code), (404, "not_found"));
+/// assert_eq!((HttpError::invalid_body("").status, HttpError::invalid_body("").code), (400, "invalid_body"));
+/// assert_eq!(HttpError::conflict("already_resolved", "").status, 409);
+/// assert_eq!(HttpError::database_unavailable("").code, "database_unavailable");
+/// let e = HttpError::method_not_allowed("GET, PATCH", "/api/config takes GET, PATCH");
+/// assert_eq!((e.status, e.code, e.allow.as_deref()), (405, "method_not_allowed", Some("GET, PATCH")));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    /// For 405: the methods the route takes (the `Allow` header).
+    pub allow: Option<String>,
+    /// For 401: the `WWW-Authenticate` challenge, when the route sends one.
+    pub challenge: Option<&'static str>,
 }
 
-/// A 405 `method_not_allowed` answer with `Allow: <allow>`, as RFC 9110 requires.
-pub fn method_not_allowed(allow: &str, message: &str, request_id: &str) -> Response {
-    Response::builder()
-        .status(405)
-        .header("content-type", "application/json")
-        .header("x-request-id", request_id)
-        .header("allow", allow)
-        .body(error_body("method_not_allowed", message, request_id).to_string())
-        .build()
-}
+impl HttpError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> HttpError {
+        HttpError {
+            status,
+            code,
+            message: message.into(),
+            allow: None,
+            challenge: None,
+        }
+    }
 
-/// The answer to a request [`check_internal_post`] refused (a 405 says `Allow: POST`).
-pub fn internal_refusal(refusal: Refusal, request_id: &str) -> Response {
-    match refusal {
-        (405, _, message) => method_not_allowed("POST", &message, request_id),
-        (status, code, message) => error_response(status, code, &message, request_id),
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> HttpError {
+        HttpError::new(404, "not_found", message)
+    }
+
+    /// 400 `invalid_body`.
+    pub fn invalid_body(message: impl Into<String>) -> HttpError {
+        HttpError::new(400, "invalid_body", message)
+    }
+
+    /// 409 with its `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> HttpError {
+        HttpError::new(409, code, message)
+    }
+
+    /// 503 [`DATABASE_UNAVAILABLE`].
+    pub fn database_unavailable(message: impl Into<String>) -> HttpError {
+        HttpError::new(503, DATABASE_UNAVAILABLE, message)
+    }
+
+    /// 405 `method_not_allowed` for a route taking `allow`, sent as the `Allow` header RFC
+    /// 9110 requires.
+    pub fn method_not_allowed(allow: impl Into<String>, message: impl Into<String>) -> HttpError {
+        HttpError {
+            allow: Some(allow.into()),
+            ..HttpError::new(405, "method_not_allowed", message)
+        }
+    }
+
+    /// Sends `WWW-Authenticate: <challenge>` if this is a 401.
+    pub fn with_challenge(mut self, challenge: &'static str) -> HttpError {
+        if self.status == 401 {
+            self.challenge = Some(challenge);
+        }
+        self
+    }
+
+    /// The answer: [`error_body`] as JSON, with `Allow` and `WWW-Authenticate` when set.
+    ///
+    /// ```
+    /// let response = tds_guest::http::HttpError::not_found("no run 7").into_response("r1");
+    /// assert_eq!(*response.status(), 404);
+    /// assert_eq!(
+    ///     response.body(),
+    ///     br#"{"error":{"code":"not_found","message":"no run 7"},"request_id":"r1"}"#
+    /// );
+    /// assert_eq!(response.header("content-type").and_then(|v| v.as_str()), Some("application/json"));
+    /// assert_eq!(response.header("x-request-id").and_then(|v| v.as_str()), Some("r1"));
+    /// ```
+    pub fn into_response(self, request_id: &str) -> Response {
+        let mut builder = Response::builder();
+        builder
+            .status(self.status)
+            .header("content-type", "application/json")
+            .header("x-request-id", request_id);
+        if let Some(allow) = self.allow {
+            builder.header("allow", allow);
+        }
+        if let Some(challenge) = self.challenge {
+            builder.header("www-authenticate", challenge);
+        }
+        builder
+            .body(error_body(self.code, &self.message, request_id).to_string())
+            .build()
     }
 }
 
-/// A refusal: status, code, message.
-pub type Refusal = (u16, &'static str, String);
+/// As the stats API answers a database failure: 503 [`DATABASE_UNAVAILABLE`] when the
+/// server did not answer, else 500 `database_error` with the SQLSTATE. (The internal routes
+/// and intake answer every failure with [`HttpError::database_unavailable`].)
+impl From<DbError> for HttpError {
+    fn from(e: DbError) -> HttpError {
+        match e.sqlstate {
+            None => HttpError::database_unavailable(e.message),
+            Some(code) => HttpError::new(
+                500,
+                "database_error",
+                format!("{} (SQLSTATE {code})", e.message),
+            ),
+        }
+    }
+}
+
+/// 400 `invalid_parameter`.
+impl From<ParamError> for HttpError {
+    fn from(e: ParamError) -> HttpError {
+        HttpError::new(400, "invalid_parameter", e.to_string())
+    }
+}
+
+/// A body intake cannot read: 415 for its media type, 404 for a module TDS does not sync,
+/// else 400, each with the error's own code.
+impl From<PayloadError> for HttpError {
+    fn from(e: PayloadError) -> HttpError {
+        let (status, code) = match &e {
+            PayloadError::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
+            PayloadError::Empty => (400, "empty_body"),
+            PayloadError::InvalidJson(_) | PayloadError::InvalidJsonField { .. } => {
+                (400, "invalid_json")
+            }
+            PayloadError::NotAnObject(_) => (400, "not_an_object"),
+            PayloadError::UnknownModule(_) => (404, "unknown_module"),
+            PayloadError::ModuleNotGiven => (400, "module_not_given"),
+            PayloadError::AmbiguousModule(_) => (400, "ambiguous_module"),
+        };
+        HttpError::new(status, code, e.to_string())
+    }
+}
 
 /// Checks `Authorization: Bearer <token>` against the configured token in constant time.
 /// With no token configured the route accepts nothing (503 `not_configured`).
-pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), Refusal> {
+pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), HttpError> {
     let Some(token) = configured else {
-        return Err((
+        return Err(HttpError::new(
             503,
             "not_configured",
-            "stats_token is not set: this route accepts nothing until it is".to_string(),
+            "stats_token is not set: this route accepts nothing until it is",
         ));
     };
     let given = header(req, "authorization").and_then(|v| {
@@ -95,30 +219,33 @@ pub fn check_bearer(req: &Request, configured: Option<&str>) -> Result<(), Refus
             .then(|| credentials.trim())
     });
     match given {
-        None => Err((
+        None => Err(HttpError::new(
             401,
             "unauthorized",
-            "send Authorization: Bearer <stats_token>".to_string(),
+            "send Authorization: Bearer <stats_token>",
         )),
         Some(given) if tds_core::signature::keys_match(token, given) => Ok(()),
-        Some(_) => Err((
+        Some(_) => Err(HttpError::new(
             401,
             "unauthorized",
-            "the bearer token is not valid".to_string(),
+            "the bearer token is not valid",
         )),
     }
 }
 
 /// Admits a request to an internal route (one `POST` that runs a cycle, for platforms
-/// without cron): any other method is refused with 405 saying `use POST to <purpose>`,
-/// then the bearer token is checked as [`check_bearer`] does.
+/// without cron): any other method is refused with 405 saying `use POST to <purpose>`
+/// (`Allow: POST`), then the bearer token is checked as [`check_bearer`] does.
 pub fn check_internal_post(
     req: &Request,
     purpose: &str,
     configured: Option<&str>,
-) -> Result<(), Refusal> {
+) -> Result<(), HttpError> {
     if *req.method() != Method::Post {
-        return Err((405, "method_not_allowed", format!("use POST to {purpose}")));
+        return Err(HttpError::method_not_allowed(
+            "POST",
+            format!("use POST to {purpose}"),
+        ));
     }
     check_bearer(req, configured)
 }
@@ -136,6 +263,10 @@ mod tests {
         builder.build()
     }
 
+    fn header_of<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+        response.header(name).and_then(|v| v.as_str())
+    }
+
     #[test]
     fn internal_posts() {
         let refusal = |method, auth: Option<&str>, token: Option<&str>| {
@@ -143,25 +274,107 @@ mod tests {
         };
         assert_eq!(
             refusal(Method::Get, Some("Bearer t"), Some("t")),
-            Some((
-                405,
-                "method_not_allowed",
-                "use POST to run the heal cycle".to_string()
+            Some(HttpError::method_not_allowed(
+                "POST",
+                "use POST to run the heal cycle"
             ))
         );
         assert_eq!(refusal(Method::Post, Some("Bearer t"), Some("t")), None);
         assert_eq!(refusal(Method::Post, Some("bearer  t "), Some("t")), None);
         assert_eq!(
-            refusal(Method::Post, None, Some("t")).map(|r| r.0),
+            refusal(Method::Post, None, Some("t")).map(|r| r.status),
             Some(401)
         );
         assert_eq!(
-            refusal(Method::Post, Some("Bearer u"), Some("t")).map(|r| r.0),
+            refusal(Method::Post, Some("Bearer u"), Some("t")).map(|r| r.status),
             Some(401)
         );
         assert_eq!(
-            refusal(Method::Post, Some("Bearer t"), None).map(|r| r.0),
+            refusal(Method::Post, Some("Bearer t"), None).map(|r| r.status),
             Some(503)
+        );
+    }
+
+    #[test]
+    fn a_405_names_the_methods_in_allow() {
+        let response = HttpError::method_not_allowed("GET, PATCH", "/api/config takes GET, PATCH")
+            .into_response("r1");
+        assert_eq!(*response.status(), 405);
+        assert_eq!(header_of(&response, "allow"), Some("GET, PATCH"));
+        assert_eq!(
+            header_of(&response, "content-type"),
+            Some("application/json")
+        );
+        assert_eq!(
+            response.body(),
+            br#"{"error":{"code":"method_not_allowed","message":"/api/config takes GET, PATCH"},"request_id":"r1"}"#
+        );
+        let response = HttpError::not_found("no run 7").into_response("r1");
+        assert_eq!(header_of(&response, "allow"), None);
+    }
+
+    #[test]
+    fn a_401_carries_its_challenge_only_when_given_one() {
+        let challenge = "Bearer realm=\"tds-stats\"";
+        let refused = |token| check_bearer(&request(Method::Get, None), token).unwrap_err();
+        let response = refused(Some("t")).into_response("r1");
+        assert_eq!(*response.status(), 401);
+        assert_eq!(header_of(&response, "www-authenticate"), None);
+        let response = refused(Some("t"))
+            .with_challenge(challenge)
+            .into_response("r1");
+        assert_eq!(header_of(&response, "www-authenticate"), Some(challenge));
+        assert_eq!(
+            response.body(),
+            br#"{"error":{"code":"unauthorized","message":"send Authorization: Bearer <stats_token>"},"request_id":"r1"}"#
+        );
+        let response = refused(None).with_challenge(challenge).into_response("r1");
+        assert_eq!(*response.status(), 503);
+        assert_eq!(header_of(&response, "www-authenticate"), None);
+    }
+
+    #[test]
+    fn errors_convert_as_their_routes_answer_them() {
+        let local = HttpError::from(DbError::local("connection refused".into()));
+        assert_eq!((local.status, local.code), (503, DATABASE_UNAVAILABLE));
+        let server = HttpError::from(DbError {
+            sqlstate: Some("23505".into()),
+            message: "duplicate key".into(),
+        });
+        assert_eq!(
+            (server.status, server.code, server.message.as_str()),
+            (500, "database_error", "duplicate key (SQLSTATE 23505)")
+        );
+        let param = HttpError::from(ParamError::new("limit", "must be a whole number"));
+        assert_eq!(
+            (param.status, param.code, param.message.as_str()),
+            (
+                400,
+                "invalid_parameter",
+                "parameter limit: must be a whole number"
+            )
+        );
+        let payload = |e: PayloadError| {
+            let e = HttpError::from(e);
+            (e.status, e.code)
+        };
+        assert_eq!(
+            payload(PayloadError::UnsupportedMediaType("text/plain".into())),
+            (415, "unsupported_media_type")
+        );
+        assert_eq!(
+            payload(PayloadError::UnknownModule("journals".into())),
+            (404, "unknown_module")
+        );
+        assert_eq!(payload(PayloadError::Empty), (400, "empty_body"));
+        assert_eq!(
+            payload(PayloadError::ModuleNotGiven),
+            (400, "module_not_given")
+        );
+        let ambiguous = PayloadError::AmbiguousModule("bill, invoice".into());
+        assert_eq!(
+            HttpError::from(ambiguous.clone()),
+            HttpError::new(400, "ambiguous_module", ambiguous.to_string())
         );
     }
 

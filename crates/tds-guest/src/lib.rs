@@ -1,8 +1,8 @@
 //! Guest-side helpers every TDS component uses, over spin-sdk 5.2: [`circuit`] (circuit
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), [`log`] (one JSON object per line), [`vars`] (component variables), [`http`]
-//! (JSON answers, request ids, bearer tokens), [`outbound`] (HTTP requests with a timeout)
-//! and [`random`] (ids, lease owners, jitter).
+//! (JSON answers, the one error type [`http::HttpError`], request ids, bearer tokens),
+//! [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners, jitter).
 
 pub mod circuit;
 pub mod db;

@@ -87,27 +87,3 @@ pub enum PayloadError {
     #[error("the body wraps records of several modules ({0})")]
     AmbiguousModule(String),
 }
-
-impl PayloadError {
-    /// The stable error code in the answer's body.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PayloadError::UnsupportedMediaType(_) => "unsupported_media_type",
-            PayloadError::Empty => "empty_body",
-            PayloadError::InvalidJson(_) | PayloadError::InvalidJsonField { .. } => "invalid_json",
-            PayloadError::NotAnObject(_) => "not_an_object",
-            PayloadError::UnknownModule(_) => "unknown_module",
-            PayloadError::ModuleNotGiven => "module_not_given",
-            PayloadError::AmbiguousModule(_) => "ambiguous_module",
-        }
-    }
-
-    /// The HTTP status intake answers with.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            PayloadError::UnsupportedMediaType(_) => 415,
-            PayloadError::UnknownModule(_) => 404,
-            _ => 400,
-        }
-    }
-}

@@ -22,6 +22,7 @@ pub mod pytools;
 pub mod reliability;
 pub mod stats;
 mod test_app;
+pub mod wait;
 pub mod webhooks;
 
 pub use cluster::{cluster, Cluster};

@@ -10,7 +10,7 @@ mod heal_support;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 
 use heal_support::*;
 

@@ -7,7 +7,7 @@
 mod heal_support;
 
 use serde_json::json;
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 
 use heal_support::*;
 

@@ -11,7 +11,7 @@ mod heal_support;
 use serde_json::json;
 use tds_tests::cluster;
 use tds_tests::host_process::{HostOptions, HostProcess};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 
 use heal_support::*;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use tds_core::entity::Lane;
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 use tds_tests::stats::{self, erp_item, item, post_item, TOKEN, V1, V2};
 use tds_tests::webhooks::KEY;
 use tds_tests::{cluster, internal, scalar_i64, TestApp, TestAppOptions, TestDatabase};

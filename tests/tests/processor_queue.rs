@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 use tds_core::entity::Lane;
 use tds_tests::{internal, scalar_i64, set_config, TestApp, TestDatabase};
 

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use tds::embedded_postgres::{EmbeddedOptions, EmbeddedPostgres, SUPERUSER};
 use tds_core::entity::Module;
 use tds_tests::host_process::{HostOptions, HostProcess};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 use tds_tests::reliability::{event_key, item, settle, soak, Ledger, Retry, Sender};
 use tds_tests::{cluster, repo_root, scalar_i64, set_config, TestDatabase};
 use tokio::task::JoinHandle;

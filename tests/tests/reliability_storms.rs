@@ -37,7 +37,7 @@ use futures::future::join_all;
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 use tds_tests::reliability::{event_key, settle, EventKey, Ledger, Retry, Sender};
 use tds_tests::TestApp;
 

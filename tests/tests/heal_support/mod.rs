@@ -259,7 +259,7 @@ impl RowLock {
     /// Waits until another session waits for this lock.
     pub async fn wait_until_blocking(&self, db: &tokio_postgres::Client) {
         let pid = self.pid;
-        tds_tests::probe::eventually(PATIENCE, "a session waits for the test's row lock", || async move {
+        tds_tests::wait::eventually(PATIENCE, "a session waits for the test's row lock", || async move {
             let waiting: i64 = db
                 .query_one(
                     "SELECT count(*) FROM pg_stat_activity WHERE $1::int4 = ANY(pg_blocking_pids(pid))",

@@ -11,12 +11,17 @@
 //!   host library exactly as `tds up` loads them ([`TestApp::start`]).
 //! - The host's own behaviour is tested with a probe component ([`probe`]) that reports
 //!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
+//! - What many tests do is here once, mirroring the code it drives: posting webhooks
+//!   ([`webhooks`]), running processors and heal ([`internal`]), holding a row lock
+//!   ([`locks`]), and waiting for something to happen by polling a condition rather than
+//!   sleeping ([`wait`]).
 
 mod cluster;
 mod database;
 pub mod browser;
 pub mod host_process;
 pub mod internal;
+pub mod locks;
 pub mod probe;
 pub mod pytools;
 pub mod reliability;

@@ -40,6 +40,7 @@ use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::payload::MAX_BODY_BYTES;
 use tds_core::signature::{sign, signed_message};
+use tds_tests::internal::{drain_until_idle, Via};
 use tds_tests::reliability::{event_key, item, settle, EventKey, Ledger, Retry, Sender, Tally};
 use tds_tests::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -735,7 +736,7 @@ async fn hostile_input(app: &TestApp, all_answers: &mut Vec<String>) {
     problems.extend(oversized_chunked(app, &answers).await);
     problems.extend(oversized_declared(app, &answers).await);
     drains.stop().await;
-    drain_until_idle(app, &db).await;
+    drain_until_idle(app, Via::Route(TOKEN), PATIENCE).await;
     eprintln!(
         "reliability: hostile-input: {} hostile and {} authentic requests in {:?}; by kind: {:?}",
         probes.len() + 3,
@@ -1018,7 +1019,7 @@ async fn slow_clients(app: &TestApp, all_answers: &mut Vec<String>) {
     eprintln!("reliability: slow-clients: half-closed requests answered {half_closed_answers:?}");
     drop(clients.held);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    drain_until_idle(app, &db).await;
+    drain_until_idle(app, Via::Route(TOKEN), PATIENCE).await;
 
     assert!(
         p95_during <= p95_before * 5 + Duration::from_millis(250),

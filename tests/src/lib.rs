@@ -13,12 +13,13 @@
 //!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
 //! - What many tests do is here once, mirroring the code it drives: posting webhooks
 //!   ([`webhooks`]), running processors and heal ([`internal`]), holding a row lock
-//!   ([`locks`]), and waiting for something to happen by polling a condition rather than
-//!   sleeping ([`wait`]).
+//!   ([`locks`]), capturing the process's log ([`capture`]), and waiting for something to
+//!   happen by polling a condition rather than sleeping ([`wait`]).
 
 mod cluster;
 mod database;
 pub mod browser;
+pub mod capture;
 pub mod host_process;
 pub mod internal;
 pub mod locks;

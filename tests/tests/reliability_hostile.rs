@@ -874,6 +874,13 @@ async fn stall_mid_head(address: std::net::SocketAddr, id: &str) -> TcpStream {
     stream
 }
 
+/// Shuts a held connection's side down and waits (up to 30 s) until the host closes its
+/// own: the host is done with the request the connection carried, whatever became of it.
+async fn hang_up(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let _ = read_answer(&mut stream, Duration::from_secs(30)).await;
+}
+
 /// Sends the head and the record with half its padding (`chunked`: as one chunk without
 /// the last), shuts its side down and reads whatever answer comes.
 async fn half_close(
@@ -1016,8 +1023,9 @@ async fn slow_clients(app: &TestApp, all_answers: &mut Vec<String>) {
         answers.extend(answer.map(|a| a.1));
     }
     eprintln!("reliability: slow-clients: half-closed requests answered {half_closed_answers:?}");
-    drop(clients.held);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The held connections hang up; once the host has closed each one, it is done with
+    // whatever they carried, before the queue is drained and counted.
+    futures::future::join_all(clients.held.into_iter().map(hang_up)).await;
     drain_until_idle(app, Via::Route(TOKEN), PATIENCE).await;
 
     assert!(

@@ -4,8 +4,9 @@
 //! A test waits for an event it can observe (a row, a lock wait, an answer) with
 //! [`eventually`], which fails the test naming what never happened; [`within`] is the same
 //! poll for a caller that handles the deadline itself (a better failure message, or a wait
-//! that may come to nothing). Fixed sleeps are left only for pacing: sending at a rate, a
-//! ticker, a fault kept up for a while, a retry backoff.
+//! that may come to nothing). The other sleeps of the tests pace something (sending at a
+//! rate, a ticker, a fault kept up for a while, a retry backoff, idle drain loops) or are
+//! the interval of a poll that needs its own failure message or sampling rate.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -11,17 +11,24 @@
 //!   host library exactly as `tds up` loads them ([`TestApp::start`]).
 //! - The host's own behaviour is tested with a probe component ([`probe`]) that reports
 //!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
+//! - What many tests do is here once, mirroring the code it drives: posting webhooks
+//!   ([`webhooks`]), running processors and heal ([`internal`]), holding a row lock
+//!   ([`locks`]), capturing the process's log ([`capture`]), and waiting for something to
+//!   happen by polling a condition rather than sleeping ([`wait`]).
 
 mod cluster;
 mod database;
 pub mod browser;
+pub mod capture;
 pub mod host_process;
 pub mod internal;
+pub mod locks;
 pub mod probe;
 pub mod pytools;
 pub mod reliability;
 pub mod stats;
 mod test_app;
+pub mod wait;
 pub mod webhooks;
 
 pub use cluster::{cluster, Cluster};

@@ -2,8 +2,6 @@
 //! the host's integration tests: loading it, calling its routes, building its PostgreSQL
 //! steps and reading its answers.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use crate::test_app::{TestApp, TestAppOptions};
@@ -188,22 +186,4 @@ pub fn db_null() -> Value {
 /// Lowercase hex of `bytes`, as the probe encodes binary and unsupported values.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Polls `check` until it returns `Some`, or panics with `what` after `deadline`.
-pub async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if start.elapsed() > deadline {
-            panic!("{what}: not reached within {deadline:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

@@ -1,20 +1,22 @@
 //! Driving the stats API: an application with a webhook key and a stats token, requests
 //! with the token, and the fixtures the stats tests share — applied items, a dead letter
 //! with a passing cause (a row lock outlasting the only attempt) and one with a permanent
-//! cause (a rate that is not a number). Everything goes through intake and the processor.
+//! cause (a rate that is not a number). Everything goes through intake
+//! ([`crate::webhooks::post_item`], with [`KEY`]) and the catalog processor's cron handler
+//! ([`crate::internal::drain_by_cron`]).
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tds_core::entity::Lane;
 
-use crate::webhooks::KEY;
+use crate::internal::drain_by_cron;
+use crate::locks::RowLock;
+use crate::webhooks::{item, post_item, KEY};
 use crate::{TestApp, TestAppOptions};
 
 /// The stats token the stats tests configure.
 pub const TOKEN: &str = "stats-test-token-0123456789";
-
-/// The catalog lane's processor component.
-pub const CATALOG: &str = "processor-catalog";
 
 /// An application with [`KEY`], [`TOKEN`] and one attempt per event (so a passing failure
 /// dead-letters at once), plus `extra` variables.
@@ -96,37 +98,6 @@ pub async fn get_ok(app: &TestApp, path: &str) -> Value {
     reply.body
 }
 
-/// An items webhook body.
-pub fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
-    json!({"item": {"item_id": id, "name": name, "rate": rate, "status": "active", "last_modified_time": modified}})
-}
-
-/// Posts an item through intake (with `X-Request-Id: request_id`) and expects it queued;
-/// returns intake's answer.
-pub async fn post_item(app: &TestApp, body: &Value, request_id: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .header("X-Request-Id", request_id)
-        .json(body)
-        .send()
-        .await
-        .expect("intake answers");
-    let status = response.status().as_u16();
-    let answer: Value = response.json().await.expect("intake answers JSON");
-    assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["queued"], json!(true), "{answer}");
-    answer
-}
-
-/// Runs the catalog processor once.
-pub async fn drain(app: &TestApp) {
-    app.run_cron(CATALOG)
-        .await
-        .expect("the catalog processor runs");
-}
-
 pub const V1: &str = "2026-03-01T10:00:00+0000";
 pub const V2: &str = "2026-03-02T10:00:00+0000";
 
@@ -134,11 +105,12 @@ pub const V2: &str = "2026-03-02T10:00:00+0000";
 pub async fn applied_item(app: &TestApp, id: &str) {
     post_item(
         app,
+        KEY,
         &item(id, "First", json!(1), V1),
-        &format!("req-{id}-v1"),
+        Some(&format!("req-{id}-v1")),
     )
     .await;
-    drain(app).await;
+    drain_by_cron(app, Lane::Catalog).await;
 }
 
 /// A dead letter with a passing cause: item `id` is applied at [`V1`]; its [`V2`] is posted
@@ -151,22 +123,14 @@ pub async fn transient_dead_letter(app: &TestApp, id: &str) -> i64 {
     applied_item(app, id).await;
     post_item(
         app,
+        KEY,
         &item(id, "Second", json!(2), V2),
-        &format!("req-{id}-v2"),
+        Some(&format!("req-{id}-v2")),
     )
     .await;
-    let lock = app.db.client().await;
-    lock.batch_execute("BEGIN").await.unwrap();
-    let locked = lock
-        .execute(
-            "SELECT 1 FROM erp_items WHERE item_id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .await
-        .unwrap();
-    assert_eq!(locked, 1, "item {id} was applied");
-    drain(app).await;
-    lock.batch_execute("ROLLBACK").await.unwrap();
+    let lock = RowLock::on_item(&app.db, id).await;
+    drain_by_cron(app, Lane::Catalog).await;
+    lock.release().await;
     dead_letter_of(app, id).await
 }
 
@@ -174,11 +138,12 @@ pub async fn transient_dead_letter(app: &TestApp, id: &str) -> i64 {
 pub async fn permanent_dead_letter(app: &TestApp, id: &str) -> i64 {
     post_item(
         app,
+        KEY,
         &item(id, "Poison", json!("lots"), V1),
-        &format!("req-{id}"),
+        Some(&format!("req-{id}")),
     )
     .await;
-    drain(app).await;
+    drain_by_cron(app, Lane::Catalog).await;
     dead_letter_of(app, id).await
 }
 

@@ -134,6 +134,47 @@ impl<'a> Delivery<'a> {
     }
 }
 
+/// The items route intake serves.
+pub const ITEMS_ROUTE: &str = "/webhooks/zoho/items";
+
+/// A minimal items webhook body (Zoho's default payload, wrapped in `item`): an active
+/// item `id` called `name` at `rate`, last modified at `modified` (Zoho's
+/// `2026-03-01T10:00:00+0000` form).
+pub fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
+    json!({"item": {"item_id": id, "name": name, "rate": rate, "status": "active", "last_modified_time": modified}})
+}
+
+/// Posts `body` as JSON to the items route with `key` in `X-Webhook-Key` (and
+/// `request_id` in `X-Request-Id` when given); intake's status and JSON answer, whatever
+/// they are.
+pub async fn send_item(
+    app: &TestApp,
+    key: &str,
+    body: &Value,
+    request_id: Option<&str>,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(ITEMS_ROUTE))
+        .header("X-Webhook-Key", key)
+        .json(body);
+    if let Some(request_id) = request_id {
+        request = request.header("X-Request-Id", request_id);
+    }
+    let response = request.send().await.expect("intake answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("intake answers JSON"))
+}
+
+/// Like [`send_item`], but expects the event accepted and queued (202, `"queued": true`);
+/// intake's answer.
+pub async fn post_item(app: &TestApp, key: &str, body: &Value, request_id: Option<&str>) -> Value {
+    let (status, answer) = send_item(app, key, body, request_id).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["queued"], json!(true), "{answer}");
+    answer
+}
+
 /// Rows in `table`.
 pub async fn count(app: &TestApp, table: &str) -> i64 {
     let client = app.db.client().await;

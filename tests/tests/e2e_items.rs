@@ -3,9 +3,12 @@
 //! `/health` reports the database and the queue.
 
 use serde_json::{json, Value};
+use tds_tests::webhooks::send_item;
 use tds_tests::{TestApp, TestAppOptions};
 
 const KEY: &str = "test-webhook-key-0123456789";
+/// The `X-Request-Id` every delivery of these tests carries.
+const REQUEST_ID: &str = "e2e-request-1";
 
 async fn app() -> TestApp {
     TestApp::start_with(TestAppOptions {
@@ -25,20 +28,6 @@ fn item(id: &str, name: &str, rate: &str, modified: &str) -> Value {
     json!({ "item": item })
 }
 
-async fn post_item(app: &TestApp, body: &Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .header("X-Request-Id", "e2e-request-1")
-        .json(body)
-        .send()
-        .await
-        .expect("intake answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("intake answers JSON"))
-}
-
 async fn erp_item(app: &TestApp, id: &str) -> Option<(String, String, String)> {
     let client = app.db.client().await;
     client
@@ -54,10 +43,10 @@ async fn erp_item(app: &TestApp, id: &str) -> Option<(String, String, String)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_item_webhook_reaches_erp_items_and_health_counts_it() {
     let app = app().await;
-    let (status, answer) = post_item(&app, &item("45667789900123456789", "Hard Drive", "120.50", "2026-11-20T10:15:00+0530")).await;
+    let (status, answer) = send_item(&app, KEY, &item("45667789900123456789", "Hard Drive", "120.50", "2026-11-20T10:15:00+0530"), Some(REQUEST_ID)).await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["queued"], json!(true), "{answer}");
-    assert_eq!(answer["request_id"], json!("e2e-request-1"), "{answer}");
+    assert_eq!(answer["request_id"], json!(REQUEST_ID), "{answer}");
 
     app.run_cron("processor-catalog").await.expect("the catalog processor runs");
     let (name, rate, modified) = erp_item(&app, "45667789900123456789").await.expect("the item was applied");
@@ -76,9 +65,9 @@ async fn an_older_version_never_overwrites_a_newer_one() {
     let app = app().await;
     let newer = item("9001", "Newer name", "10", "2026-11-20T10:00:00-0800");
     let older = item("9001", "Older name", "9", "2026-11-19T10:00:00-0800");
-    assert_eq!(post_item(&app, &newer).await.0, 202);
+    assert_eq!(send_item(&app, KEY, &newer, Some(REQUEST_ID)).await.0, 202);
     app.run_cron("processor-catalog").await.unwrap();
-    assert_eq!(post_item(&app, &older).await.0, 202);
+    assert_eq!(send_item(&app, KEY, &older, Some(REQUEST_ID)).await.0, 202);
     app.run_cron("processor-catalog").await.unwrap();
     let (name, rate, _) = erp_item(&app, "9001").await.unwrap();
     assert_eq!((name.as_str(), rate.as_str()), ("Newer name", "10"));
@@ -87,16 +76,8 @@ async fn an_older_version_never_overwrites_a_newer_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_without_the_key_is_refused_and_stores_nothing() {
     let app = app().await;
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", "wrong")
-        .json(&item("1", "x", "1", "2026-11-20T10:00:00-0800"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 401);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = send_item(&app, "wrong", &item("1", "x", "1", "2026-11-20T10:00:00-0800"), None).await;
+    assert_eq!(status, 401);
     assert!(body["error"]["code"].is_string(), "{body}");
     let client = app.db.client().await;
     let stored: i64 = client.query_one("SELECT count(*) FROM tds_inbox_events", &[]).await.unwrap().get(0);

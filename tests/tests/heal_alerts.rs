@@ -10,7 +10,10 @@ mod heal_support;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use tds_tests::probe::eventually;
+use tds_core::entity::Lane;
+use tds_tests::internal::{drain, heal};
+use tds_tests::wait::eventually;
+use tds_tests::webhooks::{item, post_item};
 
 use heal_support::*;
 
@@ -67,13 +70,13 @@ async fn each_alert_opens_once_resolves_and_reaches_both_webhooks() {
     set_config(&db, "alert_dead_letter_age_hours", "24").await;
 
     // Nothing wrong yet: nothing opens, nothing is sent.
-    let quiet = heal(&app).await;
+    let quiet = heal(&app, TOKEN).await;
     assert_eq!(quiet["counts"]["alerts"]["opened"], json!(0), "{quiet}");
     assert_eq!(webhook.connections() + slack.connections(), 0);
 
     // A poisoned event: one attempt, failed, and a dead letter (dated a day back).
-    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
-    assert_eq!(drain(&app).await["counts"]["dead"], json!(1));
+    post_item(&app, KEY, &item("poison", "Poison", json!("lots"), V1), None).await;
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["dead"], json!(1));
     db.execute(
         "UPDATE tds_dead_letters SET created_at = now() - interval '25 hours'",
         &[],
@@ -82,7 +85,7 @@ async fn each_alert_opens_once_resolves_and_reaches_both_webhooks() {
     .unwrap();
     // Three rows waiting (more than 2), the oldest enqueued an hour ago.
     for id in ["a", "b", "c"] {
-        post_item(&app, &item(id, id, json!(1), V1)).await;
+        post_item(&app, KEY, &item(id, id, json!(1), V1), None).await;
     }
     db.execute(
         "UPDATE tds_sync_queue SET created_at = now() - interval '1 hour' WHERE entity_id = 'a'",
@@ -91,7 +94,7 @@ async fn each_alert_opens_once_resolves_and_reaches_both_webhooks() {
     .await
     .unwrap();
 
-    let first = heal(&app).await;
+    let first = heal(&app, TOKEN).await;
     assert_eq!(first["counts"]["alerts"]["opened"], json!(4), "{first}");
     assert_eq!(first["counts"]["notify"]["delivered"], json!(8), "{first}");
     let kinds: BTreeSet<String> = [
@@ -165,12 +168,12 @@ async fn each_alert_opens_once_resolves_and_reaches_both_webhooks() {
     assert_eq!((webhook.received().len(), slack.received().len()), (4, 4));
 
     // Every condition clears.
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(3));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(3));
     db.execute("UPDATE tds_dead_letters SET resolved_at = now(), resolved_by = 'test', resolution = 'fixed by hand'", &[])
         .await
         .unwrap();
     set_config(&db, "alert_failure_rate_min_attempts", "1000").await;
-    let cleared = heal(&app).await;
+    let cleared = heal(&app, TOKEN).await;
     assert_eq!(
         cleared["counts"]["alerts"]["resolved"],
         json!(4),
@@ -206,10 +209,10 @@ async fn each_alert_opens_once_resolves_and_reaches_both_webhooks() {
     assert_eq!(resolved, 4);
 
     // Quiet again; then the queue fills again: a new alert for the same key.
-    heal(&app).await;
+    heal(&app, TOKEN).await;
     assert_eq!((webhook.received().len(), slack.received().len()), (8, 8));
     for id in ["d", "e", "f"] {
-        post_item(&app, &item(id, id, json!(1), V1)).await;
+        post_item(&app, KEY, &item(id, id, json!(1), V1), None).await;
     }
     // Through cron this time: the delivery goes out from the cron handler too.
     app.run_cron("heal").await.expect("the cron run succeeds");
@@ -247,11 +250,11 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
     set_config(&db, "alert_queue_depth", "1").await;
     set_config(&db, "circuit_failure_threshold", "2").await;
     set_config(&db, "circuit_open_seconds", "2").await;
-    post_item(&app, &item("waiting", "Waiting", json!(1), V1)).await;
-    post_item(&app, &item("waiting-too", "Waiting too", json!(1), V1)).await;
+    post_item(&app, KEY, &item("waiting", "Waiting", json!(1), V1), None).await;
+    post_item(&app, KEY, &item("waiting-too", "Waiting too", json!(1), V1), None).await;
     webhook.answer_with(500);
 
-    let first = heal(&app).await;
+    let first = heal(&app, TOKEN).await;
     assert_eq!(first["counts"]["alerts"]["opened"], json!(1), "{first}");
     assert_eq!(
         (
@@ -268,7 +271,7 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
     );
 
     // Retried: fails again, which opens the breaker; Slack already has it.
-    let second = heal(&app).await;
+    let second = heal(&app, TOKEN).await;
     assert_eq!(second["counts"]["notify"]["failed"], json!(1), "{second}");
     assert_eq!(
         second["counts"]["notify"]["delivered"],
@@ -280,7 +283,7 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
     assert_eq!(webhook.connections(), 2);
 
     // Open: the webhook is not called; the open circuit is itself an alert (Slack gets it).
-    let third = heal(&app).await;
+    let third = heal(&app, TOKEN).await;
     assert_eq!(third["counts"]["alerts"]["opened"], json!(1), "{third}");
     assert_eq!(webhook.connections(), 2, "an open breaker sends nothing");
     assert!(
@@ -306,7 +309,7 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
         due.then_some(())
     })
     .await;
-    let fourth = heal(&app).await;
+    let fourth = heal(&app, TOKEN).await;
     assert_eq!(
         fourth["counts"]["notify"]["delivered"],
         json!(2),
@@ -327,7 +330,7 @@ async fn a_failing_webhook_is_retried_and_its_breaker_opens_probes_and_closes() 
     );
 
     // The circuit alert resolves, and both webhooks hear of it.
-    let fifth = heal(&app).await;
+    let fifth = heal(&app, TOKEN).await;
     assert_eq!(fifth["counts"]["alerts"]["resolved"], json!(1), "{fifth}");
     assert_eq!(
         generic_events(&webhook).last().unwrap(),
@@ -363,10 +366,10 @@ async fn a_webhook_outside_allowed_outbound_hosts_is_never_called() {
     .await;
     let db = app.db.client().await;
     set_config(&db, "alert_queue_depth", "1").await;
-    post_item(&app, &item("waiting", "Waiting", json!(1), V1)).await;
-    post_item(&app, &item("waiting-too", "Waiting too", json!(1), V1)).await;
+    post_item(&app, KEY, &item("waiting", "Waiting", json!(1), V1), None).await;
+    post_item(&app, KEY, &item("waiting-too", "Waiting too", json!(1), V1), None).await;
 
-    let report = heal(&app).await;
+    let report = heal(&app, TOKEN).await;
     assert_eq!(report["counts"]["notify"]["failed"], json!(1), "{report}");
     assert_eq!(webhook.connections(), 0, "refused before connecting");
     let last_error: String = db

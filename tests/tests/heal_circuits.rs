@@ -7,7 +7,11 @@
 mod heal_support;
 
 use serde_json::json;
-use tds_tests::probe::eventually;
+use tds_core::entity::Lane;
+use tds_tests::internal::{drain, heal};
+use tds_tests::locks::RowLock;
+use tds_tests::wait::eventually;
+use tds_tests::webhooks::{item, post_item};
 
 use heal_support::*;
 
@@ -45,9 +49,9 @@ async fn a_lane_breaker_opens_pauses_the_lane_probes_and_closes() {
     set_config(&db, "backoff_cap_ms", "60000").await;
 
     // A poisoned event is a per-event permanent failure: its batch still counts as a success.
-    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
-    post_item(&app, &item("busy", "Before", json!(1), V1)).await;
-    let report = drain(&app).await;
+    post_item(&app, KEY, &item("poison", "Poison", json!("lots"), V1), None).await;
+    post_item(&app, KEY, &item("busy", "Before", json!(1), V1), None).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(
         (
             report["counts"]["dead"].clone(),
@@ -59,20 +63,20 @@ async fn a_lane_breaker_opens_pauses_the_lane_probes_and_closes() {
     assert_eq!(lane_breaker(&db).await, ("closed".into(), 0));
 
     // Every event of a batch failing on a lock wait is a failure of the lane.
-    post_item(&app, &item("busy", "After", json!(2), V2)).await;
+    post_item(&app, KEY, &item("busy", "After", json!(2), V2), None).await;
     let lock = RowLock::on_item(&app.db, "busy").await;
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["counts"]["retried"], json!(1), "{report}");
     assert_eq!(lane_breaker(&db).await, ("closed".into(), 1));
     make_due(&db).await;
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["counts"]["retried"], json!(1), "{report}");
     assert_eq!(report["stopped"], json!("circuit_open"), "{report}");
     assert_eq!(lane_breaker(&db).await, ("open".into(), 2));
 
     // Open: the lane is paused.
-    post_item(&app, &item("free", "Free", json!(3), V1)).await;
-    let report = drain(&app).await;
+    post_item(&app, KEY, &item("free", "Free", json!(3), V1), None).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["stopped"], json!("circuit_open"), "{report}");
     assert_eq!(report["counts"]["claimed"], json!(0), "{report}");
     let waiting = scalar_i64(
@@ -82,7 +86,7 @@ async fn a_lane_breaker_opens_pauses_the_lane_probes_and_closes() {
     .await;
     assert_eq!(waiting, 1);
 
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert_eq!(healed["counts"]["alerts"]["opened"], json!(1), "{healed}");
     let alert = db
         .query_one(
@@ -114,7 +118,7 @@ async fn a_lane_breaker_opens_pauses_the_lane_probes_and_closes() {
         due.then_some(())
     })
     .await;
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["stopped"], json!("empty"), "{report}");
     assert_eq!(report["counts"]["applied"], json!(2), "{report}");
     assert_eq!(lane_breaker(&db).await, ("closed".into(), 0));
@@ -132,7 +136,7 @@ async fn a_lane_breaker_opens_pauses_the_lane_probes_and_closes() {
         .unwrap_or_default()
         .contains("retried"));
 
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert_eq!(healed["counts"]["alerts"]["resolved"], json!(1), "{healed}");
     let status: String = db
         .query_one(

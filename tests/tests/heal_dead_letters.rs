@@ -6,6 +6,10 @@
 mod heal_support;
 
 use serde_json::json;
+use tds_core::entity::Lane;
+use tds_tests::internal::{drain, heal};
+use tds_tests::locks::RowLock;
+use tds_tests::webhooks::{item, post_item};
 
 use heal_support::*;
 
@@ -41,9 +45,9 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
     set_config(&db, "lock_timeout_ms", "300").await;
     set_config(&db, "dead_letter_auto_retry_after_seconds", "3600").await;
     set_config(&db, "dead_letter_auto_retry_max", "2").await;
-    post_item(&app, &item("flaky", "Before", json!(1), V1)).await;
-    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
-    let report = drain(&app).await;
+    post_item(&app, KEY, &item("flaky", "Before", json!(1), V1), None).await;
+    post_item(&app, KEY, &item("poison", "Poison", json!("lots"), V1), None).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(
         (
             report["counts"]["applied"].clone(),
@@ -53,13 +57,13 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
     );
 
     // One attempt allowed, and it waits on a lock: dead, for a transient cause.
-    post_item(&app, &item("flaky", "After", json!(2), V2)).await;
+    post_item(&app, KEY, &item("flaky", "After", json!(2), V2), None).await;
     let lock = RowLock::on_item(&app.db, "flaky").await;
-    assert_eq!(drain(&app).await["counts"]["dead"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["dead"], json!(1));
     assert_eq!(letters(&db, "flaky").await, [("transient".into(), 0, None)]);
 
     // Within the cool-down: left alone.
-    let early = heal(&app).await;
+    let early = heal(&app, TOKEN).await;
     assert_eq!(
         early["counts"]["dead_letter_retry"]["requeued"],
         json!(0),
@@ -69,7 +73,7 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
     // After it: back on the queue as a new pending row for the same event; the permanent
     // failure is never retried.
     age_letters(&db).await;
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert_eq!(
         healed["counts"]["dead_letter_retry"]["requeued"],
         json!(1),
@@ -105,7 +109,7 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
     assert_eq!(dead_rows, 1, "the dead row stays dead");
 
     // It dies again (the lock is still held): the new letter carries the count on.
-    assert_eq!(drain(&app).await["counts"]["dead"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["dead"], json!(1));
     assert_eq!(
         letters(&db, "flaky").await,
         [
@@ -115,10 +119,10 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
     );
     age_letters(&db).await;
     assert_eq!(
-        heal(&app).await["counts"]["dead_letter_retry"]["requeued"],
+        heal(&app, TOKEN).await["counts"]["dead_letter_retry"]["requeued"],
         json!(1)
     );
-    assert_eq!(drain(&app).await["counts"]["dead"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["dead"], json!(1));
     assert_eq!(
         letters(&db, "flaky").await.last().cloned(),
         Some(("transient".into(), 2, None))
@@ -126,7 +130,7 @@ async fn transient_dead_letters_are_retried_after_a_cool_down_a_bounded_number_o
 
     // Retried as often as allowed: it stays a dead letter for an operator.
     age_letters(&db).await;
-    let last = heal(&app).await;
+    let last = heal(&app, TOKEN).await;
     assert_eq!(
         last["counts"]["dead_letter_retry"]["requeued"],
         json!(0),
@@ -147,18 +151,18 @@ async fn a_retried_dead_letter_completes_once_its_cause_has_passed() {
     let app = app(&["max_attempts=1".to_string()]).await;
     let db = app.db.client().await;
     set_config(&db, "lock_timeout_ms", "300").await;
-    post_item(&app, &item("flaky", "Before", json!(1), V1)).await;
-    drain(&app).await;
-    post_item(&app, &item("flaky", "After", json!(2), V2)).await;
+    post_item(&app, KEY, &item("flaky", "Before", json!(1), V1), None).await;
+    drain(&app, Lane::Catalog, TOKEN).await;
+    post_item(&app, KEY, &item("flaky", "After", json!(2), V2), None).await;
     let lock = RowLock::on_item(&app.db, "flaky").await;
-    assert_eq!(drain(&app).await["counts"]["dead"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["dead"], json!(1));
     lock.release().await;
     age_letters(&db).await;
     assert_eq!(
-        heal(&app).await["counts"]["dead_letter_retry"]["requeued"],
+        heal(&app, TOKEN).await["counts"]["dead_letter_retry"]["requeued"],
         json!(1)
     );
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(1));
     let name: String = db
         .query_one("SELECT name FROM erp_items WHERE item_id = 'flaky'", &[])
         .await

@@ -7,6 +7,9 @@
 mod heal_support;
 
 use serde_json::json;
+use tds_core::entity::Lane;
+use tds_tests::internal::{drain, heal};
+use tds_tests::webhooks::{item, post_item, send_item};
 
 use heal_support::*;
 
@@ -35,9 +38,9 @@ async fn retention_removes_only_what_is_old_and_finished() {
         } else {
             json!(1)
         };
-        post_item(&app, &item(id, id, rate, V1)).await;
+        post_item(&app, KEY, &item(id, id, rate, V1), None).await;
     }
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(3));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(3));
     db.execute(
         "UPDATE tds_dead_letters SET resolved_at = now(), resolved_by = 'test', resolution = 'done' WHERE entity_id = 'poison-resolved'",
         &[],
@@ -46,11 +49,13 @@ async fn retention_removes_only_what_is_old_and_finished() {
     .unwrap();
     post_item(
         &app,
+        KEY,
         &item("fresh", "fresh again", json!(2), "2026-03-02T10:00:00+0000"),
+        None,
     )
     .await;
-    drain(&app).await;
-    post_item(&app, &item("waiting", "waiting", json!(1), V1)).await;
+    drain(&app, Lane::Catalog, TOKEN).await;
+    post_item(&app, KEY, &item("waiting", "waiting", json!(1), V1), None).await;
     // A running invocation's row: processing, its lease still valid.
     db.execute(
         "UPDATE tds_sync_queue SET status = 'processing', lease_owner = 'processor-catalog:alive',
@@ -78,22 +83,16 @@ async fn retention_removes_only_what_is_old_and_finished() {
         db.execute(sql.as_str(), &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     // A fresh intake counter: the same delivery again, a duplicate.
-    let duplicate = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .json(&item(
-            "fresh",
-            "fresh again",
-            json!(2),
-            "2026-03-02T10:00:00+0000",
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(duplicate.status().as_u16(), 200);
+    let (status, _) = send_item(
+        &app,
+        KEY,
+        &item("fresh", "fresh again", json!(2), "2026-03-02T10:00:00+0000"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
 
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     let retention = &healed["counts"]["retention"];
     assert_eq!(retention["inbox_events"], json!(2), "{healed}");
     assert_eq!(retention["completed_queue_rows"], json!(1), "{healed}");
@@ -176,7 +175,7 @@ async fn retention_removes_only_what_is_old_and_finished() {
     );
 
     // Nothing more is old: the next run deletes nothing.
-    let again = heal(&app).await;
+    let again = heal(&app, TOKEN).await;
     let retention = &again["counts"]["retention"];
     for table in [
         "inbox_events",

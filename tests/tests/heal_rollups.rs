@@ -10,7 +10,11 @@ mod heal_support;
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use tds_core::entity::Lane;
 use tds_core::metrics::{nearest_rank, LATENCY_PERCENTILES, NAMES};
+use tds_tests::internal::{drain, heal};
+use tds_tests::locks::RowLock;
+use tds_tests::webhooks::{item, post_item, send_item};
 
 use heal_support::*;
 
@@ -121,24 +125,17 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
     set_config(&db, "backoff_base_ms", "60000").await;
     set_config(&db, "backoff_cap_ms", "60000").await;
     for i in 0..12 {
-        post_item(&app, &item(&format!("i{i}"), "v1", json!(i), V1)).await;
+        post_item(&app, KEY, &item(&format!("i{i}"), "v1", json!(i), V1), None).await;
     }
-    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
+    post_item(&app, KEY, &item("poison", "Poison", json!("lots"), V1), None).await;
     // The same delivery twice: one duplicate.
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .json(&item("i0", "v1", json!(0), V1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(12));
+    let (status, _) = send_item(&app, KEY, &item("i0", "v1", json!(0), V1), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(12));
     // A retried attempt.
-    post_item(&app, &item("i1", "v2", json!(1), V2)).await;
+    post_item(&app, KEY, &item("i1", "v2", json!(1), V2), None).await;
     let lock = RowLock::on_item(&app.db, "i1").await;
-    assert_eq!(drain(&app).await["counts"]["retried"], json!(1));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["retried"], json!(1));
     lock.release().await;
     // Everything a few minutes back, in one statement per table (latencies keep).
     for sql in [
@@ -152,7 +149,7 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
         db.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert!(
         healed["counts"]["rollups"]["rows"].as_u64().unwrap() > 0,
         "{healed}"
@@ -197,7 +194,7 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
 
     // Again, and again from an earlier cursor: the same rows, and the totals unchanged
     // (a recomputed window takes back what it had added).
-    heal(&app).await;
+    heal(&app, TOKEN).await;
     assert_same(&stored(&db).await, &first);
     db.execute(
         "UPDATE tds_cursors SET position_at = position_at - interval '30 minutes' WHERE name = 'heal.metrics_rollup'",
@@ -205,7 +202,7 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
     )
     .await
     .unwrap();
-    heal(&app).await;
+    heal(&app, TOKEN).await;
     assert_same(&stored(&db).await, &first);
     assert_eq!(running_totals(&db).await, totals, "recomputing adds nothing");
 }

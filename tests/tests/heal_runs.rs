@@ -8,6 +8,7 @@
 mod heal_support;
 
 use serde_json::json;
+use tds_tests::internal::heal;
 
 use heal_support::*;
 
@@ -47,7 +48,7 @@ async fn heal_closes_runs_abandoned_by_a_killed_host() {
     let finished = insert_run(&db, "processor-catalog", "3 hours", "completed").await;
 
     // Default age: 900 s.
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert_eq!(
         healed["counts"]["abandoned_runs"],
         json!({"closed": 2}),
@@ -93,7 +94,7 @@ async fn heal_closes_runs_abandoned_by_a_killed_host() {
 
     // Nothing more to close: the recent run is still younger than 900 s.
     assert_eq!(
-        heal(&app).await["counts"]["abandoned_runs"],
+        heal(&app, TOKEN).await["counts"]["abandoned_runs"],
         json!({"closed": 0})
     );
 
@@ -104,7 +105,7 @@ async fn heal_closes_runs_abandoned_by_a_killed_host() {
         insert_run(&db, "reconcile", "1 day", "running").await,
         insert_run(&db, "processor-purchases", "1 hour", "running").await,
     ];
-    let first = heal(&app).await;
+    let first = heal(&app, TOKEN).await;
     assert_eq!(
         first["counts"]["abandoned_runs"],
         json!({"closed": 2}),
@@ -113,7 +114,7 @@ async fn heal_closes_runs_abandoned_by_a_killed_host() {
     assert_eq!(run_row(&db, more[0]).await.0, "failed", "oldest first");
     assert_eq!(run_row(&db, more[1]).await.0, "failed", "oldest first");
     assert_eq!(run_row(&db, recent).await.0, "running", "beyond the limit");
-    let second = heal(&app).await;
+    let second = heal(&app, TOKEN).await;
     assert_eq!(
         second["counts"]["abandoned_runs"],
         json!({"closed": 1}),

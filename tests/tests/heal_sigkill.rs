@@ -9,9 +9,13 @@
 mod heal_support;
 
 use serde_json::json;
+use tds_core::entity::Lane;
 use tds_tests::cluster;
 use tds_tests::host_process::{HostOptions, HostProcess};
-use tds_tests::probe::eventually;
+use tds_tests::internal::{drain, heal};
+use tds_tests::locks::RowLock;
+use tds_tests::wait::eventually;
+use tds_tests::webhooks::{item, post_item};
 
 use heal_support::*;
 
@@ -42,17 +46,17 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
     let db = app.db.client().await;
     set_config(&db, "lock_timeout_ms", "120000").await;
     for id in ITEMS {
-        post_item(&app, &item(id, &format!("{id} v1"), json!(1), V1)).await;
+        post_item(&app, KEY, &item(id, &format!("{id} v1"), json!(1), V1), None).await;
     }
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(5));
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(5));
     for id in ITEMS {
-        post_item(&app, &item(id, &format!("{id} v2"), json!(2), V2)).await;
+        post_item(&app, KEY, &item(id, &format!("{id} v2"), json!(2), V2), None).await;
     }
 
     // The child's catalog processor claims the batch and waits for k1, first in it.
     let lock = RowLock::on_item(&app.db, "k1").await;
     let mut host = start_host(&app.db.url);
-    lock.wait_until_blocking(&db).await;
+    lock.wait_until_blocking(&db, PATIENCE).await;
     let dbr = &db;
     let owners: Vec<String> = eventually(PATIENCE, "the child holds the batch", || async move {
         let rows = dbr
@@ -84,7 +88,7 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
     })
     .await;
 
-    let healed = heal(&app).await;
+    let healed = heal(&app, TOKEN).await;
     assert_eq!(
         healed["counts"]["reclaim"]["reclaimed"],
         json!(5),
@@ -102,7 +106,7 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
     lock.release().await;
     let appr = &app;
     eventually(PATIENCE, "the queue drains", || async move {
-        let report = drain(appr).await;
+        let report = drain(appr, Lane::Catalog, TOKEN).await;
         let waiting = scalar_i64(
             dbr,
             "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",

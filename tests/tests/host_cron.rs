@@ -5,7 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tds::cron_trigger::CronHandlerError;
-use tds_tests::probe::{eventually, probe_options, start_probe};
+use tds_tests::probe::{probe_options, start_probe};
+use tds_tests::wait::eventually;
 use tds_tests::{TestApp, TestAppOptions};
 
 fn now_epoch() -> i64 {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use tds_tests::probe::{probe_options, start_probe};
+use tds_tests::wait::eventually;
 use tds_tests::TestApp;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -68,7 +69,8 @@ async fn a_runaway_guest_is_stopped_at_the_deadline_and_the_host_keeps_serving()
     let started = Instant::now();
     let runaway = {
         let client = app.client.clone();
-        let url = app.url("/probe/spin-forever");
+        // `mark`: the guest records in `probe_spinning` that it runs, just before its loop.
+        let url = app.url("/probe/spin-forever?mark");
         tokio::spawn(async move {
             let response = client
                 .get(url)
@@ -85,7 +87,15 @@ async fn a_runaway_guest_is_stopped_at_the_deadline_and_the_host_keeps_serving()
     };
 
     // While the runaway spins, other requests are answered promptly.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let db = app.db.client().await;
+    eventually(Duration::from_secs(30), "the runaway guest runs", || {
+        let db = &db;
+        async move {
+            let marked = db.query_opt("SELECT 1 FROM probe_spinning", &[]).await;
+            marked.ok().flatten().map(|_| ())
+        }
+    })
+    .await;
     for _ in 0..3 {
         let asked = Instant::now();
         let answer = app.get("/probe/headers").await;

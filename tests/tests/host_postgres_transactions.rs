@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tds_tests::probe::{db_null, eventually, execute, query, start_probe, typed};
+use tds_tests::probe::{db_null, execute, query, start_probe, typed};
+use tds_tests::wait::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_connection_carries_a_transaction_rollback_discards_commit_persists() {

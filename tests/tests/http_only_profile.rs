@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
 use tds_manifest::Manifest;
 use tds_tests::internal;
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
 use tds_tests::{repo_root, scalar_i64, webhooks, TestApp, TestAppOptions};
 
 const KEY: &str = "http-only-key-0123456789";

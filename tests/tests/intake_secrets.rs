@@ -3,13 +3,13 @@
 //! way that carries a secret (headers, query, wrong values); then every table is dumped as
 //! text and the process's whole log (host and guests, stderr, at debug level) is grepped.
 //!
-//! The only test of this binary: it points the process's stderr at a file.
-
-use std::io::Read;
-use std::os::fd::AsRawFd;
+//! The only test of this binary: it points the process's stderr at a pipe
+//! ([`tds_tests::capture::LogCapture`]), and the host's tracing (debug level) into the same
+//! capture.
 
 use tds_core::entity::Module;
 use tds_core::signature::{sign, signed_message};
+use tds_tests::capture::LogCapture;
 use tds_tests::webhooks::{example, wrapped, Delivery};
 use tds_tests::{TestApp, TestAppOptions};
 
@@ -21,13 +21,7 @@ const WRONG: &str = "WrongGuessTuv345wxy";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_secret_appears_in_the_database_or_the_logs() {
-    let log = tempfile_in_target();
-    let saved_stderr = unsafe { libc::dup(2) };
-    assert!(unsafe { libc::dup2(log.as_raw_fd(), 2) } >= 0);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::DEBUG)
-        .try_init();
+    let capture = LogCapture::start_with_tracing(tracing::Level::DEBUG);
 
     let app = TestApp::start_with(TestAppOptions {
         variables: vec![
@@ -122,15 +116,7 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
     );
     assert!(!raw_bodies.is_empty());
 
-    unsafe {
-        libc::dup2(saved_stderr, 2);
-        libc::close(saved_stderr);
-    }
-    let mut logged = String::new();
-    std::fs::File::open(log.path())
-        .unwrap()
-        .read_to_string(&mut logged)
-        .unwrap();
+    let logged = capture.finish();
     assert!(
         logged.contains("[intake]"),
         "the guests' log was captured:\n{logged}"
@@ -145,36 +131,4 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
         }
         assert!(!logged.contains(secret), "{secret} is in the log");
     }
-}
-
-/// A log file under `target/`, removed when dropped.
-struct LogFile {
-    file: std::fs::File,
-    path: std::path::PathBuf,
-}
-
-impl LogFile {
-    fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-}
-
-impl AsRawFd for LogFile {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.file.as_raw_fd()
-    }
-}
-
-impl Drop for LogFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn tempfile_in_target() -> LogFile {
-    let dir = tds_tests::repo_root().join("target").join("tmp");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("intake-secrets-{}.log", std::process::id()));
-    let file = std::fs::File::create(&path).unwrap();
-    LogFile { file, path }
 }

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use tds_core::entity::Lane;
-use tds_tests::probe::eventually;
-use tds_tests::stats::{self, erp_item, item, post_item, TOKEN, V1, V2};
-use tds_tests::webhooks::KEY;
+use tds_tests::wait::eventually;
+use tds_tests::stats::{erp_item, TOKEN, V1, V2};
+use tds_tests::webhooks::{item, post_item, KEY};
 use tds_tests::{cluster, internal, scalar_i64, TestApp, TestAppOptions, TestDatabase};
 
 /// The advisory lock the gate waits for.
@@ -67,14 +67,14 @@ async fn an_event_re_pointed_between_the_claims_snapshot_and_its_lock_is_applied
         db,
     )
     .await;
-    post_item(&app, &item("race-1", "First", json!(1), V1), "race-v1").await;
+    post_item(&app, KEY, &item("race-1", "First", json!(1), V1), Some("race-v1")).await;
 
     let gate = app.db.client().await;
     gate.execute("SELECT pg_advisory_lock($1)", &[&GATE_LOCK]).await.unwrap();
     let drain = tokio::spawn({
         let client = app.client.clone();
         let base = app.url("");
-        async move { internal::call(&client, &base, &internal::drain_path(Lane::Catalog), TOKEN).await }
+        async move { internal::try_drain_at(&client, &base, Lane::Catalog, TOKEN).await }
     });
     let observer = app.db.client().await;
     eventually(PATIENCE, "the claim waits at the gate", || async {
@@ -87,13 +87,13 @@ async fn an_event_re_pointed_between_the_claims_snapshot_and_its_lock_is_applied
     })
     .await;
 
-    let answer = post_item(&app, &item("race-1", "Second", json!(2), V2), "race-v2").await;
+    let answer = post_item(&app, KEY, &item("race-1", "Second", json!(2), V2), Some("race-v2")).await;
     assert_eq!(answer["superseded"], json!(false), "{answer}");
     gate.execute("SELECT pg_advisory_unlock($1)", &[&GATE_LOCK]).await.unwrap();
     let (status, report) = drain.await.expect("the drain request");
     assert_eq!(status, 200, "{report}");
 
-    stats::drain(&app).await;
+    internal::drain_by_cron(&app, Lane::Catalog).await;
     assert_eq!(
         scalar_i64(&observer, "SELECT count(*) FROM tds_dead_letters").await,
         0,

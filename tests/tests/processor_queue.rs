@@ -14,9 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tds_tests::probe::eventually;
 use tds_core::entity::Lane;
-use tds_tests::{internal, scalar_i64, set_config, TestApp, TestDatabase};
+use tds_tests::internal::{drain, heal, try_drain_at};
+use tds_tests::locks::RowLock;
+use tds_tests::wait::eventually;
+use tds_tests::webhooks::{item, post_item};
+use tds_tests::{scalar_i64, set_config, TestApp};
 
 const KEY: &str = "processor-queue-key-0123456789";
 const TOKEN: &str = "processor-queue-token";
@@ -30,42 +33,10 @@ async fn app(extra: &[&str]) -> TestApp {
     TestApp::start_keyed(KEY, TOKEN, &extra).await
 }
 
-fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
-    json!({"item": {"item_id": id, "name": name, "rate": rate, "status": "active", "last_modified_time": modified}})
-}
-
-async fn post_item(app: &TestApp, body: &Value) {
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .json(body)
-        .send()
-        .await
-        .expect("intake answers");
-    let status = response.status().as_u16();
-    let answer: Value = response.json().await.expect("intake answers JSON");
-    assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["queued"], json!(true), "{answer}");
-}
-
-/// One run of the catalog processor through its HTTP route: status and report.
-async fn drain_once(client: reqwest::Client, base_url: String) -> (u16, Value) {
-    internal::call(&client, &base_url, &internal::drain_path(Lane::Catalog), TOKEN).await
-}
-
-/// Runs the catalog processor once and expects a completed run.
-async fn drain(app: &TestApp) -> Value {
-    internal::drain(&app.client, &app.url(""), Lane::Catalog, TOKEN).await
-}
-
 /// Starts a run in the background, for tests that block it.
 fn drain_in_background(app: &TestApp) -> tokio::task::JoinHandle<(u16, Value)> {
-    tokio::spawn(drain_once(app.client.clone(), app.url("")))
-}
-
-async fn heal(app: &TestApp) -> Value {
-    internal::heal(&app.client, &app.url(""), TOKEN).await
+    let (client, base_url) = (app.client.clone(), app.url(""));
+    tokio::spawn(async move { try_drain_at(&client, &base_url, Lane::Catalog, TOKEN).await })
 }
 
 /// `(name, rate)` of an ERP item.
@@ -104,63 +75,15 @@ async fn attempts(db: &tokio_postgres::Client, id: &str) -> Vec<(i32, String, Op
     .collect()
 }
 
-/// A transaction of the test's own holding `FOR UPDATE` on an ERP item row.
-struct RowLock {
-    client: tokio_postgres::Client,
-    pid: i32,
-}
-
-impl RowLock {
-    async fn on_item(db: &TestDatabase, id: &str) -> RowLock {
-        let client = db.client().await;
-        client.batch_execute("BEGIN").await.unwrap();
-        let locked = client
-            .execute(
-                "SELECT 1 FROM erp_items WHERE item_id = $1 FOR UPDATE",
-                &[&id],
-            )
-            .await
-            .unwrap();
-        assert_eq!(locked, 1, "item {id} exists");
-        let pid = client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
-        RowLock { client, pid }
-    }
-
-    /// Waits until another session waits for this lock.
-    async fn wait_until_blocking(&self, db: &tokio_postgres::Client) {
-        let pid = self.pid;
-        eventually(PATIENCE, "a session waits for the test's row lock", || async move {
-            let waiting: i64 = db
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE $1::int4 = ANY(pg_blocking_pids(pid))",
-                    &[&pid],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            (waiting > 0).then_some(())
-        })
-        .await;
-    }
-
-    async fn release(self) {
-        self.client.batch_execute("ROLLBACK").await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poisoned_event_is_dead_lettered_while_its_batch_neighbours_complete() {
     let app = app(&[]).await;
     let db = app.db.client().await;
-    post_item(&app, &item("good-1", "First", json!("10.50"), V1)).await;
-    post_item(&app, &item("poison", "Poison", json!("lots"), V1)).await;
-    post_item(&app, &item("good-2", "Second", json!(7), V1)).await;
+    post_item(&app, KEY, &item("good-1", "First", json!("10.50"), V1), None).await;
+    post_item(&app, KEY, &item("poison", "Poison", json!("lots"), V1), None).await;
+    post_item(&app, KEY, &item("good-2", "Second", json!(7), V1), None).await;
 
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     let counts = &report["counts"];
     assert_eq!(report["stopped"], json!("empty"), "{report}");
     assert_eq!(
@@ -228,9 +151,9 @@ async fn a_lock_wait_gives_up_and_the_event_is_retried_later() {
     set_config(&db, "lock_timeout_ms", "300").await;
     set_config(&db, "backoff_base_ms", "60000").await;
     set_config(&db, "backoff_cap_ms", "60000").await;
-    post_item(&app, &item("busy", "Before", json!(1), V1)).await;
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(1));
-    post_item(&app, &item("busy", "After", json!(2), V2)).await;
+    post_item(&app, KEY, &item("busy", "Before", json!(1), V1), None).await;
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(1));
+    post_item(&app, KEY, &item("busy", "After", json!(2), V2), None).await;
 
     let lock = RowLock::on_item(&app.db, "busy").await;
     let before: String = db
@@ -238,7 +161,7 @@ async fn a_lock_wait_gives_up_and_the_event_is_retried_later() {
         .await
         .unwrap()
         .get(0);
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["counts"]["retried"], json!(1), "{report}");
     assert_eq!(report["counts"]["applied"], json!(0), "{report}");
     assert_eq!(
@@ -273,7 +196,7 @@ async fn a_lock_wait_gives_up_and_the_event_is_retried_later() {
     db.execute("UPDATE tds_sync_queue SET next_attempt_at = now() WHERE entity_id = 'busy' AND status = 'retry'", &[])
         .await
         .unwrap();
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["counts"]["applied"], json!(1), "{report}");
     assert_eq!(
         queue_row(&db, "busy").await,
@@ -301,12 +224,12 @@ async fn exhausted_attempts_go_to_the_dead_letters() {
     set_config(&db, "lock_timeout_ms", "300").await;
     set_config(&db, "backoff_base_ms", "60000").await;
     set_config(&db, "backoff_cap_ms", "60000").await;
-    post_item(&app, &item("stuck", "Before", json!(1), V1)).await;
-    assert_eq!(drain(&app).await["counts"]["applied"], json!(1));
-    post_item(&app, &item("stuck", "After", json!(2), V2)).await;
+    post_item(&app, KEY, &item("stuck", "Before", json!(1), V1), None).await;
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(1));
+    post_item(&app, KEY, &item("stuck", "After", json!(2), V2), None).await;
 
     let lock = RowLock::on_item(&app.db, "stuck").await;
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(
         (
             report["counts"]["retried"].clone(),
@@ -318,7 +241,7 @@ async fn exhausted_attempts_go_to_the_dead_letters() {
     db.execute("UPDATE tds_sync_queue SET next_attempt_at = now() WHERE entity_id = 'stuck' AND status = 'retry'", &[])
         .await
         .unwrap();
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(report["counts"]["dead"], json!(1), "{report}");
     lock.release().await;
 
@@ -357,11 +280,11 @@ async fn exhausted_attempts_go_to_the_dead_letters() {
 
     // A row claimed as often as allowed without ever finishing (its invocations died) is
     // dead-lettered on its next claim without being applied.
-    post_item(&app, &item("crash-loop", "Never", json!(3), V1)).await;
+    post_item(&app, KEY, &item("crash-loop", "Never", json!(3), V1), None).await;
     db.execute("UPDATE tds_sync_queue SET attempt_count = 2 WHERE entity_id = 'crash-loop' AND status = 'pending'", &[])
         .await
         .unwrap();
-    let report = drain(&app).await;
+    let report = drain(&app, Lane::Catalog, TOKEN).await;
     assert_eq!(
         (
             report["counts"]["dead"].clone(),
@@ -389,11 +312,11 @@ async fn exhausted_attempts_go_to_the_dead_letters() {
 /// Items `a`, `b`, `c` applied at V1, then queued again at V2 (in that claim order).
 async fn three_items_queued_twice(app: &TestApp) {
     for id in ["a", "b", "c"] {
-        post_item(app, &item(id, &format!("{id} v1"), json!(1), V1)).await;
+        post_item(app, KEY, &item(id, &format!("{id} v1"), json!(1), V1), None).await;
     }
-    assert_eq!(drain(app).await["counts"]["applied"], json!(3));
+    assert_eq!(drain(app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(3));
     for id in ["a", "b", "c"] {
-        post_item(app, &item(id, &format!("{id} v2"), json!(2), V2)).await;
+        post_item(app, KEY, &item(id, &format!("{id} v2"), json!(2), V2), None).await;
     }
 }
 
@@ -408,7 +331,7 @@ async fn a_batch_whose_lease_was_taken_over_commits_nothing() {
 
     let lock = RowLock::on_item(&app.db, "a").await;
     let run = drain_in_background(&app);
-    lock.wait_until_blocking(&db).await;
+    lock.wait_until_blocking(&db, PATIENCE).await;
     let owners: Vec<String> = db
         .query(
             "SELECT DISTINCT lease_owner FROM tds_sync_queue WHERE status = 'processing'",
@@ -489,7 +412,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_rows() {
     set_config(&db, "lock_timeout_ms", "120000").await;
     three_items_queued_twice(&app).await;
     // A row an invocation that died left behind: heal must still reclaim rows like this.
-    post_item(&app, &item("orphan", "orphan v1", json!(1), V1)).await;
+    post_item(&app, KEY, &item("orphan", "orphan v1", json!(1), V1), None).await;
     db.execute(
         "UPDATE tds_sync_queue SET status = 'processing', lease_owner = 'processor-catalog:crashed', attempt_count = 1,
              lease_expires_at = now() - interval '1 second'
@@ -502,7 +425,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_rows() {
     let first = RowLock::on_item(&app.db, "a").await;
     let second = RowLock::on_item(&app.db, "b").await;
     let run = drain_in_background(&app);
-    first.wait_until_blocking(&db).await;
+    first.wait_until_blocking(&db, PATIENCE).await;
     let holder: String = db
         .query_one("SELECT DISTINCT lease_owner FROM tds_sync_queue WHERE status = 'processing' AND entity_id = 'a'", &[])
         .await
@@ -522,7 +445,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_rows() {
     })
     .await;
     first.release().await;
-    second.wait_until_blocking(&db).await;
+    second.wait_until_blocking(&db, PATIENCE).await;
     // The lease the claim committed has now run out, yet heal must not take the rows.
     let expired = "SELECT count(*) FROM tds_sync_queue WHERE lease_owner = $1 AND status = 'processing' AND lease_expires_at < now()";
     eventually(PATIENCE, "the claim's lease has expired", || async move {
@@ -530,7 +453,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_rows() {
         (rows == 3).then_some(())
     })
     .await;
-    let healed = tokio::time::timeout(PATIENCE, heal(&app))
+    let healed = tokio::time::timeout(PATIENCE, heal(&app, TOKEN))
         .await
         .expect("heal does not wait for a live batch");
     assert_eq!(
@@ -705,7 +628,7 @@ async fn worker(
     let mut log = WorkerLog::default();
     loop {
         let done_feeding = fed.load(Ordering::SeqCst);
-        let (status, report) = drain_once(client.clone(), base_url.clone()).await;
+        let (status, report) = try_drain_at(&client, &base_url, Lane::Catalog, TOKEN).await;
         log.runs += 1;
         let claimed = report["counts"]["claimed"].as_u64().unwrap_or(0);
         match status {

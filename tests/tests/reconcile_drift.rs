@@ -7,9 +7,10 @@
 
 mod reconcile_support;
 
-use reconcile_support::{app, at, drain, ids, item, live_ids, reconcile_ok, record, ZohoStandIn};
+use reconcile_support::{app, at, ids, item, live_ids, reconcile_ok, record, ZohoStandIn, PATIENCE};
 use serde_json::{json, Value};
 use tds_core::entity::Module;
+use tds_tests::internal::{drain_until_idle, Via};
 use tds_tests::TestApp;
 
 const CONFIG: [(&str, &str); 3] = [
@@ -56,7 +57,7 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     }
     let app = app(&zoho, &CONFIG).await;
     reconcile_ok(&app, "").await;
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     let report = reconcile_ok(&app, "").await;
     assert_eq!(
         report["summary"]["drift"],
@@ -137,7 +138,7 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
 
     let report = reconcile_ok(&app, "?fix=true").await;
     assert_eq!(report["fixes_enqueued"], 4, "{report:#}");
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert!(live_ids(&app, "erp_items", "item_id")
         .await
         .contains(&"6101".to_string()));

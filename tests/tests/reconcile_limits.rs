@@ -8,8 +8,9 @@ mod reconcile_support;
 
 use std::time::Duration;
 
-use reconcile_support::{app, at, item, live_ids, reconcile_ok, ZohoStandIn};
+use reconcile_support::{app, at, item, live_ids, reconcile_ok, ZohoStandIn, PATIENCE};
 use tds_core::entity::Module;
+use tds_tests::internal::{drain_until_idle, Via};
 
 fn seed_items(zoho: &ZohoStandIn, n: u32) {
     for i in 1..=n {
@@ -81,7 +82,7 @@ async fn rate_limited_answers_are_waited_out() {
     // No Retry-After from Zoho: the waits double, 300 ms then 600 ms.
     assert!(api[1].at.duration_since(api[0].at) >= Duration::from_millis(300));
     assert!(api[2].at.duration_since(api[1].at) >= Duration::from_millis(600));
-    reconcile_support::drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(
         live_ids(&app, "erp_items", "item_id").await,
         ["7001", "7002", "7003"]

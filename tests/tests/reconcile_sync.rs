@@ -6,10 +6,11 @@
 mod reconcile_support;
 
 use reconcile_support::{
-    app, at, drain, item, live_ids, reconcile, reconcile_ok, record, ZohoStandIn,
+    app, at, item, live_ids, reconcile, reconcile_ok, record, ZohoStandIn, PATIENCE,
 };
 use serde_json::json;
 use tds_core::entity::Module;
+use tds_tests::internal::{drain_until_idle, Via};
 use tds_tests::{TestApp, TestAppOptions};
 
 /// Small pages, a fast pace, short waits.
@@ -128,7 +129,7 @@ async fn a_full_sync_then_an_incremental_one() {
         .iter()
         .all(|l| l.param("last_modified_time").is_none()));
 
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     let items: Vec<String> = (1..=5).map(|n| format!("9007199254740993{n:03}")).collect();
     assert_eq!(live_ids(&app, "erp_items", "item_id").await, items);
     assert_eq!(live_ids(&app, "erp_contacts", "contact_id").await.len(), 3);
@@ -189,7 +190,7 @@ async fn a_full_sync_then_an_incremental_one() {
     assert!(read(Module::Contacts).is_empty() && read(Module::Bills).is_empty());
     assert_eq!(zoho.tokens_issued(), 1, "the stored token is still valid");
 
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     let client = app.db.client().await;
     let total: String = client
         .query_one(
@@ -281,7 +282,7 @@ async fn a_sync_resumes_where_zoho_failed() {
     let invoice_reads = log.iter().filter(|l| l.reads(Module::Invoices)).count();
     assert_eq!(invoice_reads, 4, "only the invoices not stored before");
 
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 7);
     assert_eq!(live_ids(&app, "erp_invoices", "invoice_id").await.len(), 7);
     let duplicated: i64 = client
@@ -377,7 +378,7 @@ async fn a_sync_cut_short_by_its_time_budget_resumes() {
     let log = zoho.log();
     let first_list = log.iter().find(|l| l.lists(Module::Items)).unwrap();
     assert_eq!(first_list.param("page"), Some(resume_at.as_str()));
-    drain(&app).await;
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 8);
     let events: i64 = app
         .db

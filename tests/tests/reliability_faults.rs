@@ -33,7 +33,8 @@ use serde_json::{json, Value};
 use tds::embedded_postgres::{EmbeddedOptions, EmbeddedPostgres, SUPERUSER};
 use tds_core::entity::Module;
 use tds_tests::host_process::{HostOptions, HostProcess};
-use tds_tests::probe::eventually;
+use tds_tests::internal::waiting;
+use tds_tests::wait::eventually;
 use tds_tests::reliability::{event_key, item, settle, soak, Ledger, Retry, Sender};
 use tds_tests::{cluster, repo_root, scalar_i64, set_config, TestDatabase};
 use tokio::task::JoinHandle;
@@ -514,12 +515,7 @@ async fn drain_until_quiet(host: &HostProcess, db: &Client) {
         for path in ["/internal/heal", "/internal/drain/catalog"] {
             let _ = client.post(host.url(path)).bearer_auth(TOKEN).send().await;
         }
-        let waiting = scalar(
-            db,
-            "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
-        )
-        .await;
-        if waiting == 0 {
+        if waiting(db).await == 0 {
             return Some(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

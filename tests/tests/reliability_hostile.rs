@@ -28,8 +28,6 @@
 mod reliability_support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +38,8 @@ use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::payload::MAX_BODY_BYTES;
 use tds_core::signature::{sign, signed_message};
+use tds_tests::capture::LogCapture;
+use tds_tests::internal::{drain_until_idle, Via};
 use tds_tests::reliability::{event_key, item, settle, EventKey, Ledger, Retry, Sender, Tally};
 use tds_tests::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -68,7 +68,7 @@ const INJECTIONS: [&str; 12] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_input_and_slow_clients_store_nothing_unauthentic_and_leak_no_secret() {
-    let capture = LogCapture::start();
+    let capture = LogCapture::start_with_tracing(tracing::Level::DEBUG);
     let mut answers = Vec::new();
     let variables = vec![format!("zoho_module_secrets=bills={MODULE_SECRET}")];
 
@@ -735,7 +735,7 @@ async fn hostile_input(app: &TestApp, all_answers: &mut Vec<String>) {
     problems.extend(oversized_chunked(app, &answers).await);
     problems.extend(oversized_declared(app, &answers).await);
     drains.stop().await;
-    drain_until_idle(app, &db).await;
+    drain_until_idle(app, Via::Route(TOKEN), PATIENCE).await;
     eprintln!(
         "reliability: hostile-input: {} hostile and {} authentic requests in {:?}; by kind: {:?}",
         probes.len() + 3,
@@ -872,6 +872,13 @@ async fn stall_mid_head(address: std::net::SocketAddr, id: &str) -> TcpStream {
     let mut stream = TcpStream::connect(address).await.expect("connecting");
     stream.write_all(&head[..head.len() / 2]).await.unwrap();
     stream
+}
+
+/// Shuts a held connection's side down and waits (up to 30 s) until the host closes its
+/// own: the host is done with the request the connection carried, whatever became of it.
+async fn hang_up(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let _ = read_answer(&mut stream, Duration::from_secs(30)).await;
 }
 
 /// Sends the head and the record with half its padding (`chunked`: as one chunk without
@@ -1016,9 +1023,10 @@ async fn slow_clients(app: &TestApp, all_answers: &mut Vec<String>) {
         answers.extend(answer.map(|a| a.1));
     }
     eprintln!("reliability: slow-clients: half-closed requests answered {half_closed_answers:?}");
-    drop(clients.held);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    drain_until_idle(app, &db).await;
+    // The held connections hang up; once the host has closed each one, it is done with
+    // whatever they carried, before the queue is drained and counted.
+    futures::future::join_all(clients.held.into_iter().map(hang_up)).await;
+    drain_until_idle(app, Via::Route(TOKEN), PATIENCE).await;
 
     assert!(
         p95_during <= p95_before * 5 + Duration::from_millis(250),
@@ -1093,106 +1101,4 @@ async fn database_text(db: &tokio_postgres::Client) -> String {
         }
     }
     text
-}
-
-/// The process's stderr (every guest's output goes there) and the host's tracing at debug
-/// level, captured from [`LogCapture::start`] to [`LogCapture::finish`]. Lines on stderr
-/// that are not guest output (the test's own progress, panics) still reach the real
-/// stderr.
-struct LogCapture {
-    captured: Arc<Mutex<Vec<u8>>>,
-    saved_stderr: RawFd,
-    write_end: RawFd,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-/// Appends to the capture (the tracing writer).
-struct Appender(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Appender {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl LogCapture {
-    fn start() -> LogCapture {
-        let captured = Arc::new(Mutex::new(Vec::new()));
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_writer(move || Appender(writer.clone()))
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .try_init()
-            .expect("the only tracing subscriber of this binary");
-        let mut fds = [0; 2];
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        let (read_end, write_end) = (fds[0], fds[1]);
-        let saved_stderr = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
-        assert!(saved_stderr >= 0);
-        let (sink, echo_fd) = (captured.clone(), saved_stderr);
-        let reader = std::thread::spawn(move || copy_stderr(read_end, echo_fd, &sink));
-        assert!(unsafe { libc::dup2(write_end, 2) } >= 0);
-        LogCapture {
-            captured,
-            saved_stderr,
-            write_end,
-            reader: Some(reader),
-        }
-    }
-
-    /// Restores stderr; everything captured.
-    fn finish(mut self) -> String {
-        self.restore();
-        if let Some(reader) = self.reader.take() {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !reader.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        String::from_utf8_lossy(&self.captured.lock().unwrap()).to_string()
-    }
-
-    fn restore(&mut self) {
-        if self.write_end >= 0 {
-            unsafe {
-                libc::dup2(self.saved_stderr, 2);
-                libc::close(self.write_end);
-            }
-            self.write_end = -1;
-        }
-    }
-}
-
-impl Drop for LogCapture {
-    fn drop(&mut self) {
-        self.restore();
-    }
-}
-
-/// Copies the pipe at `read_end` into `sink` until it closes, echoing each line that is
-/// not a guest's (`[component] …`) to `echo_fd`.
-fn copy_stderr(read_end: RawFd, echo_fd: RawFd, sink: &Mutex<Vec<u8>>) {
-    let mut pipe = unsafe { std::fs::File::from_raw_fd(read_end) };
-    let mut echo = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(echo_fd) });
-    let mut pending = Vec::new();
-    let mut buffer = [0u8; 64 * 1024];
-    while let Ok(n) = pipe.read(&mut buffer) {
-        if n == 0 {
-            break;
-        }
-        sink.lock().unwrap().extend_from_slice(&buffer[..n]);
-        pending.extend_from_slice(&buffer[..n]);
-        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            if !line.starts_with(b"[") {
-                let _ = echo.write_all(&line);
-            }
-        }
-    }
 }

@@ -37,7 +37,8 @@ use futures::future::join_all;
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
-use tds_tests::probe::eventually;
+use tds_tests::wait::eventually;
+use tds_tests::internal::{drain, drain_until_idle, heal, Via};
 use tds_tests::reliability::{event_key, settle, EventKey, Ledger, Retry, Sender};
 use tds_tests::TestApp;
 
@@ -99,7 +100,7 @@ async fn duplicate_storm_stores_and_applies_every_event_once() {
     )
     .await;
     drains.stop().await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
 
     for (key, statuses) in &answers {
         assert_eq!(
@@ -226,7 +227,7 @@ async fn out_of_order_storm_leaves_every_entity_at_its_newest_version() {
     )
     .await;
     drains.stop().await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
 
     assert!(
         statuses.iter().all(|s| *s == 202),
@@ -435,7 +436,7 @@ async fn poison_in_a_flood_is_dead_lettered_and_the_rest_applied() {
         .collect();
     bounded(sends, CONCURRENCY).await;
     drains.stop().await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
 
     let tally = settle("poison-flood", &db, &ledger).await;
     tally.record();
@@ -519,7 +520,7 @@ async fn alert_status(db: &tokio_postgres::Client, dedup_key: &str) -> Option<St
 /// Drains every lane but `broken` once.
 async fn drain_healthy_lanes(app: &TestApp, broken: Lane) {
     for lane in Lane::ALL.into_iter().filter(|l| *l != broken) {
-        drain(&app.client, &app.url(""), lane).await;
+        drain(app, lane, TOKEN).await;
     }
 }
 
@@ -565,12 +566,12 @@ async fn a_broken_lane_opens_its_breaker_while_the_other_lanes_complete() {
     let dbr = &db;
     let appr = &app;
     eventually(PATIENCE, "the sales lane's breaker opens", || async move {
-        let report = drain(&appr.client, &appr.url(""), Lane::Sales).await;
+        let report = drain(appr, Lane::Sales, TOKEN).await;
         (report["stopped"] == json!("circuit_open") && breaker(dbr, Lane::Sales).await == "open")
             .then_some(())
     })
     .await;
-    heal(&app).await;
+    heal(&app, TOKEN).await;
     assert_eq!(
         alert_status(&db, "circuit_open:lane:sales")
             .await
@@ -604,9 +605,9 @@ async fn a_broken_lane_opens_its_breaker_while_the_other_lanes_complete() {
         (due == 1).then_some(())
     })
     .await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
     assert_eq!(breaker(&db, Lane::Sales).await, "closed");
-    heal(&app).await;
+    heal(&app, TOKEN).await;
     assert_eq!(
         alert_status(&db, "circuit_open:lane:sales")
             .await
@@ -642,7 +643,7 @@ async fn a_table_refusing_every_row_dead_letters_its_events_and_the_lane_goes_on
     let drains = BackgroundDrains::start(&app);
     deliver_all(&sender, &ledger, &events).await;
     drains.stop().await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
     assert_eq!(breaker(&db, Lane::Sales).await, "closed");
     let reasons: Vec<(String, String)> = db
         .query("SELECT module, reason FROM tds_dead_letters", &[])
@@ -669,7 +670,7 @@ async fn a_table_refusing_every_row_dead_letters_its_events_and_the_lane_goes_on
         })
         .collect();
     deliver_all(&sender, &ledger, &next).await;
-    drain_until_idle(&app, &db).await;
+    drain_until_idle(&app, Via::Route(TOKEN), PATIENCE).await;
 
     let tally = settle("broken-lane-permanent", &db, &ledger).await;
     tally.record();

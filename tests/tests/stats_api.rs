@@ -7,10 +7,13 @@
 //! catalog processor's cron handler.
 
 use serde_json::{json, Value};
+use tds_core::entity::Lane;
+use tds_tests::internal::drain_by_cron;
 use tds_tests::stats::{
-    applied_item, call, drain, erp_item, get, get_ok, item, permanent_dead_letter, post, post_item,
+    applied_item, call, erp_item, get, get_ok, permanent_dead_letter, post,
     seed_alerts_and_circuits, start, transient_dead_letter, TOKEN, V2,
 };
+use tds_tests::webhooks::{item, post_item, send_item, KEY};
 
 fn error_code(reply: &tds_tests::stats::Reply) -> &str {
     reply.body["error"]["code"]
@@ -191,8 +194,9 @@ async fn queue_stats_count_by_status_lane_entity_and_priority_with_throughput_an
     permanent_dead_letter(&app, "q-poison").await;
     post_item(
         &app,
+        KEY,
         &item("q-waiting", "Waits", json!(1), V2),
-        "req-waiting",
+        Some("req-waiting"),
     )
     .await;
 
@@ -454,7 +458,7 @@ async fn a_replayed_dead_letter_is_queued_again_and_completes() {
         .get(0);
     assert_eq!(status, "pending");
 
-    drain(&app).await;
+    drain_by_cron(&app, Lane::Catalog).await;
     assert_eq!(
         erp_item(&app, "replayed").await,
         Some(("Second".into(), "2".into())),
@@ -481,16 +485,9 @@ async fn a_replayed_dead_letter_is_queued_again_and_completes() {
         again.text
     );
     assert_eq!(again.body["dead_letter"]["replay_count"], json!(2));
-    drain(&app).await;
-    let invalid = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", tds_tests::webhooks::KEY)
-        .json(&json!({"item": {"name": "No id", "rate": 1}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invalid.status().as_u16(), 202);
+    drain_by_cron(&app, Lane::Catalog).await;
+    let (status, _) = send_item(&app, KEY, &json!({"item": {"name": "No id", "rate": 1}}), None).await;
+    assert_eq!(status, 202);
     let db = app.db.client().await;
     let invalid_letter: i64 = db
         .query_one(
@@ -601,7 +598,7 @@ async fn replay_by_filter_takes_only_matching_open_dead_letters() {
     );
     assert_eq!(reply.body["more"], json!(false));
 
-    drain(&app).await;
+    drain_by_cron(&app, Lane::Catalog).await;
     assert_eq!(erp_item(&app, "filter-a").await.unwrap().0, "Second");
     assert_eq!(erp_item(&app, "filter-b").await.unwrap().0, "Second");
     let open = get_ok(&app, "/api/dead-letters").await;
@@ -619,13 +616,14 @@ async fn a_delivery_is_traced_from_inbox_to_audit_and_an_entity_has_a_history() 
     let app = start(&[]).await;
     let first = post_item(
         &app,
+        KEY,
         &item("traced", "First", json!(1), tds_tests::stats::V1),
-        "trace-me-1",
+        Some("trace-me-1"),
     )
     .await;
-    drain(&app).await;
-    post_item(&app, &item("traced", "Second", json!(2), V2), "trace-me-2").await;
-    drain(&app).await;
+    drain_by_cron(&app, Lane::Catalog).await;
+    post_item(&app, KEY, &item("traced", "Second", json!(2), V2), Some("trace-me-2")).await;
+    drain_by_cron(&app, Lane::Catalog).await;
 
     let event_id = first["event_id"].as_i64().unwrap();
     let trace = get_ok(&app, &format!("/api/trace?event_id={event_id}")).await;
@@ -842,8 +840,8 @@ async fn inbox_events_are_replayed_by_time_range_and_module() {
     let app = start(&[]).await;
     applied_item(&app, "again-1").await;
     applied_item(&app, "again-2").await;
-    post_item(&app, &item("again-1", "Second", json!(2), V2), "again-1-v2").await;
-    drain(&app).await;
+    post_item(&app, KEY, &item("again-1", "Second", json!(2), V2), Some("again-1-v2")).await;
+    drain_by_cron(&app, Lane::Catalog).await;
 
     let range =
         json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "module": "items"});
@@ -876,7 +874,7 @@ async fn inbox_events_are_replayed_by_time_range_and_module() {
         .unwrap()
         .get(0);
     assert_eq!(pending, 2);
-    drain(&app).await;
+    drain_by_cron(&app, Lane::Catalog).await;
     let waiting: i64 = db
         .query_one(
             "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry')",

@@ -9,8 +9,10 @@
 use serde_json::json;
 use tds_tests::browser::Browser;
 use tds_tests::repo_root;
+use tds_core::entity::Lane;
+use tds_tests::internal::drain_by_cron;
 use tds_tests::stats::{
-    applied_item, drain, erp_item, get_ok, permanent_dead_letter, seed_alerts_and_circuits, start,
+    applied_item, erp_item, get_ok, permanent_dead_letter, seed_alerts_and_circuits, start,
     transient_dead_letter, TOKEN,
 };
 
@@ -111,7 +113,7 @@ async fn the_dashboard_shows_real_figures_and_its_buttons_replay_and_resolve() {
     );
     let letter = get_ok(&app, &format!("/api/dead-letters/{locked}")).await;
     assert_eq!(letter["dead_letter"]["replay_count"], json!(1), "{letter}");
-    drain(&app).await;
+    drain_by_cron(&app, Lane::Catalog).await;
     assert_eq!(
         erp_item(&app, "dash-locked").await.unwrap().0,
         "Second",

@@ -14,6 +14,7 @@ use tds_tests::stats::{
     applied_item, call, permanent_dead_letter, seed_alerts_and_circuits, start,
     transient_dead_letter, TOKEN,
 };
+use tds_tests::wait::eventually;
 use tds_tests::{internal, set_config, TestApp};
 
 /// Moves every raw row `by` back (all tables together, so latencies keep), making their
@@ -440,16 +441,14 @@ async fn a_scrape_reads_no_history() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     // The host's pooled session reports its statistics once idle (within about a second):
     // wait until the scrape's read of the totals shows, then read what else it visited.
-    let mut waited = Duration::ZERO;
-    let history_after = loop {
-        let (history, totals_scans) = visited(&db).await;
-        if totals_scans > totals_scans_before {
-            break history;
+    let history_after = eventually(Duration::from_secs(30), "the scrape's statistics arrive", || {
+        let db = &db;
+        async move {
+            let (history, totals_scans) = visited(db).await;
+            (totals_scans > totals_scans_before).then_some(history)
         }
-        assert!(waited < Duration::from_secs(30), "the scrape's statistics never arrived");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        waited += Duration::from_millis(200);
-    };
+    })
+    .await;
     let read = history_after - history_before;
     eprintln!("a scrape over 60,000 rows of history visited {read} of them");
     assert!(

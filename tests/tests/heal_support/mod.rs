@@ -1,6 +1,7 @@
-//! What the heal tests share: the application with a key and token, posting items,
-//! running processor and heal through their authenticated routes, `tds_config`, and a
-//! tiny HTTP receiver standing in for alert webhooks.
+//! What the heal tests share: the application with a key and token (items are posted with
+//! [`KEY`] through `tds_tests::webhooks`, processor and heal run with [`TOKEN`] through
+//! `tds_tests::internal`), `tds_config`, and a tiny HTTP receiver standing in for alert
+//! webhooks.
 
 #![allow(dead_code)]
 
@@ -8,9 +9,8 @@ use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use tds_core::entity::Lane;
-use tds_tests::{internal, TestApp};
+use serde_json::Value;
+use tds_tests::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -21,36 +21,6 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 
 pub async fn app(extra: &[String]) -> TestApp {
     TestApp::start_keyed(KEY, TOKEN, extra).await
-}
-
-pub fn item(id: &str, name: &str, rate: Value, modified: &str) -> Value {
-    json!({"item": {"item_id": id, "name": name, "rate": rate, "status": "active", "last_modified_time": modified}})
-}
-
-/// Posts an item webhook; expects it accepted and queued.
-pub async fn post_item(app: &TestApp, body: &Value) {
-    let response = app
-        .client
-        .post(app.url("/webhooks/zoho/items"))
-        .header("X-Webhook-Key", KEY)
-        .json(body)
-        .send()
-        .await
-        .expect("intake answers");
-    let status = response.status().as_u16();
-    let answer: Value = response.json().await.expect("intake answers JSON");
-    assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["queued"], json!(true), "{answer}");
-}
-
-/// Runs the catalog processor once through its route; its report.
-pub async fn drain(app: &TestApp) -> Value {
-    internal::drain(&app.client, &app.url(""), Lane::Catalog, TOKEN).await
-}
-
-/// Runs heal once through its route; expects every step to succeed and returns the report.
-pub async fn heal(app: &TestApp) -> Value {
-    internal::heal(&app.client, &app.url(""), TOKEN).await
 }
 
 pub use tds_tests::{scalar_i64, set_config};
@@ -228,52 +198,4 @@ pub fn webhook_variables(webhook: &Receiver, slack: &Receiver) -> Vec<String> {
         ),
         format!("alert_slack_webhook_origin={}", slack.origin()),
     ]
-}
-
-/// A transaction of the test's own holding `FOR UPDATE` on an ERP item row.
-pub struct RowLock {
-    client: tokio_postgres::Client,
-    pid: i32,
-}
-
-impl RowLock {
-    pub async fn on_item(db: &tds_tests::TestDatabase, id: &str) -> RowLock {
-        let client = db.client().await;
-        client.batch_execute("BEGIN").await.unwrap();
-        let locked = client
-            .execute(
-                "SELECT 1 FROM erp_items WHERE item_id = $1 FOR UPDATE",
-                &[&id],
-            )
-            .await
-            .unwrap();
-        assert_eq!(locked, 1, "item {id} exists");
-        let pid = client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
-        RowLock { client, pid }
-    }
-
-    /// Waits until another session waits for this lock.
-    pub async fn wait_until_blocking(&self, db: &tokio_postgres::Client) {
-        let pid = self.pid;
-        tds_tests::probe::eventually(PATIENCE, "a session waits for the test's row lock", || async move {
-            let waiting: i64 = db
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE $1::int4 = ANY(pg_blocking_pids(pid))",
-                    &[&pid],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            (waiting > 0).then_some(())
-        })
-        .await;
-    }
-
-    pub async fn release(self) {
-        self.client.batch_execute("ROLLBACK").await.unwrap();
-    }
 }

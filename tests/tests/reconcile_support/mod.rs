@@ -32,6 +32,8 @@ use tds_tests::{TestApp, TestAppOptions};
 use tokio::net::TcpListener;
 
 pub const TOKEN: &str = "reconcile-test-token";
+/// How long a test waits for something that should happen promptly (the queue to drain).
+pub const PATIENCE: Duration = Duration::from_secs(60);
 pub const CLIENT_ID: &str = "1000.TESTCLIENT";
 pub const CLIENT_SECRET: &str = "test-client-secret";
 pub const REFRESH_TOKEN: &str = "1000.refresh.test";
@@ -474,33 +476,6 @@ pub async fn reconcile_ok(app: &TestApp, query: &str) -> Value {
     let (status, body) = reconcile(app, query).await;
     assert_eq!(status, 200, "{body:#}");
     body["report"].clone()
-}
-
-/// Runs every processor lane until the queue holds nothing waiting.
-pub async fn drain(app: &TestApp) {
-    let client = app.db.client().await;
-    for _ in 0..20 {
-        for lane in [
-            "processor-sales",
-            "processor-catalog",
-            "processor-purchases",
-            "processor-inventory",
-        ] {
-            app.run_cron(lane).await.expect("a processor runs");
-        }
-        let waiting: i64 = client
-            .query_one(
-                "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting == 0 {
-            return;
-        }
-    }
-    panic!("the queue did not drain");
 }
 
 /// Ids of `table`'s live rows, sorted.

@@ -1,9 +1,10 @@
 //! What the reliability scenarios (`reliability_storms`, `reliability_hostile`) share: the
 //! application with a webhook key and a stats token, quick retries, draining every lane
-//! through its authenticated route (in the background during a storm, and until nothing
-//! waits), Zoho records of every module at a chosen version, authentic deliveries the
-//! `Sender` cannot make (a method, header, query or signature of their own), bounded
-//! concurrency, the seeded generator, and the soak switch.
+//! through its authenticated route (in the background during a storm; until nothing waits
+//! through `tds_tests::internal::drain_until_idle` with [`TOKEN`]), Zoho records of every
+//! module at a chosen version, authentic deliveries the `Sender` cannot make (a
+//! method, header, query or signature of their own), bounded concurrency, the seeded
+//! generator, and the soak switch.
 
 #![allow(dead_code)]
 
@@ -18,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
-use tds_tests::internal;
+use tds_tests::internal::drain_at;
 use tds_tests::reliability::{zoho_time, EventKey, Ledger};
 use tds_tests::webhooks::example;
 use tds_tests::TestApp;
@@ -71,47 +72,6 @@ pub async fn quick_retries(db: &tokio_postgres::Client) {
 
 pub use tds_tests::scalar_i64 as scalar;
 
-/// Queue rows still to be processed.
-pub async fn waiting(db: &tokio_postgres::Client) -> i64 {
-    scalar(
-        db,
-        "SELECT count(*) FROM tds_sync_queue WHERE status IN ('pending', 'retry', 'processing')",
-    )
-    .await
-}
-
-/// Runs `lane`'s processor once through `POST /internal/drain/<lane>`; its report. Any
-/// answer but 200 is a failure of the scenario.
-pub async fn drain(client: &reqwest::Client, base_url: &str, lane: Lane) -> Value {
-    internal::drain(client, base_url, lane, TOKEN).await
-}
-
-/// Runs heal once through `POST /internal/heal`; its report (every step completed).
-pub async fn heal(app: &TestApp) -> Value {
-    internal::heal(&app.client, &app.url(""), TOKEN).await
-}
-
-/// Drains every lane until no queue row waits (retries included, so keep
-/// [`quick_retries`] on); panics after [`PATIENCE`].
-pub async fn drain_until_idle(app: &TestApp, db: &tokio_postgres::Client) {
-    let started = Instant::now();
-    let base_url = app.url("");
-    loop {
-        for lane in Lane::ALL {
-            drain(&app.client, &base_url, lane).await;
-        }
-        let left = waiting(db).await;
-        if left == 0 {
-            return;
-        }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "{left} queue rows still wait after draining for {PATIENCE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Processors running while a scenario sends: one loop per lane, each calling its drain
 /// route back to back until stopped.
 pub struct BackgroundDrains {
@@ -129,7 +89,7 @@ impl BackgroundDrains {
                 tokio::spawn(async move {
                     let mut runs = 0;
                     while !stop.load(Ordering::SeqCst) {
-                        let report = drain(&client, &base_url, lane).await;
+                        let report = drain_at(&client, &base_url, lane, TOKEN).await;
                         runs += 1;
                         if report["counts"]["claimed"] == json!(0) {
                             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -12,7 +12,9 @@
 //! - `POST /trap-in-transaction` `{"address", "table"}`: `BEGIN`, inserts
 //!   `(id, note) = (1, 'uncommitted')` into `table`, then panics.
 //! - `GET  /outbound?url=<url>`: `{"status", "body"}` or `{"error", "kind"}`.
-//! - `GET  /panic`: panics. `GET /spin-forever`: never returns.
+//! - `GET  /panic`: panics. `GET /spin-forever`: never returns; with `?mark`, it first
+//!   inserts a row into `probe_spinning(since timestamptz)` of `database_url`, so a test
+//!   can wait until the guest runs.
 //! - `GET  /stdout`: two lines on stdout, one on stderr.
 //! - `GET  /counter`: how many requests this instance has served (1 with fresh instances).
 //!
@@ -88,7 +90,14 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         .unwrap_or("");
     let (status, body) = match (request.method(), action) {
         (Method::Get, "panic") => panic!("the probe was asked to panic"),
-        (Method::Get, "spin-forever") => spin_forever(),
+        (Method::Get, "spin-forever") => {
+            if request.query().split('&').any(|pair| pair == "mark") {
+                if let Err(e) = mark_spinning() {
+                    eprintln!("the probe could not mark its spin: {e}");
+                }
+            }
+            spin_forever()
+        }
         (Method::Get, "counter") => {
             let seen = REQUESTS_SEEN.fetch_add(1, Ordering::SeqCst) + 1;
             (200, json!({"requests_seen_by_this_instance": seen}))
@@ -116,6 +125,20 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         .header("content-type", "application/json")
         .body(body.to_string())
         .build())
+}
+
+/// Records in `probe_spinning` of `database_url` that a runaway is about to spin.
+fn mark_spinning() -> Result<(), String> {
+    let url = spin_sdk::variables::get("database_url").map_err(|e| format!("database_url: {e}"))?;
+    let db = Connection::open(&url).map_err(|e| format!("open: {e:?}"))?;
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS probe_spinning (since timestamptz NOT NULL DEFAULT now())",
+        &[],
+    )
+    .map_err(|e| format!("create: {e:?}"))?;
+    db.execute("INSERT INTO probe_spinning DEFAULT VALUES", &[])
+        .map_err(|e| format!("insert: {e:?}"))?;
+    Ok(())
 }
 
 fn spin_forever() -> ! {

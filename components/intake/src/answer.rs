@@ -1,39 +1,12 @@
-//! The answers: a [`Refusal`] (nothing stored, its error answered), or what was stored as
-//! JSON (docs/design.md, "Intake contract").
+//! The answers to what was stored, as JSON (docs/design.md, "Intake contract"); a refusal
+//! answers its own error (`refusal`).
 
 use serde_json::json;
 use spin_sdk::http::Response;
-use tds_core::entity::Module;
 use tds_core::normalize::Event;
-use tds_guest::http::{json_response, HttpError, DATABASE_UNAVAILABLE};
+use tds_guest::http::json_response;
 
 use crate::store::Stored;
-
-/// A refused request: nothing stored. The error is the answer; the module it concerns,
-/// when known, is what it is counted against.
-pub struct Refusal {
-    pub error: HttpError,
-    pub module: Option<Module>,
-}
-
-impl Refusal {
-    pub fn new(error: impl Into<HttpError>, module: Option<Module>) -> Refusal {
-        Refusal {
-            error: error.into(),
-            module,
-        }
-    }
-
-    /// The intake counter's outcome: `failed` when the database could not take the event,
-    /// `rejected` otherwise.
-    pub fn outcome(&self) -> &'static str {
-        if self.error.code == DATABASE_UNAVAILABLE {
-            "failed"
-        } else {
-            "rejected"
-        }
-    }
-}
 
 /// The answer to what the store made of a delivery: 202 when accepted (queued or
 /// superseded) or invalid, 200 for a duplicate.
@@ -72,6 +45,7 @@ pub fn stored(stored: &Stored, event: &Event, request_id: &str) -> Response {
 mod tests {
     use super::*;
     use serde_json::Value;
+    use tds_core::entity::Module;
     use tds_core::normalize::{normalize, Delivery};
     use tds_core::payload::{parse, BodyFormat};
 
@@ -89,18 +63,6 @@ mod tests {
         let response = stored(&stored_as, event, "r1");
         let body = serde_json::from_slice(response.body()).unwrap();
         (*response.status(), body)
-    }
-
-    #[test]
-    fn refusals_count_as_failed_only_when_the_database_could_not_take_them() {
-        let refused = |status, code, module| Refusal::new(HttpError::new(status, code, ""), module);
-        assert_eq!(refused(503, DATABASE_UNAVAILABLE, None).outcome(), "failed");
-        assert_eq!(refused(503, "not_configured", None).outcome(), "rejected");
-        let refusal = refused(401, "invalid_key", Some(Module::Bills));
-        assert_eq!(
-            (refusal.outcome(), refusal.module),
-            ("rejected", Some(Module::Bills))
-        );
     }
 
     #[test]

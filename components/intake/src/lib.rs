@@ -1,10 +1,11 @@
 //! Webhook intake, `POST|PUT|DELETE /webhooks/zoho/{module}` and `POST /webhooks/zoho`, as
 //! docs/design.md's "Intake contract" says: a request passes its [`route`], [`body`], [`auth`]
-//! and [`store`] in that order and gets an [`answer`]; a refusal stores only its count.
+//! and [`store`] in that order and gets an [`answer`]; a [`refusal`] stores only its count.
 
 mod answer;
 mod auth;
 mod body;
+mod refusal;
 mod route;
 mod store;
 
@@ -18,7 +19,7 @@ use tds_guest::http::{header, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
-use answer::Refusal;
+use refusal::Refusal;
 
 const COMPONENT: &str = "intake";
 

@@ -6,7 +6,7 @@ use tds_core::entity::Module;
 use tds_core::payload::MAX_BODY_BYTES;
 use tds_guest::http::{header, HttpError};
 
-use crate::answer::Refusal;
+use crate::refusal::Refusal;
 
 const ROUTE_PREFIX: &str = "/webhooks/zoho";
 

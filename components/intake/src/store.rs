@@ -14,7 +14,7 @@ use tds_guest::log::Logger;
 use tds_guest::vars;
 use tds_store::{inbox, queue};
 
-use crate::answer::Refusal;
+use crate::refusal::Refusal;
 
 const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 

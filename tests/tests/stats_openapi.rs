@@ -371,7 +371,9 @@ async fn every_documented_operation_answers_as_its_schema_says() {
         let reply = call(&app, method, &authenticated, token, body.as_ref()).await;
         assert_eq!(reply.status, *expected, "{method} {path}: {}", reply.text);
         check(&doc, method, template, &reply);
-        if !public {
+        // Intake refuses an unknown route before it looks for a key (its contract's order).
+        let route_refusal = keyed && *expected == 404;
+        if !public && !route_refusal {
             let refused = call(&app, method, path, None, body.as_ref()).await;
             assert_eq!(refused.status, 401, "{method} {path} without a token");
             check(&doc, method, template, &refused);

@@ -57,12 +57,12 @@ pub fn persist(
     let unavailable = |e: DbError| {
         log.error(
             "could not store the event",
-            json!({"sqlstate": e.sqlstate, "error": e.message}),
+            json!({"sqlstate": e.sqlstate(), "error": e.to_string()}),
         );
         Refusal::new(
             503,
             DATABASE_UNAVAILABLE,
-            format!("the event could not be stored: {}", e.message),
+            format!("the event could not be stored: {e}"),
         )
         .about(Some(module))
     };
@@ -103,12 +103,11 @@ fn store_or_keep_raw(
     }
     log.warn(
         "the document cannot be stored as JSON; keeping the raw body",
-        json!({"sqlstate": error.sqlstate, "error": error.message}),
+        json!({"sqlstate": error.sqlstate(), "error": error.to_string()}),
     );
     let mut unreadable = event;
     unreadable.invalid_reasons.push(format!(
-        "the document cannot be stored as JSON ({}); the raw body is kept",
-        error.message
+        "the document cannot be stored as JSON ({error}); the raw body is kept"
     ));
     let kept_payload = Payload {
         document: Map::new(),
@@ -255,7 +254,7 @@ pub fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
     if let Err(e) = Db::open(database_url).and_then(|db| db.execute(inbox::COUNT_OUTCOME, &params)) {
         log.warn(
             "could not count the refusal",
-            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate, "error": e.message}),
+            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate(), "error": e.to_string()}),
         );
     }
 }

@@ -48,7 +48,7 @@ impl From<DbError> for Failure {
         Failure {
             class: e.class(),
             code: e.code().to_string(),
-            message: e.message,
+            message: e.to_string(),
         }
     }
 }
@@ -104,7 +104,7 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
         param::text(&job.version),
         param::text(content_hash),
     ];
-    let locked = db.query(&sql::lock_row(table), &key)?;
+    let locked = db.query_built(named(table.name, "lock_row"), &sql::lock_row(table), &key)?;
     let stored = match locked.first() {
         Some(row) => Some(StoredRow {
             image: parse_image(&row.text(0)?)?,
@@ -118,7 +118,11 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
     let written = match plan {
         Plan::Stale => return Ok(Effect::Stale),
         Plan::Unchanged => {
-            db.execute(&sql::advance_version(table), &key[..2])?;
+            db.execute_built(
+                named(table.name, "advance_version"),
+                &sql::advance_version(table),
+                &key[..2],
+            )?;
             return Ok(Effect::Unchanged);
         }
         Plan::Write => {
@@ -131,15 +135,21 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
             let mapped = table.map(&fields)?;
             let mut params = bookkeeping(job, content_hash, document).to_vec();
             params.extend(mapped.row.0.into_iter().map(param::opt_text));
-            let written = db.query(&sql::upsert(table), &params)?;
+            let written =
+                db.query_built(named(table.name, "upsert"), &sql::upsert(table), &params)?;
             if written.is_empty() || table.children.is_empty() {
                 written
             } else {
                 write_children(db, table, &job.entity_id, &mapped.children)?;
-                db.query(&sql::image_of(table), &[param::text(&job.entity_id)])?
+                db.query_built(
+                    named(table.name, "image_of"),
+                    &sql::image_of(table),
+                    &[param::text(&job.entity_id)],
+                )?
             }
         }
-        Plan::SoftDelete => db.query(
+        Plan::SoftDelete => db.query_built(
+            named(table.name, "soft_delete"),
             &sql::soft_delete(table),
             &bookkeeping(job, content_hash, document),
         )?,
@@ -169,9 +179,14 @@ fn write_children(
 ) -> Result<(), Failure> {
     for (child, rows) in table.children.iter().zip(children) {
         let Some(rows) = rows else { continue };
-        db.execute(&sql::delete_lines(table, child), &[param::text(id)])?;
+        db.execute_built(
+            named(child.name, "delete_lines"),
+            &sql::delete_lines(table, child),
+            &[param::text(id)],
+        )?;
         if !rows.is_empty() {
-            db.execute(
+            db.execute_built(
+                named(child.name, "insert_lines"),
                 &sql::insert_lines(table, child),
                 &[param::text(id), param::text(sql::lines_param(child, rows))],
             )?;
@@ -193,6 +208,11 @@ fn bookkeeping(
         param::text(document),
         param::int8(job.inbox_event_id),
     ]
+}
+
+/// The name failures of the ERP statement `what` on `table` carry (`erp_invoices::upsert`).
+fn named(table: &str, what: &str) -> String {
+    format!("{table}::{what}")
 }
 
 fn parse_image(text: &str) -> Result<Value, Failure> {

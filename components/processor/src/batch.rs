@@ -107,7 +107,7 @@ pub fn apply_batch(
             None,
         ),
         (Abort::LeaseLost, Err(e)) | (Abort::Db(e), _) => {
-            let message = e.message.clone();
+            let message = e.to_string();
             (Err(e), "batch failed and was rolled back", Some(message))
         }
     };
@@ -168,7 +168,7 @@ fn give_back(context: &Context<'_>, jobs: &[Job]) -> usize {
             Ok(_) => {}
             Err(e) => context.log.warn(
                 "could not give a row back; heal will reclaim it",
-                json!({"queue_id": job.id, "error": e.message}),
+                json!({"queue_id": job.id, "error": e.to_string()}),
             ),
         }
     }

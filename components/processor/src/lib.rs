@@ -84,6 +84,6 @@ fn handle(req: Request) -> Response {
             body["request_id"] = json!(request_id);
             json_response(200, &body, &request_id)
         }
-        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+        Err(e) => error_response(503, "database_unavailable", &e.to_string(), &request_id),
     }
 }

@@ -217,9 +217,9 @@ mod tests {
     use tds_core::failure::LOCK_NOT_AVAILABLE;
 
     fn error(sqlstate: Option<&str>) -> DbError {
-        DbError {
-            sqlstate: sqlstate.map(str::to_string),
-            message: "failed".into(),
+        match sqlstate {
+            Some(code) => DbError::server(code, "failed"),
+            None => DbError::local("failed"),
         }
     }
 

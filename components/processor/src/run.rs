@@ -56,7 +56,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     let owner = random::lease_owner(&component);
     let log = log.for_correlation(&owner);
     let db = Db::open(&settings.database_url)
-        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
     let tuning = Tuning::read(&db)?;
     let details = json!({
         "lane": settings.lane.as_str(),
@@ -92,7 +92,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     let result = drain(&context, started, &mut counts);
     let (status, stop, error) = match &result {
         Ok(stop) => ("completed", Some(stop.as_str()), None),
-        Err(e) => ("failed", None, Some(e.message.clone())),
+        Err(e) => ("failed", None, Some(e.to_string())),
     };
     let finished = db.execute(
         journal::FINISH_RUN,
@@ -107,7 +107,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     if let Err(e) = finished {
         log.warn(
             "could not record the end of the run",
-            json!({"run_id": run_id, "error": e.message}),
+            json!({"run_id": run_id, "error": e.to_string()}),
         );
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -59,7 +59,7 @@ impl Guest for Cron {
                 )))
             }
             Ok(_) => Ok(()),
-            Err(e) => Err(Error::Other(e.message)),
+            Err(e) => Err(Error::Other(e.to_string())),
         }
     }
 }
@@ -98,7 +98,7 @@ fn handle(req: Request) -> Response {
             &json!({"report": report, "request_id": request_id}),
             &request_id,
         ),
-        Err(e) => error_response(503, "database_unavailable", &e.message, &request_id),
+        Err(e) => error_response(503, "database_unavailable", &e.to_string(), &request_id),
     }
 }
 

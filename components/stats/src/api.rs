@@ -139,13 +139,9 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
-        match e.sqlstate {
-            None => ApiError::new(503, "database_unavailable", e.message),
-            Some(code) => ApiError::new(
-                500,
-                "database_error",
-                format!("{} (SQLSTATE {code})", e.message),
-            ),
+        match e.sqlstate() {
+            None => ApiError::new(503, "database_unavailable", e.to_string()),
+            Some(_) => ApiError::new(500, "database_error", e.to_string()),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 use tds_guest::db::param;
-use tds_store::trace;
+use tds_store::{trace, Statement};
 
 use crate::api::{db, parse_json, Answer, ApiError, ApiResult, Ctx};
 
@@ -23,9 +23,9 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     let ids: Vec<i64> = event_id.into_iter().collect();
     let correlation = correlation_id;
     let db = db()?;
-    let section = |sql: &str| -> Result<Value, ApiError> {
+    let section = |statement: Statement| -> Result<Value, ApiError> {
         let rows = db.query(
-            sql,
+            statement,
             &[
                 param::int8_array(ids.clone()),
                 param::opt_text(correlation.clone()),

@@ -111,7 +111,7 @@ fn run_steps(
     let steps: [(&str, Step<'_>); 7] = [
         (
             "reclaim",
-            Box::new(|| reclaim::run(db, config.reclaim_limit, log)),
+            Box::new(|| reclaim::run(db, config.reclaim_limit.unsigned_abs(), log)),
         ),
         (
             "dead_letter_retry",

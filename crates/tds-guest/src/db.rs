@@ -389,6 +389,22 @@ impl Row<'_> {
     }
 }
 
+/// The rows `statement` answers, as [`Db::query`] hands them back.
+#[cfg(test)]
+pub(crate) fn rows_of(statement: Statement, rows: Vec<Vec<DbValue>>) -> Rows {
+    let rows = if rows.is_empty() {
+        vec![vec![DbValue::DbNull]]
+    } else {
+        let marked = |row: Vec<DbValue>| std::iter::once(DbValue::Boolean(true)).chain(row).collect();
+        rows.into_iter().map(marked).collect()
+    };
+    let set = RowSet {
+        columns: Vec::new(),
+        rows,
+    };
+    Rows::unwrap(Cow::Borrowed(statement.name), set).expect("a wrapped answer")
+}
+
 /// Parameter constructors, one per placeholder cast TDS uses.
 pub mod param {
     use spin_sdk::pg4::ParameterValue;
@@ -418,6 +434,11 @@ pub mod param {
         ParameterValue::Int32(n)
     }
 
+    /// For `$n::int4` from a count, a limit or a number of seconds; saturates at `i32::MAX`.
+    pub fn uint4(n: u32) -> ParameterValue {
+        int4(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
     /// For `$n::float8`.
     pub fn float8(n: f64) -> ParameterValue {
         ParameterValue::Floating64(n)
@@ -441,5 +462,50 @@ pub mod param {
     /// For `$n::text[]`.
     pub fn text_array<S: Into<String>>(items: impl IntoIterator<Item = S>) -> ParameterValue {
         ParameterValue::ArrayStr(items.into_iter().map(|s| Some(s.into())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLAIM: Statement = tds_store::queue::CLAIM_BATCH;
+
+    #[test]
+    fn a_failure_shows_its_statement_and_sqlstate() {
+        let server = DbError::server("40001", "could not serialize access").of(CLAIM.name.into());
+        assert_eq!(
+            server.to_string(),
+            "queue::claim_batch: could not serialize access (SQLSTATE 40001)"
+        );
+        assert_eq!(server.statement(), Some("queue::claim_batch"));
+        assert_eq!(server.code(), "40001");
+        let local = DbError::local("connection failed: refused").of("db::begin".into());
+        assert_eq!(local.to_string(), "db::begin: connection failed: refused");
+        assert_eq!(local.code(), "db_unavailable");
+        let bare = DbError::local("variable database_url is not set");
+        assert_eq!(bare.to_string(), "variable database_url is not set");
+        assert_eq!(bare.statement(), None);
+    }
+
+    #[test]
+    fn reading_a_row_wrongly_names_the_statement() {
+        let rows = rows_of(CLAIM, vec![vec![DbValue::Int64(7)]]);
+        let row = rows.expect_row().unwrap();
+        assert_eq!(row.int8(0), Ok(7));
+        assert_eq!(
+            row.text(0).unwrap_err().to_string(),
+            "queue::claim_batch: column 0: expected text, got Some(DbValue::Int64(7))"
+        );
+        assert_eq!(
+            row.int8(1).unwrap_err().to_string(),
+            "queue::claim_batch: result has no column 1"
+        );
+        let none = rows_of(CLAIM, Vec::new());
+        assert!(none.is_empty());
+        assert_eq!(
+            none.expect_row().err().map(|e| e.to_string()),
+            Some("queue::claim_batch: the statement returned no row".to_string())
+        );
     }
 }

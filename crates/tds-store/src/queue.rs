@@ -31,7 +31,9 @@
 //! - Exhaustion is decided by the processor: a claimed row whose `attempt_count` exceeds
 //!   `max_attempts` (a crash loop) is dead-lettered without being applied.
 //!
-//! Placeholders are cast explicitly and times leave as text, as real Spin requires.
+//! Placeholders are cast explicitly and times leave as text, as real Spin requires. The
+//! statements that move claimed rows are sent through typed functions beside them in
+//! `tds_guest::queue` (a params struct in, typed rows out); this crate does no I/O.
 
 use crate::Statement;
 

@@ -52,6 +52,11 @@ impl DbError {
         }
     }
 
+    /// `statement`, which always answers a row, answered none.
+    pub fn no_row(statement: Statement) -> DbError {
+        DbError::local(NO_ROW).of(statement.name.into())
+    }
+
     /// This failure as one of `statement`.
     fn of(self, statement: Cow<'static, str>) -> DbError {
         DbError {
@@ -136,6 +141,9 @@ impl From<PgError> for DbError {
         }
     }
 }
+
+/// Why a statement that always answers a row failed when it answered none.
+const NO_ROW: &str = "the statement returned no row";
 
 /// Non-server failures may carry a backtrace after the first line.
 fn first_line(text: &str) -> &str {
@@ -295,7 +303,7 @@ impl Rows {
     /// The first row of a statement that always returns one (`INSERT … RETURNING id`).
     pub fn expect_row(&self) -> Result<Row<'_>, DbError> {
         self.first().ok_or_else(|| {
-            DbError::local("the statement returned no row").of(self.statement.clone())
+            DbError::local(NO_ROW).of(self.statement.clone())
         })
     }
 }

@@ -1,7 +1,7 @@
-//! The queue's statements that move claimed rows (`tds_store::queue`; protocol:
-//! docs/design.md, "Queue protocol"), one typed function beside each: a params struct in,
-//! typed rows out, so no call site binds a placeholder by position or reads a column by
-//! number. The SQL stays in `tds_store::queue`.
+//! The queue's statements that intake, the processor and heal send (`tds_store::queue`;
+//! protocol: docs/design.md, "Queue protocol"), one typed function beside each: a params
+//! struct in, typed rows out, so no call site binds a placeholder by position or reads a
+//! column by number. The SQL stays in `tds_store::queue`.
 
 use tds_core::entity::{Lane, Module};
 use tds_core::failure::FailureClass;
@@ -10,6 +10,56 @@ use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::queue;
 
 use crate::db::{param, Db, DbError, Row};
+
+/// An event [`enqueue_or_repoint`] queues on its module's lane, at its module's priority.
+pub struct EnqueueOrRepoint<'a> {
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+    pub operation: Operation,
+    pub inbox_event_id: InboxEventId,
+    pub source_modified_at: &'a StoredVersion,
+    pub max_attempts: u32,
+    pub correlation_id: &'a str,
+}
+
+/// The entity's unclaimed row [`enqueue_or_repoint`] left pointing at the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: QueueId,
+    /// A new row, rather than the entity's unclaimed one re-pointed.
+    pub inserted: bool,
+}
+
+/// Queues the event (`queue::ENQUEUE_OR_REPOINT`): a new unclaimed row, or the entity's
+/// re-pointed; `None` when the queued version is newer (the event is superseded).
+pub fn enqueue_or_repoint(
+    db: &Db,
+    enqueue: &EnqueueOrRepoint<'_>,
+) -> Result<Option<Enqueued>, DbError> {
+    let spec = enqueue.module.spec();
+    let rows = db.query(
+        queue::ENQUEUE_OR_REPOINT,
+        &[
+            param::text(enqueue.module.as_str()),
+            param::text(enqueue.entity_id.as_str()),
+            param::text(spec.lane.as_str()),
+            param::int4(spec.priority),
+            param::text(enqueue.operation.as_str()),
+            param::int8(enqueue.inbox_event_id.0),
+            param::text(enqueue.source_modified_at.as_str()),
+            param::uint4(enqueue.max_attempts),
+            param::text(enqueue.correlation_id),
+        ],
+    )?;
+    rows.first()
+        .map(|row| {
+            Ok(Enqueued {
+                id: QueueId(row.int8(0)?),
+                inserted: row.boolean(1)?,
+            })
+        })
+        .transpose()
+}
 
 /// What [`claim_batch`] claims: up to `limit` due rows of `lane` whose module is one of
 /// `modules`, leased to `owner` for `lease_seconds`.

@@ -65,11 +65,6 @@ impl DbError {
         }
     }
 
-    /// The statement that failed (`queue::claim_batch`), when one did.
-    pub fn statement(&self) -> Option<&str> {
-        self.statement.as_deref()
-    }
-
     /// The server's SQLSTATE, when the server answered.
     pub fn sqlstate(&self) -> Option<&str> {
         self.sqlstate.as_deref()
@@ -486,14 +481,12 @@ mod tests {
             server.to_string(),
             "queue::claim_batch: could not serialize access (SQLSTATE 40001)"
         );
-        assert_eq!(server.statement(), Some("queue::claim_batch"));
         assert_eq!(server.code(), "40001");
         let local = DbError::local("connection failed: refused").of("db::begin".into());
         assert_eq!(local.to_string(), "db::begin: connection failed: refused");
         assert_eq!(local.code(), "db_unavailable");
         let bare = DbError::local("variable database_url is not set");
         assert_eq!(bare.to_string(), "variable database_url is not set");
-        assert_eq!(bare.statement(), None);
     }
 
     #[test]

@@ -392,7 +392,7 @@ impl DeadLetter {
         match self.error_class.as_str() {
             "invalid" => true,
             "permanent" => {
-                matches!(code, "mapping_failed" | "invalid_document" | "unknown_operation")
+                matches!(code, "mapping_failed" | "invalid_document")
                     || code.starts_with("22")
                     || code.starts_with("23")
             }

@@ -10,25 +10,25 @@ use tds_tests::TestDatabase;
 use tokio_postgres::types::Type;
 
 /// Checks one statement; whether it returns rows (and so was wrapped).
-async fn check(db: &tokio_postgres::Client, family: &str, name: &str, sql: &str) -> bool {
+async fn check(db: &tokio_postgres::Client, name: &str, sql: &str) -> bool {
     let plain = db
         .prepare(sql)
         .await
-        .unwrap_or_else(|e| panic!("{family}::{name} does not prepare: {e}"));
+        .unwrap_or_else(|e| panic!("{name} does not prepare: {e}"));
     if plain.columns().is_empty() {
         return false;
     }
     let wrapped = db
         .prepare(&wrap(sql))
         .await
-        .unwrap_or_else(|e| panic!("{family}::{name} does not prepare once wrapped: {e}"));
+        .unwrap_or_else(|e| panic!("{name} does not prepare once wrapped: {e}"));
     let columns = wrapped.columns();
-    assert_eq!(columns[0].name(), MARKER, "{family}::{name}");
-    assert_eq!(columns[0].type_(), &Type::BOOL, "{family}::{name}");
+    assert_eq!(columns[0].name(), MARKER, "{name}");
+    assert_eq!(columns[0].type_(), &Type::BOOL, "{name}");
     let kept: Vec<(&str, &Type)> = columns[1..].iter().map(|c| (c.name(), c.type_())).collect();
     let original: Vec<(&str, &Type)> = plain.columns().iter().map(|c| (c.name(), c.type_())).collect();
-    assert_eq!(kept, original, "{family}::{name} keeps its columns");
-    assert_eq!(wrapped.params(), plain.params(), "{family}::{name} keeps its parameters");
+    assert_eq!(kept, original, "{name} keeps its columns");
+    assert_eq!(wrapped.params(), plain.params(), "{name} keeps its parameters");
     true
 }
 
@@ -36,8 +36,8 @@ async fn check(db: &tokio_postgres::Client, family: &str, name: &str, sql: &str)
 async fn every_statement_returning_rows_prepares_wrapped_with_its_own_columns() {
     let db = TestDatabase::new().await.client().await;
     let mut wrapped = 0;
-    for (family, name, sql) in tds_store::all_statements() {
-        wrapped += usize::from(check(&db, family, name, sql).await);
+    for statement in tds_store::all_statements() {
+        wrapped += usize::from(check(&db, statement.name, statement.sql).await);
     }
     for table in tds_erp::TABLES {
         let queried = [
@@ -47,7 +47,8 @@ async fn every_statement_returning_rows_prepares_wrapped_with_its_own_columns() 
             ("image_of", tds_erp::sql::image_of(table)),
         ];
         for (name, sql) in queried {
-            assert!(check(&db, table.name, name, &sql).await, "{}::{name} returns rows", table.name);
+            let name = format!("{}::{name}", table.name);
+            assert!(check(&db, &name, &sql).await, "{name} returns rows");
             wrapped += 1;
         }
     }

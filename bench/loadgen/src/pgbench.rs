@@ -157,7 +157,7 @@ fn text_array(items: &[String]) -> String {
 fn intake_script(example: &Example) -> String {
     let spec = MODULE.spec();
     let insert = bind(
-        inbox::INSERT_EVENT,
+        inbox::INSERT_EVENT.sql,
         &[
             ":n".into(),
             literal(spec.name),
@@ -178,7 +178,7 @@ fn intake_script(example: &Example) -> String {
         ],
     );
     let enqueue = bind(
-        queue::ENQUEUE_OR_REPOINT,
+        queue::ENQUEUE_OR_REPOINT.sql,
         &[
             literal(spec.name),
             ":n".into(),
@@ -192,7 +192,7 @@ fn intake_script(example: &Example) -> String {
         ],
     );
     let count = bind(
-        inbox::COUNT_OUTCOME,
+        inbox::COUNT_OUTCOME.sql,
         &[literal("accepted"), literal(spec.name), literal("")],
     );
     format!(
@@ -206,7 +206,7 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
     let spec = MODULE.spec();
     let table = tds_erp::table_for(MODULE).context("items have an ERP table")?;
     let claim = bind(
-        queue::CLAIM_BATCH,
+        queue::CLAIM_BATCH.sql,
         &[
             literal(spec.lane.as_str()),
             text_array(
@@ -240,8 +240,8 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
          FROM unnest(:events::bigint[]) WITH ORDINALITY AS o(id, i) JOIN ({documents}) d ON d.id = o.id \\gset\n\
          ROLLBACK;\nBEGIN;\n{limit};\n\\endif\n",
         lane = spec.lane.as_str(),
-        documents = bind(inbox::READ_DOCUMENTS, &[":events::bigint[]".into()]),
-        limit = bind(queue::LIMIT_WAITS, &[literal(LOCK_TIMEOUT_MS), literal(&(LEASE_SECONDS.parse::<i64>()? * 1000).to_string())]),
+        documents = bind(inbox::READ_DOCUMENTS.sql, &[":events::bigint[]".into()]),
+        limit = bind(queue::LIMIT_WAITS.sql, &[literal(LOCK_TIMEOUT_MS), literal(&(LEASE_SECONDS.parse::<i64>()? * 1000).to_string())]),
     );
     let lock = sql::lock_row(table);
     let upsert = sql::upsert(table);
@@ -264,7 +264,7 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
         ];
         upsert_values.extend(example.mapped.iter().map(|v| opt_literal(v.as_deref())));
         let audit = bind(
-            journal::AUDIT_CHANGE,
+            journal::AUDIT_CHANGE.sql,
             &[
                 literal(table.name),
                 entity.clone(),
@@ -281,7 +281,7 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
             ],
         );
         let log = bind(
-            journal::LOG_ATTEMPT,
+            journal::LOG_ATTEMPT.sql,
             &[
                 literal("0"),
                 id.clone(),
@@ -298,7 +298,7 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
                 correlation.clone(),
             ],
         );
-        let complete = bind(queue::COMPLETE, &[id.clone(), ":owner".into()]);
+        let complete = bind(queue::COMPLETE.sql, &[id.clone(), ":owner".into()]);
         write!(
             script,
             "\\if :n >= {k}\nSAVEPOINT tds_event;\n{};\n{} \\gset up_\n{audit};\n{log};\n{complete};\nRELEASE SAVEPOINT tds_event;\n\\endif\n",

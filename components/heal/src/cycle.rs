@@ -27,11 +27,11 @@ pub struct Outcome {
 pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
     let database_url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
     let owner = random::lease_owner(COMPONENT);
     let log = log.for_correlation(&owner);
     let db = Db::open(&database_url)
-        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
     let run = db.query(
         journal::START_RUN,
         &[
@@ -48,7 +48,7 @@ pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     match HealConfig::read(&db) {
         Ok(config) => run_steps(&db, &config, &log, &mut counts, &mut errors),
         Err(e) => {
-            errors.insert("config".into(), json!(e.message));
+            errors.insert("config".into(), json!(e.to_string()));
         }
     }
     let failed_steps: Vec<String> = errors.keys().cloned().collect();
@@ -80,7 +80,7 @@ pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     if let Err(e) = finished {
         log.warn(
             "could not record the end of the run",
-            json!({"run_id": run_id, "error": e.message}),
+            json!({"run_id": run_id, "error": e.to_string()}),
         );
     }
     if let Some(error) = &error {
@@ -111,7 +111,7 @@ fn run_steps(
     let steps: [(&str, Step<'_>); 7] = [
         (
             "reclaim",
-            Box::new(|| reclaim::run(db, config.reclaim_limit, log)),
+            Box::new(|| reclaim::run(db, config.reclaim_limit.unsigned_abs(), log)),
         ),
         (
             "dead_letter_retry",
@@ -135,9 +135,9 @@ fn run_steps(
                 let _ = db.rollback();
                 log.error(
                     "heal step failed",
-                    json!({"step": name, "error": e.message}),
+                    json!({"step": name, "error": e.to_string()}),
                 );
-                errors.insert(name.to_string(), json!(e.message));
+                errors.insert(name.to_string(), json!(e.to_string()));
             }
         }
     }

@@ -59,7 +59,7 @@ struct Cron;
 impl Guest for Cron {
     async fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
         let log = Logger::new(COMPONENT, format!("cron-{}", metadata.timestamp));
-        let outcome = cycle::run("cron", &log).map_err(|e| Error::Other(e.message))?;
+        let outcome = cycle::run("cron", &log).map_err(|e| Error::Other(e.to_string()))?;
         match outcome.failed_steps.as_slice() {
             [] => Ok(()),
             failed => Err(Error::Other(format!(
@@ -92,6 +92,6 @@ fn handle(req: Request) -> Response {
             body["run"] = outcome.report;
             json_response(500, &body, &request_id)
         }
-        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
+        Err(e) => HttpError::database_unavailable(e.to_string()).into_response(&request_id),
     }
 }

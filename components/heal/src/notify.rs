@@ -192,7 +192,7 @@ fn deliver(
 fn notice(row: &Row<'_>) -> Result<(Notice, BTreeMap<String, Value>), DbError> {
     let event_name = row.text(1)?;
     let event = Event::from_name(&event_name)
-        .ok_or_else(|| DbError::local(format!("unknown alert event {event_name:?}")))?;
+        .ok_or_else(|| row.invalid(format!("unknown alert event {event_name:?}")))?;
     let details = serde_json::from_str(&row.text(7)?).unwrap_or(Value::Null);
     Ok((
         Notice {

@@ -7,9 +7,9 @@
 //! into it (see `tds_store::queue`).
 
 use serde_json::{json, Value};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::queue;
+use tds_guest::queue::{self, ListExpiredLeases, ReturnToQueue, Returned};
 
 /// What reclaiming did.
 #[derive(Default)]
@@ -22,36 +22,41 @@ struct Reclaimed {
     skipped: u64,
 }
 
-pub fn run(db: &Db, limit: i32, log: &Logger) -> Result<Value, DbError> {
-    let expired = db.query(queue::LIST_EXPIRED_LEASES, &[param::int4(limit)])?;
+pub fn run(db: &Db, limit: u32, log: &Logger) -> Result<Value, DbError> {
+    let expired = queue::list_expired_leases(db, &ListExpiredLeases { limit })?;
     let mut reclaimed = Reclaimed::default();
-    for row in expired.iter() {
-        let (id, owner) = (row.int8(0)?, row.text(1)?);
-        let params = [
-            param::int8(id),
-            param::text(&owner),
-            param::int8(0),
-            param::text(format!("lease of {owner} expired before it finished")),
-            param::text("lease_expired"),
-        ];
+    for lease in expired {
+        let error = format!("lease of {} expired before it finished", lease.owner);
+        let back = ReturnToQueue {
+            id: lease.id,
+            owner: &lease.owner,
+            delay_ms: 0,
+            error: Some(&error),
+            error_code: Some("lease_expired"),
+        };
         // A unique violation means intake created the entity's unclaimed row meanwhile; the
         // second run merges into it.
-        let rows = match db.query(queue::RECLAIM_EXPIRED, &params) {
-            Err(e) if e.is_unique_violation() => db.query(queue::RECLAIM_EXPIRED, &params),
+        let returned = match queue::reclaim_expired(db, &back) {
+            Err(e) if e.is_unique_violation() => queue::reclaim_expired(db, &back),
             other => other,
         }?;
-        let status = rows.first().map(|r| r.text(0)).transpose()?;
-        match status.as_deref() {
-            Some("retry") => reclaimed.requeued += 1,
-            Some(_) => reclaimed.coalesced += 1,
+        let status = match returned {
+            Some(Returned::Retry) => {
+                reclaimed.requeued += 1;
+                "retry"
+            }
+            Some(Returned::Coalesced) => {
+                reclaimed.coalesced += 1;
+                "completed"
+            }
             None => {
                 reclaimed.skipped += 1;
                 continue;
             }
-        }
+        };
         log.info(
             "expired lease reclaimed",
-            json!({"queue_id": id, "lease_owner": owner, "status": status}),
+            json!({"queue_id": lease.id.0, "lease_owner": lease.owner.as_str(), "status": status}),
         );
     }
     Ok(

@@ -12,13 +12,13 @@
 use serde_json::{json, Map, Value};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{queue, retention};
+use tds_store::{queue, retention, Statement};
 
 use crate::settings::HealConfig;
 
 pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
     let r = config.retention;
-    let tables: [(&str, &str, i32); 7] = [
+    let tables: [(&str, Statement, i32); 7] = [
         ("inbox_events", retention::PURGE_INBOX, r.inbox_days),
         (
             "completed_queue_rows",

@@ -8,11 +8,14 @@ use tds_core::entity::Module;
 use tds_core::normalize::Event;
 use tds_core::payload::Payload;
 use tds_core::redact::redact_headers;
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::http::{header, HttpError};
+use tds_guest::inbox::{
+    self, CountOutcome, DeadLetterInvalid, FindByIdempotencyKey, InsertEvent, MarkSuperseded,
+};
 use tds_guest::log::Logger;
+use tds_guest::queue::{self, EnqueueOrRepoint};
 use tds_guest::vars;
-use tds_store::{inbox, queue};
 
 use crate::refusal::Refusal;
 
@@ -49,6 +52,7 @@ pub fn persist(
     log: &Logger,
 ) -> Result<(Stored, Event), Refusal> {
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
+        .map(i32::unsigned_abs)
         .map_err(|e| Refusal::new(HttpError::new(503, "not_configured", e), Some(event.module)))?;
     let database_url = database_url.ok_or_else(|| {
         let error = HttpError::database_unavailable("database_url is not set");
@@ -58,9 +62,9 @@ pub fn persist(
     let unavailable = |e: DbError| {
         log.error(
             "could not store the event",
-            json!({"sqlstate": e.sqlstate, "error": e.message}),
+            json!({"sqlstate": e.sqlstate(), "error": e.to_string()}),
         );
-        let message = format!("the event could not be stored: {}", e.message);
+        let message = format!("the event could not be stored: {e}");
         Refusal::new(HttpError::database_unavailable(message), Some(module))
     };
     let db = Db::open(database_url).map_err(unavailable)?;
@@ -100,12 +104,11 @@ fn store_or_keep_raw(
     }
     log.warn(
         "the document cannot be stored as JSON; keeping the raw body",
-        json!({"sqlstate": error.sqlstate, "error": error.message}),
+        json!({"sqlstate": error.sqlstate(), "error": error.to_string()}),
     );
     let mut unreadable = event;
     unreadable.invalid_reasons.push(format!(
-        "the document cannot be stored as JSON ({}); the raw body is kept",
-        error.message
+        "the document cannot be stored as JSON ({error}); the raw body is kept"
     ));
     let kept_payload = Payload {
         document: Map::new(),
@@ -133,95 +136,73 @@ struct DeliveryFacts<'a> {
     request_id: &'a str,
     /// Redacted.
     headers: Map<String, Value>,
-    max_attempts: i32,
+    /// At most `i32::MAX` (the queue's `int4`).
+    max_attempts: u32,
 }
 
 /// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
 /// letter), then the outcome's counter.
 fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
-    let spec = event.module.spec();
-    let entity_id = event.entity_id.as_ref().map(|id| id.as_str());
     db.begin()?;
-    let inserted = db.query(
-        inbox::INSERT_EVENT,
-        &[
-            param::text(delivery.request_id),
-            param::text(event.module.as_str()),
-            param::opt_text(entity_id),
-            param::text(event.operation.as_str()),
-            param::text(delivery.method),
-            param::opt_text(delivery.content_type),
-            param::text(delivery.payload.shape.as_str()),
-            param::bytea(delivery.raw_body.to_vec()),
-            param::text(Value::Object(delivery.payload.document.clone()).to_string()),
-            param::text(Value::Object(delivery.headers.clone()).to_string()),
-            param::opt_text(event.version.sql_text()),
-            param::text(event.version.source.as_str()),
-            param::text(event.content_hash.as_str()),
-            param::text(event.idempotency_key.as_str()),
-            param::text(if event.is_valid() {
-                "accepted"
-            } else {
-                "invalid"
-            }),
-            param::text_array(event.invalid_reasons.iter().cloned()),
-        ],
+    let inserted = inbox::insert_event(
+        db,
+        &InsertEvent {
+            correlation_id: delivery.request_id,
+            event,
+            http_method: delivery.method,
+            content_type: delivery.content_type,
+            payload: delivery.payload,
+            raw_body: delivery.raw_body,
+            headers: &delivery.headers,
+        },
     )?;
-    let Some(row) = inserted.first() else {
-        let existing = db.query(
-            inbox::FIND_BY_IDEMPOTENCY_KEY,
-            &[param::text(event.idempotency_key.as_str())],
-        )?;
+    let Some(inserted) = inserted else {
+        let find = FindByIdempotencyKey {
+            key: &event.idempotency_key,
+        };
+        let event_id = inbox::find_by_idempotency_key(db, &find)?
+            .ok_or_else(|| DbError::no_row(tds_store::inbox::FIND_BY_IDEMPOTENCY_KEY))?;
         let stored = Stored::Duplicate {
-            event_id: existing.expect_row()?.int8(0)?,
+            event_id: event_id.0,
         };
         count_in(db, &stored, event.module)?;
         db.commit()?;
         return Ok(stored);
     };
-    let event_id = row.int8(0)?;
-    let version = row.text(1)?;
-    let stored = match entity_id.filter(|_| event.is_valid()) {
+    let event_id = inserted.id;
+    let stored = match event.entity_id.as_ref().filter(|_| event.is_valid()) {
         Some(entity_id) => {
-            let queued = db.query(
-                queue::ENQUEUE_OR_REPOINT,
-                &[
-                    param::text(event.module.as_str()),
-                    param::text(entity_id),
-                    param::text(spec.lane.as_str()),
-                    param::int4(spec.priority),
-                    param::text(event.operation.as_str()),
-                    param::int8(event_id),
-                    param::text(version),
-                    param::int4(delivery.max_attempts),
-                    param::text(delivery.request_id),
-                ],
-            )?;
-            if queued.is_empty() {
-                db.execute(inbox::MARK_SUPERSEDED, &[param::int8(event_id)])?;
+            let enqueue = EnqueueOrRepoint {
+                module: event.module,
+                entity_id,
+                operation: event.operation,
+                inbox_event_id: event_id,
+                source_modified_at: &inserted.source_modified_at,
+                max_attempts: delivery.max_attempts,
+                correlation_id: delivery.request_id,
+            };
+            let queued = queue::enqueue_or_repoint(db, &enqueue)?.is_some();
+            if !queued {
+                inbox::mark_superseded(db, &MarkSuperseded { id: event_id })?;
             }
             Stored::Accepted {
-                event_id,
-                queued: !queued.is_empty(),
+                event_id: event_id.0,
+                queued,
             }
         }
         None => {
-            let dead = db.query(
-                inbox::DEAD_LETTER_INVALID,
-                &[
-                    param::int8(event_id),
-                    param::text(event.module.as_str()),
-                    param::opt_text(entity_id),
-                    param::text(spec.lane.as_str()),
-                    param::text(event.operation.as_str()),
-                    param::text(event.invalid_reasons.join("; ")),
-                    param::text(delivery.request_id),
-                ],
-            )?;
-            let dead_letter_id = dead.expect_row()?.int8(0)?;
+            let letter = DeadLetterInvalid {
+                inbox_event_id: event_id,
+                module: event.module,
+                entity_id: event.entity_id.as_ref(),
+                operation: event.operation,
+                reason: &event.invalid_reasons.join("; "),
+                correlation_id: delivery.request_id,
+            };
+            let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
             Stored::Invalid {
-                event_id,
-                dead_letter_id,
+                event_id: event_id.0,
+                dead_letter_id: dead_letter_id.0,
             }
         }
     };
@@ -233,26 +214,26 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
 /// Counts what `store` made of a delivery, inside its transaction: the count commits with
 /// the event or not at all.
 fn count_in(db: &Db, stored: &Stored, module: Module) -> Result<(), DbError> {
-    let params = [
-        param::text(stored.outcome()),
-        param::text(module.as_str()),
-        param::text(""),
-    ];
-    db.execute(inbox::COUNT_OUTCOME, &params).map(drop)
+    let count = CountOutcome {
+        outcome: stored.outcome(),
+        module: Some(module),
+        reason: "",
+    };
+    inbox::count_outcome(db, &count)
 }
 
 /// Counts a refusal on a fresh connection (refusals happen before one is needed); a
 /// failure is logged, never answered.
 pub fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
-    let params = [
-        param::text(refusal.outcome()),
-        param::text(refusal.module.map(Module::as_str).unwrap_or_default()),
-        param::text(refusal.error.code),
-    ];
-    if let Err(e) = Db::open(database_url).and_then(|db| db.execute(inbox::COUNT_OUTCOME, &params)) {
+    let count = CountOutcome {
+        outcome: refusal.outcome(),
+        module: refusal.module,
+        reason: refusal.error.code,
+    };
+    if let Err(e) = Db::open(database_url).and_then(|db| inbox::count_outcome(&db, &count)) {
         log.warn(
             "could not count the refusal",
-            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate, "error": e.message}),
+            json!({"outcome": refusal.outcome(), "sqlstate": e.sqlstate(), "error": e.to_string()}),
         );
     }
 }

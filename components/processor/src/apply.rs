@@ -9,12 +9,13 @@
 //! audit trail's `changed_fields` under the array's name (`line_items`).
 
 use serde_json::{Map, Value};
-use tds_core::entity::Module;
 use tds_core::failure::FailureClass;
-use tds_core::normalize::Operation;
+use tds_core::normalize::EntityId;
 use tds_erp::apply::{audit_action, changed_fields, plan, Plan, StoredRow};
 use tds_erp::{sql, ErpTable, MappedRow, MappingError};
 use tds_guest::db::{param, Db, DbError};
+use tds_guest::inbox::StoredDocument;
+use tds_guest::queue::ClaimedJob;
 
 use crate::job::Job;
 
@@ -48,7 +49,7 @@ impl From<DbError> for Failure {
         Failure {
             class: e.class(),
             code: e.code().to_string(),
-            message: e.message,
+            message: e.to_string(),
         }
     }
 }
@@ -79,32 +80,22 @@ pub struct Change {
 }
 
 pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
-    let module = Module::from_name(&job.module).ok_or_else(|| {
-        Failure::permanent(
-            "unknown_module",
-            format!("module {:?} is not known", job.module),
-        )
-    })?;
+    let claim = &job.claim;
+    let module = claim.module;
     let table = tds_erp::table_for(module)
         .ok_or_else(|| Failure::permanent("no_mapper", format!("module {module} has no mapper")))?;
-    let operation = Operation::from_name(&job.operation).ok_or_else(|| {
-        Failure::permanent(
-            "unknown_operation",
-            format!("operation {:?} is not known", job.operation),
-        )
-    })?;
     // Retention never deletes an event a waiting row needs, so a missing one is TDS's own
     // bookkeeping at fault: retried (and counted against the attempts), never dead at once.
-    let (Some(document), Some(content_hash)) = (&job.document, &job.content_hash) else {
-        let message = format!("inbox event {} was not found", job.inbox_event_id);
+    let Some(event) = &job.event else {
+        let message = format!("inbox event {} was not found", claim.inbox_event_id.0);
         return Err(Failure::transient("inbox_event_missing", message));
     };
     let key = [
-        param::text(&job.entity_id),
-        param::text(&job.version),
-        param::text(content_hash),
+        param::text(claim.entity_id.as_str()),
+        param::text(claim.source_modified_at.as_str()),
+        param::text(event.content_hash.as_str()),
     ];
-    let locked = db.query(&sql::lock_row(table), &key)?;
+    let locked = db.query_built(named(table.name, "lock_row"), &sql::lock_row(table), &key)?;
     let stored = match locked.first() {
         Some(row) => Some(StoredRow {
             image: parse_image(&row.text(0)?)?,
@@ -114,34 +105,45 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
         }),
         None => None,
     };
-    let plan = plan(operation, stored.as_ref());
+    let plan = plan(claim.operation, stored.as_ref());
     let written = match plan {
         Plan::Stale => return Ok(Effect::Stale),
         Plan::Unchanged => {
-            db.execute(&sql::advance_version(table), &key[..2])?;
+            db.execute_built(
+                named(table.name, "advance_version"),
+                &sql::advance_version(table),
+                &key[..2],
+            )?;
             return Ok(Effect::Unchanged);
         }
         Plan::Write => {
-            let fields: Map<String, Value> = serde_json::from_str(document).map_err(|e| {
-                Failure::permanent(
-                    "invalid_document",
-                    format!("stored document is not an object: {e}"),
-                )
-            })?;
+            let fields: Map<String, Value> =
+                serde_json::from_str(&event.document).map_err(|e| {
+                    Failure::permanent(
+                        "invalid_document",
+                        format!("stored document is not an object: {e}"),
+                    )
+                })?;
             let mapped = table.map(&fields)?;
-            let mut params = bookkeeping(job, content_hash, document).to_vec();
+            let mut params = bookkeeping(claim, event).to_vec();
             params.extend(mapped.row.0.into_iter().map(param::opt_text));
-            let written = db.query(&sql::upsert(table), &params)?;
+            let written =
+                db.query_built(named(table.name, "upsert"), &sql::upsert(table), &params)?;
             if written.is_empty() || table.children.is_empty() {
                 written
             } else {
-                write_children(db, table, &job.entity_id, &mapped.children)?;
-                db.query(&sql::image_of(table), &[param::text(&job.entity_id)])?
+                write_children(db, table, &claim.entity_id, &mapped.children)?;
+                db.query_built(
+                    named(table.name, "image_of"),
+                    &sql::image_of(table),
+                    &[param::text(claim.entity_id.as_str())],
+                )?
             }
         }
-        Plan::SoftDelete => db.query(
+        Plan::SoftDelete => db.query_built(
+            named(table.name, "soft_delete"),
             &sql::soft_delete(table),
-            &bookkeeping(job, content_hash, document),
+            &bookkeeping(claim, event),
         )?,
     };
     let Some(after) = written.first() else {
@@ -164,16 +166,24 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
 fn write_children(
     db: &Db,
     table: &ErpTable,
-    id: &str,
+    id: &EntityId,
     children: &[Option<Vec<MappedRow>>],
 ) -> Result<(), Failure> {
     for (child, rows) in table.children.iter().zip(children) {
         let Some(rows) = rows else { continue };
-        db.execute(&sql::delete_lines(table, child), &[param::text(id)])?;
+        db.execute_built(
+            named(child.name, "delete_lines"),
+            &sql::delete_lines(table, child),
+            &[param::text(id.as_str())],
+        )?;
         if !rows.is_empty() {
-            db.execute(
+            db.execute_built(
+                named(child.name, "insert_lines"),
                 &sql::insert_lines(table, child),
-                &[param::text(id), param::text(sql::lines_param(child, rows))],
+                &[
+                    param::text(id.as_str()),
+                    param::text(sql::lines_param(child, rows)),
+                ],
             )?;
         }
     }
@@ -181,18 +191,19 @@ fn write_children(
 }
 
 /// `$1..$5` of every ERP write.
-fn bookkeeping(
-    job: &Job,
-    content_hash: &str,
-    document: &str,
-) -> [spin_sdk::pg4::ParameterValue; 5] {
+fn bookkeeping(claim: &ClaimedJob, event: &StoredDocument) -> [spin_sdk::pg4::ParameterValue; 5] {
     [
-        param::text(&job.entity_id),
-        param::text(&job.version),
-        param::text(content_hash),
-        param::text(document),
-        param::int8(job.inbox_event_id),
+        param::text(claim.entity_id.as_str()),
+        param::text(claim.source_modified_at.as_str()),
+        param::text(event.content_hash.as_str()),
+        param::text(&event.document),
+        param::int8(claim.inbox_event_id.0),
     ]
+}
+
+/// The name failures of the ERP statement `what` on `table` carry (`erp_invoices::upsert`).
+fn named(table: &str, what: &str) -> String {
+    format!("{table}::{what}")
 }
 
 fn parse_image(text: &str) -> Result<Value, Failure> {

@@ -17,8 +17,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tds_guest::db::{param, DbError};
-use tds_store::queue;
+use tds_guest::db::DbError;
+use tds_guest::queue::{self, ExtendLease, LimitWaits, ReturnToQueue};
 
 use crate::context::Context;
 use crate::job::Job;
@@ -35,24 +35,24 @@ pub enum BatchEnd {
 /// The lease of one batch, as far as the guest can tell: when it runs out and whether the
 /// batch transaction already holds its rows (see the module doc).
 pub struct Lease {
-    seconds: i32,
+    seconds: u32,
     /// Taken just before the claim is sent, so never later than the server's expiry.
     expires: Instant,
     held: bool,
 }
 
 impl Lease {
-    pub fn starting(seconds: i32) -> Lease {
+    pub fn starting(seconds: u32) -> Lease {
         Lease {
             seconds,
-            expires: Instant::now() + Duration::from_secs(seconds.unsigned_abs().into()),
+            expires: Instant::now() + Duration::from_secs(seconds.into()),
             held: false,
         }
     }
 
     /// Whether to extend before the next event: not yet held and less than half left.
     fn wants_extension(&self) -> bool {
-        let half = Duration::from_secs(self.seconds.unsigned_abs().into()) / 2;
+        let half = Duration::from_secs(self.seconds.into()) / 2;
         !self.held && self.expires.saturating_duration_since(Instant::now()) < half
     }
 }
@@ -69,11 +69,12 @@ pub fn apply_batch(
     let mut counts = Counts::default();
     let result = (|| {
         db.begin()?;
-        let lock_timeout_ms = context.tuning.lock_timeout_ms.to_string();
-        let idle_ms = (i64::from(lease.seconds) * 1000).to_string();
-        db.execute(
-            queue::LIMIT_WAITS,
-            &[param::text(lock_timeout_ms), param::text(idle_ms)],
+        queue::limit_waits(
+            db,
+            &LimitWaits {
+                lock_timeout_ms: context.tuning.lock_timeout_ms,
+                idle_ms: u64::from(lease.seconds) * 1000,
+            },
         )?;
         for (i, job) in jobs.iter().enumerate() {
             if lease.wants_extension() {
@@ -107,13 +108,13 @@ pub fn apply_batch(
             None,
         ),
         (Abort::LeaseLost, Err(e)) | (Abort::Db(e), _) => {
-            let message = e.message.clone();
+            let message = e.to_string();
             (Err(e), "batch failed and was rolled back", Some(message))
         }
     };
     context.log.warn(
         message,
-        json!({"batch": jobs.len(), "first_queue_id": jobs.first().map(|j| j.id), "released": counts.released, "error": error}),
+        json!({"batch": jobs.len(), "first_queue_id": jobs.first().map(|j| j.claim.id.0), "released": counts.released, "error": error}),
     );
     (counts, end)
 }
@@ -121,18 +122,17 @@ pub fn apply_batch(
 /// Extends the lease of `remaining` (the batch's rows not yet processed), locking them
 /// for the rest of the batch transaction; lease lost when one is no longer ours.
 fn extend_lease(context: &Context<'_>, remaining: &[Job]) -> Result<(), Abort> {
-    let extended = context
-        .db
-        .query(
-            queue::EXTEND_LEASE,
-            &[
-                param::int8_array(remaining.iter().map(|job| job.id)),
-                param::text(context.owner),
-                param::int4(context.settings.lease_seconds),
-            ],
-        )
-        .map_err(Abort::on_own_rows)?;
-    let count = extended.iter().count();
+    let ids: Vec<_> = remaining.iter().map(|job| job.claim.id).collect();
+    let extended = queue::extend_lease(
+        context.db,
+        &ExtendLease {
+            ids: &ids,
+            owner: context.owner,
+            lease_seconds: context.settings.lease_seconds,
+        },
+    )
+    .map_err(Abort::on_own_rows)?;
+    let count = extended.len();
     if count < remaining.len() {
         context.log.warn(
             "lease extension found rows no longer ours",
@@ -153,22 +153,22 @@ fn extend_lease(context: &Context<'_>, remaining: &[Job]) -> Result<(), Abort> {
 fn give_back(context: &Context<'_>, jobs: &[Job]) -> usize {
     let mut released = 0;
     for job in jobs {
-        let result = context.db.query(
-            queue::SCHEDULE_RETRY,
-            &[
-                param::int8(job.id),
-                param::text(context.owner),
-                param::int8(0),
-                param::opt_text(None::<String>),
-                param::text("released"),
-            ],
+        let result = queue::schedule_retry(
+            context.db,
+            &ReturnToQueue {
+                id: job.claim.id,
+                owner: context.owner,
+                delay_ms: 0,
+                error: None,
+                error_code: Some("released"),
+            },
         );
         match result {
-            Ok(rows) if !rows.is_empty() => released += 1,
-            Ok(_) => {}
+            Ok(Some(_)) => released += 1,
+            Ok(None) => {}
             Err(e) => context.log.warn(
                 "could not give a row back; heal will reclaim it",
-                json!({"queue_id": job.id, "error": e.message}),
+                json!({"queue_id": job.claim.id.0, "error": e.to_string()}),
             ),
         }
     }
@@ -179,7 +179,7 @@ fn give_back(context: &Context<'_>, jobs: &[Job]) -> usize {
 mod tests {
     use super::*;
 
-    fn lease(seconds: i32, left: Duration, held: bool) -> Lease {
+    fn lease(seconds: u32, left: Duration, held: bool) -> Lease {
         Lease {
             seconds,
             expires: Instant::now() + left,

@@ -1,6 +1,7 @@
 //! What every step of an invocation shares: the connection, the settings and tuning, the
 //! lease owner, the run row and the log.
 
+use tds_core::ids::LeaseOwner;
 use tds_guest::db::Db;
 use tds_guest::log::Logger;
 
@@ -10,7 +11,7 @@ use crate::settings::{Settings, Tuning};
 pub struct Context<'a> {
     pub db: &'a Db,
     pub settings: &'a Settings,
-    pub owner: &'a str,
+    pub owner: &'a LeaseOwner,
     pub run_id: i64,
     pub tuning: Tuning,
     pub log: &'a Logger,

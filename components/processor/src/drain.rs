@@ -92,7 +92,7 @@ pub fn drain(
             Ok(BatchEnd::LeaseLost) => return Ok(Stop::LeaseLost),
             Err(e) => {
                 if e.class() == FailureClass::Transient {
-                    gate.record_failure(&e.message);
+                    gate.record_failure(&e.to_string());
                 }
                 return Err(e);
             }

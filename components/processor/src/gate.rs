@@ -88,7 +88,7 @@ impl<'a> LaneGate<'a> {
             Err(e) => {
                 self.log.warn(
                     "could not record a lane failure",
-                    json!({"breaker": breaker.name(), "error": e.message}),
+                    json!({"breaker": breaker.name(), "error": e.to_string()}),
                 );
                 CircuitState::Closed
             }
@@ -100,7 +100,7 @@ impl<'a> LaneGate<'a> {
         if let Err(e) = self.breaker.record_success() {
             self.log.warn(
                 "could not record a lane success",
-                json!({"breaker": self.breaker.name(), "error": e.message}),
+                json!({"breaker": self.breaker.name(), "error": e.to_string()}),
             );
         }
     }

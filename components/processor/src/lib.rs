@@ -84,6 +84,6 @@ fn handle(req: Request) -> Response {
             body["request_id"] = json!(request_id);
             json_response(200, &body, &request_id)
         }
-        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
+        Err(e) => HttpError::database_unavailable(e.to_string()).into_response(&request_id),
     }
 }

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use serde_json::json;
 use tds_core::failure::FailureClass;
-use tds_guest::db::{param, Db, DbError, Rows};
+use tds_guest::db::{Db, DbError};
+use tds_guest::queue::{self, Complete, DeadLetter, ReturnToQueue, Returned};
 use tds_guest::random;
-use tds_store::queue;
 
 use crate::apply::{apply, Effect, Failure};
 use crate::context::Context;
@@ -45,12 +45,13 @@ const RACE_SAVEPOINT: &str = "tds_race";
 pub fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
     let db = context.db;
     let started = Instant::now();
-    let log = context.log.for_correlation(&job.correlation_id);
+    let claim = &job.claim;
+    let log = context.log.for_correlation(job.correlation_id());
     db.savepoint(EVENT_SAVEPOINT)?;
-    let outcome = if job.attempt > job.max_attempts {
+    let outcome = if claim.attempt_count > claim.max_attempts {
         let message = format!(
             "claimed {} times without finishing (the invocations died or lost their leases)",
-            job.attempt - 1
+            claim.attempt_count - 1
         );
         let failure = Failure {
             class: FailureClass::Transient,
@@ -64,13 +65,15 @@ pub fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
         });
         match applied {
             Ok(outcome) => {
-                let acknowledged = db
-                    .execute(
-                        queue::COMPLETE,
-                        &[param::int8(job.id), param::text(context.owner)],
-                    )
-                    .map_err(Abort::on_own_rows)?;
-                if acknowledged == 0 {
+                let acknowledged = queue::complete(
+                    db,
+                    &Complete {
+                        id: claim.id,
+                        owner: context.owner,
+                    },
+                )
+                .map_err(Abort::on_own_rows)?;
+                if !acknowledged {
                     return Err(Abort::LeaseLost);
                 }
                 outcome
@@ -82,7 +85,7 @@ pub fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
         }
     };
     db.release(EVENT_SAVEPOINT)?;
-    let fields = json!({"queue_id": job.id, "module": job.module, "entity_id": job.entity_id, "attempt": job.attempt, "outcome": outcome.log_outcome()});
+    let fields = json!({"queue_id": claim.id.0, "module": claim.module.as_str(), "entity_id": claim.entity_id.as_str(), "attempt": claim.attempt_count, "outcome": outcome.log_outcome()});
     match outcome {
         Outcome::Dead => log.warn("event dead-lettered", fields),
         Outcome::Retried | Outcome::Coalesced => log.warn("event will be retried", fields),
@@ -125,7 +128,8 @@ fn fail(
     started: Instant,
 ) -> Result<Outcome, Abort> {
     let db = context.db;
-    let exhausted = job.attempt >= job.max_attempts;
+    let claim = &job.claim;
+    let exhausted = claim.attempt_count >= claim.max_attempts;
     if failure.class == FailureClass::Permanent || exhausted {
         log_attempt(
             context,
@@ -139,32 +143,30 @@ fn fail(
             FailureClass::Permanent => failure.message.clone(),
             FailureClass::Transient => format!(
                 "attempts exhausted ({} of {}): {}",
-                job.attempt, job.max_attempts, failure.message
+                claim.attempt_count, claim.max_attempts, failure.message
             ),
         };
-        let filed = db
-            .query(
-                queue::DEAD_LETTER,
-                &[
-                    param::int8(job.id),
-                    param::text(context.owner),
-                    param::text(reason),
-                    param::text(&failure.code),
-                    param::text(failure.class.as_str()),
-                ],
-            )
-            .map_err(Abort::on_own_rows)?;
-        return if filed.is_empty() {
-            Err(Abort::LeaseLost)
-        } else {
-            Ok(Outcome::Dead)
+        let filed = queue::dead_letter(
+            db,
+            &DeadLetter {
+                id: claim.id,
+                owner: context.owner,
+                reason: &reason,
+                error_code: &failure.code,
+                error_class: failure.class,
+            },
+        )
+        .map_err(Abort::on_own_rows)?;
+        return match filed {
+            None => Err(Abort::LeaseLost),
+            Some(_) => Ok(Outcome::Dead),
         };
     }
     let delay_ms = context
         .tuning
         .backoff
-        .delay_ms(job.attempt.unsigned_abs(), random::jitter());
-    let schedule = || -> Result<Rows, DbError> {
+        .delay_ms(claim.attempt_count, random::jitter());
+    let schedule = || -> Result<Option<Returned>, DbError> {
         log_attempt(
             context,
             job,
@@ -173,22 +175,21 @@ fn fail(
             Some(&failure.code),
             started,
         )?;
-        db.query(
-            queue::SCHEDULE_RETRY,
-            &[
-                param::int8(job.id),
-                param::text(context.owner),
-                param::int8(i64::try_from(delay_ms).unwrap_or(i64::MAX)),
-                param::text(&failure.message),
-                param::text(&failure.code),
-            ],
+        queue::schedule_retry(
+            db,
+            &ReturnToQueue {
+                id: claim.id,
+                owner: context.owner,
+                delay_ms,
+                error: Some(&failure.message),
+                error_code: Some(&failure.code),
+            },
         )
     };
-    let scheduled = once_more_on_unique_violation(db, schedule)?;
-    match scheduled.first() {
+    match once_more_on_unique_violation(db, schedule)? {
         None => Err(Abort::LeaseLost),
-        Some(row) if row.text(0)? == "completed" => Ok(Outcome::Coalesced),
-        Some(_) => Ok(Outcome::Retried),
+        Some(Returned::Coalesced) => Ok(Outcome::Coalesced),
+        Some(Returned::Retry) => Ok(Outcome::Retried),
     }
 }
 
@@ -217,9 +218,9 @@ mod tests {
     use tds_core::failure::LOCK_NOT_AVAILABLE;
 
     fn error(sqlstate: Option<&str>) -> DbError {
-        DbError {
-            sqlstate: sqlstate.map(str::to_string),
-            message: "failed".into(),
+        match sqlstate {
+            Some(code) => DbError::server(code, "failed"),
+            None => DbError::local("failed"),
         }
     }
 

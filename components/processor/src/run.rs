@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use serde_json::{json, Value};
+use tds_core::ids::LeaseOwner;
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
 use tds_guest::random;
@@ -33,7 +34,7 @@ impl Trigger {
 /// The invocation's result, as answered on the HTTP route.
 pub struct Report {
     run_id: i64,
-    owner: String,
+    owner: LeaseOwner,
     trigger: Trigger,
     stop: Stop,
     counts: Counts,
@@ -43,7 +44,7 @@ pub struct Report {
 
 impl Report {
     pub fn to_json(&self) -> Value {
-        json!({"run_id": self.run_id, "run_owner": self.owner, "trigger": self.trigger.as_str(),
+        json!({"run_id": self.run_id, "run_owner": self.owner.as_str(), "trigger": self.trigger.as_str(),
                "stopped": self.stop.as_str(), "counts": self.counts.to_json(), "details": self.details,
                "duration_ms": self.duration_ms})
     }
@@ -53,10 +54,10 @@ impl Report {
 pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report, DbError> {
     let started = Instant::now();
     let component = settings.component();
-    let owner = random::lease_owner(&component);
-    let log = log.for_correlation(&owner);
+    let owner = LeaseOwner::new(random::lease_owner(&component));
+    let log = log.for_correlation(owner.as_str());
     let db = Db::open(&settings.database_url)
-        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.message})))?;
+        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
     let tuning = Tuning::read(&db)?;
     let details = json!({
         "lane": settings.lane.as_str(),
@@ -74,7 +75,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         &[
             param::text(&component),
             param::text(settings.lane.as_str()),
-            param::text(&owner),
+            param::text(owner.as_str()),
             param::text(trigger.as_str()),
             param::text(details.to_string()),
         ],
@@ -92,7 +93,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     let result = drain(&context, started, &mut counts);
     let (status, stop, error) = match &result {
         Ok(stop) => ("completed", Some(stop.as_str()), None),
-        Err(e) => ("failed", None, Some(e.message.clone())),
+        Err(e) => ("failed", None, Some(e.to_string())),
     };
     let finished = db.execute(
         journal::FINISH_RUN,
@@ -107,7 +108,7 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
     if let Err(e) = finished {
         log.warn(
             "could not record the end of the run",
-            json!({"run_id": run_id, "error": e.message}),
+            json!({"run_id": run_id, "error": e.to_string()}),
         );
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -36,14 +36,19 @@ pub struct Settings {
     pub unsupported: Vec<Module>,
     /// `entity_types` entries that are not modules of this lane.
     pub ignored: Vec<String>,
-    pub lease_seconds: i32,
-    pub batch_size: i32,
+    pub lease_seconds: u32,
+    pub batch_size: u32,
     pub time_budget: Duration,
     /// Set by `POST /internal/drain/<lane>?keep_going_ms=…`: keep serving the lane this
     /// long, waiting [`IDLE_WAIT`] whenever it is empty, instead of stopping at the first
     /// empty claim or at `time_budget` (for platforms where a scheduler calls the route once
     /// a minute instead of a cron trigger every second).
     pub keep_going: Option<Duration>,
+}
+
+/// Variable `name`, positive and at most `i32::MAX` (the statements take it as `int4`).
+fn positive_int4(name: &str, default: i32) -> Result<u32, String> {
+    vars::positive(name, default).map(i32::unsigned_abs)
 }
 
 /// How long a keep-going invocation waits after finding its lane empty.
@@ -68,8 +73,8 @@ impl Settings {
             claimable,
             unsupported,
             ignored,
-            lease_seconds: vars::positive("lease_seconds", 60)?,
-            batch_size: vars::positive("batch_size", 50)?,
+            lease_seconds: positive_int4("lease_seconds", 60)?,
+            batch_size: positive_int4("batch_size", 50)?,
             time_budget: Duration::from_millis(vars::positive("time_budget_ms", 5_000)?),
             keep_going: None,
         })

@@ -44,7 +44,7 @@ pub enum Outcome {
 pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
     let database_url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
     let owner = random::lease_owner(COMPONENT);
     let log = log.for_correlation(&owner);
     let db = Db::open(&database_url)?;
@@ -181,14 +181,14 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
     let findings = match integrity::run(&db, &settings) {
         Ok(f) => f,
         Err(e) => {
-            errors.push(format!("integrity: {}", e.message));
+            errors.push(format!("integrity: {e}"));
             Vec::new()
         }
     };
     let drift_checked = unchecked.is_empty();
     let alerts = report::raise_alerts(&db, report_id, &totals, &drift, drift_checked, &findings)
         .unwrap_or_else(|e| {
-            errors.push(format!("alerts: {}", e.message));
+            errors.push(format!("alerts: {e}"));
             Vec::new()
         });
     let status = if outage.is_some() || (!errors.is_empty() && pull.is_empty() && drift.is_empty())
@@ -260,7 +260,7 @@ fn record_breaker(
     if let Err(e) = recorded {
         log.warn(
             "could not record the Zoho API's breaker",
-            json!({"error": e.message}),
+            json!({"error": e.to_string()}),
         );
     }
 }

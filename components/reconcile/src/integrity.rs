@@ -2,7 +2,7 @@
 //! (`tds_store::reconcile`), `tds_zoho::integrity` turns them into findings.
 
 use tds_guest::db::{param, Db, DbError};
-use tds_store::reconcile;
+use tds_store::{reconcile, Statement};
 use tds_zoho::integrity::{evaluate, Fact, Facts, Finding};
 
 use crate::settings::Settings;
@@ -10,10 +10,10 @@ use crate::settings::Settings;
 /// The findings, each check listing at most `finding_limit` rows.
 pub fn run(db: &Db, settings: &Settings) -> Result<Vec<Finding>, DbError> {
     let limit = param::int4(settings.finding_limit);
-    let facts_of = |sql: &str, extra: Option<f64>| -> Result<Vec<Fact>, DbError> {
+    let facts_of = |statement: Statement, extra: Option<f64>| -> Result<Vec<Fact>, DbError> {
         let mut params = vec![limit.clone()];
         params.extend(extra.map(param::float8));
-        db.query(sql, &params)?
+        db.query(statement, &params)?
             .iter()
             .map(|row| {
                 Ok(Fact {

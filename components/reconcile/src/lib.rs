@@ -59,7 +59,7 @@ impl Guest for Cron {
                 )))
             }
             Ok(_) => Ok(()),
-            Err(e) => Err(Error::Other(e.message)),
+            Err(e) => Err(Error::Other(e.to_string())),
         }
     }
 }
@@ -100,7 +100,7 @@ fn handle(req: Request) -> Response {
             &json!({"report": report, "request_id": request_id}),
             &request_id,
         ),
-        Err(e) => HttpError::database_unavailable(e.message).into_response(&request_id),
+        Err(e) => HttpError::database_unavailable(e.to_string()).into_response(&request_id),
     }
 }
 

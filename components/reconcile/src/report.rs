@@ -130,6 +130,7 @@ pub fn finish(db: &Db, report_id: i64, finished: Finished<'_>) -> Result<(), DbE
 /// Report `id` as stored (JSON), as the stats API will serve it.
 pub fn read(db: &Db, id: i64) -> Result<Value, DbError> {
     let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
-    let text = rows.expect_row()?.text(0)?;
-    serde_json::from_str(&text).map_err(|e| DbError::local(format!("the report is not JSON: {e}")))
+    let row = rows.expect_row()?;
+    serde_json::from_str(&row.text(0)?)
+        .map_err(|e| row.invalid(format!("the report is not JSON: {e}")))
 }

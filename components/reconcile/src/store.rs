@@ -7,10 +7,13 @@
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
-use tds_core::normalize::{normalize, Delivery};
+use tds_core::ids::InboxEventId;
+use tds_core::normalize::{normalize, Delivery, StoredVersion};
 use tds_core::payload::{Payload, Shape};
 use tds_guest::db::{param, Db, DbError};
-use tds_store::{inbox, queue, reconcile};
+use tds_guest::inbox::{self, MarkSuperseded};
+use tds_guest::queue::{self, EnqueueOrRepoint};
+use tds_store::reconcile;
 
 /// Figures of a batch of stores.
 #[derive(Debug, Default, Clone)]
@@ -69,7 +72,6 @@ pub fn store_all(
     correlation_id: &str,
     max_attempts: i32,
 ) -> Result<Tally, DbError> {
-    let spec = module.spec();
     let mut tally = Tally::default();
     for record in records {
         let payload = Payload {
@@ -122,22 +124,18 @@ pub fn store_all(
                 continue;
             }
         };
-        let queued = db.query(
-            queue::ENQUEUE_OR_REPOINT,
-            &[
-                param::text(module.as_str()),
-                param::text(entity_id.as_str()),
-                param::text(spec.lane.as_str()),
-                param::int4(spec.priority),
-                param::text(event.operation.as_str()),
-                param::int8(event_id),
-                param::text(version),
-                param::int4(max_attempts),
-                param::text(correlation_id),
-            ],
-        )?;
-        if queued.is_empty() {
-            db.execute(inbox::MARK_SUPERSEDED, &[param::int8(event_id)])?;
+        let (event_id, version) = (InboxEventId(event_id), StoredVersion::from_stored(version));
+        let enqueue = EnqueueOrRepoint {
+            module,
+            entity_id,
+            operation: event.operation,
+            inbox_event_id: event_id,
+            source_modified_at: &version,
+            max_attempts: max_attempts.unsigned_abs(),
+            correlation_id,
+        };
+        if queue::enqueue_or_repoint(db, &enqueue)?.is_none() {
+            inbox::mark_superseded(db, &MarkSuperseded { id: event_id })?;
             tally.superseded += 1;
         } else {
             tally.queued += 1;

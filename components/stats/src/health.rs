@@ -12,9 +12,12 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
-use tds_store::queue;
+use tds_store::{queue, Statement};
 
 use crate::api::{Answer, ApiResult, Ctx};
+
+/// The round trip `latency_ms` measures.
+const PING: Statement = Statement::new("health::ping", "SELECT 1");
 
 pub const STATUSES: [&str; 5] = ["pending", "processing", "retry", "completed", "dead"];
 
@@ -22,16 +25,16 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
     Ok(match read() {
         Ok(body) => Answer::Json(200, body),
-        Err(e) => Answer::Json(503, unavailable(&e.message)),
+        Err(e) => Answer::Json(503, unavailable(&e.to_string())),
     })
 }
 
 fn read() -> Result<Value, DbError> {
     let url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set".into()))?;
+        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
     let db = Db::open(&url)?;
     let ping = Instant::now();
-    db.execute("SELECT 1", &[])?;
+    db.execute(PING, &[])?;
     let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
     let mut counts: Map<String, Value> =
         STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();

@@ -69,8 +69,7 @@ fn database_up(up: bool) -> Family {
 
 /// The database could not be reached or refuses sessions (as opposed to a failed statement).
 fn is_unreachable(e: &DbError) -> bool {
-    e.sqlstate
-        .as_deref()
+    e.sqlstate()
         .is_none_or(|code| code.starts_with("08") || code.starts_with("57"))
 }
 

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use tds_guest::db::param;
 use tds_guest::http::HttpError;
-use tds_store::trace;
+use tds_store::{trace, Statement};
 
 use crate::api::{db, parse_json, Answer, ApiResult, Ctx};
 
@@ -24,9 +24,9 @@ pub fn get(ctx: &Ctx) -> ApiResult {
     let ids: Vec<i64> = event_id.into_iter().collect();
     let correlation = correlation_id;
     let db = db()?;
-    let section = |sql: &str| -> Result<Value, HttpError> {
+    let section = |statement: Statement| -> Result<Value, HttpError> {
         let rows = db.query(
-            sql,
+            statement,
             &[
                 param::int8_array(ids.clone()),
                 param::opt_text(correlation.clone()),

@@ -1,9 +1,9 @@
 //! TDS's pure logic, shared by every component and tested natively: the entity table,
 //! webhook authenticity, payload parsing, normalisation into inbox events, canonical JSON,
-//! Zoho timestamps, header redaction, retry backoff and failure classes; for heal, circuit
-//! breakers, alert conditions and metric rollups; for the stats API, query parameters,
-//! pagination cursors, runtime-configuration validation and the Prometheus text format.
-//! No I/O.
+//! Zoho timestamps, header redaction, retry backoff and failure classes, the ids of TDS's
+//! own rows; for heal, circuit breakers, alert conditions and metric rollups; for the stats
+//! API, query parameters, pagination cursors, runtime-configuration validation and the
+//! Prometheus text format. No I/O.
 
 pub mod alerts;
 pub mod auth;
@@ -14,6 +14,7 @@ pub mod config_values;
 pub mod cursor;
 pub mod entity;
 pub mod failure;
+pub mod ids;
 pub mod metrics;
 pub mod normalize;
 pub mod payload;

@@ -121,7 +121,7 @@ impl<'a> CircuitBreaker<'a> {
         let row = rows.expect_row()?;
         let state_name = row.text(0)?;
         let state = CircuitState::from_name(&state_name).ok_or_else(|| {
-            DbError::local(format!(
+            row.invalid(format!(
                 "circuit {}: unknown state {state_name:?}",
                 self.name
             ))

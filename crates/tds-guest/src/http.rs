@@ -161,17 +161,14 @@ impl HttpError {
 }
 
 /// As the stats API answers a database failure: 503 [`DATABASE_UNAVAILABLE`] when the
-/// server did not answer, else 500 `database_error` with the SQLSTATE. (The internal routes
-/// and intake answer every failure with [`HttpError::database_unavailable`].)
+/// server did not answer, else 500 `database_error`; the message names the statement and
+/// the SQLSTATE (`DbError`'s display). (The internal routes and intake answer every
+/// failure with [`HttpError::database_unavailable`].)
 impl From<DbError> for HttpError {
     fn from(e: DbError) -> HttpError {
-        match e.sqlstate {
-            None => HttpError::database_unavailable(e.message),
-            Some(code) => HttpError::new(
-                500,
-                "database_error",
-                format!("{} (SQLSTATE {code})", e.message),
-            ),
+        match e.sqlstate() {
+            None => HttpError::database_unavailable(e.to_string()),
+            Some(_) => HttpError::new(500, "database_error", e.to_string()),
         }
     }
 }
@@ -335,12 +332,9 @@ mod tests {
 
     #[test]
     fn errors_convert_as_their_routes_answer_them() {
-        let local = HttpError::from(DbError::local("connection refused".into()));
+        let local = HttpError::from(DbError::local("connection refused"));
         assert_eq!((local.status, local.code), (503, DATABASE_UNAVAILABLE));
-        let server = HttpError::from(DbError {
-            sqlstate: Some("23505".into()),
-            message: "duplicate key".into(),
-        });
+        let server = HttpError::from(DbError::server("23505", "duplicate key"));
         assert_eq!(
             (server.status, server.code, server.message.as_str()),
             (500, "database_error", "duplicate key (SQLSTATE 23505)")

@@ -1,6 +1,8 @@
 //! Intake's statements: storing a delivery, finding a duplicate, dead-lettering an invalid
 //! event and counting outcomes. Placeholders are cast explicitly, as real Spin requires.
 
+use crate::Statement;
+
 /// Stores one delivery unless its idempotency key is known.
 /// `$1` correlation id, `$2` module, `$3` entity id (NULL when invalid), `$4` operation,
 /// `$5` HTTP method, `$6` content type, `$7` payload shape, `$8` raw body (bytea),
@@ -8,53 +10,69 @@
 /// (text; NULL: the receipt time), `$12` version source, `$13` content hash,
 /// `$14` idempotency key, `$15` status, `$16` invalid reasons (text[]).
 /// Returns `id`, `source_modified_at` (text); no row for a duplicate.
-pub const INSERT_EVENT: &str = "\
+pub const INSERT_EVENT: Statement = Statement::new(
+    "inbox::insert_event",
+    "\
 INSERT INTO tds_inbox_events (correlation_id, module, entity_id, operation, http_method, content_type, payload_shape,
     raw_body, document, headers, source_modified_at, version_source, content_hash, idempotency_key, status, invalid_reasons)
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text::jsonb, $10::text::jsonb,
     coalesce($11::text::timestamptz, now()), $12::text, $13::text, $14::text, $15::text, $16::text[])
 ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id, source_modified_at::text";
+RETURNING id, source_modified_at::text",
+);
 
 /// The stored event with idempotency key `$1`. Returns `id`, `status`.
-pub const FIND_BY_IDEMPOTENCY_KEY: &str =
-    "SELECT id, status FROM tds_inbox_events WHERE idempotency_key = $1::text";
+pub const FIND_BY_IDEMPOTENCY_KEY: Statement = Statement::new(
+    "inbox::find_by_idempotency_key",
+    "SELECT id, status FROM tds_inbox_events WHERE idempotency_key = $1::text",
+);
 
 /// Marks event `$1` superseded: a newer version of its entity was already queued.
-pub const MARK_SUPERSEDED: &str =
-    "UPDATE tds_inbox_events SET status = 'superseded' WHERE id = $1::bigint";
+pub const MARK_SUPERSEDED: Statement = Statement::new(
+    "inbox::mark_superseded",
+    "UPDATE tds_inbox_events SET status = 'superseded' WHERE id = $1::bigint",
+);
 
 /// Files a dead letter for an authentic but invalid event.
 /// `$1` inbox event id, `$2` module, `$3` entity id (nullable), `$4` lane, `$5` operation,
 /// `$6` reason, `$7` correlation id. Returns `id`.
-pub const DEAD_LETTER_INVALID: &str = "\
+pub const DEAD_LETTER_INVALID: Statement = Statement::new(
+    "inbox::dead_letter_invalid",
+    "\
 INSERT INTO tds_dead_letters (inbox_event_id, module, entity_id, lane, operation, reason, error_code, error_class, correlation_id)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, 'invalid_payload', 'invalid', $7::text)
-RETURNING id";
+RETURNING id",
+);
 
 /// Counts one intake outcome in the current minute: one row appended to
 /// `tds_intake_outcomes`, which heal folds into `tds_intake_counters`
 /// (`metrics::FOLD_INTAKE_OUTCOMES`); an append waits on no other transaction, so no lock
 /// is held until the commit. `$1` outcome, `$2` module ('' when unknown), `$3` reason (''
 /// for none).
-pub const COUNT_OUTCOME: &str = "\
+pub const COUNT_OUTCOME: Statement = Statement::new(
+    "inbox::count_outcome",
+    "\
 INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
-VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text)";
+VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text)",
+);
 
 /// The documents of inbox events `$1` (bigint[]), for a claimed batch. Returns `id`,
 /// `document` (text), `content_hash`; an event that does not exist has no row.
 ///
 /// Sent after the claim, in a statement (so a snapshot) of its own: every event a claimed
 /// row points at was committed before the claim locked that row.
-pub const READ_DOCUMENTS: &str = "\
-SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY($1::bigint[])";
+pub const READ_DOCUMENTS: Statement = Statement::new(
+    "inbox::read_documents",
+    "\
+SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY($1::bigint[])",
+);
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 6] = [
-    ("insert_event", INSERT_EVENT),
-    ("find_by_idempotency_key", FIND_BY_IDEMPOTENCY_KEY),
-    ("mark_superseded", MARK_SUPERSEDED),
-    ("dead_letter_invalid", DEAD_LETTER_INVALID),
-    ("count_outcome", COUNT_OUTCOME),
-    ("read_documents", READ_DOCUMENTS),
+pub const ALL: [Statement; 6] = [
+    INSERT_EVENT,
+    FIND_BY_IDEMPOTENCY_KEY,
+    MARK_SUPERSEDED,
+    DEAD_LETTER_INVALID,
+    COUNT_OUTCOME,
+    READ_DOCUMENTS,
 ];

@@ -1,5 +1,5 @@
-//! Every SQL statement TDS components send, each a named constant documenting its
-//! parameters and result columns, grouped by table family: [`queue`] (the only statements
+//! Every SQL statement TDS components send, each a named [`Statement`] constant documenting
+//! its parameters and result columns, grouped by table family: [`queue`] (the only statements
 //! that move queue rows, with the state machine), [`inbox`] (intake), [`journal`] (runs,
 //! attempt log, audit trail) and [`config`]; for the stats API [`stats`] (queue figures and
 //! metrics), [`dead_letters`], [`replay`] (inbox events by time range), [`trace`] (event
@@ -30,30 +30,44 @@ pub mod retention;
 pub mod stats;
 pub mod trace;
 
-/// Every named statement of the crate, as `(module, name, sql)`.
-pub fn all_statements() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    let modules: [(&str, &[(&str, &str)]); 15] = [
-        ("queue", &queue::ALL),
-        ("inbox", &inbox::ALL),
-        ("journal", &journal::ALL),
-        ("config", &config::ALL),
-        ("stats", &stats::ALL),
-        ("dead_letters", &dead_letters::ALL),
-        ("replay", &replay::ALL),
-        ("trace", &trace::ALL),
-        ("operator", &operator::ALL),
-        ("alerts", &alerts::ALL),
-        ("auto_retry", &auto_retry::ALL),
-        ("circuits", &circuits::ALL),
-        ("metrics", &metrics::ALL),
-        ("retention", &retention::ALL),
-        ("reconcile", &reconcile::ALL),
-    ];
-    modules.into_iter().flat_map(|(module, statements)| {
-        statements
-            .iter()
-            .map(move |(name, sql)| (module, *name, *sql))
-    })
+/// One statement of the store: its SQL and the name that failures of it carry
+/// (`queue::claim_batch`: the family's module, then the constant's name in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statement {
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl Statement {
+    pub const fn new(name: &'static str, sql: &'static str) -> Statement {
+        Statement { name, sql }
+    }
+}
+
+/// The statement families, each module's name with its statements.
+const FAMILIES: [(&str, &[Statement]); 15] = [
+    ("queue", &queue::ALL),
+    ("inbox", &inbox::ALL),
+    ("journal", &journal::ALL),
+    ("config", &config::ALL),
+    ("stats", &stats::ALL),
+    ("dead_letters", &dead_letters::ALL),
+    ("replay", &replay::ALL),
+    ("trace", &trace::ALL),
+    ("operator", &operator::ALL),
+    ("alerts", &alerts::ALL),
+    ("auto_retry", &auto_retry::ALL),
+    ("circuits", &circuits::ALL),
+    ("metrics", &metrics::ALL),
+    ("retention", &retention::ALL),
+    ("reconcile", &reconcile::ALL),
+];
+
+/// Every named statement of the crate.
+pub fn all_statements() -> impl Iterator<Item = Statement> {
+    FAMILIES
+        .into_iter()
+        .flat_map(|(_, statements)| statements.iter().copied())
 }
 
 /// The placeholders of `sql` that are not followed by a `::` cast.
@@ -81,18 +95,14 @@ mod tests {
 
     #[test]
     fn every_placeholder_is_cast() {
-        for (module, name, sql) in all_statements() {
-            assert_eq!(
-                uncast_placeholders(sql),
-                Vec::<String>::new(),
-                "{module}::{name}"
-            );
+        for Statement { name, sql } in all_statements() {
+            assert_eq!(uncast_placeholders(sql), Vec::<String>::new(), "{name}");
         }
     }
 
     #[test]
     fn placeholders_are_numbered_without_gaps() {
-        for (module, name, sql) in all_statements() {
+        for Statement { name, sql } in all_statements() {
             let mut numbers: Vec<usize> = sql
                 .match_indices('$')
                 .filter_map(|(i, _)| {
@@ -105,30 +115,34 @@ mod tests {
                 .collect();
             numbers.sort_unstable();
             numbers.dedup();
-            assert_eq!(
-                numbers,
-                (1..=numbers.len()).collect::<Vec<_>>(),
-                "{module}::{name}"
-            );
+            assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>(), "{name}");
         }
     }
 
     #[test]
     fn no_forbidden_features() {
-        for (module, name, sql) in all_statements() {
+        for Statement { name, sql } in all_statements() {
             let lower = sql.to_ascii_lowercase();
             for forbidden in ["listen ", "notify ", "pg_advisory", "returning *"] {
-                assert!(
-                    !lower.contains(forbidden),
-                    "{module}::{name} uses {forbidden}"
-                );
+                assert!(!lower.contains(forbidden), "{name} uses {forbidden}");
             }
         }
     }
 
     #[test]
-    fn names_are_unique() {
-        let mut names: Vec<_> = all_statements().map(|(m, n, _)| (m, n)).collect();
+    fn names_are_their_family_and_unique() {
+        for (family, statements) in FAMILIES {
+            for statement in statements {
+                let (prefix, name) = statement.name.split_once("::").unwrap_or_default();
+                assert_eq!(prefix, family, "{}", statement.name);
+                assert!(
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{}",
+                    statement.name
+                );
+            }
+        }
+        let mut names: Vec<_> = all_statements().map(|s| s.name).collect();
         let count = names.len();
         names.sort_unstable();
         names.dedup();

@@ -6,25 +6,33 @@
 //! ([`ADD_WINDOW_TO_TOTALS`] before and after) and moves the cursor, in one transaction:
 //! recomputing a minute gives the same rows.
 
+use crate::Statement;
+
 /// The cursor's name in `tds_cursors`.
 pub const CURSOR: &str = "heal.metrics_rollup";
 
 /// Creates cursor `$1` when missing.
-pub const ENSURE_CURSOR: &str = "\
-INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING";
+pub const ENSURE_CURSOR: Statement = Statement::new(
+    "metrics::ensure_cursor",
+    "\
+INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING",
+);
 
 /// Moves the intake outcomes of closed minutes from `tds_intake_outcomes` into the
 /// per-minute counters (`tds_intake_counters`, shard 0), adding to what is there: rows
 /// committed after their minute was folded are folded by the next run. Concurrent runs
 /// never count a row twice (each row is deleted once).
-pub const FOLD_INTAKE_OUTCOMES: &str = "\
+pub const FOLD_INTAKE_OUTCOMES: Statement = Statement::new(
+    "metrics::fold_intake_outcomes",
+    "\
 WITH moved AS (
     DELETE FROM tds_intake_outcomes WHERE minute < date_trunc('minute', now())
     RETURNING minute, outcome, module, reason
 )
 INSERT INTO tds_intake_counters AS c (minute, outcome, module, reason, shard, count)
 SELECT minute, outcome, module, reason, 0, count(*) FROM moved GROUP BY 1, 2, 3, 4
-ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = c.count + excluded.count";
+ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = c.count + excluded.count",
+);
 
 /// Locks cursor `$1` for this transaction, or returns no row while another run holds it.
 /// Returns `position` (epoch seconds of the first minute not yet rolled up, int8, NULL
@@ -32,7 +40,9 @@ ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = c.cou
 /// minute, int8), `first_data_minute` (epoch seconds, int8, NULL when there is no data):
 /// the earliest minute with an inbox event or an intake counter, but no earlier than `$2`
 /// days (int4) ago.
-pub const LOCK_CURSOR: &str = "\
+pub const LOCK_CURSOR: Statement = Statement::new(
+    "metrics::lock_cursor",
+    "\
 SELECT extract(epoch FROM c.position_at)::int8, extract(epoch FROM date_trunc('minute', now()))::int8,
     CASE WHEN f.first IS NOT NULL THEN extract(epoch FROM greatest(date_trunc('minute', f.first),
         date_trunc('minute', now() - make_interval(days => $2::int4))))::int8 END
@@ -40,25 +50,34 @@ FROM tds_cursors c,
     LATERAL (SELECT least((SELECT min(received_at) FROM tds_inbox_events), (SELECT min(minute) FROM tds_intake_counters))
         AS first) f
 WHERE c.name = $1::text
-FOR UPDATE OF c SKIP LOCKED";
+FOR UPDATE OF c SKIP LOCKED",
+);
 
 /// Moves cursor `$1` to `$2` (epoch seconds, int8).
-pub const MOVE_CURSOR: &str = "\
+pub const MOVE_CURSOR: Statement = Statement::new(
+    "metrics::move_cursor",
+    "\
 UPDATE tds_cursors SET position_at = to_timestamp($2::int8), position = to_timestamp($2::int8)::text, updated_at = now()
-WHERE name = $1::text";
+WHERE name = $1::text",
+);
 
 /// Deletes the rows of names `$3` (text[]) for minutes from `$1` to before `$2` (epoch
 /// seconds, int8).
-pub const DELETE_WINDOW: &str = "\
+pub const DELETE_WINDOW: Statement = Statement::new(
+    "metrics::delete_window",
+    "\
 DELETE FROM tds_metrics
-WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) AND name = ANY($3::text[])";
+WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) AND name = ANY($3::text[])",
+);
 
 /// Computes the minutes from `$1` to before `$2` (epoch seconds, int8) from the raw rows
 /// and inserts them. `$3` modules and `$4` their lanes (text[], the entity table; lane ''
 /// for a module not in it), `$5` percentile metric names and `$6` their fractions
 /// (text[] of numbers: the WIT has no float arrays). Counters have `sum = count` and no min/max; `latency_e2e_ms` has the total,
 /// fastest and slowest; a percentile row carries its value in `sum`, `min` and `max`.
-pub const INSERT_WINDOW: &str = "\
+pub const INSERT_WINDOW: Statement = Statement::new(
+    "metrics::insert_window",
+    "\
 WITH lanes AS (
     SELECT * FROM unnest($3::text[], $4::text[]) AS l(module, lane)
 ), done AS (
@@ -103,7 +122,8 @@ SELECT d.minute, p.name, d.lane, d.module, count(*),
     percentile_disc(p.fraction) WITHIN GROUP (ORDER BY d.latency_ms)
 FROM done d CROSS JOIN unnest($5::text[], $6::text[]::float8[]) AS p(name, fraction)
 WHERE d.latency_ms IS NOT NULL
-GROUP BY d.minute, p.name, p.fraction, d.lane, d.module";
+GROUP BY d.minute, p.name, p.fraction, d.lane, d.module",
+);
 
 /// Computes the counter families of the minutes from `$1` to before `$2` (epoch seconds,
 /// int8) and inserts them (`tds_core::metrics::Counter`): `$3` modules and `$4` their lanes
@@ -112,7 +132,9 @@ GROUP BY d.minute, p.name, p.fraction, d.lane, d.module";
 /// apply-duration bounds in seconds `$11`/`$12`; `$13` the name of the apply-duration
 /// count and total (ms); end-to-end latency bounds in seconds `$14`/`$15`. A bucket row
 /// counts the observations at or below its bound. `sum = count` but for `$13`.
-pub const INSERT_WINDOW_COUNTERS: &str = "\
+pub const INSERT_WINDOW_COUNTERS: Statement = Statement::new(
+    "metrics::insert_window_counters",
+    "\
 WITH lanes AS (
     SELECT * FROM unnest($3::text[], $4::text[]) AS l(module, lane)
 ), attempts AS (
@@ -154,28 +176,32 @@ WITH lanes AS (
     GROUP BY 1, 2, 3, 4
 )
 INSERT INTO tds_metrics (minute, name, lane, module, count, sum, min, max)
-SELECT minute, name, lane, module, n, total, NULL, NULL FROM counted";
+SELECT minute, name, lane, module, n, total, NULL, NULL FROM counted",
+);
 
 /// Adds `$4` (int8: 1 or -1) times the rows of names `$3` (text[]) for minutes from `$1`
 /// to before `$2` (epoch seconds, int8) to the running totals (`tds_metric_totals`): -1
 /// before a window's rows are replaced, 1 after.
-pub const ADD_WINDOW_TO_TOTALS: &str = "\
+pub const ADD_WINDOW_TO_TOTALS: Statement = Statement::new(
+    "metrics::add_window_to_totals",
+    "\
 INSERT INTO tds_metric_totals AS t (name, lane, module, count, sum)
 SELECT name, lane, module, $4::int8 * sum(count), $4::int8 * sum(sum)
 FROM tds_metrics
 WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) AND name = ANY($3::text[])
 GROUP BY name, lane, module
 ON CONFLICT (name, lane, module) DO UPDATE
-SET count = t.count + excluded.count, sum = t.sum + excluded.sum, updated_at = now()";
+SET count = t.count + excluded.count, sum = t.sum + excluded.sum, updated_at = now()",
+);
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 8] = [
-    ("fold_intake_outcomes", FOLD_INTAKE_OUTCOMES),
-    ("ensure_cursor", ENSURE_CURSOR),
-    ("lock_cursor", LOCK_CURSOR),
-    ("move_cursor", MOVE_CURSOR),
-    ("delete_window", DELETE_WINDOW),
-    ("insert_window", INSERT_WINDOW),
-    ("insert_window_counters", INSERT_WINDOW_COUNTERS),
-    ("add_window_to_totals", ADD_WINDOW_TO_TOTALS),
+pub const ALL: [Statement; 8] = [
+    FOLD_INTAKE_OUTCOMES,
+    ENSURE_CURSOR,
+    LOCK_CURSOR,
+    MOVE_CURSOR,
+    DELETE_WINDOW,
+    INSERT_WINDOW,
+    INSERT_WINDOW_COUNTERS,
+    ADD_WINDOW_TO_TOTALS,
 ];

@@ -218,12 +218,12 @@ mod tests {
 
     #[test]
     fn every_statement_of_the_store_keeps_its_text_inside_the_wrapper() {
-        for (module, name, sql) in crate::all_statements() {
+        for crate::Statement { name, sql } in crate::all_statements() {
             let wrapped = wrap(sql);
             let at = final_statement_start(sql).unwrap_or(0);
-            assert!(wrapped.contains(sql[..at].trim_end()), "{module}::{name}");
-            assert!(wrapped.contains(sql[at..].trim_end()), "{module}::{name}");
-            assert_eq!(wrapped.matches("tds_result AS MATERIALIZED").count(), 1, "{module}::{name}");
+            assert!(wrapped.contains(sql[..at].trim_end()), "{name}");
+            assert!(wrapped.contains(sql[at..].trim_end()), "{name}");
+            assert_eq!(wrapped.matches("tds_result AS MATERIALIZED").count(), 1, "{name}");
         }
     }
 }

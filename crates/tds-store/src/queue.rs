@@ -31,7 +31,11 @@
 //! - Exhaustion is decided by the processor: a claimed row whose `attempt_count` exceeds
 //!   `max_attempts` (a crash loop) is dead-lettered without being applied.
 //!
-//! Placeholders are cast explicitly and times leave as text, as real Spin requires.
+//! Placeholders are cast explicitly and times leave as text, as real Spin requires. The
+//! statements that move claimed rows are sent through typed functions beside them in
+//! `tds_guest::queue` (a params struct in, typed rows out); this crate does no I/O.
+
+use crate::Statement;
 
 /// Inserts the entity's unclaimed row or re-points it at this event when the event is at
 /// least as new as the queued one.
@@ -39,14 +43,17 @@
 /// `$6` inbox event id (int8), `$7` source version (text), `$8` max attempts (int4),
 /// `$9` correlation id. Returns `id`, `inserted` (bool); no row when the queued version is
 /// newer (the event is superseded).
-pub const ENQUEUE_OR_REPOINT: &str = "\
+pub const ENQUEUE_OR_REPOINT: Statement = Statement::new(
+    "queue::enqueue_or_repoint",
+    "\
 INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
 VALUES ($1::text, $2::text, $3::text, $4::int4, $5::text, $6::bigint, $7::text::timestamptz, $8::int4, $9::text)
 ON CONFLICT (module, entity_id) WHERE status IN ('pending', 'retry')
 DO UPDATE SET inbox_event_id = EXCLUDED.inbox_event_id, operation = EXCLUDED.operation,
     source_modified_at = EXCLUDED.source_modified_at, correlation_id = EXCLUDED.correlation_id, updated_at = now()
 WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at
-RETURNING id, (xmax = 0) AS inserted";
+RETURNING id, (xmax = 0) AS inserted",
+);
 
 /// Claims up to `$3` due rows of lane `$1` whose module is in `$2` (text[]), by priority
 /// then due time, skipping rows other invocations hold; leases them to `$4` for `$5`
@@ -59,7 +66,9 @@ RETURNING id, (xmax = 0) AS inserted";
 /// this statement's snapshot is taken, but before its lock, is claimed as it is now
 /// (READ COMMITTED re-checks the locked row), pointing at an inbox event this statement's
 /// snapshot cannot see yet.
-pub const CLAIM_BATCH: &str = "\
+pub const CLAIM_BATCH: Statement = Statement::new(
+    "queue::claim_batch",
+    "\
 WITH due AS (
     SELECT id FROM tds_sync_queue
     WHERE lane = $1::text AND module = ANY($2::text[]) AND status IN ('pending', 'retry') AND next_attempt_at <= now()
@@ -77,12 +86,16 @@ WITH due AS (
 SELECT c.id, c.module, c.entity_id, c.operation, c.inbox_event_id, c.source_modified_at::text, c.attempt_count,
     c.max_attempts, c.correlation_id
 FROM claimed c
-ORDER BY c.priority, c.next_attempt_at, c.id";
+ORDER BY c.priority, c.next_attempt_at, c.id",
+);
 
 /// Acknowledges row `$1` held by `$2`. One row touched, or none when the lease was lost.
-pub const COMPLETE: &str = "\
+pub const COMPLETE: Statement = Statement::new(
+    "queue::complete",
+    "\
 UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'";
+WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'",
+);
 
 /// Extends the lease of rows `$1` (bigint[]) held by `$2` to `$3` seconds (int4) from the
 /// statement's clock. Returns the `id` of every row extended; a row missing from the
@@ -93,19 +106,25 @@ WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'";
 /// transaction ends: heal's [`LIST_EXPIRED_LEASES`] and [`RECLAIM_EXPIRED`] skip locked
 /// rows, and nobody else can move them. Run it outside any savepoint that may be rolled
 /// back, since rolling back a savepoint releases the locks taken under it.
-pub const EXTEND_LEASE: &str = "\
+pub const EXTEND_LEASE: Statement = Statement::new(
+    "queue::extend_lease",
+    "\
 UPDATE tds_sync_queue
 SET lease_expires_at = clock_timestamp() + make_interval(secs => $3::int4), updated_at = now()
 WHERE id = ANY($1::bigint[]) AND lease_owner = $2::text AND status = 'processing'
-RETURNING id";
+RETURNING id",
+);
 
 /// Bounds the waits of the current transaction (transaction-local settings): `$1` the
 /// longest wait for a lock, in ms (text; failing with SQLSTATE 55P03), `$2` the longest
 /// the transaction may sit idle between statements, in ms (text; the server then ends the
 /// session, releasing its locks, should the guest die mid-transaction on a pooled
 /// connection). Returns both settings as text.
-pub const LIMIT_WAITS: &str = "\
-SELECT set_config('lock_timeout', $1::text, true), set_config('idle_in_transaction_session_timeout', $2::text, true)";
+pub const LIMIT_WAITS: Statement = Statement::new(
+    "queue::limit_waits",
+    "\
+SELECT set_config('lock_timeout', $1::text, true), set_config('idle_in_transaction_session_timeout', $2::text, true)",
+);
 
 // The statement behind SCHEDULE_RETRY and RECLAIM_EXPIRED, which differ only in the
 // lease condition.
@@ -153,24 +172,30 @@ RETURNING q.status"
 /// the module doc). `$1` id, `$2` lease owner, `$3` delay in ms (int8), `$4` error (NULL
 /// keeps the last one), `$5` error code (NULL keeps the last one). Returns `status`
 /// (`retry`, or `completed` when merged); no row when the lease was lost.
-pub const SCHEDULE_RETRY: &str = return_to_queue!("", "FOR UPDATE");
+pub const SCHEDULE_RETRY: Statement =
+    Statement::new("queue::schedule_retry", return_to_queue!("", "FOR UPDATE"));
 
 /// Heal: a row whose lease `$2` has expired goes back to the queue, compare-and-set on the
 /// owner so a row that just completed (or whose lease was extended) is left alone, and
 /// skipped while a live transaction holds it locked (its owner's batch). Parameters and
 /// result as [`SCHEDULE_RETRY`]; pass delay 0.
-pub const RECLAIM_EXPIRED: &str =
-    return_to_queue!(" AND lease_expires_at < now()", "FOR UPDATE SKIP LOCKED");
+pub const RECLAIM_EXPIRED: Statement = Statement::new(
+    "queue::reclaim_expired",
+    return_to_queue!(" AND lease_expires_at < now()", "FOR UPDATE SKIP LOCKED"),
+);
 
 /// Heal: up to `$1` (int4) processing rows whose lease has expired, oldest expiry first,
 /// leaving out rows a live transaction holds locked (a batch working on them). Returns
 /// `id`, `lease_owner`.
-pub const LIST_EXPIRED_LEASES: &str = "\
+pub const LIST_EXPIRED_LEASES: Statement = Statement::new(
+    "queue::list_expired_leases",
+    "\
 SELECT id, lease_owner FROM tds_sync_queue
 WHERE status = 'processing' AND lease_expires_at < now()
 ORDER BY lease_expires_at
 LIMIT $1::int4
-FOR UPDATE SKIP LOCKED";
+FOR UPDATE SKIP LOCKED",
+);
 
 /// Moves row `$1` held by `$2` to `dead` and files a dead letter with the attempt history
 /// from `tds_sync_log` (log the final attempt first). `$3` reason, `$4` error code, `$5`
@@ -178,7 +203,9 @@ FOR UPDATE SKIP LOCKED";
 /// the letter whose retry or replay created this row, so heal's automatic retries stay
 /// bounded per event (see `auto_retry`). Returns the dead letter's `id`; no row when the
 /// lease was lost.
-pub const DEAD_LETTER: &str = "\
+pub const DEAD_LETTER: Statement = Statement::new(
+    "queue::dead_letter",
+    "\
 WITH moved AS (
     UPDATE tds_sync_queue
     SET status = 'dead', lease_expires_at = NULL, last_error = $3::text, last_error_code = $4::text, updated_at = now()
@@ -194,41 +221,50 @@ SELECT m.id, m.inbox_event_id, m.module, m.entity_id, m.lane, m.operation, $3::t
     m.correlation_id,
     (SELECT coalesce(max(p.auto_retry_count), 0) FROM tds_dead_letters p WHERE p.replay_queue_id = m.id)
 FROM moved m
-RETURNING id";
+RETURNING id",
+);
 
 /// Retention: deletes at most `$2` (int4) rows completed more than `$1` days (int4) ago,
 /// oldest first (their history stays in the sync log and audit trail until those expire).
-pub const PURGE_COMPLETED: &str = "\
+pub const PURGE_COMPLETED: Statement = Statement::new(
+    "queue::purge_completed",
+    "\
 DELETE FROM tds_sync_queue WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_queue
     WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1::int4)
-    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Every named statement of this module, for checks that cover them all.
-pub const ALL: [(&str, &str); 12] = [
-    ("enqueue_or_repoint", ENQUEUE_OR_REPOINT),
-    ("claim_batch", CLAIM_BATCH),
-    ("complete", COMPLETE),
-    ("extend_lease", EXTEND_LEASE),
-    ("limit_waits", LIMIT_WAITS),
-    ("schedule_retry", SCHEDULE_RETRY),
-    ("reclaim_expired", RECLAIM_EXPIRED),
-    ("list_expired_leases", LIST_EXPIRED_LEASES),
-    ("dead_letter", DEAD_LETTER),
-    ("count_by_status", COUNT_BY_STATUS),
-    ("oldest_waiting_age", OLDEST_WAITING_AGE),
-    ("purge_completed", PURGE_COMPLETED),
+pub const ALL: [Statement; 12] = [
+    ENQUEUE_OR_REPOINT,
+    CLAIM_BATCH,
+    COMPLETE,
+    EXTEND_LEASE,
+    LIMIT_WAITS,
+    SCHEDULE_RETRY,
+    RECLAIM_EXPIRED,
+    LIST_EXPIRED_LEASES,
+    DEAD_LETTER,
+    COUNT_BY_STATUS,
+    OLDEST_WAITING_AGE,
+    PURGE_COMPLETED,
 ];
 
 /// Rows per status. Returns `status`, `count` (int8).
-pub const COUNT_BY_STATUS: &str =
-    "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status";
+pub const COUNT_BY_STATUS: Statement = Statement::new(
+    "queue::count_by_status",
+    "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status",
+);
 
 /// Seconds the oldest unclaimed row has waited since it was enqueued; 0 when none waits.
 /// Returns one float8.
-pub const OLDEST_WAITING_AGE: &str = "\
+pub const OLDEST_WAITING_AGE: Statement = Statement::new(
+    "queue::oldest_waiting_age",
+    "\
 SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
-FROM tds_sync_queue WHERE status IN ('pending', 'retry')";
+FROM tds_sync_queue WHERE status IN ('pending', 'retry')",
+);
 
 #[cfg(test)]
 mod tests {
@@ -236,17 +272,21 @@ mod tests {
 
     #[test]
     fn heal_skips_rows_a_live_transaction_holds() {
-        assert!(RECLAIM_EXPIRED.contains("FOR UPDATE SKIP LOCKED"));
-        assert!(LIST_EXPIRED_LEASES.ends_with("FOR UPDATE SKIP LOCKED"));
-        assert!(!SCHEDULE_RETRY.contains("SKIP LOCKED"));
-        assert!(!SCHEDULE_RETRY.contains("lease_expires_at < now()"));
+        assert!(RECLAIM_EXPIRED.sql.contains("FOR UPDATE SKIP LOCKED"));
+        assert!(LIST_EXPIRED_LEASES.sql.ends_with("FOR UPDATE SKIP LOCKED"));
+        assert!(!SCHEDULE_RETRY.sql.contains("SKIP LOCKED"));
+        assert!(!SCHEDULE_RETRY.sql.contains("lease_expires_at < now()"));
     }
 
     #[test]
     fn batch_times_follow_the_clock() {
-        for sql in [COMPLETE, EXTEND_LEASE, SCHEDULE_RETRY] {
-            assert!(sql.contains("clock_timestamp()"), "{sql}");
+        for statement in [COMPLETE, EXTEND_LEASE, SCHEDULE_RETRY] {
+            assert!(
+                statement.sql.contains("clock_timestamp()"),
+                "{}",
+                statement.name
+            );
         }
-        assert!(!SCHEDULE_RETRY.contains("next_attempt_at = now()"));
+        assert!(!SCHEDULE_RETRY.sql.contains("next_attempt_at = now()"));
     }
 }

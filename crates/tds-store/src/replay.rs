@@ -3,11 +3,15 @@
 //! row, or the entity's unclaimed row re-pointed at it; a newer queued version wins).
 //! Invalid events (no usable id) are never replayed.
 
+use crate::Statement;
+
 /// The newest event per entity received in `[$1, $2)` (text timestamps), of module `$3`
 /// (NULL: every module), not invalid; at most `$4` (int4) entities, by event id. Returns
 /// `id`, `module`, `entity_id`, `operation`, `source_modified_at` (text),
 /// `correlation_id`.
-pub const LATEST_PER_ENTITY: &str = "\
+pub const LATEST_PER_ENTITY: Statement = Statement::new(
+    "replay::latest_per_entity",
+    "\
 SELECT id, module, entity_id, operation, source_modified_at::text, correlation_id FROM (
     SELECT DISTINCT ON (module, entity_id) id, module, entity_id, operation, source_modified_at, correlation_id
     FROM tds_inbox_events
@@ -16,19 +20,20 @@ SELECT id, module, entity_id, operation, source_modified_at::text, correlation_i
     ORDER BY module, entity_id, source_modified_at DESC, id DESC
 ) latest
 ORDER BY id
-LIMIT $4::int4";
+LIMIT $4::int4",
+);
 
 /// What the range holds: `events` (every stored event, invalid included) and
 /// `entities` (distinct replayable entities), both int8. Parameters as
 /// [`LATEST_PER_ENTITY`] without the limit.
-pub const COUNT_IN_RANGE: &str = "\
+pub const COUNT_IN_RANGE: Statement = Statement::new(
+    "replay::count_in_range",
+    "\
 SELECT count(*)::int8,
     count(DISTINCT (module, entity_id)) FILTER (WHERE status <> 'invalid' AND entity_id IS NOT NULL)::int8
 FROM tds_inbox_events
-WHERE received_at >= $1::text::timestamptz AND received_at < $2::text::timestamptz AND ($3::text IS NULL OR module = $3::text)";
+WHERE received_at >= $1::text::timestamptz AND received_at < $2::text::timestamptz AND ($3::text IS NULL OR module = $3::text)",
+);
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 2] = [
-    ("latest_per_entity", LATEST_PER_ENTITY),
-    ("count_in_range", COUNT_IN_RANGE),
-];
+pub const ALL: [Statement; 2] = [LATEST_PER_ENTITY, COUNT_IN_RANGE];

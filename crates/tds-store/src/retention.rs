@@ -10,8 +10,12 @@
 //! - metric rollups and intake counters;
 //! - completed queue rows: `queue::PURGE_COMPLETED`.
 
+use crate::Statement;
+
 /// Inbox events received more than `$1` days ago that nothing unfinished points to.
-pub const PURGE_INBOX: &str = "\
+pub const PURGE_INBOX: Statement = Statement::new(
+    "retention::purge_inbox",
+    "\
 DELETE FROM tds_inbox_events WHERE id = ANY(ARRAY(
     SELECT e.id FROM tds_inbox_events e
     WHERE e.received_at < now() - make_interval(days => $1::int4)
@@ -20,45 +24,61 @@ DELETE FROM tds_inbox_events WHERE id = ANY(ARRAY(
         AND NOT EXISTS (SELECT 1 FROM tds_dead_letters d WHERE d.inbox_event_id = e.id AND d.resolved_at IS NULL)
     ORDER BY e.received_at
     LIMIT $2::int4
-    FOR UPDATE SKIP LOCKED))";
+    FOR UPDATE SKIP LOCKED))",
+);
 
 /// Sync-log rows written more than `$1` days ago.
-pub const PURGE_SYNC_LOG: &str = "\
+pub const PURGE_SYNC_LOG: Statement = Statement::new(
+    "retention::purge_sync_log",
+    "\
 DELETE FROM tds_sync_log WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_log WHERE created_at < now() - make_interval(days => $1::int4)
-    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Audit rows written more than `$1` days ago.
-pub const PURGE_AUDIT_TRAIL: &str = "\
+pub const PURGE_AUDIT_TRAIL: Statement = Statement::new(
+    "retention::purge_audit_trail",
+    "\
 DELETE FROM tds_audit_trail WHERE id = ANY(ARRAY(
     SELECT id FROM tds_audit_trail WHERE created_at < now() - make_interval(days => $1::int4)
-    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY created_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Runs started more than `$1` days ago that finished (a run still `running` after that
 /// long belonged to an invocation that died, which no run outlives by days: it goes too).
-pub const PURGE_RUNS: &str = "\
+pub const PURGE_RUNS: Statement = Statement::new(
+    "retention::purge_runs",
+    "\
 DELETE FROM tds_sync_runs WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_runs WHERE started_at < now() - make_interval(days => $1::int4)
-    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Metric rollups of minutes more than `$1` days ago.
-pub const PURGE_METRICS: &str = "\
+pub const PURGE_METRICS: Statement = Statement::new(
+    "retention::purge_metrics",
+    "\
 DELETE FROM tds_metrics WHERE ctid = ANY(ARRAY(
     SELECT ctid FROM tds_metrics WHERE minute < now() - make_interval(days => $1::int4)
-    ORDER BY minute LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY minute LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Intake counters of minutes more than `$1` days ago (kept as long as the rollups).
-pub const PURGE_INTAKE_COUNTERS: &str = "\
+pub const PURGE_INTAKE_COUNTERS: Statement = Statement::new(
+    "retention::purge_intake_counters",
+    "\
 DELETE FROM tds_intake_counters WHERE ctid = ANY(ARRAY(
     SELECT ctid FROM tds_intake_counters WHERE minute < now() - make_interval(days => $1::int4)
-    ORDER BY minute LIMIT $2::int4 FOR UPDATE SKIP LOCKED))";
+    ORDER BY minute LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+);
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 6] = [
-    ("purge_inbox", PURGE_INBOX),
-    ("purge_sync_log", PURGE_SYNC_LOG),
-    ("purge_audit_trail", PURGE_AUDIT_TRAIL),
-    ("purge_runs", PURGE_RUNS),
-    ("purge_metrics", PURGE_METRICS),
-    ("purge_intake_counters", PURGE_INTAKE_COUNTERS),
+pub const ALL: [Statement; 6] = [
+    PURGE_INBOX,
+    PURGE_SYNC_LOG,
+    PURGE_AUDIT_TRAIL,
+    PURGE_RUNS,
+    PURGE_METRICS,
+    PURGE_INTAKE_COUNTERS,
 ];

@@ -7,27 +7,37 @@
 //! it covers the inbox's retention window. Placeholders are cast explicitly and times leave
 //! as numbers, as real Spin requires.
 
+use crate::Statement;
+
 /// Rows per lane, module, priority and status. Returns `lane`, `module`, `priority`
 /// (int4), `status`, `count` (int8).
-pub const QUEUE_COUNTS: &str = "\
+pub const QUEUE_COUNTS: Statement = Statement::new(
+    "stats::queue_counts",
+    "\
 SELECT lane, module, priority, status, count(*)::int8
-FROM tds_sync_queue GROUP BY lane, module, priority, status";
+FROM tds_sync_queue GROUP BY lane, module, priority, status",
+);
 
 /// Completions per lane over the last minute, 5 minutes and hour. Returns `lane`,
 /// `last_1m`, `last_5m`, `last_1h` (int8).
-pub const THROUGHPUT: &str = "\
+pub const THROUGHPUT: Statement = Statement::new(
+    "stats::throughput",
+    "\
 SELECT lane,
     count(*) FILTER (WHERE completed_at > now() - interval '1 minute')::int8,
     count(*) FILTER (WHERE completed_at > now() - interval '5 minutes')::int8,
     count(*)::int8
 FROM tds_sync_queue
 WHERE status = 'completed' AND completed_at > now() - interval '1 hour' AND last_error_code IS DISTINCT FROM 'coalesced'
-GROUP BY lane";
+GROUP BY lane",
+);
 
 /// End-to-end latency in seconds of rows completed in the last `$1` seconds (int4), per
 /// lane and overall (`lane` NULL). Returns `lane`, `count` (int8), `p50`, `p95`, `p99`,
 /// `max` (float8, NULL when nothing completed).
-pub const LATENCY: &str = "\
+pub const LATENCY: Statement = Statement::new(
+    "stats::latency",
+    "\
 WITH lat AS (
     SELECT q.lane, extract(epoch FROM q.completed_at - e.received_at)::float8 AS s
     FROM tds_sync_queue q JOIN tds_inbox_events e ON e.id = q.inbox_event_id
@@ -39,19 +49,25 @@ SELECT lane, count(*)::int8,
     (percentile_cont(0.95) WITHIN GROUP (ORDER BY s))::float8,
     (percentile_cont(0.99) WITHIN GROUP (ORDER BY s))::float8,
     max(s)::float8
-FROM lat GROUP BY ROLLUP (lane)";
+FROM lat GROUP BY ROLLUP (lane)",
+);
 
 /// Seconds the oldest unclaimed row of each lane has waited. Returns `lane`, `age`
 /// (float8).
-pub const OLDEST_WAITING_BY_LANE: &str = "\
+pub const OLDEST_WAITING_BY_LANE: Statement = Statement::new(
+    "stats::oldest_waiting_by_lane",
+    "\
 SELECT lane, extract(epoch FROM now() - min(created_at))::float8
-FROM tds_sync_queue WHERE status IN ('pending', 'retry') GROUP BY lane";
+FROM tds_sync_queue WHERE status IN ('pending', 'retry') GROUP BY lane",
+);
 
 /// One row per minute of the last `$1` minutes (int4), oldest first: `minute` (epoch
 /// seconds, int8), `enqueued` (rows created), `completed`, `depth` (rows waiting or in
 /// process at the minute's end; a dead row counts until it died), and the minute's
 /// completions' latency `p50`, `p95`, `p99` (float8, NULL when none).
-pub const QUEUE_SERIES: &str = "\
+pub const QUEUE_SERIES: Statement = Statement::new(
+    "stats::queue_series",
+    "\
 WITH bounds AS (
     SELECT m, m + interval '1 minute' AS e
     FROM generate_series(date_trunc('minute', now()) - make_interval(mins => $1::int4 - 1), date_trunc('minute', now()),
@@ -75,52 +91,70 @@ SELECT extract(epoch FROM b.m)::int8, coalesce(came.n, 0)::int8, coalesce(done.n
         AND (q.status IN ('pending', 'processing', 'retry') OR coalesce(q.completed_at, q.updated_at) >= b.e))::int8,
     done.p50::float8, done.p95::float8, done.p99::float8
 FROM bounds b LEFT JOIN came ON came.m = b.m LEFT JOIN done ON done.m = b.m
-ORDER BY b.m";
+ORDER BY b.m",
+);
 
 /// The running totals behind the counters and histograms (`tds_core::metrics`, "Running
 /// totals"): one row per name, lane and module. Returns `name`, `lane`, `module`, `count`
 /// (int8), `sum` (float8).
-pub const METRIC_TOTALS: &str = "\
-SELECT name, lane, module, count, sum FROM tds_metric_totals ORDER BY name, lane, module";
+pub const METRIC_TOTALS: Statement = Statement::new(
+    "stats::metric_totals",
+    "\
+SELECT name, lane, module, count, sum FROM tds_metric_totals ORDER BY name, lane, module",
+);
 
 /// Queue rows not completed, per status, lane and module: the backlog, read through the
 /// status index (completed rows, the history, are not visited). Returns `status`, `lane`,
 /// `module`, `count` (int8).
-pub const METRIC_QUEUE_BACKLOG: &str = "\
+pub const METRIC_QUEUE_BACKLOG: Statement = Statement::new(
+    "stats::metric_queue_backlog",
+    "\
 SELECT status, lane, module, count(*)::int8 FROM tds_sync_queue
 WHERE status IN ('pending', 'processing', 'retry', 'dead')
-GROUP BY status, lane, module ORDER BY status, lane, module";
+GROUP BY status, lane, module ORDER BY status, lane, module",
+);
 
 /// Open dead letters per lane and module (resolved ones are history). Returns `lane` (''
 /// when none), `module`, `count` (int8).
-pub const METRIC_DEAD_LETTERS_OPEN: &str = "\
+pub const METRIC_DEAD_LETTERS_OPEN: Statement = Statement::new(
+    "stats::metric_dead_letters_open",
+    "\
 SELECT coalesce(lane, ''), module, count(*)::int8 FROM tds_dead_letters WHERE resolved_at IS NULL
-GROUP BY 1, 2 ORDER BY 1, 2";
+GROUP BY 1, 2 ORDER BY 1, 2",
+);
 
 /// Alerts not resolved, per severity and status. Returns `severity`, `status`, `count`.
-pub const METRIC_ALERTS: &str = "\
+pub const METRIC_ALERTS: Statement = Statement::new(
+    "stats::metric_alerts",
+    "\
 SELECT severity, status, count(*)::int8 FROM tds_alerts WHERE status <> 'resolved'
-GROUP BY severity, status ORDER BY severity, status";
+GROUP BY severity, status ORDER BY severity, status",
+);
 
 /// Circuit breakers. Returns `name`, `state`, `consecutive_failures` (int4).
-pub const METRIC_CIRCUITS: &str =
-    "SELECT name, state, consecutive_failures FROM tds_circuit_breakers ORDER BY name";
+pub const METRIC_CIRCUITS: Statement = Statement::new(
+    "stats::metric_circuits",
+    "SELECT name, state, consecutive_failures FROM tds_circuit_breakers ORDER BY name",
+);
 
 /// Every named statement of this module.
-pub const ALL: [(&str, &str); 11] = [
-    ("queue_counts", QUEUE_COUNTS),
-    ("throughput", THROUGHPUT),
-    ("latency", LATENCY),
-    ("oldest_waiting_by_lane", OLDEST_WAITING_BY_LANE),
-    ("queue_series", QUEUE_SERIES),
-    ("metric_totals", METRIC_TOTALS),
-    ("metric_queue_backlog", METRIC_QUEUE_BACKLOG),
-    ("metric_dead_letters_open", METRIC_DEAD_LETTERS_OPEN),
-    ("metric_alerts", METRIC_ALERTS),
-    ("metric_circuits", METRIC_CIRCUITS),
-    ("count_dead_by_class", COUNT_DEAD_BY_CLASS),
+pub const ALL: [Statement; 11] = [
+    QUEUE_COUNTS,
+    THROUGHPUT,
+    LATENCY,
+    OLDEST_WAITING_BY_LANE,
+    QUEUE_SERIES,
+    METRIC_TOTALS,
+    METRIC_QUEUE_BACKLOG,
+    METRIC_DEAD_LETTERS_OPEN,
+    METRIC_ALERTS,
+    METRIC_CIRCUITS,
+    COUNT_DEAD_BY_CLASS,
 ];
 
 /// Unresolved dead letters per error class. Returns `error_class`, `count` (int8).
-pub const COUNT_DEAD_BY_CLASS: &str = "\
-SELECT error_class, count(*)::int8 FROM tds_dead_letters WHERE resolved_at IS NULL GROUP BY error_class";
+pub const COUNT_DEAD_BY_CLASS: Statement = Statement::new(
+    "stats::count_dead_by_class",
+    "\
+SELECT error_class, count(*)::int8 FROM tds_dead_letters WHERE resolved_at IS NULL GROUP BY error_class",
+);

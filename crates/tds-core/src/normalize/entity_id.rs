@@ -59,6 +59,12 @@ impl EntityId {
         }
     }
 
+    /// An id read back from the store (a queue row's), taken as stored: it was built here
+    /// when its event came in, and must keep naming the row it names.
+    pub fn from_stored(text: String) -> EntityId {
+        EntityId(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

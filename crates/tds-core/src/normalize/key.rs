@@ -30,6 +30,11 @@ impl ContentHash {
         ContentHash(sha256_hex(&to_canonical_json(&Value::Object(content))))
     }
 
+    /// A hash read back from the store (an inbox event's), taken as stored.
+    pub fn from_stored(hash: String) -> ContentHash {
+        ContentHash(hash)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

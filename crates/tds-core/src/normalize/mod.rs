@@ -35,4 +35,4 @@ pub use entity_id::{EntityId, MAX_ENTITY_ID_LEN};
 pub use event::{normalize, Delivery, Event};
 pub use key::{ContentHash, IdempotencyKey};
 pub use operation::Operation;
-pub use version::{SourceVersion, VersionSource};
+pub use version::{SourceVersion, StoredVersion, VersionSource};

@@ -66,3 +66,20 @@ impl SourceVersion {
         self.at.as_ref().map(sql_text)
     }
 }
+
+/// An event's version as the store holds it (`source_modified_at`, a `timestamptz`, as
+/// PostgreSQL writes it as text): read from one statement and handed to the next
+/// (`$n::text::timestamptz`) unchanged, never parsed, so it compares equal to itself in the
+/// version guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion(String);
+
+impl StoredVersion {
+    pub fn from_stored(text: String) -> StoredVersion {
+        StoredVersion(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

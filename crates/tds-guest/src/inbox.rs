@@ -1,0 +1,184 @@
+//! Typed functions beside `tds_store::inbox`'s statements (see [`crate::queue`]): storing
+//! a delivery as intake normalised it, finding a duplicate, dead-lettering an invalid event,
+//! counting outcomes, and reading claimed events' documents.
+
+use serde_json::{Map, Value};
+use tds_core::entity::Module;
+use tds_core::ids::{DeadLetterId, InboxEventId};
+use tds_core::normalize::{ContentHash, EntityId, Event, IdempotencyKey, Operation, StoredVersion};
+use tds_core::payload::Payload;
+use tds_store::inbox;
+
+use crate::db::{param, Db, DbError};
+
+/// One delivery as [`insert_event`] stores it: the event normalised from `payload`, and the
+/// request it came in (`headers` already redacted).
+pub struct InsertEvent<'a> {
+    pub correlation_id: &'a str,
+    pub event: &'a Event,
+    pub http_method: &'a str,
+    pub content_type: Option<&'a str>,
+    pub payload: &'a Payload,
+    pub raw_body: &'a [u8],
+    pub headers: &'a Map<String, Value>,
+}
+
+/// An event [`insert_event`] stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertedEvent {
+    pub id: InboxEventId,
+    /// The event's version as stored (the receipt time when the document has none).
+    pub source_modified_at: StoredVersion,
+}
+
+/// Stores the delivery (`inbox::INSERT_EVENT`) as `accepted`, or `invalid` with the event's
+/// reasons; `None` when its idempotency key is already stored (a duplicate).
+pub fn insert_event(db: &Db, insert: &InsertEvent<'_>) -> Result<Option<InsertedEvent>, DbError> {
+    let event = insert.event;
+    let rows = db.query(
+        inbox::INSERT_EVENT,
+        &[
+            param::text(insert.correlation_id),
+            param::text(event.module.as_str()),
+            param::opt_text(event.entity_id.as_ref().map(EntityId::as_str)),
+            param::text(event.operation.as_str()),
+            param::text(insert.http_method),
+            param::opt_text(insert.content_type),
+            param::text(insert.payload.shape.as_str()),
+            param::bytea(insert.raw_body.to_vec()),
+            param::text(Value::Object(insert.payload.document.clone()).to_string()),
+            param::text(Value::Object(insert.headers.clone()).to_string()),
+            param::opt_text(event.version.sql_text()),
+            param::text(event.version.source.as_str()),
+            param::text(event.content_hash.as_str()),
+            param::text(event.idempotency_key.as_str()),
+            param::text(if event.is_valid() {
+                "accepted"
+            } else {
+                "invalid"
+            }),
+            param::text_array(event.invalid_reasons.iter().cloned()),
+        ],
+    )?;
+    rows.first()
+        .map(|row| {
+            Ok(InsertedEvent {
+                id: InboxEventId(row.int8(0)?),
+                source_modified_at: StoredVersion::from_stored(row.text(1)?),
+            })
+        })
+        .transpose()
+}
+
+/// The idempotency key [`find_by_idempotency_key`] looks up.
+pub struct FindByIdempotencyKey<'a> {
+    pub key: &'a IdempotencyKey,
+}
+
+/// The stored event holding the key (`inbox::FIND_BY_IDEMPOTENCY_KEY`), if any.
+pub fn find_by_idempotency_key(
+    db: &Db,
+    find: &FindByIdempotencyKey<'_>,
+) -> Result<Option<InboxEventId>, DbError> {
+    let rows = db.query(
+        inbox::FIND_BY_IDEMPOTENCY_KEY,
+        &[param::text(find.key.as_str())],
+    )?;
+    rows.first()
+        .map(|row| Ok(InboxEventId(row.int8(0)?)))
+        .transpose()
+}
+
+/// The event [`mark_superseded`] marks.
+pub struct MarkSuperseded {
+    pub id: InboxEventId,
+}
+
+/// Marks the event superseded: a newer version of its entity was already queued
+/// (`inbox::MARK_SUPERSEDED`).
+pub fn mark_superseded(db: &Db, mark: &MarkSuperseded) -> Result<(), DbError> {
+    db.execute(inbox::MARK_SUPERSEDED, &[param::int8(mark.id.0)])
+        .map(drop)
+}
+
+/// An authentic but invalid event [`dead_letter_invalid`] files a dead letter for, on its
+/// module's lane.
+pub struct DeadLetterInvalid<'a> {
+    pub inbox_event_id: InboxEventId,
+    pub module: Module,
+    pub entity_id: Option<&'a EntityId>,
+    pub operation: Operation,
+    pub reason: &'a str,
+    pub correlation_id: &'a str,
+}
+
+/// Files the dead letter (`inbox::DEAD_LETTER_INVALID`); its id.
+pub fn dead_letter_invalid(
+    db: &Db,
+    letter: &DeadLetterInvalid<'_>,
+) -> Result<DeadLetterId, DbError> {
+    let rows = db.query(
+        inbox::DEAD_LETTER_INVALID,
+        &[
+            param::int8(letter.inbox_event_id.0),
+            param::text(letter.module.as_str()),
+            param::opt_text(letter.entity_id.map(EntityId::as_str)),
+            param::text(letter.module.spec().lane.as_str()),
+            param::text(letter.operation.as_str()),
+            param::text(letter.reason),
+            param::text(letter.correlation_id),
+        ],
+    )?;
+    Ok(DeadLetterId(rows.expect_row()?.int8(0)?))
+}
+
+/// One intake outcome [`count_outcome`] counts: `module` when known, `reason` empty for none.
+pub struct CountOutcome<'a> {
+    pub outcome: &'a str,
+    pub module: Option<Module>,
+    pub reason: &'a str,
+}
+
+/// Counts the outcome in the current minute (`inbox::COUNT_OUTCOME`).
+pub fn count_outcome(db: &Db, count: &CountOutcome<'_>) -> Result<(), DbError> {
+    db.execute(
+        inbox::COUNT_OUTCOME,
+        &[
+            param::text(count.outcome),
+            param::text(count.module.map(Module::as_str).unwrap_or_default()),
+            param::text(count.reason),
+        ],
+    )
+    .map(drop)
+}
+
+/// The inbox events whose documents [`read_documents`] reads.
+pub struct ReadDocuments<'a> {
+    pub ids: &'a [InboxEventId],
+}
+
+/// An inbox event's document (JSON text) and content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub id: InboxEventId,
+    pub document: String,
+    pub content_hash: ContentHash,
+}
+
+/// The documents of the events (`inbox::READ_DOCUMENTS`), for a claimed batch: an event
+/// that does not exist has none.
+pub fn read_documents(db: &Db, read: &ReadDocuments<'_>) -> Result<Vec<StoredDocument>, DbError> {
+    let rows = db.query(
+        inbox::READ_DOCUMENTS,
+        &[param::int8_array(read.ids.iter().map(|id| id.0))],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(StoredDocument {
+                id: InboxEventId(row.int8(0)?),
+                document: row.text(1)?,
+                content_hash: ContentHash::from_stored(row.text(2)?),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,385 @@
+//! The queue's statements that intake, the processor and heal send (`tds_store::queue`;
+//! protocol: docs/design.md, "Queue protocol"), one typed function beside each: a params
+//! struct in, typed rows out, so no call site binds a placeholder by position or reads a
+//! column by number. The SQL stays in `tds_store::queue`.
+
+use tds_core::entity::{Lane, Module};
+use tds_core::failure::FailureClass;
+use tds_core::ids::{DeadLetterId, InboxEventId, LeaseOwner, QueueId};
+use tds_core::normalize::{EntityId, Operation, StoredVersion};
+use tds_store::queue;
+
+use crate::db::{param, Db, DbError, Row};
+
+/// An event [`enqueue_or_repoint`] queues on its module's lane, at its module's priority.
+pub struct EnqueueOrRepoint<'a> {
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+    pub operation: Operation,
+    pub inbox_event_id: InboxEventId,
+    pub source_modified_at: &'a StoredVersion,
+    pub max_attempts: u32,
+    pub correlation_id: &'a str,
+}
+
+/// The entity's unclaimed row [`enqueue_or_repoint`] left pointing at the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: QueueId,
+    /// A new row, rather than the entity's unclaimed one re-pointed.
+    pub inserted: bool,
+}
+
+/// Queues the event (`queue::ENQUEUE_OR_REPOINT`): a new unclaimed row, or the entity's
+/// re-pointed; `None` when the queued version is newer (the event is superseded).
+pub fn enqueue_or_repoint(
+    db: &Db,
+    enqueue: &EnqueueOrRepoint<'_>,
+) -> Result<Option<Enqueued>, DbError> {
+    let spec = enqueue.module.spec();
+    let rows = db.query(
+        queue::ENQUEUE_OR_REPOINT,
+        &[
+            param::text(enqueue.module.as_str()),
+            param::text(enqueue.entity_id.as_str()),
+            param::text(spec.lane.as_str()),
+            param::int4(spec.priority),
+            param::text(enqueue.operation.as_str()),
+            param::int8(enqueue.inbox_event_id.0),
+            param::text(enqueue.source_modified_at.as_str()),
+            param::uint4(enqueue.max_attempts),
+            param::text(enqueue.correlation_id),
+        ],
+    )?;
+    rows.first()
+        .map(|row| {
+            Ok(Enqueued {
+                id: QueueId(row.int8(0)?),
+                inserted: row.boolean(1)?,
+            })
+        })
+        .transpose()
+}
+
+/// What [`claim_batch`] claims: up to `limit` due rows of `lane` whose module is one of
+/// `modules`, leased to `owner` for `lease_seconds`.
+pub struct ClaimBatch<'a> {
+    pub lane: Lane,
+    pub modules: &'a [Module],
+    pub limit: u32,
+    pub owner: &'a LeaseOwner,
+    pub lease_seconds: u32,
+}
+
+/// A claimed row, as the event that intake (or reconcile, a replay, a retry) queued it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: QueueId,
+    pub module: Module,
+    pub entity_id: EntityId,
+    pub operation: Operation,
+    pub inbox_event_id: InboxEventId,
+    pub source_modified_at: StoredVersion,
+    /// This claim included.
+    pub attempt_count: u32,
+    pub max_attempts: u32,
+    pub correlation_id: Option<String>,
+}
+
+/// Claims a batch (`queue::CLAIM_BATCH`), in claim order. The claimed rows' modules are
+/// among those asked for and their operations are the ones the table allows, so every row
+/// reads as a [`ClaimedJob`].
+pub fn claim_batch(db: &Db, claim: &ClaimBatch<'_>) -> Result<Vec<ClaimedJob>, DbError> {
+    let rows = db.query(
+        queue::CLAIM_BATCH,
+        &[
+            param::text(claim.lane.as_str()),
+            param::text_array(claim.modules.iter().map(|m| m.as_str())),
+            param::uint4(claim.limit),
+            param::text(claim.owner.as_str()),
+            param::uint4(claim.lease_seconds),
+        ],
+    )?;
+    rows.iter().map(|row| claimed_job(&row)).collect()
+}
+
+fn claimed_job(row: &Row<'_>) -> Result<ClaimedJob, DbError> {
+    Ok(ClaimedJob {
+        id: QueueId(row.int8(0)?),
+        module: module(row, 1)?,
+        entity_id: EntityId::from_stored(row.text(2)?),
+        operation: operation(row, 3)?,
+        inbox_event_id: InboxEventId(row.int8(4)?),
+        source_modified_at: StoredVersion::from_stored(row.text(5)?),
+        attempt_count: count(row, 6)?,
+        max_attempts: count(row, 7)?,
+        correlation_id: row.opt_text(8)?,
+    })
+}
+
+/// The row [`complete`] acknowledges, held by `owner`.
+pub struct Complete<'a> {
+    pub id: QueueId,
+    pub owner: &'a LeaseOwner,
+}
+
+/// Acknowledges the row (`queue::COMPLETE`); whether it was still held (otherwise the lease
+/// was lost and nothing changed).
+pub fn complete(db: &Db, complete: &Complete<'_>) -> Result<bool, DbError> {
+    let touched = db.execute(
+        queue::COMPLETE,
+        &[
+            param::int8(complete.id.0),
+            param::text(complete.owner.as_str()),
+        ],
+    )?;
+    Ok(touched > 0)
+}
+
+/// The rows whose lease [`extend_lease`] extends.
+pub struct ExtendLease<'a> {
+    pub ids: &'a [QueueId],
+    pub owner: &'a LeaseOwner,
+    pub lease_seconds: u32,
+}
+
+/// Extends the lease of rows `owner` still holds (`queue::EXTEND_LEASE`), locking them for
+/// the rest of the transaction; the ids of the rows extended.
+pub fn extend_lease(db: &Db, extend: &ExtendLease<'_>) -> Result<Vec<QueueId>, DbError> {
+    let rows = db.query(
+        queue::EXTEND_LEASE,
+        &[
+            param::int8_array(extend.ids.iter().map(|id| id.0)),
+            param::text(extend.owner.as_str()),
+            param::uint4(extend.lease_seconds),
+        ],
+    )?;
+    rows.iter().map(|row| Ok(QueueId(row.int8(0)?))).collect()
+}
+
+/// The waits of the current transaction, in ms: for a lock, and idle between statements.
+pub struct LimitWaits {
+    pub lock_timeout_ms: u64,
+    pub idle_ms: u64,
+}
+
+/// Bounds the current transaction's waits (`queue::LIMIT_WAITS`).
+pub fn limit_waits(db: &Db, limits: &LimitWaits) -> Result<(), DbError> {
+    db.execute(
+        queue::LIMIT_WAITS,
+        &[
+            param::text(limits.lock_timeout_ms.to_string()),
+            param::text(limits.idle_ms.to_string()),
+        ],
+    )
+    .map(drop)
+}
+
+/// A held row going back to the queue, due after `delay_ms`; `error` and `error_code`
+/// replace the row's last ones when given.
+pub struct ReturnToQueue<'a> {
+    pub id: QueueId,
+    pub owner: &'a LeaseOwner,
+    pub delay_ms: u64,
+    pub error: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+}
+
+/// Where a row that went back to the queue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    /// Waiting as `retry`.
+    Retry,
+    /// Merged into the entity's unclaimed row, and closed (`completed`, `coalesced`).
+    Coalesced,
+}
+
+/// A failed attempt (or a row given back unattempted) goes back to the queue
+/// (`queue::SCHEDULE_RETRY`); `None` when the lease was lost.
+pub fn schedule_retry(db: &Db, back: &ReturnToQueue<'_>) -> Result<Option<Returned>, DbError> {
+    return_to_queue(db, queue::SCHEDULE_RETRY, back)
+}
+
+/// Heal: a row whose lease `owner` let expire goes back to the queue
+/// (`queue::RECLAIM_EXPIRED`); `None` when it completed, was extended or is locked by a live
+/// batch meanwhile.
+pub fn reclaim_expired(db: &Db, back: &ReturnToQueue<'_>) -> Result<Option<Returned>, DbError> {
+    return_to_queue(db, queue::RECLAIM_EXPIRED, back)
+}
+
+fn return_to_queue(
+    db: &Db,
+    statement: tds_store::Statement,
+    back: &ReturnToQueue<'_>,
+) -> Result<Option<Returned>, DbError> {
+    let rows = db.query(
+        statement,
+        &[
+            param::int8(back.id.0),
+            param::text(back.owner.as_str()),
+            param::int8(i64::try_from(back.delay_ms).unwrap_or(i64::MAX)),
+            param::opt_text(back.error),
+            param::opt_text(back.error_code),
+        ],
+    )?;
+    rows.first().map(|row| returned(&row)).transpose()
+}
+
+fn returned(row: &Row<'_>) -> Result<Returned, DbError> {
+    match row.text(0)?.as_str() {
+        "retry" => Ok(Returned::Retry),
+        "completed" => Ok(Returned::Coalesced),
+        other => Err(row.invalid(format!("column 0: unexpected status {other:?}"))),
+    }
+}
+
+/// How many [`list_expired_leases`] lists at most.
+pub struct ListExpiredLeases {
+    pub limit: u32,
+}
+
+/// A processing row whose lease has expired, with the owner that let it expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredLease {
+    pub id: QueueId,
+    pub owner: LeaseOwner,
+}
+
+/// Heal: processing rows whose lease has expired, oldest expiry first, leaving out rows a
+/// live transaction holds locked (`queue::LIST_EXPIRED_LEASES`).
+pub fn list_expired_leases(
+    db: &Db,
+    list: &ListExpiredLeases,
+) -> Result<Vec<ExpiredLease>, DbError> {
+    let rows = db.query(queue::LIST_EXPIRED_LEASES, &[param::uint4(list.limit)])?;
+    rows.iter()
+        .map(|row| {
+            Ok(ExpiredLease {
+                id: QueueId(row.int8(0)?),
+                owner: LeaseOwner::new(row.text(1)?),
+            })
+        })
+        .collect()
+}
+
+/// A held row to dead-letter, and why.
+pub struct DeadLetter<'a> {
+    pub id: QueueId,
+    pub owner: &'a LeaseOwner,
+    pub reason: &'a str,
+    pub error_code: &'a str,
+    pub error_class: FailureClass,
+}
+
+/// Moves the row to `dead` and files its dead letter (`queue::DEAD_LETTER`; log the final
+/// attempt first); the letter's id, `None` when the lease was lost.
+pub fn dead_letter(db: &Db, letter: &DeadLetter<'_>) -> Result<Option<DeadLetterId>, DbError> {
+    let rows = db.query(
+        queue::DEAD_LETTER,
+        &[
+            param::int8(letter.id.0),
+            param::text(letter.owner.as_str()),
+            param::text(letter.reason),
+            param::text(letter.error_code),
+            param::text(letter.error_class.as_str()),
+        ],
+    )?;
+    rows.first()
+        .map(|row| Ok(DeadLetterId(row.int8(0)?)))
+        .transpose()
+}
+
+fn module(row: &Row<'_>, i: usize) -> Result<Module, DbError> {
+    let name = row.text(i)?;
+    Module::from_name(&name)
+        .ok_or_else(|| row.invalid(format!("column {i}: unknown module {name:?}")))
+}
+
+fn operation(row: &Row<'_>, i: usize) -> Result<Operation, DbError> {
+    let name = row.text(i)?;
+    Operation::from_name(&name)
+        .ok_or_else(|| row.invalid(format!("column {i}: unknown operation {name:?}")))
+}
+
+/// A count the table keeps non-negative (`attempt_count`, `max_attempts`).
+fn count(row: &Row<'_>, i: usize) -> Result<u32, DbError> {
+    let n = row.int4(i)?;
+    u32::try_from(n).map_err(|_| row.invalid(format!("column {i}: negative count {n}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use spin_sdk::pg4::DbValue;
+
+    use super::*;
+    use crate::db::rows_of;
+
+    fn claimed_row(module: &str, correlation_id: Option<&str>) -> Vec<DbValue> {
+        vec![
+            DbValue::Int64(41),
+            DbValue::Str(module.into()),
+            DbValue::Str(" 9000000000000000001".into()),
+            DbValue::Str("delete".into()),
+            DbValue::Int64(7),
+            DbValue::Str("2024-05-01 10:00:00+00".into()),
+            DbValue::Int32(2),
+            DbValue::Int32(8),
+            correlation_id.map_or(DbValue::DbNull, |c| DbValue::Str(c.into())),
+        ]
+    }
+
+    #[test]
+    fn a_claimed_row_reads_as_the_event_intake_queued() {
+        let rows = rows_of(
+            queue::CLAIM_BATCH,
+            vec![claimed_row("items", Some("req-1"))],
+        );
+        let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
+        assert_eq!(
+            job,
+            ClaimedJob {
+                id: QueueId(41),
+                module: Module::Items,
+                entity_id: EntityId::from_stored(" 9000000000000000001".into()),
+                operation: Operation::Delete,
+                inbox_event_id: InboxEventId(7),
+                source_modified_at: StoredVersion::from_stored("2024-05-01 10:00:00+00".into()),
+                attempt_count: 2,
+                max_attempts: 8,
+                correlation_id: Some("req-1".into()),
+            }
+        );
+        assert_eq!(
+            job.entity_id.as_str(),
+            " 9000000000000000001",
+            "kept as stored"
+        );
+        let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("items", None)]);
+        let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
+        assert_eq!(job.correlation_id, None);
+    }
+
+    #[test]
+    fn a_row_that_is_no_event_names_the_claim() {
+        let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("journals", None)]);
+        let error = claimed_job(&rows.expect_row().unwrap()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "queue::claim_batch: column 1: unknown module \"journals\""
+        );
+    }
+
+    #[test]
+    fn a_returned_row_is_retried_or_coalesced() {
+        let status = |text: &str| {
+            let rows = rows_of(queue::SCHEDULE_RETRY, vec![vec![DbValue::Str(text.into())]]);
+            returned(&rows.expect_row().unwrap()).map_err(|e| e.to_string())
+        };
+        assert_eq!(status("retry"), Ok(Returned::Retry));
+        assert_eq!(status("completed"), Ok(Returned::Coalesced));
+        assert_eq!(
+            status("dead"),
+            Err("queue::schedule_retry: column 0: unexpected status \"dead\"".into())
+        );
+    }
+}

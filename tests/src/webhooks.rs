@@ -175,6 +175,23 @@ pub async fn post_item(app: &TestApp, key: &str, body: &Value, request_id: Optio
     answer
 }
 
+/// Posts Zoho's documented example of `module` under entity id `id`, wrapped as Zoho sends
+/// it, to the module's route with `key`; expects it accepted (202).
+pub async fn post_example(app: &TestApp, key: &str, module: Module, id: &str) {
+    let mut record = example(module);
+    record[module.spec().id_field] = json!(id);
+    let response = app
+        .client
+        .post(app.url(&format!("/webhooks/zoho/{}", module.spec().name)))
+        .header("X-Webhook-Key", key)
+        .json(&wrapped(module, record))
+        .send()
+        .await
+        .expect("intake answers");
+    let status = response.status().as_u16();
+    assert_eq!(status, 202, "{module:?} {id}: {:?}", response.text().await);
+}
+
 /// Rows in `table`.
 pub async fn count(app: &TestApp, table: &str) -> i64 {
     let client = app.db.client().await;

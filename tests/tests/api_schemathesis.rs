@@ -13,7 +13,6 @@
 
 use std::process::Stdio;
 
-use serde_json::json;
 use tds_core::entity::Module;
 use tds_tests::{pytools, webhooks, TestApp};
 
@@ -26,17 +25,7 @@ async fn schemathesis_finds_no_difference_between_the_api_and_its_document() {
     let app = TestApp::start_keyed(KEY, TOKEN, &[]).await;
     // Something to list, show and follow links to: events of every module, drained.
     for module in Module::ALL {
-        let mut record = webhooks::example(module);
-        record[module.spec().id_field] = json!(format!("st-{}", module.spec().name));
-        let reply = app
-            .client
-            .post(app.url(&format!("/webhooks/zoho/{}", module.spec().name)))
-            .header("X-Webhook-Key", KEY)
-            .json(&webhooks::wrapped(module, record))
-            .send()
-            .await
-            .expect("intake answers");
-        assert_eq!(reply.status().as_u16(), 202);
+        webhooks::post_example(&app, KEY, module, &format!("st-{}", module.spec().name)).await;
     }
     for lane in ["sales", "catalog", "purchases", "inventory"] {
         app.run_cron(&format!("processor-{lane}"))

@@ -91,17 +91,7 @@ async fn an_external_ticker_with_keep_going_drains_serves_every_lane_without_cro
     let mut sent = 0;
     for i in 0..90 {
         let module = modules[i % modules.len()];
-        let mut record = webhooks::example(module);
-        record[module.spec().id_field] = json!(format!("ticker-{i}"));
-        let response = app
-            .client
-            .post(app.url(&format!("/webhooks/zoho/{}", module.spec().name)))
-            .header("X-Webhook-Key", KEY)
-            .json(&webhooks::wrapped(module, record))
-            .send()
-            .await
-            .expect("intake answers");
-        assert_eq!(response.status().as_u16(), 202, "{:?}", response.text().await);
+        webhooks::post_example(&app, KEY, module, &format!("ticker-{i}")).await;
         sent += 1;
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
+use tds_core::config_values::whole_number;
 use tds_core::cursor::{self, Cursor, CursorError};
 use tds_core::query::{ParamError, Params};
 use tds_guest::db::{Db, Rows};
@@ -200,14 +201,7 @@ pub fn body_int(
     let Some(value) = body.get(field) else {
         return Ok(default);
     };
-    value
-        .as_i64()
-        .or_else(|| {
-            value
-                .as_f64()
-                .filter(|n| n.fract() == 0.0 && n.abs() < 9.0e15)
-                .map(|n| n as i64)
-        })
+    whole_number(value)
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
             HttpError::invalid_body(format!(

@@ -143,4 +143,4 @@ mod config;
 mod validate;
 
 pub use config::Config;
-pub use validate::{default_number, validate_change, validate_value, ConfigError};
+pub use validate::{default_number, validate_change, validate_value, whole_number, ConfigError};

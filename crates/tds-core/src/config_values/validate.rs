@@ -103,8 +103,18 @@ pub fn validate_value(name: &str, value: &Value) -> Result<Value, ConfigError> {
 }
 
 /// A JSON number with no fractional part (`5`, `5.0` and `5e0` alike, as JSON Schema's
-/// `integer`), when it fits an `i64` exactly.
-fn whole_number(value: &Value) -> Option<i64> {
+/// `integer`), when it fits an `i64` exactly; the stats API reads its integer body fields
+/// with it too.
+///
+/// ```
+/// use serde_json::json;
+/// use tds_core::config_values::whole_number;
+/// assert_eq!(whole_number(&json!(459.0)), Some(459));
+/// assert_eq!(whole_number(&json!(5)), Some(5));
+/// assert_eq!(whole_number(&json!(1.5)), None);
+/// assert_eq!(whole_number(&json!("5")), None);
+/// ```
+pub fn whole_number(value: &Value) -> Option<i64> {
     value.as_i64().or_else(|| {
         value
             .as_f64()

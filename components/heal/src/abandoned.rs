@@ -11,28 +11,27 @@
 //! skipping rows locked by a run being finished: `tds_store::journal::CLOSE_ABANDONED_RUNS`.
 
 use serde_json::{json, Value};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
+use tds_guest::journal::{self, CloseAbandonedRuns};
 use tds_guest::log::Logger;
-use tds_store::journal;
 
 use crate::settings::HealConfig;
 
 pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
-    let closed = db.query(
-        journal::CLOSE_ABANDONED_RUNS,
-        &[
-            param::int4(config.abandoned_run_seconds),
-            param::int4(config.abandoned_run_limit),
-        ],
+    let closed = journal::close_abandoned_runs(
+        db,
+        &CloseAbandonedRuns {
+            older_than_seconds: config.abandoned_run_seconds,
+            limit: config.abandoned_run_limit,
+        },
     )?;
-    let mut count = 0u64;
-    for row in closed.iter() {
-        count += 1;
+    for run in &closed {
         log.warn(
             "abandoned run closed as failed",
-            json!({"run_id": row.int8(0)?, "component": row.text(1)?, "run_owner": row.text(2)?,
-                   "running_seconds": row.int8(3)?}),
+            json!({"run_id": run.id.0, "component": run.component, "run_owner": run.run_owner.as_str(),
+                   "running_seconds": run.age_seconds}),
         );
     }
+    let count = closed.len() as u64;
     Ok(json!({"closed": count}))
 }

@@ -6,10 +6,11 @@
 //! whose condition no longer holds is resolved. Delivery is [`crate::notify`].
 
 use serde_json::{json, Value};
-use tds_core::alerts::{evaluate, Measurements, OpenCircuit, FAILURE_RATE_WINDOW_SECONDS, KINDS};
-use tds_guest::db::{param, Db, DbError};
+use tds_core::alerts::{evaluate, Measurements, FAILURE_RATE_WINDOW_SECONDS, KINDS};
+use tds_guest::alerts::{self, Measure, OpenOrTouch, ResolveCleared};
+use tds_guest::circuit;
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{alerts, circuits};
 
 use crate::settings::HealConfig;
 
@@ -18,41 +19,43 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
     let firing = evaluate(&measured, &config.thresholds);
     let mut opened = 0u64;
     for condition in &firing {
-        let rows = db.query(
-            alerts::OPEN_OR_TOUCH,
-            &[
-                param::text(&condition.dedup_key),
-                param::text(condition.kind),
-                param::text(condition.severity.as_str()),
-                param::text(&condition.message),
-                param::text(condition.details.to_string()),
-            ],
+        let touched = alerts::open_or_touch(
+            db,
+            &OpenOrTouch {
+                dedup_key: &condition.dedup_key,
+                kind: condition.kind,
+                severity: condition.severity.as_str(),
+                message: &condition.message,
+                details: &condition.details,
+            },
         )?;
-        let row = rows.expect_row()?;
-        if row.boolean(1)? {
+        if touched.opened {
             opened += 1;
             log.warn(
                 "alert opened",
-                json!({"alert_id": row.int8(0)?, "dedup_key": condition.dedup_key,
+                json!({"alert_id": touched.id.0, "dedup_key": condition.dedup_key,
                        "severity": condition.severity.as_str(), "message": condition.message}),
             );
         }
     }
     let keys: Vec<&str> = firing.iter().map(|f| f.dedup_key.as_str()).collect();
-    let resolved = db.query(
-        alerts::RESOLVE_CLEARED,
-        &[param::text_array(KINDS), param::text_array(keys)],
+    let resolved = alerts::resolve_cleared(
+        db,
+        &ResolveCleared {
+            kinds: &KINDS,
+            holding: &keys,
+        },
     )?;
-    for row in resolved.iter() {
+    for alert in &resolved {
         log.info(
             "alert resolved",
-            json!({"alert_id": row.int8(0)?, "dedup_key": row.text(1)?}),
+            json!({"alert_id": alert.id.0, "dedup_key": alert.dedup_key}),
         );
     }
     Ok(json!({
         "firing": firing.len(),
         "opened": opened,
-        "resolved": resolved.iter().count(),
+        "resolved": resolved.len(),
         "measured": {
             "queue_depth": measured.queue_depth,
             "oldest_pending_seconds": measured.oldest_pending_seconds,
@@ -65,32 +68,19 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
 }
 
 fn measure(db: &Db, config: &HealConfig) -> Result<Measurements, DbError> {
-    let rows = db.query(
-        alerts::MEASURE,
-        &[
-            param::int4(FAILURE_RATE_WINDOW_SECONDS),
-            param::float8(config.thresholds.dead_letter_age_hours * 3600.0),
-        ],
+    let measured = alerts::measure(
+        db,
+        &Measure {
+            failure_rate_window_seconds: FAILURE_RATE_WINDOW_SECONDS,
+            dead_letter_age_seconds: config.thresholds.dead_letter_age_hours * 3600.0,
+        },
     )?;
-    let row = rows.expect_row()?;
-    let open_circuits = db
-        .query(circuits::LIST_NOT_CLOSED, &[])?
-        .iter()
-        .map(|c| {
-            Ok(OpenCircuit {
-                name: c.text(0)?,
-                state: c.text(1)?,
-                consecutive_failures: c.int4(2)?.into(),
-                last_error: c.opt_text(3)?,
-            })
-        })
-        .collect::<Result<Vec<_>, DbError>>()?;
     Ok(Measurements {
-        queue_depth: row.int8(0)?,
-        oldest_pending_seconds: row.float8(1)?,
-        recent_attempts: row.int8(2)?,
-        recent_failures: row.int8(3)?,
-        aged_dead_letters: row.int8(4)?,
-        open_circuits,
+        queue_depth: measured.queue_depth,
+        oldest_pending_seconds: measured.oldest_pending_seconds,
+        recent_attempts: measured.recent_attempts,
+        recent_failures: measured.recent_failures,
+        aged_dead_letters: measured.aged_dead_letters,
+        open_circuits: circuit::list_not_closed(db)?,
     })
 }

@@ -11,9 +11,13 @@
 
 use serde_json::{json, Value};
 use tds_core::entity::Module;
+use tds_core::ids::{DeadLetterId, QueueId};
+use tds_guest::auto_retry::{
+    self, ListCandidates, LockCandidate, MarkAutoRetried, Qualifying, Resolution,
+};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{auto_retry, queue};
+use tds_store::queue;
 
 use crate::settings::HealConfig;
 
@@ -34,16 +38,14 @@ pub fn run(
 ) -> Result<Value, DbError> {
     let (mut requeued, mut superseded, mut skipped) = (0u64, 0u64, 0u64);
     if config.auto_retry_max > 0 {
-        let candidates = db.query(
-            auto_retry::LIST_CANDIDATES,
-            &[
-                param::int4(config.auto_retry_after_seconds),
-                param::int4(config.auto_retry_max),
-                param::int4(config.auto_retry_limit),
-            ],
+        let candidates = auto_retry::list_candidates(
+            db,
+            &ListCandidates {
+                qualifying: qualifying(config),
+                limit: config.auto_retry_limit,
+            },
         )?;
-        for row in candidates.iter() {
-            let id = row.int8(0)?;
+        for id in candidates {
             let retried = retry_one(db, config, id, max_attempts, log).inspect_err(|_| {
                 let _ = db.rollback();
             })?;
@@ -60,7 +62,7 @@ pub fn run(
 fn retry_one(
     db: &Db,
     config: &HealConfig,
-    id: i64,
+    id: DeadLetterId,
     max_attempts: i32,
     log: &Logger,
 ) -> Result<Retried, DbError> {
@@ -72,61 +74,67 @@ fn retry_one(
             param::text(IDLE_TIMEOUT_MS),
         ],
     )?;
-    let locked = db.query(
-        auto_retry::LOCK_CANDIDATE,
-        &[
-            param::int8(id),
-            param::int4(config.auto_retry_after_seconds),
-            param::int4(config.auto_retry_max),
-        ],
+    let locked = auto_retry::lock_candidate(
+        db,
+        &LockCandidate {
+            id,
+            qualifying: qualifying(config),
+        },
     )?;
-    let Some(letter) = locked.first() else {
+    let Some(letter) = locked else {
         db.rollback()?;
         return Ok(Retried::Skipped);
     };
-    let module_name = letter.text(0)?;
-    let Some(spec) = Module::from_name(&module_name).map(Module::spec) else {
+    let module_name = &letter.module;
+    let Some(spec) = Module::from_name(module_name).map(Module::spec) else {
         db.rollback()?;
         log.warn(
             "dead letter of an unknown module left alone",
-            json!({"dead_letter_id": id, "module": module_name}),
+            json!({"dead_letter_id": id.0, "module": module_name}),
         );
         return Ok(Retried::Skipped);
     };
-    let entity_id = letter.text(1)?;
-    let correlation_id = letter.opt_text(6)?.unwrap_or_default();
+    let correlation_id = letter.correlation_id.clone().unwrap_or_default();
     let queued = db.query(
         queue::ENQUEUE_OR_REPOINT,
         &[
-            param::text(&module_name),
-            param::text(&entity_id),
+            param::text(module_name),
+            param::text(letter.entity_id.as_str()),
             param::text(spec.lane.as_str()),
             param::int4(spec.priority),
-            param::text(letter.text(3)?),
-            param::int8(letter.int8(4)?),
-            param::text(letter.text(5)?),
-            param::int4(letter.opt_int4(7)?.unwrap_or(max_attempts)),
+            param::text(&letter.operation),
+            param::int8(letter.inbox_event_id.0),
+            param::text(letter.source_modified_at.as_str()),
+            param::int4(letter.max_attempts.unwrap_or(max_attempts)),
             param::text(&correlation_id),
         ],
     )?;
-    let queue_id = queued.first().map(|r| r.int8(0)).transpose()?;
+    let queue_id = queued.first().map(|r| r.int8(0)).transpose()?.map(QueueId);
     let (resolution, retried) = match queue_id {
-        Some(_) => ("auto_retried", Retried::Requeued),
-        None => ("superseded", Retried::Superseded),
+        Some(_) => (Resolution::AutoRetried, Retried::Requeued),
+        None => (Resolution::Superseded, Retried::Superseded),
     };
-    db.execute(
-        auto_retry::MARK_AUTO_RETRIED,
-        &[
-            param::int8(id),
-            param::opt_int8(queue_id),
-            param::text(resolution),
-        ],
+    auto_retry::mark_auto_retried(
+        db,
+        &MarkAutoRetried {
+            id,
+            queue_id,
+            resolution,
+        },
     )?;
     db.commit()?;
     log.for_correlation(&correlation_id).info(
         "dead letter retried automatically",
-        json!({"dead_letter_id": id, "module": module_name, "entity_id": entity_id, "queue_id": queue_id,
-               "resolution": resolution, "auto_retry": letter.int4(8)? + 1}),
+        json!({"dead_letter_id": id.0, "module": module_name, "entity_id": letter.entity_id.as_str(),
+               "queue_id": queue_id.map(|q| q.0), "resolution": resolution.as_str(),
+               "auto_retry": letter.auto_retry_count + 1}),
     );
     Ok(retried)
+}
+
+fn qualifying(config: &HealConfig) -> Qualifying {
+    Qualifying {
+        cool_down_seconds: config.auto_retry_after_seconds,
+        max_retries: config.auto_retry_max,
+    }
 }

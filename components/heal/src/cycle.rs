@@ -6,10 +6,11 @@
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
-use tds_guest::db::{param, Db, DbError};
+use tds_core::ids::LeaseOwner;
+use tds_guest::db::{Db, DbError};
+use tds_guest::journal::{self, FinishRun, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::{random, vars};
-use tds_store::journal;
 
 use crate::settings::HealConfig;
 use crate::{abandoned, alerts, auto_retry, notify, reclaim, retention, rollups};
@@ -28,21 +29,20 @@ pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
     let database_url = vars::get("database_url")
         .ok_or_else(|| DbError::local("variable database_url is not set"))?;
-    let owner = random::lease_owner(COMPONENT);
-    let log = log.for_correlation(&owner);
+    let owner = LeaseOwner::new(random::lease_owner(COMPONENT));
+    let log = log.for_correlation(owner.as_str());
     let db = Db::open(&database_url)
         .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
-    let run = db.query(
-        journal::START_RUN,
-        &[
-            param::text(COMPONENT),
-            param::opt_text(None::<String>),
-            param::text(&owner),
-            param::text(trigger),
-            param::text("{}"),
-        ],
+    let run_id = journal::start_run(
+        &db,
+        &StartRun {
+            component: COMPONENT,
+            lane: None,
+            run_owner: &owner,
+            trigger,
+            details: &json!({}),
+        },
     )?;
-    let run_id = run.expect_row()?.int8(0)?;
     let mut counts = Map::new();
     let mut errors = Map::new();
     match HealConfig::read(&db) {
@@ -67,30 +67,30 @@ pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let counts = Value::Object(counts);
     let errors = Value::Object(errors);
-    let finished = db.execute(
-        journal::FINISH_RUN,
-        &[
-            param::int8(run_id),
-            param::text(status),
-            param::text(counts.to_string()),
-            param::text(json!({"errors": errors, "duration_ms": duration_ms}).to_string()),
-            param::opt_text(error.clone()),
-        ],
+    let finished = journal::finish_run(
+        &db,
+        &FinishRun {
+            id: run_id,
+            status,
+            counts: &counts,
+            details: &json!({"errors": errors, "duration_ms": duration_ms}),
+            error: error.as_deref(),
+        },
     );
     if let Err(e) = finished {
         log.warn(
             "could not record the end of the run",
-            json!({"run_id": run_id, "error": e.to_string()}),
+            json!({"run_id": run_id.0, "error": e.to_string()}),
         );
     }
     if let Some(error) = &error {
         log.error(
             "heal run had failed steps",
-            json!({"run_id": run_id, "error": error}),
+            json!({"run_id": run_id.0, "error": error}),
         );
     }
     Ok(Outcome {
-        report: json!({"run_id": run_id, "run_owner": owner, "trigger": trigger, "status": status,
+        report: json!({"run_id": run_id.0, "run_owner": owner.as_str(), "trigger": trigger, "status": status,
                        "counts": counts, "errors": errors, "duration_ms": duration_ms}),
         failed_steps,
     })

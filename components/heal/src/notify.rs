@@ -17,11 +17,13 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use tds_core::alerts::{generic_body, slack_body, Event, Notice};
+use tds_core::alerts::{generic_body, slack_body, Notice};
+use tds_core::ids::AlertId;
+use tds_guest::alerts::{self, AlertEvent, ListUndelivered, MarkDelivered};
 use tds_guest::circuit::{CircuitBreaker, Gate};
-use tds_guest::db::{param, Db, DbError, Row};
+use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{alerts, queue};
+use tds_store::queue;
 
 use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::outbound;
@@ -49,14 +51,15 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
     if config.destinations.is_empty() {
         return Ok(json!({"destinations": 0, "delivered": 0, "failed": 0, "refused": 0}));
     }
-    let pending = db.query(
-        alerts::LIST_UNDELIVERED,
-        &[param::int4(config.delivery_limit)],
-    )?;
-    let notices = pending
-        .iter()
-        .map(|row| notice(&row))
-        .collect::<Result<Vec<_>, DbError>>()?;
+    let notices: Vec<(Notice, BTreeMap<String, Value>)> = alerts::list_undelivered(
+        db,
+        &ListUndelivered {
+            limit: config.delivery_limit,
+        },
+    )?
+    .into_iter()
+    .map(|pending| (pending.notice, deliveries(&pending.deliveries)))
+    .collect();
     let mut channels = Vec::new();
     if !notices.is_empty() {
         for destination in &config.destinations {
@@ -107,15 +110,14 @@ fn deliver(
     log: &Logger,
 ) -> Result<(), DbError> {
     let event = notice.event.as_str();
+    let alert = AlertEvent {
+        id: AlertId(notice.alert_id),
+        event: notice.event,
+    };
     let key = |channel: &Channel<'_>| format!("{event}:{}", channel.destination.name);
     if channels.iter().all(|c| listed.contains_key(&key(c))) {
         // Delivered to every destination configured now (one that lacked it was removed).
-        return db
-            .execute(
-                alerts::MARK_NOTIFIED,
-                &[param::int8(notice.alert_id), param::text(event)],
-            )
-            .map(drop);
+        return alerts::mark_notified(db, &alert);
     }
     db.begin()?;
     db.execute(
@@ -125,14 +127,10 @@ fn deliver(
             param::text(IDLE_TIMEOUT_MS),
         ],
     )?;
-    let locked = db.query(
-        alerts::LOCK_FOR_DELIVERY,
-        &[param::int8(notice.alert_id), param::text(event)],
-    )?;
-    let Some(row) = locked.first() else {
+    let Some(locked) = alerts::lock_for_delivery(db, &alert)? else {
         return db.rollback();
     };
-    let mut delivered = deliveries(&row.text(0)?);
+    let mut delivered = deliveries(&locked);
     for channel in channels.iter_mut() {
         let delivery_key = key(channel);
         if delivered.contains_key(&delivery_key) {
@@ -154,13 +152,13 @@ fn deliver(
                     .destinations
                     .iter()
                     .all(|d| delivered.contains_key(&format!("{event}:{}", d.name)));
-                db.execute(
-                    alerts::MARK_DELIVERED,
-                    &[
-                        param::int8(notice.alert_id),
-                        param::text(&delivery_key),
-                        param::opt_text(complete.then_some(event)),
-                    ],
+                alerts::mark_delivered(
+                    db,
+                    &MarkDelivered {
+                        id: alert.id,
+                        delivery_key: &delivery_key,
+                        completed: complete.then_some(notice.event),
+                    },
                 )?;
                 tally.delivered += 1;
                 if channel.needs_success {
@@ -186,30 +184,6 @@ fn deliver(
         }
     }
     db.commit()
-}
-
-/// The event and alert of a [`alerts::LIST_UNDELIVERED`] row, with its deliveries.
-fn notice(row: &Row<'_>) -> Result<(Notice, BTreeMap<String, Value>), DbError> {
-    let event_name = row.text(1)?;
-    let event = Event::from_name(&event_name)
-        .ok_or_else(|| row.invalid(format!("unknown alert event {event_name:?}")))?;
-    let details = serde_json::from_str(&row.text(7)?).unwrap_or(Value::Null);
-    Ok((
-        Notice {
-            event,
-            alert_id: row.int8(0)?,
-            dedup_key: row.text(2)?,
-            kind: row.text(3)?,
-            severity: row.text(4)?,
-            status: row.text(5)?,
-            message: row.text(6)?,
-            details,
-            occurrences: row.int4(8)?.into(),
-            opened_at: row.text(9)?,
-            resolved_at: row.opt_text(10)?,
-        },
-        deliveries(&row.text(11)?),
-    ))
 }
 
 /// The `deliveries` object as a map (empty when it is not one).

@@ -10,36 +10,43 @@
 //! | `tds_metrics`, `tds_intake_counters` | `retention_metrics_days` (30) | |
 
 use serde_json::{json, Map, Value};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{queue, retention, Statement};
+use tds_guest::retention::{self, PurgeBatch};
 
 use crate::settings::HealConfig;
 
 pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
     let r = config.retention;
-    let tables: [(&str, Statement, i32); 7] = [
-        ("inbox_events", retention::PURGE_INBOX, r.inbox_days),
+    type Purge = fn(&Db, &PurgeBatch) -> Result<u64, DbError>;
+    let tables: [(&str, Purge, i32); 7] = [
+        ("inbox_events", retention::purge_inbox, r.inbox_days),
         (
             "completed_queue_rows",
-            queue::PURGE_COMPLETED,
+            retention::purge_completed_queue_rows,
             r.completed_queue_days,
         ),
-        ("sync_log", retention::PURGE_SYNC_LOG, r.log_days),
-        ("audit_trail", retention::PURGE_AUDIT_TRAIL, r.log_days),
-        ("sync_runs", retention::PURGE_RUNS, r.log_days),
-        ("metrics", retention::PURGE_METRICS, r.metrics_days),
+        ("sync_log", retention::purge_sync_log, r.log_days),
+        ("audit_trail", retention::purge_audit_trail, r.log_days),
+        ("sync_runs", retention::purge_runs, r.log_days),
+        ("metrics", retention::purge_metrics, r.metrics_days),
         (
             "intake_counters",
-            retention::PURGE_INTAKE_COUNTERS,
+            retention::purge_intake_counters,
             r.metrics_days,
         ),
     ];
     let mut counts = Map::new();
-    for (table, statement, days) in tables {
+    for (table, purge, days) in tables {
         let mut deleted = 0u64;
         for _ in 0..r.max_batches {
-            let batch = db.execute(statement, &[param::int4(days), param::int4(r.batch_size)])?;
+            let batch = purge(
+                db,
+                &PurgeBatch {
+                    older_than_days: days,
+                    limit: r.batch_size,
+                },
+            )?;
             deleted += batch;
             if batch < u64::from(r.batch_size.unsigned_abs()) {
                 break;

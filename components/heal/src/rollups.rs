@@ -10,18 +10,20 @@
 
 use serde_json::{json, Value};
 use tds_core::entity::ENTITIES;
-use tds_core::metrics::{
-    rollup_names, rollup_window, total_names, Counter, APPLY_MS, LATENCY_PERCENTILES,
-};
+use tds_core::metrics::{rollup_names, rollup_window, total_names, LATENCY_PERCENTILES};
 use tds_guest::db::{param, Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::{metrics, queue};
+use tds_guest::metrics::{
+    self, AddWindowToTotals, Cursor, DeleteWindow, InsertWindow, InsertWindowCounters, LockCursor,
+    MoveCursor, TotalsChange, Window,
+};
+use tds_store::{metrics::CURSOR, queue};
 
 use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::settings::HealConfig;
 
 pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
-    db.execute(metrics::ENSURE_CURSOR, &[param::text(metrics::CURSOR)])?;
+    metrics::ensure_cursor(db, &Cursor { name: CURSOR })?;
     let result = roll_up(db, config, log);
     if result.is_err() {
         let _ = db.rollback();
@@ -38,81 +40,76 @@ fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
             param::text(IDLE_TIMEOUT_MS),
         ],
     )?;
-    db.execute(metrics::FOLD_INTAKE_OUTCOMES, &[])?;
-    let locked = db.query(
-        metrics::LOCK_CURSOR,
-        &[
-            param::text(metrics::CURSOR),
-            param::int4(config.retention.metrics_days),
-        ],
+    metrics::fold_intake_outcomes(db)?;
+    let locked = metrics::lock_cursor(
+        db,
+        &LockCursor {
+            name: CURSOR,
+            data_days: config.retention.metrics_days,
+        },
     )?;
-    let Some(cursor) = locked.first() else {
+    let Some(cursor) = locked else {
         db.rollback()?;
         return Ok(json!({"skipped": "another run is rolling up"}));
     };
-    let position = cursor.opt_int8(0)?;
-    let current_minute = cursor.int8(1)?;
-    let first_data = cursor.opt_int8(2)?;
-    let Some((from, to)) = rollup_window(position, first_data, current_minute, config.rollup)
-    else {
+    let position = cursor.position;
+    let Some((from, to)) = rollup_window(
+        position,
+        cursor.first_data_minute,
+        cursor.current_minute,
+        config.rollup,
+    ) else {
         db.rollback()?;
         return Ok(json!({"minutes": 0, "rows": 0}));
     };
-    let window = [param::int8(from), param::int8(to)];
-    let totals = || {
-        let mut params = window.to_vec();
-        params.push(param::text_array(total_names()));
-        params
-    };
-    let take_back = [totals(), vec![param::int8(-1)]].concat();
-    db.execute(metrics::ADD_WINDOW_TO_TOTALS, &take_back)?;
-    db.execute(
-        metrics::DELETE_WINDOW,
-        &[param::int8(from), param::int8(to), param::text_array(rollup_names())],
+    let window = Window { from, to };
+    let total_names = total_names();
+    metrics::add_window_to_totals(
+        db,
+        &AddWindowToTotals {
+            window,
+            names: &total_names,
+            change: TotalsChange::TakeBack,
+        },
     )?;
-    let lanes = [
-        param::text_array(ENTITIES.iter().map(|e| e.name)),
-        param::text_array(ENTITIES.iter().map(|e| e.lane.as_str())),
-    ];
-    let percentiles = [
-        param::text_array(LATENCY_PERCENTILES.iter().map(|(name, _)| *name)),
-        param::text_array(
-            LATENCY_PERCENTILES
-                .iter()
-                .map(|(_, fraction)| fraction.to_string()),
-        ),
-    ];
-    let rows = db.execute(
-        metrics::INSERT_WINDOW,
-        &[window.as_slice(), &lanes, &percentiles].concat(),
+    metrics::delete_window(
+        db,
+        &DeleteWindow {
+            window,
+            names: &rollup_names(),
+        },
     )?;
-    let family = |counter: Counter| {
-        [
-            param::text_array(counter.names()),
-            param::text_array(counter.members()),
-        ]
-    };
-    let counter_rows = db.execute(
-        metrics::INSERT_WINDOW_COUNTERS,
-        &[
-            window.as_slice(),
-            &lanes,
-            &family(Counter::Attempts),
-            &family(Counter::Intake),
-            &family(Counter::Runs),
-            &family(Counter::ApplyBucket),
-            &[param::text(APPLY_MS)],
-            &family(Counter::LatencyBucket),
-        ]
-        .concat(),
+    let rows = metrics::insert_window(
+        db,
+        &InsertWindow {
+            window,
+            entities: &ENTITIES,
+            percentiles: &LATENCY_PERCENTILES,
+        },
+    )?;
+    let counter_rows = metrics::insert_window_counters(
+        db,
+        &InsertWindowCounters {
+            window,
+            entities: &ENTITIES,
+        },
     )?;
     let rows = rows + counter_rows;
-    let add = [totals(), vec![param::int8(1)]].concat();
-    db.execute(metrics::ADD_WINDOW_TO_TOTALS, &add)?;
+    metrics::add_window_to_totals(
+        db,
+        &AddWindowToTotals {
+            window,
+            names: &total_names,
+            change: TotalsChange::Add,
+        },
+    )?;
     let next = position.map_or(to, |p| p.max(to));
-    db.execute(
-        metrics::MOVE_CURSOR,
-        &[param::text(metrics::CURSOR), param::int8(next)],
+    metrics::move_cursor(
+        db,
+        &MoveCursor {
+            name: CURSOR,
+            position: next,
+        },
     )?;
     db.commit()?;
     let minutes = (to - from) / 60;

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use tds_guest::db::{param, DbError};
-use tds_store::journal;
+use tds_guest::db::DbError;
+use tds_guest::journal::{self, AuditChange, LogAttempt};
 
 use crate::apply::Change;
 use crate::context::Context;
@@ -13,26 +13,23 @@ use crate::tally::Outcome;
 
 pub fn audit(context: &Context<'_>, job: &Job, change: &Change) -> Result<(), DbError> {
     let claim = &job.claim;
-    context
-        .db
-        .execute(
-            journal::AUDIT_CHANGE,
-            &[
-                param::text(change.table.name),
-                param::text(claim.entity_id.as_str()),
-                param::text(claim.module.as_str()),
-                param::text(change.action),
-                param::opt_text(change.before.as_deref()),
-                param::text(&change.after),
-                param::text_array(change.changed_fields.iter().cloned()),
-                param::text(claim.source_modified_at.as_str()),
-                param::int8(claim.inbox_event_id.0),
-                param::int8(claim.id.0),
-                param::int8(context.run_id),
-                param::text(job.correlation_id()),
-            ],
-        )
-        .map(drop)
+    journal::audit_change(
+        context.db,
+        &AuditChange {
+            erp_table: change.table.name,
+            entity_id: &claim.entity_id,
+            module: claim.module,
+            action: change.action,
+            before: change.before.as_deref(),
+            after: &change.after,
+            changed_fields: &change.changed_fields,
+            source_modified_at: &claim.source_modified_at,
+            inbox_event_id: claim.inbox_event_id,
+            queue_id: claim.id,
+            run_id: context.run_id,
+            correlation_id: job.correlation_id(),
+        },
+    )
 }
 
 pub fn log_attempt(
@@ -44,25 +41,22 @@ pub fn log_attempt(
     started: Instant,
 ) -> Result<(), DbError> {
     let claim = &job.claim;
-    context
-        .db
-        .execute(
-            journal::LOG_ATTEMPT,
-            &[
-                param::int8(context.run_id),
-                param::int8(claim.id.0),
-                param::int8(claim.inbox_event_id.0),
-                param::text(claim.module.as_str()),
-                param::text(claim.entity_id.as_str()),
-                param::text(context.settings.lane.as_str()),
-                param::text(claim.operation.as_str()),
-                param::uint4(claim.attempt_count),
-                param::text(outcome.log_outcome()),
-                param::opt_text(message),
-                param::opt_text(error_code),
-                param::float8(started.elapsed().as_secs_f64() * 1000.0),
-                param::text(job.correlation_id()),
-            ],
-        )
-        .map(drop)
+    journal::log_attempt(
+        context.db,
+        &LogAttempt {
+            run_id: context.run_id,
+            queue_id: claim.id,
+            inbox_event_id: claim.inbox_event_id,
+            module: claim.module,
+            entity_id: &claim.entity_id,
+            lane: context.settings.lane,
+            operation: claim.operation,
+            attempt: claim.attempt_count,
+            outcome: outcome.log_outcome(),
+            message,
+            error_code,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            correlation_id: job.correlation_id(),
+        },
+    )
 }

@@ -4,11 +4,11 @@
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use tds_core::ids::LeaseOwner;
-use tds_guest::db::{param, Db, DbError};
+use tds_core::ids::{LeaseOwner, RunId};
+use tds_guest::db::{Db, DbError};
+use tds_guest::journal::{self, FinishRun, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::random;
-use tds_store::journal;
 
 use crate::context::Context;
 use crate::drain::{drain, Stop};
@@ -33,7 +33,7 @@ impl Trigger {
 
 /// The invocation's result, as answered on the HTTP route.
 pub struct Report {
-    run_id: i64,
+    run_id: RunId,
     owner: LeaseOwner,
     trigger: Trigger,
     stop: Stop,
@@ -44,7 +44,7 @@ pub struct Report {
 
 impl Report {
     pub fn to_json(&self) -> Value {
-        json!({"run_id": self.run_id, "run_owner": self.owner.as_str(), "trigger": self.trigger.as_str(),
+        json!({"run_id": self.run_id.0, "run_owner": self.owner.as_str(), "trigger": self.trigger.as_str(),
                "stopped": self.stop.as_str(), "counts": self.counts.to_json(), "details": self.details,
                "duration_ms": self.duration_ms})
     }
@@ -70,17 +70,16 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         "keep_going_ms": settings.keep_going.map(|d| d.as_millis() as u64),
         "lock_timeout_ms": tuning.lock_timeout_ms,
     });
-    let started_run = db.query(
-        journal::START_RUN,
-        &[
-            param::text(&component),
-            param::text(settings.lane.as_str()),
-            param::text(owner.as_str()),
-            param::text(trigger.as_str()),
-            param::text(details.to_string()),
-        ],
+    let run_id = journal::start_run(
+        &db,
+        &StartRun {
+            component: &component,
+            lane: Some(settings.lane),
+            run_owner: &owner,
+            trigger: trigger.as_str(),
+            details: &details,
+        },
     )?;
-    let run_id = started_run.expect_row()?.int8(0)?;
     let context = Context {
         db: &db,
         settings,
@@ -95,24 +94,24 @@ pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report
         Ok(stop) => ("completed", Some(stop.as_str()), None),
         Err(e) => ("failed", None, Some(e.to_string())),
     };
-    let finished = db.execute(
-        journal::FINISH_RUN,
-        &[
-            param::int8(run_id),
-            param::text(status),
-            param::text(counts.to_json().to_string()),
-            param::text(json!({"stopped": stop}).to_string()),
-            param::opt_text(error.clone()),
-        ],
+    let finished = journal::finish_run(
+        &db,
+        &FinishRun {
+            id: run_id,
+            status,
+            counts: &counts.to_json(),
+            details: &json!({"stopped": stop}),
+            error: error.as_deref(),
+        },
     );
     if let Err(e) = finished {
         log.warn(
             "could not record the end of the run",
-            json!({"run_id": run_id, "error": e.to_string()}),
+            json!({"run_id": run_id.0, "error": e.to_string()}),
         );
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let fields = json!({"run_id": run_id, "status": status, "stopped": stop, "counts": counts.to_json(), "error": error, "duration_ms": duration_ms});
+    let fields = json!({"run_id": run_id.0, "status": status, "stopped": stop, "counts": counts.to_json(), "error": error, "duration_ms": duration_ms});
     match &result {
         Ok(_) if counts.claimed == 0 => {}
         Ok(_) => log.info("run finished", fields),

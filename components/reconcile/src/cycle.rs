@@ -15,11 +15,13 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
+use tds_core::ids::{LeaseOwner, ReportId, RunId};
 use tds_guest::circuit::{CircuitBreaker, Gate};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
+use tds_guest::journal::{self, FinishRun, StartRun};
 use tds_guest::log::Logger;
+use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
 use tds_guest::{random, vars};
-use tds_store::{journal, reconcile};
 use tds_zoho::integrity::counts;
 
 use crate::client::{ApiFailure, Client};
@@ -35,7 +37,7 @@ const BREAKER: &str = "outbound:zoho_api";
 /// How a run ended.
 pub enum Outcome {
     /// Zoho credentials are not set: nothing was done.
-    NotConfigured { report_id: i64, why: String },
+    NotConfigured { report_id: ReportId, why: String },
     /// The run's report (as stored) and its status.
     Ran { report: Value, status: String },
 }
@@ -45,32 +47,24 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
     let started = Instant::now();
     let database_url = vars::get("database_url")
         .ok_or_else(|| DbError::local("variable database_url is not set"))?;
-    let owner = random::lease_owner(COMPONENT);
-    let log = log.for_correlation(&owner);
+    let owner = LeaseOwner::new(random::lease_owner(COMPONENT));
+    let log = log.for_correlation(owner.as_str());
     let db = Db::open(&database_url)?;
-    let run_id = db
-        .query(
-            journal::START_RUN,
-            &[
-                param::text(COMPONENT),
-                param::opt_text(None::<String>),
-                param::text(&owner),
-                param::text(trigger),
-                param::text("{}"),
-            ],
-        )?
-        .expect_row()?
-        .int8(0)?;
+    let run_id = journal::start_run(
+        &db,
+        &StartRun {
+            component: COMPONENT,
+            lane: None,
+            run_owner: &owner,
+            trigger,
+            details: &json!({}),
+        },
+    )?;
     let credentials = match Credentials::from_variables() {
         Ok(c) => c,
         Err(why) => {
-            let report_id = db
-                .query(
-                    reconcile::NOT_CONFIGURED_REPORT,
-                    &[param::text(trigger), param::text(&why)],
-                )?
-                .expect_row()?
-                .int8(0)?;
+            let report_id =
+                stored_report::not_configured(&db, &NotConfigured { trigger, why: &why })?;
             finish_run(
                 &db,
                 run_id,
@@ -88,13 +82,7 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
     let settings = Settings::read(&db)?;
     let fix = fix.unwrap_or_else(crate::settings::fixes_by_default);
     let max_attempts = vars::positive("max_attempts", 8).unwrap_or(8);
-    let report_id = db
-        .query(
-            reconcile::START_REPORT,
-            &[param::text(trigger), param::int8(run_id)],
-        )?
-        .expect_row()?
-        .int8(0)?;
+    let report_id = stored_report::start(&db, &StartReport { trigger, run_id })?;
     let breaker = CircuitBreaker::new(&db, BREAKER, settings.circuit);
     let mut client = Client::new(&db, &credentials, &settings, &log);
     let mut errors: Vec<String> = Vec::new();
@@ -120,7 +108,7 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
             &mut client,
             &settings,
             *module,
-            &owner,
+            owner.as_str(),
             max_attempts,
             &log,
         );
@@ -153,7 +141,7 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
             &settings,
             *module,
             fix,
-            &owner,
+            owner.as_str(),
             max_attempts,
         ) {
             Ok(found) => {
@@ -232,12 +220,12 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
         &db,
         run_id,
         run_status,
-        json!({"report_id": report_id, "summary": summary}),
+        json!({"report_id": report_id.0, "summary": summary}),
         error,
     )?;
     log.info(
         "reconcile run finished",
-        json!({"report_id": report_id, "status": status, "drift": totals.to_json(), "requests": counters.requests}),
+        json!({"report_id": report_id.0, "status": status, "drift": totals.to_json(), "requests": counters.requests}),
     );
     Ok(Outcome::Ran {
         report: report::read(&db, report_id)?,
@@ -267,20 +255,19 @@ fn record_breaker(
 
 fn finish_run(
     db: &Db,
-    run_id: i64,
+    run_id: RunId,
     status: &str,
     details: Value,
     error: Option<String>,
 ) -> Result<(), DbError> {
-    db.execute(
-        journal::FINISH_RUN,
-        &[
-            param::int8(run_id),
-            param::text(status),
-            param::text("{}"),
-            param::text(details.to_string()),
-            param::opt_text(error),
-        ],
+    journal::finish_run(
+        db,
+        &FinishRun {
+            id: run_id,
+            status,
+            counts: &json!({}),
+            details: &details,
+            error: error.as_deref(),
+        },
     )
-    .map(drop)
 }

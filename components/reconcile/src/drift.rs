@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
-use tds_guest::db::{param, Db};
-use tds_store::reconcile;
+use tds_guest::db::Db;
+use tds_guest::reconcile::{self, OfModule};
 use tds_zoho::api::{detail_url, parse_detail, parse_list, ListRequest};
 use tds_zoho::drift::{compare, Drift, ErpRow};
 
@@ -74,25 +74,19 @@ pub fn check_module(
         }
     }
     let mut erp = Vec::new();
-    for row in db
-        .query(reconcile::ERP_ROWS, &[param::text(module.as_str())])?
-        .iter()
-    {
-        if let Some(version) = db_time(row.opt_text(1)?) {
+    for row in reconcile::erp_rows(db, &OfModule { module })? {
+        if let Some(version) = db_time(row.version) {
             erp.push(ErpRow {
-                id: row.text(0)?,
+                id: row.entity_id.as_str().to_string(),
                 version,
-                deleted: row.boolean(2)?,
+                deleted: row.deleted,
             });
         }
     }
     let mut queued = BTreeMap::new();
-    for row in db
-        .query(reconcile::QUEUED_VERSIONS, &[param::text(module.as_str())])?
-        .iter()
-    {
-        if let Some(version) = db_time(row.opt_text(1)?) {
-            queued.insert(row.text(0)?, version);
+    for row in reconcile::queued_versions(db, &OfModule { module })? {
+        if let Some(version) = db_time(row.version) {
+            queued.insert(row.entity_id.as_str().to_string(), version);
         }
     }
     let drift = compare(&listed, &erp, &queued);

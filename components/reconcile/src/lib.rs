@@ -83,7 +83,7 @@ fn handle(req: Request) -> Response {
     match cycle::run("http", fix, &log) {
         Ok(cycle::Outcome::NotConfigured { report_id, why }) => {
             let mut body = error_body("not_configured", &why, &request_id);
-            body["report_id"] = json!(report_id);
+            body["report_id"] = json!(report_id.0);
             json_response(503, &body, &request_id)
         }
         Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => {

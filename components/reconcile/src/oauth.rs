@@ -6,9 +6,9 @@
 
 use serde_json::json;
 use spin_sdk::http::Method;
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::reconcile;
+use tds_guest::reconcile::token::{self as stored_token, SaveToken, TokenFailure, TokenName};
 use tds_zoho::api::{parse_token, refresh_form};
 
 use crate::http;
@@ -49,13 +49,14 @@ pub fn access_token(
     settings: &Settings,
     log: &Logger,
 ) -> Result<AccessToken, TokenError> {
-    let rows = db.query(reconcile::READ_TOKEN, &[param::text(TOKEN_NAME)])?;
-    let row = rows.expect_row()?;
-    let token = row.opt_text(0)?;
-    let valid_seconds = row.opt_float8(1)?.unwrap_or(f64::NEG_INFINITY);
-    let refreshes = row.int4(2)?;
-    let api_domain = row.opt_text(3)?;
-    if let Some(token) = token.filter(|_| valid_seconds > EXPIRY_MARGIN_SECONDS) {
+    let stored = stored_token::read(db, &TokenName { name: TOKEN_NAME })?;
+    let valid_seconds = stored.valid_seconds.unwrap_or(f64::NEG_INFINITY);
+    let refreshes = stored.refreshes_in_window;
+    let api_domain = stored.api_domain;
+    if let Some(token) = stored
+        .access_token
+        .filter(|_| valid_seconds > EXPIRY_MARGIN_SECONDS)
+    {
         return Ok(AccessToken {
             token,
             api_domain,
@@ -70,11 +71,13 @@ pub fn access_token(
 
 /// The stored token was refused: it is expired from now on.
 pub fn expire(db: &Db, why: &str) -> Result<(), DbError> {
-    db.execute(
-        reconcile::EXPIRE_TOKEN,
-        &[param::text(TOKEN_NAME), param::text(why)],
+    stored_token::expire(
+        db,
+        &TokenFailure {
+            name: TOKEN_NAME,
+            error: why,
+        },
     )
-    .map(drop)
 }
 
 fn refresh(
@@ -112,14 +115,14 @@ fn refresh(
     });
     match answer {
         Ok(token) => {
-            db.execute(
-                reconcile::SAVE_TOKEN,
-                &[
-                    param::text(TOKEN_NAME),
-                    param::text(&token.access_token),
-                    param::int4(i32::try_from(token.expires_in).unwrap_or(3600)),
-                    param::opt_text(token.api_domain.clone()),
-                ],
+            stored_token::save(
+                db,
+                &SaveToken {
+                    name: TOKEN_NAME,
+                    access_token: &token.access_token,
+                    valid_seconds: i32::try_from(token.expires_in).unwrap_or(3600),
+                    api_domain: token.api_domain.as_deref(),
+                },
             )?;
             log.info(
                 "refreshed the Zoho access token",
@@ -132,9 +135,12 @@ fn refresh(
             })
         }
         Err(why) => {
-            db.execute(
-                reconcile::TOKEN_ERROR,
-                &[param::text(TOKEN_NAME), param::text(&why)],
+            stored_token::refresh_failed(
+                db,
+                &TokenFailure {
+                    name: TOKEN_NAME,
+                    error: &why,
+                },
             )?;
             log.warn("the Zoho token refresh failed", json!({"error": why}));
             Err(TokenError::Refresh(why))

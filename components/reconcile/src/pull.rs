@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::time::parse_zoho_timestamp;
-use tds_guest::db::{param, Db};
+use tds_guest::db::Db;
 use tds_guest::log::Logger;
-use tds_store::reconcile;
+use tds_guest::reconcile::{self, CursorName, KnownVersions, SaveCursor};
 use tds_zoho::api::{detail_url, parse_detail, parse_list, Listed};
 use tds_zoho::pull::{cursor_name, needs_fetch, Known, PullCursor, Strategy};
 
@@ -95,11 +95,7 @@ fn run(
 ) -> Result<(), ApiFailure> {
     let strategy = Strategy::of(module);
     let name = cursor_name(module);
-    let stored = db.query(reconcile::READ_CURSOR, &[param::text(&name)])?;
-    let stored = match stored.first() {
-        Some(row) => Some(row.text(0)?),
-        None => None,
-    };
+    let stored = reconcile::read_cursor(db, &CursorName { name: &name })?;
     let mut cursor =
         PullCursor::from_json(stored.as_deref()).started(strategy, settings.overlap_seconds);
     outcome.cursor = cursor.clone();
@@ -141,13 +137,14 @@ fn run(
             correlation_id,
             max_attempts,
         )?;
-        db.execute(
-            reconcile::SAVE_CURSOR,
-            &[
-                param::text(&name),
-                param::opt_text(next.high_water.as_ref().map(tds_core::time::sql_text)),
-                param::text(next.to_json()),
-            ],
+        let high_water = next.high_water.as_ref().map(tds_core::time::sql_text);
+        reconcile::save_cursor(
+            db,
+            &SaveCursor {
+                name: &name,
+                high_water: high_water.as_deref(),
+                details: &next.to_json(),
+            },
         )?;
         db.commit()?;
         outcome.tally.add(&tally);
@@ -168,17 +165,14 @@ fn run(
 /// The ids of `listed` that TDS does not hold at the listed version (ERP row or queue).
 fn records_to_fetch(db: &Db, module: Module, listed: &[Listed]) -> Result<Vec<String>, ApiFailure> {
     let ids: Vec<String> = listed.iter().map(|l| l.id.as_str().to_string()).collect();
-    let rows = db.query(
-        reconcile::KNOWN_VERSIONS,
-        &[param::text(module.as_str()), param::text_array(ids)],
-    )?;
+    let versions = reconcile::known_versions(db, &KnownVersions { module, ids: &ids })?;
     let mut known = std::collections::HashMap::new();
-    for row in rows.iter() {
+    for version in versions {
         known.insert(
-            row.text(0)?,
+            version.entity_id.as_str().to_string(),
             Known {
-                erp_version: db_time(row.opt_text(1)?),
-                queued_version: db_time(row.opt_text(2)?),
+                erp_version: db_time(version.erp_version),
+                queued_version: db_time(version.queued_version),
             },
         );
     }

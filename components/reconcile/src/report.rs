@@ -3,8 +3,10 @@
 //! delivers them — and a later run that finds nothing resolves them.
 
 use serde_json::{json, Map, Value};
-use tds_guest::db::{param, Db, DbError};
-use tds_store::{alerts, reconcile};
+use tds_core::ids::ReportId;
+use tds_guest::alerts::{self, OpenOrTouch, ResolveCleared};
+use tds_guest::db::{Db, DbError};
+use tds_guest::reconcile::report::{self, FinishReport, ReportById};
 use tds_zoho::integrity::{counts, Finding};
 
 const DRIFT_KIND: &str = "reconcile_drift";
@@ -35,7 +37,7 @@ impl DriftTotals {
 /// partial comparison neither opens nor resolves on absence of drift).
 pub fn raise_alerts(
     db: &Db,
-    report_id: i64,
+    report_id: ReportId,
     drift: &DriftTotals,
     drift_by_module: &Map<String, Value>,
     drift_checked: bool,
@@ -53,7 +55,7 @@ pub fn raise_alerts(
             DRIFT_KEY,
             DRIFT_KIND,
             &message,
-            json!({"report_id": report_id, "totals": drift.to_json(), "modules": drift_by_module}),
+            json!({"report_id": report_id.0, "totals": drift.to_json(), "modules": drift_by_module}),
         )?;
         holding.push(DRIFT_KEY);
     }
@@ -69,32 +71,31 @@ pub fn raise_alerts(
             INTEGRITY_KEY,
             INTEGRITY_KIND,
             &message,
-            json!({"report_id": report_id, "counts": by_check}),
+            json!({"report_id": report_id.0, "counts": by_check}),
         )?;
         holding.push(INTEGRITY_KEY);
     }
-    db.execute(
-        alerts::RESOLVE_CLEARED,
-        &[
-            param::text_array(evaluated),
-            param::text_array(holding.clone()),
-        ],
+    alerts::resolve_cleared_unread(
+        db,
+        &ResolveCleared {
+            kinds: &evaluated,
+            holding: &holding,
+        },
     )?;
     Ok(holding)
 }
 
 fn open(db: &Db, key: &str, kind: &str, message: &str, details: Value) -> Result<(), DbError> {
-    db.execute(
-        alerts::OPEN_OR_TOUCH,
-        &[
-            param::text(key),
-            param::text(kind),
-            param::text("warning"),
-            param::text(message),
-            param::text(details.to_string()),
-        ],
+    alerts::open_or_touch_unread(
+        db,
+        &OpenOrTouch {
+            dedup_key: key,
+            kind,
+            severity: "warning",
+            message,
+            details: &details,
+        },
     )
-    .map(drop)
 }
 
 /// What a finished report holds.
@@ -109,28 +110,24 @@ pub struct Finished<'a> {
     pub error: Option<String>,
 }
 
-pub fn finish(db: &Db, report_id: i64, finished: Finished<'_>) -> Result<(), DbError> {
-    db.execute(
-        reconcile::FINISH_REPORT,
-        &[
-            param::int8(report_id),
-            param::text(finished.status),
-            param::text(finished.pull.to_string()),
-            param::text(finished.drift.to_string()),
-            param::text(finished.integrity.to_string()),
-            param::text(finished.summary.to_string()),
-            param::int4(i32::try_from(finished.fixes_enqueued).unwrap_or(i32::MAX)),
-            param::int4(i32::try_from(finished.api_requests).unwrap_or(i32::MAX)),
-            param::opt_text(finished.error),
-        ],
+pub fn finish(db: &Db, report_id: ReportId, finished: Finished<'_>) -> Result<(), DbError> {
+    report::finish(
+        db,
+        &FinishReport {
+            id: report_id,
+            status: finished.status,
+            pull: &finished.pull,
+            drift: &finished.drift,
+            integrity: &finished.integrity,
+            summary: &finished.summary,
+            fixes_enqueued: finished.fixes_enqueued,
+            api_requests: finished.api_requests,
+            error: finished.error.as_deref(),
+        },
     )
-    .map(drop)
 }
 
 /// Report `id` as stored (JSON), as the stats API will serve it.
-pub fn read(db: &Db, id: i64) -> Result<Value, DbError> {
-    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
-    let row = rows.expect_row()?;
-    serde_json::from_str(&row.text(0)?)
-        .map_err(|e| row.invalid(format!("the report is not JSON: {e}")))
+pub fn read(db: &Db, id: ReportId) -> Result<Value, DbError> {
+    report::by_id(db, &ReportById { id })
 }

@@ -7,13 +7,12 @@
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
-use tds_core::ids::InboxEventId;
-use tds_core::normalize::{normalize, Delivery, StoredVersion};
+use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{Payload, Shape};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::inbox::{self, MarkSuperseded};
 use tds_guest::queue::{self, EnqueueOrRepoint};
-use tds_store::reconcile;
+use tds_guest::reconcile::{self, InsertPulledEvent, StoredEventByKey};
 
 /// Figures of a batch of stores.
 #[derive(Debug, Default, Clone)]
@@ -93,49 +92,44 @@ pub fn store_all(
             continue;
         };
         let document = Value::Object(payload.document).to_string();
-        let inserted = db.query(
-            reconcile::INSERT_PULLED_EVENT,
-            &[
-                param::text(correlation_id),
-                param::text(module.as_str()),
-                param::text(entity_id.as_str()),
-                param::text(event.operation.as_str()),
-                param::bytea(document.clone().into_bytes()),
-                param::text(document),
-                param::opt_text(event.version.sql_text()),
-                param::text(event.version.source.as_str()),
-                param::text(event.content_hash.as_str()),
-                param::text(event.idempotency_key.as_str()),
-            ],
+        let inserted = reconcile::insert_pulled_event(
+            db,
+            &InsertPulledEvent {
+                correlation_id,
+                module,
+                entity_id,
+                event: &event,
+                document: &document,
+            },
         )?;
-        let (event_id, version) = match inserted.first() {
-            Some(row) => (row.int8(0)?, row.text(1)?),
+        let stored = match inserted {
+            Some(stored) => stored,
             None if on_duplicate == OnDuplicate::Requeue => {
-                let existing = db.query(
-                    reconcile::STORED_EVENT,
-                    &[param::text(event.idempotency_key.as_str())],
+                let existing = reconcile::stored_event(
+                    db,
+                    &StoredEventByKey {
+                        key: &event.idempotency_key,
+                    },
                 )?;
-                let row = existing.expect_row()?;
                 tally.requeued += 1;
-                (row.int8(0)?, row.text(1)?)
+                existing
             }
             None => {
                 tally.duplicates += 1;
                 continue;
             }
         };
-        let (event_id, version) = (InboxEventId(event_id), StoredVersion::from_stored(version));
         let enqueue = EnqueueOrRepoint {
             module,
             entity_id,
             operation: event.operation,
-            inbox_event_id: event_id,
-            source_modified_at: &version,
+            inbox_event_id: stored.id,
+            source_modified_at: &stored.source_modified_at,
             max_attempts: max_attempts.unsigned_abs(),
             correlation_id,
         };
         if queue::enqueue_or_repoint(db, &enqueue)?.is_none() {
-            inbox::mark_superseded(db, &MarkSuperseded { id: event_id })?;
+            inbox::mark_superseded(db, &MarkSuperseded { id: stored.id })?;
             tally.superseded += 1;
         } else {
             tally.queued += 1;

@@ -16,6 +16,18 @@ pub struct InboxEventId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeadLetterId(pub i64);
 
+/// A `tds_sync_runs` row: one invocation of a processor, heal or reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub i64);
+
+/// A `tds_alerts` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AlertId(pub i64);
+
+/// A `tds_reconcile_reports` row: one reconciliation run's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReportId(pub i64);
+
 /// Who holds the lease of a claimed queue row: unique per invocation
 /// (`<component>:<uuid>`), compared by every later move of the row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,8 +4,9 @@
 //! Every call is its own statement outside any transaction of the caller's.
 //!
 //! Names: `lane:<lane>` for a processor lane, `outbound:<dependency>` for an outbound
-//! webhook.
+//! webhook. Heal lists the breakers that are not closed with [`list_not_closed`].
 
+use tds_core::alerts::OpenCircuit;
 use tds_core::circuit::{Admission, Breaker, CircuitState, Policy};
 use tds_store::circuits;
 
@@ -161,4 +162,19 @@ impl<'a> CircuitBreaker<'a> {
         )?;
         Ok(touched == 1)
     }
+}
+
+/// The breakers that are not closed, by name (`circuits::LIST_NOT_CLOSED`).
+pub fn list_not_closed(db: &Db) -> Result<Vec<OpenCircuit>, DbError> {
+    db.query(circuits::LIST_NOT_CLOSED, &[])?
+        .iter()
+        .map(|row| {
+            Ok(OpenCircuit {
+                name: row.text(0)?,
+                state: row.text(1)?,
+                consecutive_failures: row.int4(2)?.into(),
+                last_error: row.opt_text(3)?,
+            })
+        })
+        .collect()
 }

@@ -1,16 +1,25 @@
 //! Guest-side helpers every TDS component uses, over spin-sdk 5.2: [`circuit`] (circuit
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
-//! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of those
-//! tables), [`log`] (one JSON object per line), [`vars`] (component variables), [`http`]
-//! (JSON answers, the one error type [`http::HttpError`], request ids, bearer tokens),
-//! [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners, jitter).
+//! access), typed functions beside `tds_store`'s statements — [`queue`], [`inbox`],
+//! [`journal`] (runs, attempt log, audit trail), [`auto_retry`] (dead letters retried),
+//! [`alerts`], [`metrics`] (rollups), [`retention`] (purges) and [`reconcile`] (pulls,
+//! token, report, integrity) —; [`log`] (one JSON object per line), [`vars`] (component
+//! variables), [`http`] (JSON answers, the one error type [`http::HttpError`], request
+//! ids, bearer tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids,
+//! lease owners, jitter).
 
+pub mod alerts;
+pub mod auto_retry;
 pub mod circuit;
 pub mod db;
 pub mod http;
 pub mod inbox;
+pub mod journal;
 pub mod log;
+pub mod metrics;
 pub mod outbound;
 pub mod queue;
 pub mod random;
+pub mod reconcile;
+pub mod retention;
 pub mod vars;

@@ -1,0 +1,183 @@
+//! Typed functions beside `tds_store::journal`'s statements (see [`crate::queue`]): a run
+//! per invocation, a log row per attempt, an audit row per real ERP change, and heal's
+//! closing of the runs whose invocation died before finishing them.
+
+use serde_json::Value;
+use tds_core::entity::{Lane, Module};
+use tds_core::ids::{InboxEventId, LeaseOwner, QueueId, RunId};
+use tds_core::normalize::{EntityId, Operation, StoredVersion};
+use tds_store::journal;
+
+use crate::db::{param, Db, DbError};
+
+/// The run [`start_run`] opens: `lane` for a processor's, `None` for heal's and
+/// reconcile's; `trigger` `cron` or `http`.
+pub struct StartRun<'a> {
+    pub component: &'a str,
+    pub lane: Option<Lane>,
+    pub run_owner: &'a LeaseOwner,
+    pub trigger: &'a str,
+    pub details: &'a Value,
+}
+
+/// Opens a run (`journal::START_RUN`); its id.
+pub fn start_run(db: &Db, start: &StartRun<'_>) -> Result<RunId, DbError> {
+    let rows = db.query(
+        journal::START_RUN,
+        &[
+            param::text(start.component),
+            param::opt_text(start.lane.map(Lane::as_str)),
+            param::text(start.run_owner.as_str()),
+            param::text(start.trigger),
+            param::text(start.details.to_string()),
+        ],
+    )?;
+    Ok(RunId(rows.expect_row()?.int8(0)?))
+}
+
+/// How [`finish_run`] closes a run: `status` `completed` or `failed`; `details` are merged
+/// into the run's.
+pub struct FinishRun<'a> {
+    pub id: RunId,
+    pub status: &'a str,
+    pub counts: &'a Value,
+    pub details: &'a Value,
+    pub error: Option<&'a str>,
+}
+
+/// Closes the run (`journal::FINISH_RUN`).
+pub fn finish_run(db: &Db, finish: &FinishRun<'_>) -> Result<(), DbError> {
+    db.execute(
+        journal::FINISH_RUN,
+        &[
+            param::int8(finish.id.0),
+            param::text(finish.status),
+            param::text(finish.counts.to_string()),
+            param::text(finish.details.to_string()),
+            param::opt_text(finish.error),
+        ],
+    )
+    .map(drop)
+}
+
+/// Which runs [`close_abandoned_runs`] closes: up to `limit` still running after
+/// `older_than_seconds`.
+pub struct CloseAbandonedRuns {
+    pub older_than_seconds: i32,
+    pub limit: i32,
+}
+
+/// A run closed as abandoned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbandonedRun {
+    pub id: RunId,
+    pub component: String,
+    pub run_owner: LeaseOwner,
+    /// How long it had been running when it was closed.
+    pub age_seconds: i64,
+}
+
+/// Heal: closes the runs abandoned by their invocation as `failed`
+/// (`journal::CLOSE_ABANDONED_RUNS`); the runs closed.
+pub fn close_abandoned_runs(
+    db: &Db,
+    close: &CloseAbandonedRuns,
+) -> Result<Vec<AbandonedRun>, DbError> {
+    let rows = db.query(
+        journal::CLOSE_ABANDONED_RUNS,
+        &[
+            param::int4(close.older_than_seconds),
+            param::int4(close.limit),
+        ],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(AbandonedRun {
+                id: RunId(row.int8(0)?),
+                component: row.text(1)?,
+                run_owner: LeaseOwner::new(row.text(2)?),
+                age_seconds: row.int8(3)?,
+            })
+        })
+        .collect()
+}
+
+/// One attempt [`log_attempt`] logs: `attempt` counts this one, `outcome` as the log
+/// records it.
+pub struct LogAttempt<'a> {
+    pub run_id: RunId,
+    pub queue_id: QueueId,
+    pub inbox_event_id: InboxEventId,
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+    pub lane: Lane,
+    pub operation: Operation,
+    pub attempt: u32,
+    pub outcome: &'a str,
+    pub message: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub duration_ms: f64,
+    pub correlation_id: &'a str,
+}
+
+/// Logs the attempt (`journal::LOG_ATTEMPT`).
+pub fn log_attempt(db: &Db, attempt: &LogAttempt<'_>) -> Result<(), DbError> {
+    db.execute(
+        journal::LOG_ATTEMPT,
+        &[
+            param::int8(attempt.run_id.0),
+            param::int8(attempt.queue_id.0),
+            param::int8(attempt.inbox_event_id.0),
+            param::text(attempt.module.as_str()),
+            param::text(attempt.entity_id.as_str()),
+            param::text(attempt.lane.as_str()),
+            param::text(attempt.operation.as_str()),
+            param::uint4(attempt.attempt),
+            param::text(attempt.outcome),
+            param::opt_text(attempt.message),
+            param::opt_text(attempt.error_code),
+            param::float8(attempt.duration_ms),
+            param::text(attempt.correlation_id),
+        ],
+    )
+    .map(drop)
+}
+
+/// A real change to an ERP row that [`audit_change`] records: `action` `insert`, `update`
+/// or `delete`; the images as JSON text (no `before` for an insert).
+pub struct AuditChange<'a> {
+    pub erp_table: &'a str,
+    pub entity_id: &'a EntityId,
+    pub module: Module,
+    pub action: &'a str,
+    pub before: Option<&'a str>,
+    pub after: &'a str,
+    pub changed_fields: &'a [String],
+    pub source_modified_at: &'a StoredVersion,
+    pub inbox_event_id: InboxEventId,
+    pub queue_id: QueueId,
+    pub run_id: RunId,
+    pub correlation_id: &'a str,
+}
+
+/// Records the change in the audit trail (`journal::AUDIT_CHANGE`).
+pub fn audit_change(db: &Db, change: &AuditChange<'_>) -> Result<(), DbError> {
+    db.execute(
+        journal::AUDIT_CHANGE,
+        &[
+            param::text(change.erp_table),
+            param::text(change.entity_id.as_str()),
+            param::text(change.module.as_str()),
+            param::text(change.action),
+            param::opt_text(change.before),
+            param::text(change.after),
+            param::text_array(change.changed_fields.iter().cloned()),
+            param::text(change.source_modified_at.as_str()),
+            param::int8(change.inbox_event_id.0),
+            param::int8(change.queue_id.0),
+            param::int8(change.run_id.0),
+            param::text(change.correlation_id),
+        ],
+    )
+    .map(drop)
+}

@@ -1,0 +1,84 @@
+//! The run's report (`tds_reconcile_reports`): started, finished, recorded as not
+//! configured, and read back.
+
+use serde_json::Value;
+use tds_core::ids::{ReportId, RunId};
+use tds_store::reconcile;
+
+use crate::db::{param, Db, DbError};
+
+/// The report [`start`] starts, of run `run_id`; `trigger` `cron` or `http`.
+pub struct StartReport<'a> {
+    pub trigger: &'a str,
+    pub run_id: RunId,
+}
+
+/// Starts the report (`reconcile::START_REPORT`); its id.
+pub fn start(db: &Db, start: &StartReport<'_>) -> Result<ReportId, DbError> {
+    let rows = db.query(
+        reconcile::START_REPORT,
+        &[param::text(start.trigger), param::int8(start.run_id.0)],
+    )?;
+    Ok(ReportId(rows.expect_row()?.int8(0)?))
+}
+
+/// A run that did nothing because Zoho is not configured, and why.
+pub struct NotConfigured<'a> {
+    pub trigger: &'a str,
+    pub why: &'a str,
+}
+
+/// Records the run as not configured (`reconcile::NOT_CONFIGURED_REPORT`); the report's id.
+pub fn not_configured(db: &Db, record: &NotConfigured<'_>) -> Result<ReportId, DbError> {
+    let rows = db.query(
+        reconcile::NOT_CONFIGURED_REPORT,
+        &[param::text(record.trigger), param::text(record.why)],
+    )?;
+    Ok(ReportId(rows.expect_row()?.int8(0)?))
+}
+
+/// How [`finish`] finishes a report.
+pub struct FinishReport<'a> {
+    pub id: ReportId,
+    pub status: &'a str,
+    pub pull: &'a Value,
+    pub drift: &'a Value,
+    pub integrity: &'a Value,
+    pub summary: &'a Value,
+    pub fixes_enqueued: u32,
+    pub api_requests: u32,
+    pub error: Option<&'a str>,
+}
+
+/// Finishes the report (`reconcile::FINISH_REPORT`).
+pub fn finish(db: &Db, finish: &FinishReport<'_>) -> Result<(), DbError> {
+    db.execute(
+        reconcile::FINISH_REPORT,
+        &[
+            param::int8(finish.id.0),
+            param::text(finish.status),
+            param::text(finish.pull.to_string()),
+            param::text(finish.drift.to_string()),
+            param::text(finish.integrity.to_string()),
+            param::text(finish.summary.to_string()),
+            param::uint4(finish.fixes_enqueued),
+            param::uint4(finish.api_requests),
+            param::opt_text(finish.error),
+        ],
+    )
+    .map(drop)
+}
+
+/// The report [`by_id`] reads.
+pub struct ReportById {
+    pub id: ReportId,
+}
+
+/// The report as stored (`reconcile::REPORT_BY_ID`); fails when there is no such report
+/// or it is not JSON.
+pub fn by_id(db: &Db, read: &ReportById) -> Result<Value, DbError> {
+    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(read.id.0)])?;
+    let row = rows.expect_row()?;
+    serde_json::from_str(&row.text(0)?)
+        .map_err(|e| row.invalid(format!("the report is not JSON: {e}")))
+}

@@ -1,10 +1,11 @@
 //! Guest-side helpers every TDS component uses, over spin-sdk 5.2: [`circuit`] (circuit
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of
-//! those tables), [`config`] (the same for the runtime configuration); [`log`] (one JSON
-//! object per line), [`vars`] (component variables), [`http`] (JSON answers, the one error
-//! type [`http::HttpError`], request ids, bearer tokens), [`outbound`] (HTTP requests with
-//! a timeout) and [`random`] (ids, lease owners, jitter).
+//! those tables), [`config`] (the same for the runtime configuration), and for the stats
+//! API [`stats`] (queue figures and metrics); [`log`] (one JSON object per line), [`vars`]
+//! (component variables), [`http`] (JSON answers, the one error type [`http::HttpError`],
+//! request ids, bearer tokens), [`outbound`] (HTTP requests with a timeout) and [`random`]
+//! (ids, lease owners, jitter).
 
 pub mod circuit;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod log;
 pub mod outbound;
 pub mod queue;
 pub mod random;
+pub mod stats;
 pub mod vars;

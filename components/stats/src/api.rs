@@ -169,6 +169,16 @@ pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, HttpError> {
         .collect()
 }
 
+/// A listing's `(id, JSON text)` items, the JSON parsed.
+pub fn json_items(
+    items: impl IntoIterator<Item = (i64, String)>,
+) -> Result<Vec<(i64, Value)>, HttpError> {
+    items
+        .into_iter()
+        .map(|(id, json)| Ok((id, parse_json(&json)?)))
+        .collect()
+}
+
 /// A string field of a body, as sent; `None` when absent. Another type (`null` too), an
 /// empty string or a NUL character is an error naming the field.
 pub fn body_text(

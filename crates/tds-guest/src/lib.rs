@@ -2,14 +2,15 @@
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of
 //! those tables), [`config`] (the same for the runtime configuration), and for the stats
-//! API [`stats`] (queue figures and metrics); [`log`] (one JSON object per line), [`vars`]
-//! (component variables), [`http`] (JSON answers, the one error type [`http::HttpError`],
-//! request ids, bearer tokens), [`outbound`] (HTTP requests with a timeout) and [`random`]
-//! (ids, lease owners, jitter).
+//! API [`stats`] (queue figures and metrics) and [`dead_letters`]; [`log`] (one JSON object
+//! per line), [`vars`] (component variables), [`http`] (JSON answers, the one error type
+//! [`http::HttpError`], request ids, bearer tokens), [`outbound`] (HTTP requests with a
+//! timeout) and [`random`] (ids, lease owners, jitter).
 
 pub mod circuit;
 pub mod config;
 pub mod db;
+pub mod dead_letters;
 pub mod http;
 pub mod inbox;
 pub mod log;

@@ -2,10 +2,11 @@
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of
 //! those tables), [`config`] (the same for the runtime configuration), and for the stats
-//! API [`stats`] (queue figures and metrics) and [`dead_letters`]; [`log`] (one JSON object
-//! per line), [`vars`] (component variables), [`http`] (JSON answers, the one error type
-//! [`http::HttpError`], request ids, bearer tokens), [`outbound`] (HTTP requests with a
-//! timeout) and [`random`] (ids, lease owners, jitter).
+//! API [`stats`] (queue figures and metrics), [`dead_letters`] and [`replay`] (inbox events
+//! by time range); [`log`] (one JSON object per line), [`vars`] (component variables),
+//! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer
+//! tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
+//! jitter).
 
 pub mod circuit;
 pub mod config;
@@ -17,5 +18,6 @@ pub mod log;
 pub mod outbound;
 pub mod queue;
 pub mod random;
+pub mod replay;
 pub mod stats;
 pub mod vars;

@@ -2,11 +2,11 @@
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of
 //! those tables), [`config`] (the same for the runtime configuration), and for the stats
-//! API [`stats`] (queue figures and metrics), [`dead_letters`] and [`replay`] (inbox events
-//! by time range); [`log`] (one JSON object per line), [`vars`] (component variables),
-//! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer
-//! tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
-//! jitter).
+//! API [`stats`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by
+//! time range) and [`trace`] (event trace, entity history); [`log`] (one JSON object per
+//! line), [`vars`] (component variables), [`http`] (JSON answers, the one error type
+//! [`http::HttpError`], request ids, bearer tokens), [`outbound`] (HTTP requests with a
+//! timeout) and [`random`] (ids, lease owners, jitter).
 
 pub mod circuit;
 pub mod config;
@@ -20,4 +20,5 @@ pub mod queue;
 pub mod random;
 pub mod replay;
 pub mod stats;
+pub mod trace;
 pub mod vars;

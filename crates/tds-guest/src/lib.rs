@@ -3,10 +3,11 @@
 //! access), [`queue`] and [`inbox`] (typed functions beside `tds_store`'s statements of
 //! those tables), [`config`] (the same for the runtime configuration), and for the stats
 //! API [`stats`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by
-//! time range) and [`trace`] (event trace, entity history); [`log`] (one JSON object per
-//! line), [`vars`] (component variables), [`http`] (JSON answers, the one error type
-//! [`http::HttpError`], request ids, bearer tokens), [`outbound`] (HTTP requests with a
-//! timeout) and [`random`] (ids, lease owners, jitter).
+//! time range), [`trace`] (event trace, entity history) and [`operator`] (alerts, runs,
+//! circuit breakers); [`log`] (one JSON object per line), [`vars`] (component variables),
+//! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer
+//! tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
+//! jitter).
 
 pub mod circuit;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod dead_letters;
 pub mod http;
 pub mod inbox;
 pub mod log;
+pub mod operator;
 pub mod outbound;
 pub mod queue;
 pub mod random;

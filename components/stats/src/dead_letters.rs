@@ -87,10 +87,7 @@ impl Filter {
     }
 
     fn parts(&self) -> Vec<&str> {
-        let known = [
-            self.module.map(Module::as_str),
-            self.lane.map(Lane::as_str),
-        ];
+        let known = [self.module.map(Module::as_str), self.lane.map(Lane::as_str)];
         let given = [
             &self.error_class,
             &self.error_code,
@@ -169,7 +166,10 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     ctx.params(&[])?;
     let id = path_id(id, "dead letter")?;
     let db = db()?;
-    let letter = dead_letters::show(&db, &Show { id: DeadLetterId(id) })?
+    let show = Show {
+        id: DeadLetterId(id),
+    };
+    let letter = dead_letters::show(&db, &show)?
         .ok_or_else(|| HttpError::not_found(format!("no dead letter {id}")))?;
     Answer::ok(json!({"dead_letter": parse_json(&letter)?}))
 }

@@ -77,4 +77,3 @@ pub fn set_value(db: &Db, set: &SetValue<'_>) -> Result<(), DbError> {
     )
     .map(drop)
 }
-

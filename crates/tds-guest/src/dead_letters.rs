@@ -181,7 +181,13 @@ mod tests {
     use crate::db::rows_of;
 
     fn locked_row(found: bool, module: &str, max_attempts: Option<i32>) -> Vec<DbValue> {
-        let text = |s: &str| if found { DbValue::Str(s.into()) } else { DbValue::DbNull };
+        let text = |s: &str| {
+            if found {
+                DbValue::Str(s.into())
+            } else {
+                DbValue::DbNull
+            }
+        };
         vec![
             DbValue::Int64(7),
             DbValue::Boolean(false),
@@ -212,9 +218,7 @@ mod tests {
                     module: Ok(Module::Items),
                     entity_id: Some(EntityId::from_stored("42".into())),
                     operation: Operation::Upsert,
-                    source_modified_at: StoredVersion::from_stored(
-                        "2024-05-01 10:00:00+00".into()
-                    ),
+                    source_modified_at: StoredVersion::from_stored("2024-05-01 10:00:00+00".into()),
                     correlation_id: "req-1".into(),
                 }),
                 max_attempts: Some(5),

@@ -14,9 +14,9 @@ use tds_core::alerts::Thresholds;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::metrics::RollupBounds;
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::config::{self, ReadValues};
+use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
-use tds_store::config;
 
 /// Every key heal reads.
 const KEYS: [&str; 24] = [
@@ -99,11 +99,8 @@ pub struct HealConfig {
 impl HealConfig {
     /// Reads `tds_config` and the webhook variables.
     pub fn read(db: &Db) -> Result<HealConfig, DbError> {
-        let rows = db.query(config::READ_VALUES, &[param::text_array(KEYS)])?;
-        let values = rows
-            .iter()
-            .map(|row| Ok((row.text(0)?, row.text(1)?)))
-            .collect::<Result<Vec<_>, DbError>>()?;
+        let stored = config::read_values(db, &ReadValues { keys: &KEYS })?;
+        let values = stored.into_iter().map(|v| (v.key, v.value));
         let destinations = [
             ("webhook", vars::get("alert_webhook_url")),
             ("slack", vars::get("alert_slack_webhook_url")),

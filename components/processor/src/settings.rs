@@ -23,9 +23,9 @@ use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::entity::{Lane, Module};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::config::{self, ReadValues};
+use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
-use tds_store::config;
 
 pub struct Settings {
     pub database_url: String,
@@ -136,11 +136,8 @@ impl Default for Tuning {
 impl Tuning {
     /// Reads the tuning from `tds_config`.
     pub fn read(db: &Db) -> Result<Tuning, DbError> {
-        let rows = db.query(config::READ_VALUES, &[param::text_array(TUNING_KEYS)])?;
-        let values = rows
-            .iter()
-            .map(|row| Ok((row.text(0)?, row.text(1)?)))
-            .collect::<Result<Vec<_>, DbError>>()?;
+        let stored = config::read_values(db, &ReadValues { keys: &TUNING_KEYS })?;
+        let values = stored.into_iter().map(|v| (v.key, v.value)).collect();
         Ok(Tuning::from_values(values))
     }
 

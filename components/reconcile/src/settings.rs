@@ -10,9 +10,9 @@ use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::entity::Module;
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::config::{self, ReadValues};
+use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
-use tds_store::config;
 use tds_zoho::region::Endpoints;
 
 const KEYS: [&str; 13] = [
@@ -100,11 +100,8 @@ pub struct Settings {
 
 impl Settings {
     pub fn read(db: &Db) -> Result<Settings, DbError> {
-        let rows = db.query(config::READ_VALUES, &[param::text_array(KEYS)])?;
-        let values = rows
-            .iter()
-            .map(|row| Ok((row.text(0)?, row.text(1)?)))
-            .collect::<Result<HashMap<_, _>, DbError>>()?;
+        let stored = config::read_values(db, &ReadValues { keys: &KEYS })?;
+        let values: HashMap<_, _> = stored.into_iter().map(|v| (v.key, v.value)).collect();
         Ok(Settings::from_values(&values))
     }
 

@@ -5,12 +5,11 @@
 
 use serde_json::json;
 use tds_core::cursor::scope;
-use tds_guest::db::param;
 use tds_guest::http::HttpError;
-use tds_store::operator;
+use tds_guest::operator::{self, AcknowledgeAlert, ListAlerts, ShowAlert};
 
 use crate::api::{
-    actor, cursor_before, db, id_json_rows, limit, only_fields, page, parse_json, path_id, Answer,
+    actor, cursor_before, db, json_items, limit, only_fields, page, parse_json, path_id, Answer,
     ApiResult, Ctx,
 };
 
@@ -27,17 +26,19 @@ pub fn list(ctx: &Ctx) -> ApiResult {
     let scope = scope(&["alerts", status, severity.unwrap_or(""), kind.unwrap_or("")]);
     let before = cursor_before(&params, scope)?;
     let db = db()?;
-    let rows = db.query(
-        operator::LIST_ALERTS,
-        &[
-            param::text(status),
-            param::opt_text(severity),
-            param::opt_text(kind),
-            param::opt_int8(before),
-            param::int4(limit as i32 + 1),
-        ],
-    )?;
-    Answer::ok(page(id_json_rows(&rows)?, limit, scope))
+    let list = ListAlerts {
+        status,
+        severity,
+        kind,
+        before,
+        limit: limit as u32 + 1,
+    };
+    let alerts = operator::list_alerts(&db, &list)?;
+    Answer::ok(page(
+        json_items(alerts.into_iter().map(|a| (a.id, a.json)))?,
+        limit,
+        scope,
+    ))
 }
 
 pub fn acknowledge(ctx: &Ctx, id: &str) -> ApiResult {
@@ -47,22 +48,17 @@ pub fn acknowledge(ctx: &Ctx, id: &str) -> ApiResult {
     only_fields(&body, &["by"])?;
     let by = actor(&body)?;
     let db = db()?;
-    let rows = db.query(
-        operator::ACKNOWLEDGE_ALERT,
-        &[param::int8(id), param::text(&by)],
-    )?;
-    if let Some(row) = rows.first() {
-        return Answer::ok(json!({"alert": parse_json(&row.text(0)?)?}));
+    let acknowledge = AcknowledgeAlert { id, by: &by };
+    if let Some(alert) = operator::acknowledge_alert(&db, &acknowledge)? {
+        return Answer::ok(json!({"alert": parse_json(&alert)?}));
     }
-    let current = db.query(operator::SHOW_ALERT, &[param::int8(id)])?;
-    let row = current
-        .first()
+    let current = operator::show_alert(&db, &ShowAlert { id })?
         .ok_or_else(|| HttpError::not_found(format!("no alert {id}")))?;
-    match row.text(0)?.as_str() {
+    match current.status.as_str() {
         "resolved" => Err(HttpError::conflict(
             "alert_resolved",
             format!("alert {id} is already resolved"),
         )),
-        _ => Answer::ok(json!({"alert": parse_json(&row.text(1)?)?})),
+        _ => Answer::ok(json!({"alert": parse_json(&current.alert)?})),
     }
 }

@@ -6,7 +6,7 @@ use spin_sdk::http::{Request, Response};
 use tds_core::config_values::whole_number;
 use tds_core::cursor::{self, Cursor, CursorError};
 use tds_core::query::{ParamError, Params};
-use tds_guest::db::{Db, Rows};
+use tds_guest::db::Db;
 use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
 
@@ -102,11 +102,6 @@ pub fn database_url() -> Result<String, HttpError> {
         .ok_or_else(|| HttpError::new(503, "not_configured", "variable database_url is not set"))
 }
 
-/// Column `i` of every row, parsed as the JSON text PostgreSQL built.
-pub fn json_column(rows: &Rows, i: usize) -> Result<Vec<Value>, HttpError> {
-    rows.iter().map(|r| parse_json(&r.text(i)?)).collect()
-}
-
 /// JSON text from PostgreSQL.
 pub fn parse_json(text: &str) -> Result<Value, HttpError> {
     serde_json::from_str(text).map_err(|e| {
@@ -162,10 +157,13 @@ pub fn page(rows: Vec<(i64, Value)>, limit: i64, scope: u32) -> Value {
     })
 }
 
-/// `(id, JSON)` rows of a listing statement.
-pub fn id_json_rows(rows: &Rows) -> Result<Vec<(i64, Value)>, HttpError> {
-    rows.iter()
-        .map(|r| Ok((r.int8(0)?, parse_json(&r.text(1)?)?)))
+/// A listing's `(id, JSON text)` items, the JSON parsed.
+pub fn json_items(
+    items: impl IntoIterator<Item = (i64, String)>,
+) -> Result<Vec<(i64, Value)>, HttpError> {
+    items
+        .into_iter()
+        .map(|(id, json)| Ok((id, parse_json(&json)?)))
         .collect()
 }
 

@@ -10,17 +10,16 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use tds_core::config_values::{self, ValueKind, KEYS};
-use tds_guest::db::param;
+use tds_guest::config::{self, SetValue};
 use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
-use tds_store::config;
 
 use crate::api::{actor, db, parse_json, Answer, ApiResult, Ctx};
 
 fn stored(db: &tds_guest::db::Db) -> Result<BTreeMap<String, Value>, HttpError> {
-    db.query(config::LIST_ENTRIES, &[])?
-        .iter()
-        .map(|r| Ok((r.text(0)?, parse_json(&r.text(1)?)?)))
+    config::list_entries(db)?
+        .into_iter()
+        .map(|e| Ok((e.key, parse_json(&e.entry)?)))
         .collect()
 }
 
@@ -107,14 +106,14 @@ pub fn update(ctx: &Ctx) -> ApiResult {
         let description = config_values::key(key)
             .map(|k| k.description)
             .unwrap_or_default();
-        let written = db.execute(
-            config::SET_VALUE,
-            &[
-                param::text(*key),
-                param::text(value.to_string()),
-                param::text(description),
-                param::text(&by),
-            ],
+        let written = config::set_value(
+            &db,
+            &SetValue {
+                key,
+                value: &value.to_string(),
+                description,
+                by: &by,
+            },
         );
         if let Err(e) = written {
             db.rollback()?;

@@ -13,15 +13,17 @@
 use serde_json::{json, Value};
 use tds_core::cursor::scope;
 use tds_core::entity::{Lane, Module};
+use tds_core::ids::{DeadLetterId, QueueId};
 use tds_core::query::{choose, timestamp, Params};
-use tds_guest::db::{param, Db};
+use tds_guest::db::Db;
+use tds_guest::dead_letters::{self, List, LockForReplay, MarkReplayed, Resolve, Show};
 use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
+use tds_guest::queue::{enqueue_or_repoint, EnqueueOrRepoint};
 use tds_guest::vars;
-use tds_store::{dead_letters, queue};
 
 use crate::api::{
-    actor, body_int, body_text, cursor_before, db, id_json_rows, limit, only_fields, page,
+    actor, body_int, body_text, cursor_before, db, json_items, limit, only_fields, page,
     parse_json, path_id, Answer, ApiResult, Ctx,
 };
 
@@ -33,8 +35,8 @@ const MAX_REPLAY_BATCH: i64 = 500;
 /// The filters both the listing and replay-by-filter take.
 #[derive(Default)]
 struct Filter {
-    module: Option<String>,
-    lane: Option<String>,
+    module: Option<Module>,
+    lane: Option<Lane>,
     error_class: Option<String>,
     error_code: Option<String>,
     entity_id: Option<String>,
@@ -48,20 +50,22 @@ impl Filter {
         get: impl Fn(&str) -> Result<Option<String>, HttpError>,
         bad: impl Fn(&str, String) -> HttpError,
     ) -> Result<Filter, HttpError> {
-        let module = get("module")?;
-        if let Some(m) = &module {
-            Module::from_name(m)
-                .ok_or_else(|| bad("module", format!("{m:?} is not a module TDS syncs")))?;
-        }
-        let lane = get("lane")?;
-        if let Some(l) = &lane {
-            Lane::from_name(l).ok_or_else(|| {
-                bad(
-                    "lane",
-                    format!("{l:?} is not a lane (sales, catalog, purchases, inventory)"),
-                )
-            })?;
-        }
+        let module = get("module")?
+            .map(|m| {
+                Module::from_name(&m)
+                    .ok_or_else(|| bad("module", format!("{m:?} is not a module TDS syncs")))
+            })
+            .transpose()?;
+        let lane = get("lane")?
+            .map(|l| {
+                Lane::from_name(&l).ok_or_else(|| {
+                    bad(
+                        "lane",
+                        format!("{l:?} is not a lane (sales, catalog, purchases, inventory)"),
+                    )
+                })
+            })
+            .transpose()?;
         let error_class = get("error_class")?;
         if let Some(c) = &error_class {
             choose("error_class", c, &ERROR_CLASSES).map_err(|e| bad("error_class", e.message))?;
@@ -83,21 +87,23 @@ impl Filter {
     }
 
     fn parts(&self) -> Vec<&str> {
-        [
-            &self.module,
-            &self.lane,
+        let known = [self.module.map(Module::as_str), self.lane.map(Lane::as_str)];
+        let given = [
             &self.error_class,
             &self.error_code,
             &self.entity_id,
             &self.since,
             &self.until,
         ]
-        .iter()
-        .map(|v| v.as_deref().unwrap_or(""))
-        .collect()
+        .map(Option::as_deref);
+        known
+            .into_iter()
+            .chain(given)
+            .map(|v| v.unwrap_or(""))
+            .collect()
     }
 
-    /// Runs `dead_letters::LIST` with this filter.
+    /// Lists the dead letters in `state` matching this filter, one more than `limit`.
     fn list(
         &self,
         db: &Db,
@@ -105,22 +111,22 @@ impl Filter {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<(i64, Value)>, HttpError> {
-        let rows = db.query(
-            dead_letters::LIST,
-            &[
-                param::text(state),
-                param::opt_text(self.module.clone()),
-                param::opt_text(self.lane.clone()),
-                param::opt_text(self.error_class.clone()),
-                param::opt_text(self.error_code.clone()),
-                param::opt_text(self.entity_id.clone()),
-                param::opt_text(self.since.clone()),
-                param::opt_text(self.until.clone()),
-                param::opt_int8(before),
-                param::int4(limit as i32 + 1),
-            ],
+        let listed = dead_letters::list(
+            db,
+            &List {
+                state,
+                module: self.module,
+                lane: self.lane,
+                error_class: self.error_class.as_deref(),
+                error_code: self.error_code.as_deref(),
+                entity_id: self.entity_id.as_deref(),
+                since: self.since.as_deref(),
+                until: self.until.as_deref(),
+                before: before.map(DeadLetterId),
+                limit: limit as u32 + 1,
+            },
         )?;
-        id_json_rows(&rows)
+        json_items(listed.into_iter().map(|l| (l.id.0, l.dead_letter)))
     }
 }
 
@@ -160,11 +166,12 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     ctx.params(&[])?;
     let id = path_id(id, "dead letter")?;
     let db = db()?;
-    let rows = db.query(dead_letters::SHOW, &[param::int8(id)])?;
-    let row = rows
-        .first()
+    let show = Show {
+        id: DeadLetterId(id),
+    };
+    let letter = dead_letters::show(&db, &show)?
         .ok_or_else(|| HttpError::not_found(format!("no dead letter {id}")))?;
-    Answer::ok(json!({"dead_letter": parse_json(&row.text(0)?)?}))
+    Answer::ok(json!({"dead_letter": parse_json(&letter)?}))
 }
 
 pub fn resolve(ctx: &Ctx, id: &str) -> ApiResult {
@@ -177,13 +184,15 @@ pub fn resolve(ctx: &Ctx, id: &str) -> ApiResult {
     })?;
     let by = actor(&body)?;
     let db = db()?;
-    let rows = db.query(
-        dead_letters::RESOLVE,
-        &[param::int8(id), param::text(&by), param::text(&note)],
-    )?;
-    match rows.first() {
-        Some(row) => Answer::ok(json!({"dead_letter": parse_json(&row.text(0)?)?})),
-        None if db.query(dead_letters::SHOW, &[param::int8(id)])?.is_empty() => {
+    let letter_id = DeadLetterId(id);
+    let resolve = Resolve {
+        id: letter_id,
+        by: &by,
+        note: &note,
+    };
+    match dead_letters::resolve(&db, &resolve)? {
+        Some(letter) => Answer::ok(json!({"dead_letter": parse_json(&letter)?})),
+        None if dead_letters::show(&db, &Show { id: letter_id })?.is_none() => {
             Err(HttpError::not_found(format!("no dead letter {id}")))
         }
         None => Err(HttpError::conflict(
@@ -266,59 +275,52 @@ fn replay(db: &Db, id: i64, by: &str, request_id: &str) -> Result<Value, HttpErr
 }
 
 fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, HttpError> {
-    let rows = db.query(dead_letters::LOCK_FOR_REPLAY, &[param::int8(id)])?;
-    let row = rows
-        .first()
+    let letter_id = DeadLetterId(id);
+    let source = dead_letters::lock_for_replay(db, &LockForReplay { id: letter_id })?
         .ok_or_else(|| HttpError::not_found(format!("no dead letter {id}")))?;
-    if !row.boolean(2)? {
+    let Some(event) = source.event else {
         return Err(HttpError::conflict(
             "inbox_event_gone",
             format!("dead letter {id}: its inbox event is no longer stored (retention), so there is nothing to replay"),
         ));
-    }
-    let module_name = row.text(3)?;
-    let entity_id = row.opt_text(4)?.ok_or_else(|| {
+    };
+    let entity_id = event.entity_id.ok_or_else(|| {
         HttpError::conflict(
             "not_replayable",
             format!("dead letter {id}: its event has no entity id (invalid at intake); fix it at the source"),
         )
     })?;
-    let module = Module::from_name(&module_name).ok_or_else(|| {
+    let module = event.module.map_err(|module_name| {
         HttpError::conflict(
             "not_replayable",
             format!("dead letter {id}: module {module_name:?} is not synced"),
         )
     })?;
-    let max_attempts = match row.opt_int4(9)? {
+    let max_attempts = match source.max_attempts {
         Some(n) => n,
         None => vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-            .map_err(|e| HttpError::new(503, "not_configured", e))?,
+            .map_err(|e| HttpError::new(503, "not_configured", e))?
+            .unsigned_abs(),
     };
-    let spec = module.spec();
-    let queued = db.query(
-        queue::ENQUEUE_OR_REPOINT,
-        &[
-            param::text(module.as_str()),
-            param::text(&entity_id),
-            param::text(spec.lane.as_str()),
-            param::int4(spec.priority),
-            param::text(row.text(5)?),
-            param::int8(row.int8(0)?),
-            param::text(row.text(6)?),
-            param::int4(max_attempts),
-            param::opt_text(row.opt_text(7)?),
-        ],
-    )?;
-    let (outcome, queue_id, resolution) = match queued.first() {
-        Some(q) if q.boolean(1)? => (
+    let enqueue = EnqueueOrRepoint {
+        module,
+        entity_id: &entity_id,
+        operation: event.operation,
+        inbox_event_id: source.inbox_event_id,
+        source_modified_at: &event.source_modified_at,
+        max_attempts,
+        correlation_id: &event.correlation_id,
+    };
+    let (outcome, queue_id, resolution) = match enqueue_or_repoint(db, &enqueue)? {
+        Some(q) if q.inserted => (
             "queued",
-            Some(q.int8(0)?),
-            format!("replayed: queued as row {}", q.int8(0)?),
+            Some(q.id),
+            format!("replayed: queued as row {}", q.id.0),
         ),
         Some(q) => (
             "repointed",
-            Some(q.int8(0)?),
-            format!("replayed: re-pointed queue row {}", q.int8(0)?),
+            Some(q.id),
+            format!("replayed: re-pointed queue row {}", q.id.0),
         ),
         None => (
             "superseded",
@@ -326,15 +328,13 @@ fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, HttpError>
             "replayed: superseded, a newer version of the entity is already queued".to_string(),
         ),
     };
-    let marked = db.query(
-        dead_letters::MARK_REPLAYED,
-        &[
-            param::int8(id),
-            param::text(by),
-            param::text(resolution),
-            param::opt_int8(queue_id),
-        ],
-    )?;
-    let letter = parse_json(&marked.expect_row()?.text(0)?)?;
+    let mark = MarkReplayed {
+        id: letter_id,
+        by,
+        resolution: &resolution,
+        queue_id,
+    };
+    let letter = parse_json(&dead_letters::mark_replayed(db, &mark)?)?;
+    let queue_id = queue_id.map(|QueueId(n)| n);
     Ok(json!({"outcome": outcome, "queue_id": queue_id, "dead_letter": letter}))
 }

@@ -4,11 +4,10 @@
 
 use tds_core::cursor::scope;
 use tds_core::entity::Module;
-use tds_guest::db::param;
 use tds_guest::http::HttpError;
-use tds_store::trace;
+use tds_guest::trace::{self, History};
 
-use crate::api::{cursor_before, db, id_json_rows, limit, page, Answer, ApiResult, Ctx};
+use crate::api::{cursor_before, db, json_items, limit, page, Answer, ApiResult, Ctx};
 
 pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {
     let params = ctx.params(&["limit", "cursor"])?;
@@ -21,16 +20,18 @@ pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {
     let scope = scope(&["history", module.as_str(), entity_id]);
     let before = cursor_before(&params, scope)?;
     let db = db()?;
-    let rows = db.query(
-        trace::HISTORY,
-        &[
-            param::text(module.spec().erp_table),
-            param::text(entity_id),
-            param::opt_int8(before),
-            param::int4(limit as i32 + 1),
-        ],
-    )?;
-    let mut answer = page(id_json_rows(&rows)?, limit, scope);
+    let history = History {
+        erp_table: module.spec().erp_table,
+        entity_id,
+        before,
+        limit: limit as u32 + 1,
+    };
+    let changes = trace::history(&db, &history)?;
+    let mut answer = page(
+        json_items(changes.into_iter().map(|c| (c.id, c.change)))?,
+        limit,
+        scope,
+    );
     answer["module"] = module.as_str().into();
     answer["entity_id"] = entity_id.into();
     Answer::ok(answer)

@@ -21,7 +21,8 @@ use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_
 use tds_core::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 use tds_guest::db::{Db, DbError};
 use tds_guest::http::HttpError;
-use tds_store::{queue, stats};
+use tds_guest::stats;
+use tds_store::queue;
 
 use crate::api::{database_url, Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
@@ -120,10 +121,10 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         .filter(|s| **s != "completed")
         .map(|s| (*s, 0))
         .collect();
-    for row in db.query(stats::METRIC_QUEUE_BACKLOG, &[])?.iter() {
-        let (status, n) = (row.text(0)?, row.int8(3)?);
+    for row in stats::metric_queue_backlog(db)? {
+        let (status, n) = (row.status, row.count);
         rows.value(
-            labels(&[("status", &status), ("lane", &row.text(1)?), ("module", &row.text(2)?)]),
+            labels(&[("status", &status), ("lane", &row.lane), ("module", &row.module)]),
             n as f64,
         );
         if let Some(total) = status_counts.get_mut(status.as_str()) {
@@ -144,8 +145,8 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         .expect_row()?
         .float8(0)?;
     oldest.value(labels(&[("lane", "")]), overall);
-    for row in db.query(stats::OLDEST_WAITING_BY_LANE, &[])?.iter() {
-        oldest.value(labels(&[("lane", &row.text(0)?)]), row.float8(1)?);
+    for wait in stats::oldest_waiting_by_lane(db)? {
+        oldest.value(labels(&[("lane", &wait.lane)]), wait.age_seconds);
     }
 
     let mut dead = Family::new(
@@ -153,10 +154,10 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         Kind::Gauge,
         "Dead letters not resolved, by lane and module.",
     );
-    for row in db.query(stats::METRIC_DEAD_LETTERS_OPEN, &[])?.iter() {
+    for row in stats::metric_dead_letters_open(db)? {
         dead.value(
-            labels(&[("lane", &row.text(0)?), ("module", &row.text(1)?)]),
-            row.int8(2)? as f64,
+            labels(&[("lane", &row.lane), ("module", &row.module)]),
+            row.count as f64,
         );
     }
 
@@ -165,10 +166,10 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         Kind::Gauge,
         "Alerts not resolved, by severity and status.",
     );
-    for row in db.query(stats::METRIC_ALERTS, &[])?.iter() {
+    for row in stats::metric_alerts(db)? {
         alerts.value(
-            labels(&[("severity", &row.text(0)?), ("status", &row.text(1)?)]),
-            row.int8(2)? as f64,
+            labels(&[("severity", &row.severity), ("status", &row.status)]),
+            row.count as f64,
         );
     }
 
@@ -182,15 +183,18 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         Kind::Gauge,
         "Consecutive failures per circuit breaker.",
     );
-    for row in db.query(stats::METRIC_CIRCUITS, &[])?.iter() {
-        let (name, state) = (row.text(0)?, row.text(1)?);
+    for row in stats::metric_circuits(db)? {
+        let (name, state) = (row.name, row.state);
         for candidate in ["closed", "open", "half_open"] {
             circuit_state.value(
                 labels(&[("name", &name), ("state", candidate)]),
                 f64::from(u8::from(candidate == state)),
             );
         }
-        circuit_failures.value(labels(&[("name", &name)]), f64::from(row.int4(2)?));
+        circuit_failures.value(
+            labels(&[("name", &name)]),
+            f64::from(row.consecutive_failures),
+        );
     }
     Ok(vec![
         rows,
@@ -209,10 +213,10 @@ struct Totals(BTreeMap<(String, String, String), (i64, f64)>);
 impl Totals {
     fn read(db: &Db) -> Result<Totals, DbError> {
         let mut totals = BTreeMap::new();
-        for row in db.query(stats::METRIC_TOTALS, &[])?.iter() {
+        for total in stats::metric_totals(db)? {
             totals.insert(
-                (row.text(0)?, row.text(1)?, row.text(2)?),
-                (row.int8(3)?, row.float8(4)?),
+                (total.name, total.lane, total.module),
+                (total.count, total.sum),
             );
         }
         Ok(Totals(totals))

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::{Lane, ENTITIES};
-use tds_guest::db::param;
-use tds_store::{queue as queue_sql, stats};
+use tds_guest::stats::{self, Latency, QueueSeries};
+use tds_store::queue as queue_sql;
 
 use crate::api::{db, Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
 
 /// The latency window of `GET /api/queue`, in seconds.
-const LATENCY_WINDOW_SECONDS: i32 = 3600;
+const LATENCY_WINDOW_SECONDS: u32 = 3600;
 const LANES: [Lane; 4] = [Lane::Sales, Lane::Catalog, Lane::Purchases, Lane::Inventory];
 
 fn zero_counts() -> Map<String, Value> {
@@ -42,14 +42,9 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
         .iter()
         .map(|e| (e.priority, zero_counts()))
         .collect();
-    for row in db.query(stats::QUEUE_COUNTS, &[])?.iter() {
-        let (lane, module, priority, status, n) = (
-            row.text(0)?,
-            row.text(1)?,
-            row.int4(2)?,
-            row.text(3)?,
-            row.int8(4)?,
-        );
+    for row in stats::queue_counts(&db)? {
+        let (lane, module, priority, status, n) =
+            (row.lane, row.module, row.priority, row.status, row.count);
         add(&mut by_status, &status, n);
         add(by_lane.entry(lane).or_insert_with(zero_counts), &status, n);
         add(
@@ -63,11 +58,10 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
             n,
         );
     }
-    let oldest: BTreeMap<String, f64> = db
-        .query(stats::OLDEST_WAITING_BY_LANE, &[])?
-        .iter()
-        .map(|r| Ok((r.text(0)?, r.float8(1)?)))
-        .collect::<Result<_, tds_guest::db::DbError>>()?;
+    let oldest: BTreeMap<String, f64> = stats::oldest_waiting_by_lane(&db)?
+        .into_iter()
+        .map(|w| (w.lane, w.age_seconds))
+        .collect();
     let oldest_overall = db
         .query(queue_sql::OLDEST_WAITING_AGE, &[])?
         .first()
@@ -78,8 +72,8 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
         .iter()
         .map(|l| (l.as_str().to_string(), [0; 3]))
         .collect();
-    for row in db.query(stats::THROUGHPUT, &[])?.iter() {
-        throughput_by_lane.insert(row.text(0)?, [row.int8(1)?, row.int8(2)?, row.int8(3)?]);
+    for t in stats::throughput(&db)? {
+        throughput_by_lane.insert(t.lane, [t.last_1m, t.last_5m, t.last_1h]);
     }
     let totals = throughput_by_lane.values().fold([0i64; 3], |acc, t| {
         [acc[0] + t[0], acc[1] + t[1], acc[2] + t[2]]
@@ -89,18 +83,18 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
         .iter()
         .map(|l| (l.as_str().to_string(), empty_latency()))
         .collect();
-    for row in db
-        .query(stats::LATENCY, &[param::int4(LATENCY_WINDOW_SECONDS)])?
-        .iter()
-    {
+    let window = Latency {
+        window_seconds: LATENCY_WINDOW_SECONDS,
+    };
+    for row in stats::latency(&db, &window)? {
         let figures = json!({
-            "count": row.int8(1)?,
-            "p50": row.opt_float8(2)?,
-            "p95": row.opt_float8(3)?,
-            "p99": row.opt_float8(4)?,
-            "max": row.opt_float8(5)?,
+            "count": row.count,
+            "p50": row.p50,
+            "p95": row.p95,
+            "p99": row.p99,
+            "max": row.max,
         });
-        match row.opt_text(0)? {
+        match row.lane {
             None => latency_overall = figures,
             Some(lane) => {
                 latency_by_lane.insert(lane, figures);
@@ -112,10 +106,10 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
         .map(|c| (c.to_string(), json!(0)))
         .collect();
     let mut dead_total = 0;
-    for row in db.query(stats::COUNT_DEAD_BY_CLASS, &[])?.iter() {
-        let n = row.int8(1)?;
+    for row in stats::count_dead_by_class(&db)? {
+        let n = row.count;
         dead_total += n;
-        dead_open.insert(row.text(0)?, json!(n));
+        dead_open.insert(row.error_class, json!(n));
     }
     let lanes: Vec<Value> = by_lane
         .into_iter()
@@ -175,20 +169,22 @@ pub fn series(ctx: &Ctx) -> ApiResult {
     let params = ctx.params(&["minutes"])?;
     let minutes = params.int("minutes", 60, 1, 1440)?;
     let db = db()?;
-    let points: Vec<Value> = db
-        .query(stats::QUEUE_SERIES, &[param::int4(minutes as i32)])?
-        .iter()
-        .map(|r| {
-            Ok(json!({
-                "minute": r.int8(0)?,
-                "enqueued": r.int8(1)?,
-                "completed": r.int8(2)?,
-                "depth": r.int8(3)?,
-                "latency_p50": r.opt_float8(4)?,
-                "latency_p95": r.opt_float8(5)?,
-                "latency_p99": r.opt_float8(6)?,
-            }))
+    let range = QueueSeries {
+        minutes: minutes as u32,
+    };
+    let points: Vec<Value> = stats::queue_series(&db, &range)?
+        .into_iter()
+        .map(|p| {
+            json!({
+                "minute": p.minute,
+                "enqueued": p.enqueued,
+                "completed": p.completed,
+                "depth": p.depth,
+                "latency_p50": p.latency_p50,
+                "latency_p95": p.latency_p95,
+                "latency_p99": p.latency_p99,
+            })
         })
-        .collect::<Result<_, tds_guest::db::DbError>>()?;
+        .collect();
     Answer::ok(json!({"minutes": minutes, "points": points}))
 }

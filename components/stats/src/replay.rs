@@ -8,11 +8,11 @@
 use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::query::timestamp;
-use tds_guest::db::param;
 use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
+use tds_guest::queue::{enqueue_or_repoint, EnqueueOrRepoint};
+use tds_guest::replay::{self, LatestPerEntity, Range};
 use tds_guest::vars;
-use tds_store::{queue, replay};
 
 use crate::api::{actor, body_int, body_text, db, only_fields, Answer, ApiResult, Ctx};
 
@@ -29,12 +29,13 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
         timestamp(name, &text).map_err(|e| HttpError::invalid_body(e.to_string()))
     };
     let (from, to) = (time("from")?, time("to")?);
-    let module = body_text(&body, "module")?;
-    if let Some(m) = &module {
-        Module::from_name(m).ok_or_else(|| {
-            HttpError::invalid_body(format!("module: {m:?} is not a module TDS syncs"))
-        })?;
-    }
+    let module = body_text(&body, "module")?
+        .map(|m| {
+            Module::from_name(&m).ok_or_else(|| {
+                HttpError::invalid_body(format!("module: {m:?} is not a module TDS syncs"))
+            })
+        })
+        .transpose()?;
     let limit = body_int(&body, "limit", DEFAULT_LIMIT, (1, MAX_LIMIT))?;
     let dry_run = match body.get("dry_run") {
         None => false,
@@ -46,51 +47,45 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
         }
     };
     let by = actor(&body)?;
-    let max_attempts =
-        vars::positive("max_attempts", 8).map_err(|e| HttpError::new(503, "not_configured", e))?;
-    let range = [
-        param::text(&from),
-        param::text(&to),
-        param::opt_text(module.clone()),
-    ];
+    let max_attempts = vars::positive::<i32>("max_attempts", 8)
+        .map_err(|e| HttpError::new(503, "not_configured", e))?
+        .unsigned_abs();
+    let range = Range {
+        from: &from,
+        to: &to,
+        module,
+    };
     let db = db()?;
     db.begin()?;
-    let counts = db.query(replay::COUNT_IN_RANGE, &range)?;
-    let counts = counts.expect_row()?;
-    let (events, entities) = (counts.int8(0)?, counts.int8(1)?);
-    let mut params = range.to_vec();
-    params.push(param::int4(limit as i32));
-    let candidates = db.query(replay::LATEST_PER_ENTITY, &params)?;
+    let counts = replay::count_in_range(&db, &range)?;
+    let (events, entities) = (counts.events, counts.entities);
+    let latest = LatestPerEntity {
+        range: &range,
+        limit: limit as u32,
+    };
+    let candidates = replay::latest_per_entity(&db, &latest)?;
     let (mut queued, mut repointed, mut superseded, mut considered) = (0, 0, 0, 0);
-    for row in candidates.iter() {
+    for event in &candidates {
         considered += 1;
         if dry_run {
             continue;
         }
-        let module_name = row.text(1)?;
-        let Some(spec) = Module::from_name(&module_name).map(Module::spec) else {
+        let Ok(module) = event.module else {
             continue;
         };
-        let result = db.query(
-            queue::ENQUEUE_OR_REPOINT,
-            &[
-                param::text(spec.name),
-                param::text(row.text(2)?),
-                param::text(spec.lane.as_str()),
-                param::int4(spec.priority),
-                param::text(row.text(3)?),
-                param::int8(row.int8(0)?),
-                param::text(row.text(4)?),
-                param::int4(max_attempts),
-                param::opt_text(row.opt_text(5)?),
-            ],
-        );
-        match result {
-            Ok(rows) => match rows.first() {
-                Some(q) if q.boolean(1)? => queued += 1,
-                Some(_) => repointed += 1,
-                None => superseded += 1,
-            },
+        let enqueue = EnqueueOrRepoint {
+            module,
+            entity_id: &event.entity_id,
+            operation: event.operation,
+            inbox_event_id: event.id,
+            source_modified_at: &event.source_modified_at,
+            max_attempts,
+            correlation_id: &event.correlation_id,
+        };
+        match enqueue_or_repoint(&db, &enqueue) {
+            Ok(Some(q)) if q.inserted => queued += 1,
+            Ok(Some(_)) => repointed += 1,
+            Ok(None) => superseded += 1,
             Err(e) => {
                 db.rollback()?;
                 return Err(e.into());
@@ -101,7 +96,7 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
     let answer = json!({
         "from": from,
         "to": to,
-        "module": module,
+        "module": module.map(Module::as_str),
         "dry_run": dry_run,
         "events_in_range": events,
         "entities": entities,

@@ -4,12 +4,11 @@
 
 use serde_json::json;
 use tds_core::cursor::scope;
-use tds_guest::db::param;
 use tds_guest::http::HttpError;
-use tds_store::operator;
+use tds_guest::operator::{self, ListRuns, ShowRun};
 
 use crate::api::{
-    cursor_before, db, id_json_rows, limit, page, parse_json, path_id, Answer, ApiResult, Ctx,
+    cursor_before, db, json_items, limit, page, parse_json, path_id, Answer, ApiResult, Ctx,
 };
 
 pub fn list(ctx: &Ctx) -> ApiResult {
@@ -26,26 +25,26 @@ pub fn list(ctx: &Ctx) -> ApiResult {
     ]);
     let before = cursor_before(&params, scope)?;
     let db = db()?;
-    let rows = db.query(
-        operator::LIST_RUNS,
-        &[
-            param::opt_text(component),
-            param::opt_text(lane),
-            param::opt_text(status),
-            param::opt_int8(before),
-            param::int4(limit as i32 + 1),
-        ],
-    )?;
-    Answer::ok(page(id_json_rows(&rows)?, limit, scope))
+    let list = ListRuns {
+        component,
+        lane,
+        status,
+        before,
+        limit: limit as u32 + 1,
+    };
+    let runs = operator::list_runs(&db, &list)?;
+    Answer::ok(page(
+        json_items(runs.into_iter().map(|r| (r.id, r.json)))?,
+        limit,
+        scope,
+    ))
 }
 
 pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     ctx.params(&[])?;
     let id = path_id(id, "run")?;
     let db = db()?;
-    let rows = db.query(operator::SHOW_RUN, &[param::int8(id)])?;
-    let row = rows
-        .first()
+    let run = operator::show_run(&db, &ShowRun { id })?
         .ok_or_else(|| HttpError::not_found(format!("no run {id}")))?;
-    Answer::ok(json!({"run": parse_json(&row.text(0)?)?}))
+    Answer::ok(json!({"run": parse_json(&run)?}))
 }

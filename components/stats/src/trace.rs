@@ -4,10 +4,10 @@
 //! parameters, both deliveries' rows). 404 when nothing at all is stored for it, or when
 //! neither parameter names a delivery.
 
-use serde_json::{json, Value};
-use tds_guest::db::param;
+use serde_json::json;
+use tds_core::ids::InboxEventId;
 use tds_guest::http::HttpError;
-use tds_store::{trace, Statement};
+use tds_guest::trace::{self, Delivery};
 
 use crate::api::{db, parse_json, Answer, ApiResult, Ctx};
 
@@ -21,31 +21,25 @@ pub fn get(ctx: &Ctx) -> ApiResult {
         ));
     }
     let key = json!({"event_id": event_id, "correlation_id": correlation_id});
-    let ids: Vec<i64> = event_id.into_iter().collect();
+    let ids: Vec<InboxEventId> = event_id.map(InboxEventId).into_iter().collect();
     let correlation = correlation_id;
     let db = db()?;
-    let section = |statement: Statement| -> Result<Value, HttpError> {
-        let rows = db.query(
-            statement,
-            &[
-                param::int8_array(ids.clone()),
-                param::opt_text(correlation.clone()),
-            ],
-        )?;
-        parse_json(&rows.expect_row()?.text(0)?)
+    let delivery = Delivery {
+        inbox_event_ids: &ids,
+        correlation_id: correlation.as_deref(),
     };
-    let inbox = section(trace::INBOX)?;
-    let queue = section(trace::QUEUE)?;
-    let sync_log = section(trace::SYNC_LOG)?;
-    let audit = section(trace::AUDIT)?;
-    let dead_letters = section(trace::DEAD_LETTERS)?;
+    let inbox = parse_json(&trace::inbox(&db, &delivery)?)?;
+    let queue = parse_json(&trace::queue(&db, &delivery)?)?;
+    let sync_log = parse_json(&trace::sync_log(&db, &delivery)?)?;
+    let audit = parse_json(&trace::audit(&db, &delivery)?)?;
+    let dead_letters = parse_json(&trace::dead_letters(&db, &delivery)?)?;
     let found = [&inbox, &queue, &sync_log, &audit, &dead_letters]
         .iter()
         .any(|s| s.as_array().is_some_and(|a| !a.is_empty()));
     if !found {
         return Err(HttpError::not_found(match &correlation {
             Some(c) => format!("nothing is stored for correlation id {c:?}"),
-            None => format!("nothing is stored for inbox event {}", ids[0]),
+            None => format!("nothing is stored for inbox event {}", ids[0].0),
         }));
     }
     Answer::ok(json!({

@@ -1,25 +1,34 @@
 //! Guest-side helpers every TDS component uses, over spin-sdk 5.2: [`circuit`] (circuit
 //! breakers stored in Postgres), [`db`] (the Postgres unit-of-work wrapper and typed row
 //! access), typed functions beside `tds_store`'s statements — [`queue`], [`inbox`],
-//! [`journal`] (runs, attempt log, audit trail), [`auto_retry`] (dead letters retried),
-//! [`alerts`], [`metrics`] (rollups), [`retention`] (purges) and [`reconcile`] (pulls,
-//! token, report, integrity) —; [`log`] (one JSON object per line), [`vars`] (component
-//! variables), [`http`] (JSON answers, the one error type [`http::HttpError`], request
-//! ids, bearer tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids,
-//! lease owners, jitter).
+//! [`journal`] (runs, attempt log, audit trail), [`config`] (runtime configuration),
+//! [`auto_retry`] (dead letters retried), [`alerts`], [`metrics`] (rollups), [`retention`]
+//! (purges), [`reconcile`] (pulls, token, report, integrity), and for the stats API
+//! [`stats`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by time
+//! range), [`trace`] (event trace, entity history) and [`operator`] (alerts, runs, circuit
+//! breakers) —; [`log`] (one JSON object per line), [`vars`] (component variables),
+//! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer
+//! tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
+//! jitter).
 
 pub mod alerts;
 pub mod auto_retry;
 pub mod circuit;
+pub mod config;
 pub mod db;
+pub mod dead_letters;
 pub mod http;
 pub mod inbox;
 pub mod journal;
 pub mod log;
 pub mod metrics;
+pub mod operator;
 pub mod outbound;
 pub mod queue;
 pub mod random;
 pub mod reconcile;
+pub mod replay;
 pub mod retention;
+pub mod stats;
+pub mod trace;
 pub mod vars;

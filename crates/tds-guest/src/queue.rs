@@ -295,14 +295,14 @@ fn module(row: &Row<'_>, i: usize) -> Result<Module, DbError> {
         .ok_or_else(|| row.invalid(format!("column {i}: unknown module {name:?}")))
 }
 
-fn operation(row: &Row<'_>, i: usize) -> Result<Operation, DbError> {
+pub(crate) fn operation(row: &Row<'_>, i: usize) -> Result<Operation, DbError> {
     let name = row.text(i)?;
     Operation::from_name(&name)
         .ok_or_else(|| row.invalid(format!("column {i}: unknown operation {name:?}")))
 }
 
 /// A count the table keeps non-negative (`attempt_count`, `max_attempts`).
-fn count(row: &Row<'_>, i: usize) -> Result<u32, DbError> {
+pub(crate) fn count(row: &Row<'_>, i: usize) -> Result<u32, DbError> {
     let n = row.int4(i)?;
     u32::try_from(n).map_err(|_| row.invalid(format!("column {i}: negative count {n}")))
 }

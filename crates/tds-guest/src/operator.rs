@@ -1,0 +1,155 @@
+//! Typed functions beside `tds_store::operator`'s statements (see [`crate::queue`]): the
+//! stats API's reading of alerts, runs and circuit breakers, and the operator's decisions
+//! on them (acknowledge an alert, reset a breaker). Each leaves as the JSON text PostgreSQL
+//! builds. Alert and run ids are the store's `bigint`s.
+
+use tds_store::operator;
+
+use crate::db::{param, Db, DbError, Rows};
+
+/// The alerts [`list_alerts`] lists, newest first: those in `status` (`active`, `open`,
+/// `acknowledged`, `resolved` or `all`) of `severity` and `kind` when given, below `before`
+/// (from the top when `None`), at most `limit`.
+pub struct ListAlerts<'a> {
+    pub status: &'a str,
+    pub severity: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// A listed alert, run or the like: its id, and the row as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: i64,
+    pub json: String,
+}
+
+/// The matching alerts (`operator::LIST_ALERTS`).
+pub fn list_alerts(db: &Db, list: &ListAlerts<'_>) -> Result<Vec<Listed>, DbError> {
+    let rows = db.query(
+        operator::LIST_ALERTS,
+        &[
+            param::text(list.status),
+            param::opt_text(list.severity),
+            param::opt_text(list.kind),
+            param::opt_int8(list.before),
+            param::uint4(list.limit),
+        ],
+    )?;
+    listed(&rows)
+}
+
+/// The alert [`show_alert`] shows.
+pub struct ShowAlert {
+    pub id: i64,
+}
+
+/// An alert's status, and the alert as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownAlert {
+    pub status: String,
+    pub alert: String,
+}
+
+/// The alert (`operator::SHOW_ALERT`); `None` when unknown.
+pub fn show_alert(db: &Db, show: &ShowAlert) -> Result<Option<ShownAlert>, DbError> {
+    let rows = db.query(operator::SHOW_ALERT, &[param::int8(show.id)])?;
+    rows.first()
+        .map(|row| {
+            Ok(ShownAlert {
+                status: row.text(0)?,
+                alert: row.text(1)?,
+            })
+        })
+        .transpose()
+}
+
+/// The open alert [`acknowledge_alert`] acknowledges on behalf of `by`.
+pub struct AcknowledgeAlert<'a> {
+    pub id: i64,
+    pub by: &'a str,
+}
+
+/// Acknowledges the alert (`operator::ACKNOWLEDGE_ALERT`); the alert as JSON text, `None`
+/// when it is unknown or not open.
+pub fn acknowledge_alert(
+    db: &Db,
+    acknowledge: &AcknowledgeAlert<'_>,
+) -> Result<Option<String>, DbError> {
+    let rows = db.query(
+        operator::ACKNOWLEDGE_ALERT,
+        &[param::int8(acknowledge.id), param::text(acknowledge.by)],
+    )?;
+    first_json(&rows)
+}
+
+/// The runs [`list_runs`] lists, newest first: those of `component`, `lane` and `status`
+/// when given, below `before` (from the top when `None`), at most `limit`.
+pub struct ListRuns<'a> {
+    pub component: Option<&'a str>,
+    pub lane: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// The matching runs (`operator::LIST_RUNS`).
+pub fn list_runs(db: &Db, list: &ListRuns<'_>) -> Result<Vec<Listed>, DbError> {
+    let rows = db.query(
+        operator::LIST_RUNS,
+        &[
+            param::opt_text(list.component),
+            param::opt_text(list.lane),
+            param::opt_text(list.status),
+            param::opt_int8(list.before),
+            param::uint4(list.limit),
+        ],
+    )?;
+    listed(&rows)
+}
+
+/// The run [`show_run`] shows.
+pub struct ShowRun {
+    pub id: i64,
+}
+
+/// The run as JSON text, with its logged attempts per outcome (`operator::SHOW_RUN`);
+/// `None` when unknown.
+pub fn show_run(db: &Db, show: &ShowRun) -> Result<Option<String>, DbError> {
+    let rows = db.query(operator::SHOW_RUN, &[param::int8(show.id)])?;
+    first_json(&rows)
+}
+
+/// Every circuit breaker as JSON text, by name (`operator::LIST_CIRCUITS`).
+pub fn list_circuits(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows = db.query(operator::LIST_CIRCUITS, &[])?;
+    rows.iter().map(|row| row.text(0)).collect()
+}
+
+/// The circuit breaker [`reset_circuit`] closes.
+pub struct ResetCircuit<'a> {
+    pub name: &'a str,
+}
+
+/// Closes the breaker and clears its failure count (`operator::RESET_CIRCUIT`); the
+/// breaker as JSON text, `None` when unknown.
+pub fn reset_circuit(db: &Db, reset: &ResetCircuit<'_>) -> Result<Option<String>, DbError> {
+    let rows = db.query(operator::RESET_CIRCUIT, &[param::text(reset.name)])?;
+    first_json(&rows)
+}
+
+fn listed(rows: &Rows) -> Result<Vec<Listed>, DbError> {
+    rows.iter()
+        .map(|row| {
+            Ok(Listed {
+                id: row.int8(0)?,
+                json: row.text(1)?,
+            })
+        })
+        .collect()
+}
+
+fn first_json(rows: &Rows) -> Result<Option<String>, DbError> {
+    rows.first().map(|row| row.text(0)).transpose()
+}

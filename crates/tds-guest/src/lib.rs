@@ -5,7 +5,8 @@
 //! [`alerts`], [`metrics`] (rollups), [`retention`] (purges) and [`reconcile`] (pulls,
 //! token, report, integrity) —; [`log`] (one JSON object per line), [`vars`] (component
 //! variables), [`http`] (JSON answers, the one error type [`http::HttpError`], request
-//! ids, bearer tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids,
+//! ids, bearer tokens), [`internal`] (the cron and internal-route shell of processor, heal
+//! and reconcile), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids,
 //! lease owners, jitter).
 
 pub mod alerts;
@@ -14,6 +15,7 @@ pub mod circuit;
 pub mod db;
 pub mod http;
 pub mod inbox;
+pub mod internal;
 pub mod journal;
 pub mod log;
 pub mod metrics;

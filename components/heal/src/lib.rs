@@ -39,59 +39,45 @@ mod retention;
 mod rollups;
 mod settings;
 
-use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, error_body, json_response, request_id, HttpError};
+use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
-use tds_guest::vars;
-
-wit_bindgen::generate!({
-    world: "tds:host/cron-guest",
-    path: "../../wit",
-    generate_all,
-});
 
 const COMPONENT: &str = "heal";
 
-struct Cron;
+tds_guest::cron_guest!(COMPONENT, cron);
 
-impl Guest for Cron {
-    async fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        let log = Logger::new(COMPONENT, format!("cron-{}", metadata.timestamp));
-        let outcome = cycle::run("cron", &log).map_err(|e| Error::Other(e.to_string()))?;
-        match outcome.failed_steps.as_slice() {
-            [] => Ok(()),
-            failed => Err(Error::Other(format!(
-                "heal steps failed: {}",
-                failed.join(", ")
-            ))),
-        }
-    }
+fn cron(log: &Logger) -> Result<(), String> {
+    let outcome = cycle::run("cron", log).map_err(|e| e.to_string())?;
+    failed_steps(&outcome).map_or(Ok(()), Err)
 }
-
-export!(Cron);
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let request_id = request_id(&req);
-    let log = Logger::new(COMPONENT, &request_id);
-    let token = vars::get("stats_token");
-    if let Err(e) = check_internal_post(&req, "run the heal cycle", token.as_deref()) {
-        return e.into_response(&request_id);
-    }
-    match cycle::run("http", &log) {
-        Ok(outcome) if outcome.failed_steps.is_empty() => {
-            let mut report = outcome.report;
-            report["request_id"] = json!(request_id);
-            json_response(200, &report, &request_id)
-        }
-        Ok(outcome) => {
-            let message = format!("heal steps failed: {}", outcome.failed_steps.join(", "));
-            let mut body = error_body("heal_steps_failed", &message, &request_id);
-            body["run"] = outcome.report;
-            json_response(500, &body, &request_id)
-        }
-        Err(e) => HttpError::database_unavailable(e.to_string()).into_response(&request_id),
-    }
+    internal::serve(
+        &req,
+        COMPONENT,
+        "run the heal cycle",
+        |_| Ok(()),
+        |(), log| {
+            let outcome = cycle::run("http", log)?;
+            Ok(match failed_steps(&outcome) {
+                None => Answer::Report(outcome.report),
+                Some(message) => Answer::Failed {
+                    status: 500,
+                    code: "heal_steps_failed",
+                    message,
+                    field: "run",
+                    detail: outcome.report,
+                },
+            })
+        },
+    )
+}
+
+/// `heal steps failed: <steps>` when a step failed.
+fn failed_steps(outcome: &cycle::Outcome) -> Option<String> {
+    (!outcome.failed_steps.is_empty())
+        .then(|| format!("heal steps failed: {}", outcome.failed_steps.join(", ")))
 }

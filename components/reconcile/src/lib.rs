@@ -34,74 +34,50 @@ mod store;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::{check_internal_post, error_body, json_response, request_id, HttpError};
+use tds_guest::http::HttpError;
+use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
-use tds_guest::vars;
-
-wit_bindgen::generate!({
-    world: "tds:host/cron-guest",
-    path: "../../wit",
-    generate_all,
-});
 
 const COMPONENT: &str = "reconcile";
 
-struct Cron;
+tds_guest::cron_guest!(COMPONENT, cron);
 
-impl Guest for Cron {
-    async fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        let log = Logger::new(COMPONENT, format!("cron-{}", metadata.timestamp));
-        match cycle::run("cron", None, &log) {
-            Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => {
-                Err(Error::Other(format!(
-                    "reconcile failed: {}",
-                    report["error"].as_str().unwrap_or_default()
-                )))
-            }
-            Ok(_) => Ok(()),
-            Err(e) => Err(Error::Other(e.to_string())),
-        }
+fn cron(log: &Logger) -> Result<(), String> {
+    match cycle::run("cron", None, log) {
+        Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => Err(format!(
+            "reconcile failed: {}",
+            report["error"].as_str().unwrap_or_default()
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
-export!(Cron);
-
 #[http_component]
 fn handle(req: Request) -> Response {
-    let request_id = request_id(&req);
-    let log = Logger::new(COMPONENT, &request_id);
-    let token = vars::get("stats_token");
-    if let Err(e) = check_internal_post(&req, "run a reconciliation", token.as_deref()) {
-        return e.into_response(&request_id);
-    }
-    let fix = match fix_flag(&req) {
-        Ok(fix) => fix,
-        Err(message) => {
-            return HttpError::new(400, "invalid_request", message).into_response(&request_id)
-        }
-    };
-    match cycle::run("http", fix, &log) {
-        Ok(cycle::Outcome::NotConfigured { report_id, why }) => {
-            let mut body = error_body("not_configured", &why, &request_id);
-            body["report_id"] = json!(report_id.0);
-            json_response(503, &body, &request_id)
-        }
-        Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => {
-            let mut body = error_body(
-                "zoho_api_failed",
-                report["error"].as_str().unwrap_or("the run failed"),
-                &request_id,
-            );
-            body["report"] = report;
-            json_response(502, &body, &request_id)
-        }
-        Ok(cycle::Outcome::Ran { report, .. }) => json_response(
-            200,
-            &json!({"report": report, "request_id": request_id}),
-            &request_id,
-        ),
-        Err(e) => HttpError::database_unavailable(e.to_string()).into_response(&request_id),
-    }
+    let read = |req: &Request| fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m));
+    internal::serve(&req, COMPONENT, "run a reconciliation", read, |fix, log| {
+        Ok(match cycle::run("http", fix, log)? {
+            cycle::Outcome::NotConfigured { report_id, why } => Answer::Failed {
+                status: 503,
+                code: "not_configured",
+                message: why,
+                field: "report_id",
+                detail: json!(report_id.0),
+            },
+            cycle::Outcome::Ran { report, status } if status == "failed" => Answer::Failed {
+                status: 502,
+                code: "zoho_api_failed",
+                message: report["error"]
+                    .as_str()
+                    .unwrap_or("the run failed")
+                    .to_string(),
+                field: "report",
+                detail: report,
+            },
+            cycle::Outcome::Ran { report, .. } => Answer::Report(json!({"report": report})),
+        })
+    })
 }
 
 /// `?fix=true|false` or a JSON body `{"fix": bool}`; `None` when neither says.

@@ -8,7 +8,8 @@
 //! range), [`trace`] (event trace, entity history) and [`operator`] (alerts, runs, circuit
 //! breakers) —; [`log`] (one JSON object per line), [`vars`] (component variables),
 //! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer
-//! tokens), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
+//! tokens), [`internal`] (the cron and internal-route shell of processor, heal and
+//! reconcile), [`outbound`] (HTTP requests with a timeout) and [`random`] (ids, lease owners,
 //! jitter).
 
 pub mod alerts;
@@ -19,6 +20,7 @@ pub mod db;
 pub mod dead_letters;
 pub mod http;
 pub mod inbox;
+pub mod internal;
 pub mod journal;
 pub mod log;
 pub mod metrics;

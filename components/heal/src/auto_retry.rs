@@ -11,13 +11,13 @@
 
 use serde_json::{json, Value};
 use tds_core::entity::Module;
-use tds_core::ids::{DeadLetterId, QueueId};
+use tds_core::ids::DeadLetterId;
 use tds_guest::auto_retry::{
     self, ListCandidates, LockCandidate, MarkAutoRetried, Qualifying, Resolution,
 };
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::queue;
+use tds_guest::queue::heal::{self as queue, LimitWaitsSetting, RequeueStored};
 
 use crate::settings::HealConfig;
 
@@ -67,12 +67,12 @@ fn retry_one(
     log: &Logger,
 ) -> Result<Retried, DbError> {
     db.begin()?;
-    db.execute(
-        queue::LIMIT_WAITS,
-        &[
-            param::text(config.lock_timeout_ms.to_string()),
-            param::text(IDLE_TIMEOUT_MS),
-        ],
+    queue::limit_waits_setting(
+        db,
+        &LimitWaitsSetting {
+            lock_timeout_ms: config.lock_timeout_ms,
+            idle_ms: IDLE_TIMEOUT_MS,
+        },
     )?;
     let locked = auto_retry::lock_candidate(
         db,
@@ -86,7 +86,7 @@ fn retry_one(
         return Ok(Retried::Skipped);
     };
     let module_name = &letter.module;
-    let Some(spec) = Module::from_name(module_name).map(Module::spec) else {
+    let Some(module) = Module::from_name(module_name) else {
         db.rollback()?;
         log.warn(
             "dead letter of an unknown module left alone",
@@ -95,21 +95,18 @@ fn retry_one(
         return Ok(Retried::Skipped);
     };
     let correlation_id = letter.correlation_id.clone().unwrap_or_default();
-    let queued = db.query(
-        queue::ENQUEUE_OR_REPOINT,
-        &[
-            param::text(module_name),
-            param::text(letter.entity_id.as_str()),
-            param::text(spec.lane.as_str()),
-            param::int4(spec.priority),
-            param::text(&letter.operation),
-            param::int8(letter.inbox_event_id.0),
-            param::text(letter.source_modified_at.as_str()),
-            param::int4(letter.max_attempts.unwrap_or(max_attempts)),
-            param::text(&correlation_id),
-        ],
+    let queue_id = queue::requeue_stored(
+        db,
+        &RequeueStored {
+            module,
+            entity_id: &letter.entity_id,
+            operation: &letter.operation,
+            inbox_event_id: letter.inbox_event_id,
+            source_modified_at: &letter.source_modified_at,
+            max_attempts: letter.max_attempts.unwrap_or(max_attempts),
+            correlation_id: &correlation_id,
+        },
     )?;
-    let queue_id = queued.first().map(|r| r.int8(0)).transpose()?.map(QueueId);
     let (resolution, retried) = match queue_id {
         Some(_) => (Resolution::AutoRetried, Retried::Requeued),
         None => (Resolution::Superseded, Retried::Superseded),

@@ -21,9 +21,9 @@ use tds_core::alerts::{generic_body, slack_body, Notice};
 use tds_core::ids::AlertId;
 use tds_guest::alerts::{self, AlertEvent, ListUndelivered, MarkDelivered};
 use tds_guest::circuit::{CircuitBreaker, Gate};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_store::queue;
+use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 
 use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::outbound;
@@ -120,12 +120,12 @@ fn deliver(
         return alerts::mark_notified(db, &alert);
     }
     db.begin()?;
-    db.execute(
-        queue::LIMIT_WAITS,
-        &[
-            param::text(config.lock_timeout_ms.to_string()),
-            param::text(IDLE_TIMEOUT_MS),
-        ],
+    queue::limit_waits_setting(
+        db,
+        &LimitWaitsSetting {
+            lock_timeout_ms: config.lock_timeout_ms,
+            idle_ms: IDLE_TIMEOUT_MS,
+        },
     )?;
     let Some(locked) = alerts::lock_for_delivery(db, &alert)? else {
         return db.rollback();

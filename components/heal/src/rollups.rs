@@ -11,13 +11,14 @@
 use serde_json::{json, Value};
 use tds_core::entity::ENTITIES;
 use tds_core::metrics::{rollup_names, rollup_window, total_names, LATENCY_PERCENTILES};
-use tds_guest::db::{param, Db, DbError};
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
+use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 use tds_guest::metrics::{
     self, AddWindowToTotals, Cursor, DeleteWindow, InsertWindow, InsertWindowCounters, LockCursor,
     MoveCursor, TotalsChange, Window,
 };
-use tds_store::{metrics::CURSOR, queue};
+use tds_store::metrics::CURSOR;
 
 use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::settings::HealConfig;
@@ -33,12 +34,12 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
 
 fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
     db.begin()?;
-    db.execute(
-        queue::LIMIT_WAITS,
-        &[
-            param::text(config.lock_timeout_ms.to_string()),
-            param::text(IDLE_TIMEOUT_MS),
-        ],
+    queue::limit_waits_setting(
+        db,
+        &LimitWaitsSetting {
+            lock_timeout_ms: config.lock_timeout_ms,
+            idle_ms: IDLE_TIMEOUT_MS,
+        },
     )?;
     metrics::fold_intake_outcomes(db)?;
     let locked = metrics::lock_cursor(

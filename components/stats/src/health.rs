@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tds_guest::db::{Db, DbError};
+use tds_guest::queue::figures;
 use tds_guest::vars;
-use tds_store::{queue, Statement};
+use tds_store::Statement;
 
 use crate::api::{Answer, ApiResult, Ctx};
 
@@ -38,15 +39,10 @@ fn read() -> Result<Value, DbError> {
     let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
     let mut counts: Map<String, Value> =
         STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();
-    for row in db.query(queue::COUNT_BY_STATUS, &[])?.iter() {
-        counts.insert(row.text(0)?, json!(row.int8(1)?));
+    for row in figures::count_by_status(&db)? {
+        counts.insert(row.status, json!(row.count));
     }
-    let oldest = db
-        .query(queue::OLDEST_WAITING_AGE, &[])?
-        .first()
-        .map(|r| r.float8(0))
-        .transpose()?
-        .unwrap_or(0.0);
+    let oldest = figures::oldest_waiting_age(&db)?.unwrap_or(0.0);
     Ok(json!({
         "status": "ok",
         "database": {"reachable": true, "latency_ms": latency_ms, "error": null},

@@ -21,6 +21,7 @@ use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_
 use tds_core::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 use tds_guest::db::{Db, DbError};
 use tds_guest::http::HttpError;
+use tds_guest::queue::figures;
 use tds_guest::stats;
 use tds_store::queue;
 
@@ -140,10 +141,8 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         Kind::Gauge,
         "Seconds the oldest unclaimed (pending or retry) row has waited, overall (lane=\"\") and per lane.",
     );
-    let overall = db
-        .query(queue::OLDEST_WAITING_AGE, &[])?
-        .expect_row()?
-        .float8(0)?;
+    let overall = figures::oldest_waiting_age(db)?
+        .ok_or_else(|| DbError::no_row(queue::OLDEST_WAITING_AGE))?;
     oldest.value(labels(&[("lane", "")]), overall);
     for wait in stats::oldest_waiting_by_lane(db)? {
         oldest.value(labels(&[("lane", &wait.lane)]), wait.age_seconds);

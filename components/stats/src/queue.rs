@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::{Lane, ENTITIES};
+use tds_guest::queue::figures;
 use tds_guest::stats::{self, Latency, QueueSeries};
-use tds_store::queue as queue_sql;
 
 use crate::api::{db, Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
@@ -62,12 +62,7 @@ pub fn stats(ctx: &Ctx) -> ApiResult {
         .into_iter()
         .map(|w| (w.lane, w.age_seconds))
         .collect();
-    let oldest_overall = db
-        .query(queue_sql::OLDEST_WAITING_AGE, &[])?
-        .first()
-        .map(|r| r.float8(0))
-        .transpose()?
-        .unwrap_or(0.0);
+    let oldest_overall = figures::oldest_waiting_age(&db)?.unwrap_or(0.0);
     let mut throughput_by_lane: BTreeMap<String, [i64; 3]> = LANES
         .iter()
         .map(|l| (l.as_str().to_string(), [0; 3]))

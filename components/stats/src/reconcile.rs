@@ -4,31 +4,28 @@
 //! component itself: components share only the database.
 
 use serde_json::json;
-use tds_guest::db::param;
+use tds_core::ids::ReportId;
 use tds_guest::http::HttpError;
-use tds_store::reconcile;
+use tds_guest::reconcile::report::{self, ReportById};
 
 use crate::api::{db, parse_json, path_id, Answer, ApiResult, Ctx};
 
 pub fn latest(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
     let db = db()?;
-    let rows = db.query(reconcile::LATEST_REPORT, &[])?;
-    let row = rows.first().ok_or_else(|| {
+    let text = report::latest_text(&db)?.ok_or_else(|| {
         HttpError::not_found(
             "no reconciliation has run yet; start one with POST /internal/reconcile",
         )
     })?;
-    Answer::ok(json!({"report": parse_json(&row.text(0)?)?}))
+    Answer::ok(json!({"report": parse_json(&text)?}))
 }
 
 pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     ctx.params(&[])?;
     let id = path_id(id, "report")?;
     let db = db()?;
-    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(id)])?;
-    let row = rows
-        .first()
+    let text = report::text_by_id(&db, &ReportById { id: ReportId(id) })?
         .ok_or_else(|| HttpError::not_found(format!("no reconciliation report {id}")))?;
-    Answer::ok(json!({"report": parse_json(&row.text(0)?)?}))
+    Answer::ok(json!({"report": parse_json(&text)?}))
 }

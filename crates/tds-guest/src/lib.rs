@@ -4,7 +4,7 @@
 //! [`journal`] (runs, attempt log, audit trail), [`config`] (runtime configuration),
 //! [`auto_retry`] (dead letters retried), [`alerts`], [`metrics`] (rollups), [`retention`]
 //! (purges), [`reconcile`] (pulls, token, report, integrity), and for the stats API
-//! [`stats`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by time
+//! [`stats`] and [`queue::figures`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by time
 //! range), [`trace`] (event trace, entity history) and [`operator`] (alerts, runs, circuit
 //! breakers) —; [`log`] (one JSON object per line), [`vars`] (component variables),
 //! [`http`] (JSON answers, the one error type [`http::HttpError`], request ids, bearer

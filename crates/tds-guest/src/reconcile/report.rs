@@ -82,3 +82,17 @@ pub fn by_id(db: &Db, read: &ReportById) -> Result<Value, DbError> {
     serde_json::from_str(&row.text(0)?)
         .map_err(|e| row.invalid(format!("the report is not JSON: {e}")))
 }
+
+/// The newest report's JSON text, as stored (`reconcile::LATEST_REPORT`); `None` before
+/// the first run. Left unparsed: the stats API answers it as it judges.
+pub fn latest_text(db: &Db) -> Result<Option<String>, DbError> {
+    let rows = db.query(reconcile::LATEST_REPORT, &[])?;
+    rows.first().map(|row| row.text(0)).transpose()
+}
+
+/// The report's JSON text, as stored (`reconcile::REPORT_BY_ID`); `None` when there is no
+/// such report. Left unparsed, as [`latest_text`].
+pub fn text_by_id(db: &Db, read: &ReportById) -> Result<Option<String>, DbError> {
+    let rows = db.query(reconcile::REPORT_BY_ID, &[param::int8(read.id.0)])?;
+    rows.first().map(|row| row.text(0)).transpose()
+}

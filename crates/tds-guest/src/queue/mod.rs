@@ -1,7 +1,11 @@
 //! The queue's statements that intake, the processor and heal send (`tds_store::queue`;
 //! protocol: docs/design.md, "Queue protocol"), one typed function beside each: a params
 //! struct in, typed rows out, so no call site binds a placeholder by position or reads a
-//! column by number. The SQL stays in `tds_store::queue`.
+//! column by number. The SQL stays in `tds_store::queue`. The stats API's figures are in
+//! [`figures`]; heal's forms of two of them, bound as heal binds them, in [`heal`].
+
+pub mod figures;
+pub mod heal;
 
 use tds_core::entity::{Lane, Module};
 use tds_core::failure::FailureClass;
@@ -308,78 +312,4 @@ pub(crate) fn count(row: &Row<'_>, i: usize) -> Result<u32, DbError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use spin_sdk::pg4::DbValue;
-
-    use super::*;
-    use crate::db::rows_of;
-
-    fn claimed_row(module: &str, correlation_id: Option<&str>) -> Vec<DbValue> {
-        vec![
-            DbValue::Int64(41),
-            DbValue::Str(module.into()),
-            DbValue::Str(" 9000000000000000001".into()),
-            DbValue::Str("delete".into()),
-            DbValue::Int64(7),
-            DbValue::Str("2024-05-01 10:00:00+00".into()),
-            DbValue::Int32(2),
-            DbValue::Int32(8),
-            correlation_id.map_or(DbValue::DbNull, |c| DbValue::Str(c.into())),
-        ]
-    }
-
-    #[test]
-    fn a_claimed_row_reads_as_the_event_intake_queued() {
-        let rows = rows_of(
-            queue::CLAIM_BATCH,
-            vec![claimed_row("items", Some("req-1"))],
-        );
-        let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
-        assert_eq!(
-            job,
-            ClaimedJob {
-                id: QueueId(41),
-                module: Module::Items,
-                entity_id: EntityId::from_stored(" 9000000000000000001".into()),
-                operation: Operation::Delete,
-                inbox_event_id: InboxEventId(7),
-                source_modified_at: StoredVersion::from_stored("2024-05-01 10:00:00+00".into()),
-                attempt_count: 2,
-                max_attempts: 8,
-                correlation_id: Some("req-1".into()),
-            }
-        );
-        assert_eq!(
-            job.entity_id.as_str(),
-            " 9000000000000000001",
-            "kept as stored"
-        );
-        let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("items", None)]);
-        let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
-        assert_eq!(job.correlation_id, None);
-    }
-
-    #[test]
-    fn a_row_that_is_no_event_names_the_claim() {
-        let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("journals", None)]);
-        let error = claimed_job(&rows.expect_row().unwrap()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "queue::claim_batch: column 1: unknown module \"journals\""
-        );
-    }
-
-    #[test]
-    fn a_returned_row_is_retried_or_coalesced() {
-        let status = |text: &str| {
-            let rows = rows_of(queue::SCHEDULE_RETRY, vec![vec![DbValue::Str(text.into())]]);
-            returned(&rows.expect_row().unwrap()).map_err(|e| e.to_string())
-        };
-        assert_eq!(status("retry"), Ok(Returned::Retry));
-        assert_eq!(status("completed"), Ok(Returned::Coalesced));
-        assert_eq!(
-            status("dead"),
-            Err("queue::schedule_retry: column 0: unexpected status \"dead\"".into())
-        );
-    }
-}
+mod tests;

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 use tds_core::cursor::scope;
+use tds_core::ids::AlertId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, AcknowledgeAlert, ListAlerts, ShowAlert};
 
@@ -30,12 +31,12 @@ pub fn list(ctx: &Ctx) -> ApiResult {
         status,
         severity,
         kind,
-        before,
+        before: before.map(AlertId),
         limit: limit as u32 + 1,
     };
     let alerts = operator::list_alerts(&db, &list)?;
     Answer::ok(page(
-        json_items(alerts.into_iter().map(|a| (a.id, a.json)))?,
+        json_items(alerts.into_iter().map(|a| (a.id.0, a.json)))?,
         limit,
         scope,
     ))
@@ -48,11 +49,14 @@ pub fn acknowledge(ctx: &Ctx, id: &str) -> ApiResult {
     only_fields(&body, &["by"])?;
     let by = actor(&body)?;
     let db = db()?;
-    let acknowledge = AcknowledgeAlert { id, by: &by };
+    let acknowledge = AcknowledgeAlert {
+        id: AlertId(id),
+        by: &by,
+    };
     if let Some(alert) = operator::acknowledge_alert(&db, &acknowledge)? {
         return Answer::ok(json!({"alert": parse_json(&alert)?}));
     }
-    let current = operator::show_alert(&db, &ShowAlert { id })?
+    let current = operator::show_alert(&db, &ShowAlert { id: AlertId(id) })?
         .ok_or_else(|| HttpError::not_found(format!("no alert {id}")))?;
     match current.status.as_str() {
         "resolved" => Err(HttpError::conflict(

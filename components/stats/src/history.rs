@@ -4,6 +4,7 @@
 
 use tds_core::cursor::scope;
 use tds_core::entity::Module;
+use tds_core::ids::AuditId;
 use tds_guest::http::HttpError;
 use tds_guest::trace::{self, History};
 
@@ -23,12 +24,12 @@ pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {
     let history = History {
         erp_table: module.spec().erp_table,
         entity_id,
-        before,
+        before: before.map(AuditId),
         limit: limit as u32 + 1,
     };
     let changes = trace::history(&db, &history)?;
     let mut answer = page(
-        json_items(changes.into_iter().map(|c| (c.id, c.change)))?,
+        json_items(changes.into_iter().map(|c| (c.id.0, c.change)))?,
         limit,
         scope,
     );

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use tds_core::cursor::scope;
+use tds_core::ids::RunId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, ListRuns, ShowRun};
 
@@ -29,12 +30,12 @@ pub fn list(ctx: &Ctx) -> ApiResult {
         component,
         lane,
         status,
-        before,
+        before: before.map(RunId),
         limit: limit as u32 + 1,
     };
     let runs = operator::list_runs(&db, &list)?;
     Answer::ok(page(
-        json_items(runs.into_iter().map(|r| (r.id, r.json)))?,
+        json_items(runs.into_iter().map(|r| (r.id.0, r.json)))?,
         limit,
         scope,
     ))
@@ -44,7 +45,7 @@ pub fn show(ctx: &Ctx, id: &str) -> ApiResult {
     ctx.params(&[])?;
     let id = path_id(id, "run")?;
     let db = db()?;
-    let run = operator::show_run(&db, &ShowRun { id })?
+    let run = operator::show_run(&db, &ShowRun { id: RunId(id) })?
         .ok_or_else(|| HttpError::not_found(format!("no run {id}")))?;
     Answer::ok(json!({"run": parse_json(&run)?}))
 }

@@ -28,6 +28,10 @@ pub struct AlertId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReportId(pub i64);
 
+/// A `tds_audit_trail` row: one change the processor made to an ERP row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AuditId(pub i64);
+
 /// Who holds the lease of a claimed queue row: unique per invocation
 /// (`<component>:<uuid>`), compared by every later move of the row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

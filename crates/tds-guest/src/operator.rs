@@ -1,8 +1,9 @@
 //! Typed functions beside `tds_store::operator`'s statements (see [`crate::queue`]): the
 //! stats API's reading of alerts, runs and circuit breakers, and the operator's decisions
 //! on them (acknowledge an alert, reset a breaker). Each leaves as the JSON text PostgreSQL
-//! builds. Alert and run ids are the store's `bigint`s.
+//! builds. Alert and run ids are [`AlertId`]s and [`RunId`]s, the store's `bigint`s.
 
+use tds_core::ids::{AlertId, RunId};
 use tds_store::operator;
 
 use crate::db::{param, Db, DbError, Rows};
@@ -14,35 +15,36 @@ pub struct ListAlerts<'a> {
     pub status: &'a str,
     pub severity: Option<&'a str>,
     pub kind: Option<&'a str>,
-    pub before: Option<i64>,
+    pub before: Option<AlertId>,
     pub limit: u32,
 }
 
-/// A listed alert, run or the like: its id, and the row as JSON text.
+/// A listed alert or run (`Id` an [`AlertId`] or a [`RunId`]): its id, and the row as
+/// JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub id: i64,
+pub struct Listed<Id> {
+    pub id: Id,
     pub json: String,
 }
 
 /// The matching alerts (`operator::LIST_ALERTS`).
-pub fn list_alerts(db: &Db, list: &ListAlerts<'_>) -> Result<Vec<Listed>, DbError> {
+pub fn list_alerts(db: &Db, list: &ListAlerts<'_>) -> Result<Vec<Listed<AlertId>>, DbError> {
     let rows = db.query(
         operator::LIST_ALERTS,
         &[
             param::text(list.status),
             param::opt_text(list.severity),
             param::opt_text(list.kind),
-            param::opt_int8(list.before),
+            param::opt_int8(list.before.map(|id| id.0)),
             param::uint4(list.limit),
         ],
     )?;
-    listed(&rows)
+    listed(&rows, AlertId)
 }
 
 /// The alert [`show_alert`] shows.
 pub struct ShowAlert {
-    pub id: i64,
+    pub id: AlertId,
 }
 
 /// An alert's status, and the alert as JSON text.
@@ -54,7 +56,7 @@ pub struct ShownAlert {
 
 /// The alert (`operator::SHOW_ALERT`); `None` when unknown.
 pub fn show_alert(db: &Db, show: &ShowAlert) -> Result<Option<ShownAlert>, DbError> {
-    let rows = db.query(operator::SHOW_ALERT, &[param::int8(show.id)])?;
+    let rows = db.query(operator::SHOW_ALERT, &[param::int8(show.id.0)])?;
     rows.first()
         .map(|row| {
             Ok(ShownAlert {
@@ -67,7 +69,7 @@ pub fn show_alert(db: &Db, show: &ShowAlert) -> Result<Option<ShownAlert>, DbErr
 
 /// The open alert [`acknowledge_alert`] acknowledges on behalf of `by`.
 pub struct AcknowledgeAlert<'a> {
-    pub id: i64,
+    pub id: AlertId,
     pub by: &'a str,
 }
 
@@ -79,7 +81,7 @@ pub fn acknowledge_alert(
 ) -> Result<Option<String>, DbError> {
     let rows = db.query(
         operator::ACKNOWLEDGE_ALERT,
-        &[param::int8(acknowledge.id), param::text(acknowledge.by)],
+        &[param::int8(acknowledge.id.0), param::text(acknowledge.by)],
     )?;
     first_json(&rows)
 }
@@ -90,34 +92,34 @@ pub struct ListRuns<'a> {
     pub component: Option<&'a str>,
     pub lane: Option<&'a str>,
     pub status: Option<&'a str>,
-    pub before: Option<i64>,
+    pub before: Option<RunId>,
     pub limit: u32,
 }
 
 /// The matching runs (`operator::LIST_RUNS`).
-pub fn list_runs(db: &Db, list: &ListRuns<'_>) -> Result<Vec<Listed>, DbError> {
+pub fn list_runs(db: &Db, list: &ListRuns<'_>) -> Result<Vec<Listed<RunId>>, DbError> {
     let rows = db.query(
         operator::LIST_RUNS,
         &[
             param::opt_text(list.component),
             param::opt_text(list.lane),
             param::opt_text(list.status),
-            param::opt_int8(list.before),
+            param::opt_int8(list.before.map(|id| id.0)),
             param::uint4(list.limit),
         ],
     )?;
-    listed(&rows)
+    listed(&rows, RunId)
 }
 
 /// The run [`show_run`] shows.
 pub struct ShowRun {
-    pub id: i64,
+    pub id: RunId,
 }
 
 /// The run as JSON text, with its logged attempts per outcome (`operator::SHOW_RUN`);
 /// `None` when unknown.
 pub fn show_run(db: &Db, show: &ShowRun) -> Result<Option<String>, DbError> {
-    let rows = db.query(operator::SHOW_RUN, &[param::int8(show.id)])?;
+    let rows = db.query(operator::SHOW_RUN, &[param::int8(show.id.0)])?;
     first_json(&rows)
 }
 
@@ -139,11 +141,11 @@ pub fn reset_circuit(db: &Db, reset: &ResetCircuit<'_>) -> Result<Option<String>
     first_json(&rows)
 }
 
-fn listed(rows: &Rows) -> Result<Vec<Listed>, DbError> {
+fn listed<Id>(rows: &Rows, id: fn(i64) -> Id) -> Result<Vec<Listed<Id>>, DbError> {
     rows.iter()
         .map(|row| {
             Ok(Listed {
-                id: row.int8(0)?,
+                id: id(row.int8(0)?),
                 json: row.text(1)?,
             })
         })

@@ -2,7 +2,7 @@
 //! sections of a delivery's trace, each the JSON array text PostgreSQL builds (oldest
 //! first, at most 500 objects), and an entity's change history.
 
-use tds_core::ids::InboxEventId;
+use tds_core::ids::{AuditId, InboxEventId};
 use tds_store::{trace, Statement};
 
 use crate::db::{param, Db, DbError};
@@ -56,14 +56,14 @@ fn section(db: &Db, statement: Statement, delivery: &Delivery<'_>) -> Result<Str
 pub struct History<'a> {
     pub erp_table: &'a str,
     pub entity_id: &'a str,
-    pub before: Option<i64>,
+    pub before: Option<AuditId>,
     pub limit: u32,
 }
 
 /// One change of an entity: its audit row's id, and the row as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    pub id: i64,
+    pub id: AuditId,
     pub change: String,
 }
 
@@ -74,14 +74,14 @@ pub fn history(db: &Db, history: &History<'_>) -> Result<Vec<Change>, DbError> {
         &[
             param::text(history.erp_table),
             param::text(history.entity_id),
-            param::opt_int8(history.before),
+            param::opt_int8(history.before.map(|id| id.0)),
             param::uint4(history.limit),
         ],
     )?;
     rows.iter()
         .map(|row| {
             Ok(Change {
-                id: row.int8(0)?,
+                id: AuditId(row.int8(0)?),
                 change: row.text(1)?,
             })
         })

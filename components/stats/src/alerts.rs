@@ -4,11 +4,11 @@
 //! acknowledged alert answers it unchanged; a resolved one is 409.
 
 use serde_json::json;
-use tds_core::cursor::scope;
 use tds_core::ids::AlertId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, AcknowledgeAlert, ListAlerts, ShowAlert};
 
+use crate::cursor::scope;
 use crate::api::{
     actor, cursor_before, db, json_items, limit, only_fields, page, parse_json, path_id, Answer,
     ApiResult, Ctx,

@@ -4,11 +4,12 @@
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use tds_core::config_values::whole_number;
-use tds_core::cursor::{self, Cursor, CursorError};
 use tds_core::query::{ParamError, Params};
 use tds_guest::db::Db;
 use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
+
+use crate::cursor::{self, Cursor, CursorError};
 
 /// Who an operator action is recorded as when the body names no one (`"by"`).
 pub const DEFAULT_ACTOR: &str = "stats-api";

@@ -11,7 +11,6 @@
 //! `last_replayed_at`, `replay_queue_id`. Nothing here writes queue state by hand.
 
 use serde_json::{json, Value};
-use tds_core::cursor::scope;
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{DeadLetterId, QueueId};
 use tds_core::query::{choose, timestamp, Params};
@@ -22,6 +21,7 @@ use tds_guest::log::Logger;
 use tds_guest::queue::{enqueue_or_repoint, EnqueueOrRepoint};
 use tds_guest::vars;
 
+use crate::cursor::scope;
 use crate::api::{
     actor, body_int, body_text, cursor_before, db, json_items, limit, only_fields, page,
     parse_json, path_id, Answer, ApiResult, Ctx,

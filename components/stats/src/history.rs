@@ -2,12 +2,12 @@
 //! newest first, in cursor pages (`limit`, `cursor`). An unknown module is 404; an entity
 //! without changes has an empty page.
 
-use tds_core::cursor::scope;
 use tds_core::entity::Module;
 use tds_core::ids::AuditId;
 use tds_guest::http::HttpError;
 use tds_guest::trace::{self, History};
 
+use crate::cursor::scope;
 use crate::api::{cursor_before, db, json_items, limit, page, Answer, ApiResult, Ctx};
 
 pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {

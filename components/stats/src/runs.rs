@@ -3,11 +3,11 @@
 //! `GET /api/runs/{id}` with its attempts per outcome.
 
 use serde_json::json;
-use tds_core::cursor::scope;
 use tds_core::ids::RunId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, ListRuns, ShowRun};
 
+use crate::cursor::scope;
 use crate::api::{
     cursor_before, db, json_items, limit, page, parse_json, path_id, Answer, ApiResult, Ctx,
 };

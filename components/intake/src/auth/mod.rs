@@ -1,15 +1,18 @@
 //! Authenticity: Zoho's signature or the shared key, as the variables `zoho_webhook_secret`,
 //! `zoho_module_secrets` and `webhook_key` require (docs/design.md, "Intake contract").
 
+mod proof;
+
 use spin_sdk::http::Request;
-use tds_core::auth::{Proof, WebhookAuth};
 use tds_core::entity::Module;
 use tds_core::payload::{self, BodyFormat};
 use tds_core::signature;
 use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
 
-/// The proof [`WebhookAuth`] requires of `module`'s webhooks (see `tds_core::auth`).
+use proof::{Proof, WebhookAuth};
+
+/// The proof [`WebhookAuth`] requires of `module`'s webhooks (see [`proof`]).
 pub fn authenticate(
     req: &Request,
     format: BodyFormat,

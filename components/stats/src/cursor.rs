@@ -24,8 +24,8 @@ const PREFIX: &str = "c1";
 impl Cursor {
     /// The cursor's text: `c1` and hex digits.
     ///
-    /// ```
-    /// use tds_core::cursor::{scope, Cursor};
+    /// ```ignore
+    /// use crate::cursor::{scope, Cursor};
     /// let s = scope(&["dead-letters", "status=open"]);
     /// let text = Cursor { before_id: 42, scope: s }.encode();
     /// assert_eq!(Cursor::decode(&text, s), Ok(Cursor { before_id: 42, scope: s }));
@@ -73,8 +73,8 @@ impl Cursor {
 /// The scope of a listing: a 32-bit FNV-1a hash of its name and its filters, in a fixed
 /// order (absent filters included as empty, so positions never shift).
 ///
-/// ```
-/// use tds_core::cursor::scope;
+/// ```ignore
+/// use crate::cursor::scope;
 /// assert_eq!(scope(&["runs", ""]), scope(&["runs", ""]));
 /// assert_ne!(scope(&["runs", "a", ""]), scope(&["runs", "", "a"]));
 /// ```
@@ -92,8 +92,8 @@ pub fn scope(parts: &[&str]) -> u32 {
 /// Splits one page off a listing fetched with `limit + 1` rows, newest first: the rows to
 /// show and, when more remain, the cursor for the next page.
 ///
-/// ```
-/// use tds_core::cursor::{page, Cursor};
+/// ```ignore
+/// use crate::cursor::{page, Cursor};
 /// let (rows, next) = page(vec![(9, "a"), (7, "b"), (4, "c")], 2, 5, |r| r.0);
 /// assert_eq!(rows, [(9, "a"), (7, "b")]);
 /// assert_eq!(next, Some(Cursor { before_id: 7, scope: 5 }));
@@ -120,6 +120,34 @@ pub fn page<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The doc examples (a cdylib runs no doc tests).
+    #[test]
+    fn example_of_encode() {
+        use crate::cursor::{scope, Cursor};
+        let s = scope(&["dead-letters", "status=open"]);
+        let text = Cursor { before_id: 42, scope: s }.encode();
+        assert_eq!(Cursor::decode(&text, s), Ok(Cursor { before_id: 42, scope: s }));
+        assert!(Cursor::decode(&text, scope(&["dead-letters", "status=all"])).is_err());
+        assert!(Cursor::decode("not-a-cursor", s).is_err());
+    }
+
+    #[test]
+    fn example_of_scope() {
+        use crate::cursor::scope;
+        assert_eq!(scope(&["runs", ""]), scope(&["runs", ""]));
+        assert_ne!(scope(&["runs", "a", ""]), scope(&["runs", "", "a"]));
+    }
+
+    #[test]
+    fn example_of_page() {
+        use crate::cursor::{page, Cursor};
+        let (rows, next) = page(vec![(9, "a"), (7, "b"), (4, "c")], 2, 5, |r| r.0);
+        assert_eq!(rows, [(9, "a"), (7, "b")]);
+        assert_eq!(next, Some(Cursor { before_id: 7, scope: 5 }));
+        let (rows, next) = page(vec![(9, "a")], 2, 5, |r| r.0);
+        assert_eq!((rows.len(), next), (1, None));
+    }
 
     #[test]
     fn refuses_tampered_cursors() {

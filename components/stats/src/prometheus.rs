@@ -87,8 +87,8 @@ impl Family {
 
 /// Labels from pairs.
 ///
-/// ```
-/// let l = tds_core::prometheus::labels(&[("lane", "sales")]);
+/// ```ignore
+/// let l = crate::prometheus::labels(&[("lane", "sales")]);
 /// assert_eq!(l, vec![("lane".to_string(), "sales".to_string())]);
 /// ```
 pub fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -100,8 +100,8 @@ pub fn labels(pairs: &[(&str, &str)]) -> Labels {
 
 /// Renders families as the text exposition.
 ///
-/// ```
-/// use tds_core::prometheus::{labels, render, Family, Histogram, Kind};
+/// ```ignore
+/// use crate::prometheus::{labels, render, Family, Histogram, Kind};
 /// let mut depth = Family::new("tds_queue_rows", Kind::Gauge, "Queue rows.");
 /// depth.value(labels(&[("status", "pending")]), 3.0);
 /// let mut latency = Family::new("tds_latency_seconds", Kind::Histogram, "Latency.");
@@ -208,8 +208,8 @@ fn line(
 /// A sample value as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, else the shortest
 /// decimal that reads back as the same float.
 ///
-/// ```
-/// use tds_core::prometheus::format_value;
+/// ```ignore
+/// use crate::prometheus::format_value;
 /// assert_eq!(format_value(3.0), "3");
 /// assert_eq!(format_value(0.25), "0.25");
 /// assert_eq!(format_value(f64::INFINITY), "+Inf");
@@ -228,8 +228,8 @@ pub fn format_value(value: f64) -> String {
 
 /// Escapes a label value: backslash, double quote and line feed.
 ///
-/// ```
-/// assert_eq!(tds_core::prometheus::escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+/// ```ignore
+/// assert_eq!(crate::prometheus::escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 /// ```
 pub fn escape_label_value(value: &str) -> String {
     value
@@ -264,6 +264,48 @@ fn check_label_name(name: &str) -> Result<(), MetricError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The doc examples (a cdylib runs no doc tests).
+    #[test]
+    fn example_of_labels() {
+        let l = crate::prometheus::labels(&[("lane", "sales")]);
+        assert_eq!(l, vec![("lane".to_string(), "sales".to_string())]);
+    }
+
+    #[test]
+    fn example_of_render() {
+        use crate::prometheus::{labels, render, Family, Histogram, Kind};
+        let mut depth = Family::new("tds_queue_rows", Kind::Gauge, "Queue rows.");
+        depth.value(labels(&[("status", "pending")]), 3.0);
+        let mut latency = Family::new("tds_latency_seconds", Kind::Histogram, "Latency.");
+        latency.histogram(labels(&[("lane", "sales")]), Histogram { buckets: vec![(0.5, 1), (1.0, 2)], count: 3, sum: 4.25 });
+        let text = render(&[depth, latency]).unwrap();
+        assert_eq!(text, "\
+# HELP tds_queue_rows Queue rows.
+# TYPE tds_queue_rows gauge
+tds_queue_rows{status=\"pending\"} 3
+# HELP tds_latency_seconds Latency.
+# TYPE tds_latency_seconds histogram
+tds_latency_seconds_bucket{lane=\"sales\",le=\"0.5\"} 1
+tds_latency_seconds_bucket{lane=\"sales\",le=\"1\"} 2
+tds_latency_seconds_bucket{lane=\"sales\",le=\"+Inf\"} 3
+tds_latency_seconds_sum{lane=\"sales\"} 4.25
+tds_latency_seconds_count{lane=\"sales\"} 3
+");
+    }
+
+    #[test]
+    fn example_of_format_value() {
+        use crate::prometheus::format_value;
+        assert_eq!(format_value(3.0), "3");
+        assert_eq!(format_value(0.25), "0.25");
+        assert_eq!(format_value(f64::INFINITY), "+Inf");
+    }
+
+    #[test]
+    fn example_of_escape_label_value() {
+        assert_eq!(crate::prometheus::escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
 
     #[test]
     fn refuses_bad_names_and_buckets() {

@@ -10,7 +10,7 @@
 //!
 //! Errors name the variable and the entry at fault, never a secret's value.
 
-use crate::entity::Module;
+use tds_core::entity::Module;
 
 /// The proof a delivery must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +47,8 @@ pub struct WebhookAuth {
 impl WebhookAuth {
     /// Settings from the three variables (blank values count as unset).
     ///
-    /// ```
-    /// use tds_core::auth::{Proof, WebhookAuth};
+    /// ```ignore
+    /// use crate::auth::proof::{Proof, WebhookAuth};
     /// use tds_core::entity::Module;
     /// let auth = WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
     /// assert_eq!(auth.proof_for(Some(Module::Invoices)), Proof::Signature("Abc123def456"));
@@ -88,8 +88,8 @@ impl WebhookAuth {
 /// `module=secret` pairs separated by commas (blank entries skipped). A module may be
 /// named as in the routes: `invoices` or `invoice`.
 ///
-/// ```
-/// use tds_core::auth::parse_module_secrets;
+/// ```ignore
+/// use crate::auth::proof::parse_module_secrets;
 /// use tds_core::entity::Module;
 /// let pairs = parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,").unwrap();
 /// assert_eq!(pairs, vec![(Module::Invoices, "Abc123def456".to_string()), (Module::Items, "Xyz789uvw012".to_string())]);
@@ -121,6 +121,26 @@ pub fn parse_module_secrets(text: &str) -> Result<Vec<(Module, String)>, AuthCon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The doc examples (a cdylib runs no doc tests).
+    #[test]
+    fn example_of_new() {
+        use crate::auth::proof::{Proof, WebhookAuth};
+        use tds_core::entity::Module;
+        let auth = WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
+        assert_eq!(auth.proof_for(Some(Module::Invoices)), Proof::Signature("Abc123def456"));
+        assert_eq!(auth.proof_for(Some(Module::Items)), Proof::Key("shared-key"));
+        assert_eq!(auth.proof_for(None), Proof::Key("shared-key"));
+    }
+
+    #[test]
+    fn example_of_parse_module_secrets() {
+        use crate::auth::proof::parse_module_secrets;
+        use tds_core::entity::Module;
+        let pairs = parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,").unwrap();
+        assert_eq!(pairs, vec![(Module::Invoices, "Abc123def456".to_string()), (Module::Items, "Xyz789uvw012".to_string())]);
+        assert!(parse_module_secrets("items").is_err());
+    }
 
     #[test]
     fn precedence() {

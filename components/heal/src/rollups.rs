@@ -13,11 +13,11 @@ use tds_core::entity::ENTITIES;
 use tds_core::metrics::{rollup_names, rollup_window, total_names, LATENCY_PERCENTILES};
 use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 use tds_guest::metrics::{
     self, AddWindowToTotals, Cursor, DeleteWindow, InsertWindow, InsertWindowCounters, LockCursor,
     MoveCursor, TotalsChange, Window,
 };
+use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 use tds_store::metrics::CURSOR;
 
 use crate::auto_retry::IDLE_TIMEOUT_MS;

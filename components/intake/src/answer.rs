@@ -69,7 +69,10 @@ mod tests {
     fn stored_deliveries_answer_their_status_and_shape() {
         let valid = event(r#"{"invoice": {"invoice_id": "42"}}"#);
         let key = valid.idempotency_key.as_str();
-        let accepted = Stored::Accepted { event_id: 7, queued: true };
+        let accepted = Stored::Accepted {
+            event_id: 7,
+            queued: true,
+        };
         assert_eq!(
             answered(accepted, &valid),
             (
@@ -79,9 +82,15 @@ mod tests {
                        "entity_id": "42", "request_id": "r1"})
             )
         );
-        let superseded = Stored::Accepted { event_id: 7, queued: false };
+        let superseded = Stored::Accepted {
+            event_id: 7,
+            queued: false,
+        };
         let (status, body) = answered(superseded, &valid);
-        assert_eq!((status, &body["queued"], &body["superseded"]), (202, &json!(false), &json!(true)));
+        assert_eq!(
+            (status, &body["queued"], &body["superseded"]),
+            (202, &json!(false), &json!(true))
+        );
         assert_eq!(
             answered(Stored::Duplicate { event_id: 7 }, &valid),
             (
@@ -91,7 +100,13 @@ mod tests {
             )
         );
         let invalid = event(r#"{"invoice": {"total": 1}}"#);
-        let (status, body) = answered(Stored::Invalid { event_id: 8, dead_letter_id: 9 }, &invalid);
+        let (status, body) = answered(
+            Stored::Invalid {
+                event_id: 8,
+                dead_letter_id: 9,
+            },
+            &invalid,
+        );
         assert_eq!(status, 202);
         assert_eq!(body["status"], "invalid");
         assert_eq!(body["dead_letter_id"], 9);

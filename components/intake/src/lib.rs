@@ -33,7 +33,13 @@ async fn handle(incoming: IncomingRequest) -> Response {
         Ok(route_module) => match body::read(incoming).await {
             Ok(body) => {
                 *req.body_mut() = body;
-                receive(&req, route_module, database_url.as_deref(), &request_id, &log)
+                receive(
+                    &req,
+                    route_module,
+                    database_url.as_deref(),
+                    &request_id,
+                    &log,
+                )
             }
             Err(error) => Err(Refusal::new(error, route_module)),
         },

@@ -49,7 +49,10 @@ fn route(req: &Request) -> Result<Option<Module>, Refusal> {
         }
     };
     let (allowed, allow): (&[Method], &'static str) = if module.is_some() {
-        (&[Method::Post, Method::Put, Method::Delete], "POST, PUT, DELETE")
+        (
+            &[Method::Post, Method::Put, Method::Delete],
+            "POST, PUT, DELETE",
+        )
     } else {
         (&[Method::Post], "POST")
     };
@@ -102,7 +105,10 @@ mod tests {
     #[test]
     fn the_bare_route_takes_post_only() {
         assert_eq!(check(Method::Post, "/webhooks/zoho", None).ok(), Some(None));
-        assert_eq!(check(Method::Post, "/webhooks/zoho/", None).ok(), Some(None));
+        assert_eq!(
+            check(Method::Post, "/webhooks/zoho/", None).ok(),
+            Some(None)
+        );
         let checked = check(Method::Put, "/webhooks/zoho", None);
         assert_eq!(
             checked.err(),

@@ -245,9 +245,18 @@ mod tests {
     #[test]
     fn each_stored_delivery_counts_as_its_outcome() {
         let outcomes = [
-            Stored::Accepted { event_id: 1, queued: true },
-            Stored::Accepted { event_id: 2, queued: false },
-            Stored::Invalid { event_id: 3, dead_letter_id: 4 },
+            Stored::Accepted {
+                event_id: 1,
+                queued: true,
+            },
+            Stored::Accepted {
+                event_id: 2,
+                queued: false,
+            },
+            Stored::Invalid {
+                event_id: 3,
+                dead_letter_id: 4,
+            },
             Stored::Duplicate { event_id: 5 },
         ]
         .map(|stored| stored.outcome());

@@ -8,11 +8,11 @@ use tds_core::ids::AlertId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, AcknowledgeAlert, ListAlerts, ShowAlert};
 
-use crate::cursor::scope;
 use crate::api::{
     actor, cursor_before, db, json_items, limit, only_fields, page, parse_json, path_id, Answer,
     ApiResult, Ctx,
 };
+use crate::cursor::scope;
 
 pub fn list(ctx: &Ctx) -> ApiResult {
     let params = ctx.params(&["status", "severity", "kind", "limit", "cursor"])?;

@@ -53,8 +53,10 @@ impl Cursor {
         let canonical_id = !id.starts_with('0')
             && (1..=18).contains(&id.len())
             && id.bytes().all(|b| b.is_ascii_digit());
-        let canonical_scope =
-            scope.len() == 8 && scope.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let canonical_scope = scope.len() == 8
+            && scope
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !canonical_id || !canonical_scope {
             return Err(CursorError::Malformed);
         }
@@ -126,8 +128,18 @@ mod tests {
     fn example_of_encode() {
         use crate::cursor::{scope, Cursor};
         let s = scope(&["dead-letters", "status=open"]);
-        let text = Cursor { before_id: 42, scope: s }.encode();
-        assert_eq!(Cursor::decode(&text, s), Ok(Cursor { before_id: 42, scope: s }));
+        let text = Cursor {
+            before_id: 42,
+            scope: s,
+        }
+        .encode();
+        assert_eq!(
+            Cursor::decode(&text, s),
+            Ok(Cursor {
+                before_id: 42,
+                scope: s
+            })
+        );
         assert!(Cursor::decode(&text, scope(&["dead-letters", "status=all"])).is_err());
         assert!(Cursor::decode("not-a-cursor", s).is_err());
     }
@@ -144,7 +156,13 @@ mod tests {
         use crate::cursor::{page, Cursor};
         let (rows, next) = page(vec![(9, "a"), (7, "b"), (4, "c")], 2, 5, |r| r.0);
         assert_eq!(rows, [(9, "a"), (7, "b")]);
-        assert_eq!(next, Some(Cursor { before_id: 7, scope: 5 }));
+        assert_eq!(
+            next,
+            Some(Cursor {
+                before_id: 7,
+                scope: 5
+            })
+        );
         let (rows, next) = page(vec![(9, "a")], 2, 5, |r| r.0);
         assert_eq!((rows.len(), next), (1, None));
     }
@@ -163,7 +181,9 @@ mod tests {
             &format!("c1{}", hex::encode("05.00000000")),
             &format!("c1{}", hex::encode("5.0000000A")),
             &format!("C1{}", hex::encode("5.00000000")),
-            &format!("c1{}", hex::encode("5.00000000")).to_uppercase().replacen("C1", "c1", 1),
+            &format!("c1{}", hex::encode("5.00000000"))
+                .to_uppercase()
+                .replacen("C1", "c1", 1),
         ] {
             assert_eq!(
                 Cursor::decode(text, s),

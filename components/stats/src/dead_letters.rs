@@ -21,11 +21,11 @@ use tds_guest::log::Logger;
 use tds_guest::queue::{enqueue_or_repoint, EnqueueOrRepoint};
 use tds_guest::vars;
 
-use crate::cursor::scope;
 use crate::api::{
     actor, body_int, body_text, cursor_before, db, json_items, limit, only_fields, page,
     parse_json, path_id, Answer, ApiResult, Ctx,
 };
+use crate::cursor::scope;
 
 pub const ERROR_CLASSES: [&str; 3] = ["invalid", "permanent", "transient"];
 const DEFAULT_MAX_ATTEMPTS: i32 = 8;

@@ -7,8 +7,8 @@ use tds_core::ids::AuditId;
 use tds_guest::http::HttpError;
 use tds_guest::trace::{self, History};
 
-use crate::cursor::scope;
 use crate::api::{cursor_before, db, json_items, limit, page, Answer, ApiResult, Ctx};
+use crate::cursor::scope;
 
 pub fn get(ctx: &Ctx, module: &str, entity_id: &str) -> ApiResult {
     let params = ctx.params(&["limit", "cursor"])?;

@@ -24,9 +24,9 @@ use tds_guest::queue::figures;
 use tds_guest::stats;
 use tds_store::queue;
 
-use crate::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 use crate::api::{database_url, Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
+use crate::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
@@ -125,7 +125,11 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
     for row in stats::metric_queue_backlog(db)? {
         let (status, n) = (row.status, row.count);
         rows.value(
-            labels(&[("status", &status), ("lane", &row.lane), ("module", &row.module)]),
+            labels(&[
+                ("status", &status),
+                ("lane", &row.lane),
+                ("module", &row.module),
+            ]),
             n as f64,
         );
         if let Some(total) = status_counts.get_mut(status.as_str()) {
@@ -222,11 +226,16 @@ impl Totals {
     }
 
     /// `(lane, module, member, count)` of every total of `prefix`'s names.
-    fn members<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str, &'a str, i64)> {
-        self.0.iter().filter_map(move |((name, lane, module), (count, _))| {
-            let member = name.strip_prefix(prefix)?;
-            Some((lane.as_str(), module.as_str(), member, *count))
-        })
+    fn members<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str, &'a str, i64)> {
+        self.0
+            .iter()
+            .filter_map(move |((name, lane, module), (count, _))| {
+                let member = name.strip_prefix(prefix)?;
+                Some((lane.as_str(), module.as_str(), member, *count))
+            })
     }
 
     fn counters(&self) -> Vec<Family> {
@@ -265,7 +274,10 @@ impl Totals {
             "Webhook deliveries by intake outcome and module.",
         );
         for (_, module, outcome, count) in self.members(Counter::Intake.prefix()) {
-            intake.value(labels(&[("outcome", outcome), ("module", module)]), count as f64);
+            intake.value(
+                labels(&[("outcome", outcome), ("module", module)]),
+                count as f64,
+            );
         }
         let mut runs = Family::new(
             "tds_runs_total",
@@ -283,7 +295,13 @@ impl Totals {
 
     /// A histogram per lane and module: the bucket counts of `buckets`' names, the count
     /// and the total (ms, reported in seconds) of `overall`.
-    fn histogram(&self, mut family: Family, buckets: Counter, bounds: &[f64], overall: &str) -> Family {
+    fn histogram(
+        &self,
+        mut family: Family,
+        buckets: Counter,
+        bounds: &[f64],
+        overall: &str,
+    ) -> Family {
         for ((name, lane, module), (count, sum_ms)) in &self.0 {
             if name != overall {
                 continue;
@@ -291,7 +309,12 @@ impl Totals {
             let bucket = |bound: &f64| {
                 let name = counter_name(buckets, &bound.to_string());
                 let key = (name, lane.clone(), module.clone());
-                (*bound, self.0.get(&key).map_or(0, |(n, _)| u64::try_from(*n).unwrap_or(0)))
+                (
+                    *bound,
+                    self.0
+                        .get(&key)
+                        .map_or(0, |(n, _)| u64::try_from(*n).unwrap_or(0)),
+                )
             };
             family.histogram(
                 labels(&[("lane", lane), ("module", module)]),

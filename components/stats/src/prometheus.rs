@@ -278,9 +278,18 @@ mod tests {
         let mut depth = Family::new("tds_queue_rows", Kind::Gauge, "Queue rows.");
         depth.value(labels(&[("status", "pending")]), 3.0);
         let mut latency = Family::new("tds_latency_seconds", Kind::Histogram, "Latency.");
-        latency.histogram(labels(&[("lane", "sales")]), Histogram { buckets: vec![(0.5, 1), (1.0, 2)], count: 3, sum: 4.25 });
+        latency.histogram(
+            labels(&[("lane", "sales")]),
+            Histogram {
+                buckets: vec![(0.5, 1), (1.0, 2)],
+                count: 3,
+                sum: 4.25,
+            },
+        );
         let text = render(&[depth, latency]).unwrap();
-        assert_eq!(text, "\
+        assert_eq!(
+            text,
+            "\
 # HELP tds_queue_rows Queue rows.
 # TYPE tds_queue_rows gauge
 tds_queue_rows{status=\"pending\"} 3
@@ -291,7 +300,8 @@ tds_latency_seconds_bucket{lane=\"sales\",le=\"1\"} 2
 tds_latency_seconds_bucket{lane=\"sales\",le=\"+Inf\"} 3
 tds_latency_seconds_sum{lane=\"sales\"} 4.25
 tds_latency_seconds_count{lane=\"sales\"} 3
-");
+"
+        );
     }
 
     #[test]
@@ -304,7 +314,10 @@ tds_latency_seconds_count{lane=\"sales\"} 3
 
     #[test]
     fn example_of_escape_label_value() {
-        assert_eq!(crate::prometheus::escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(
+            crate::prometheus::escape_label_value("a\"b\\c\nd"),
+            "a\\\"b\\\\c\\nd"
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use tds_core::ids::RunId;
 use tds_guest::http::HttpError;
 use tds_guest::operator::{self, ListRuns, ShowRun};
 
-use crate::cursor::scope;
 use crate::api::{
     cursor_before, db, json_items, limit, page, parse_json, path_id, Answer, ApiResult, Ctx,
 };
+use crate::cursor::scope;
 
 pub fn list(ctx: &Ctx) -> ApiResult {
     let params = ctx.params(&["component", "lane", "status", "limit", "cursor"])?;

@@ -233,7 +233,10 @@ mod tests {
         );
         for query in ["module=", "limit=", "module=a%00b"] {
             let e = Params::parse(query, &["module", "limit"]).unwrap_err();
-            assert!(["module", "limit"].contains(&e.parameter.as_str()), "{query}");
+            assert!(
+                ["module", "limit"].contains(&e.parameter.as_str()),
+                "{query}"
+            );
         }
         assert!(Params::parse("limit=%205", &["limit"])
             .unwrap()

@@ -94,7 +94,11 @@ struct Words<'a> {
 
 impl<'a> Words<'a> {
     fn new(sql: &'a str) -> Self {
-        Words { sql, at: 0, depth: 0 }
+        Words {
+            sql,
+            at: 0,
+            depth: 0,
+        }
     }
 
     fn rest(&self) -> &'a [u8] {
@@ -178,8 +182,8 @@ impl<'a> Iterator for Words<'a> {
                         .count();
                     self.at += len;
                     let word = &self.sql[start..self.at];
-                    let escaped_string = (word == "E" || word == "e")
-                        && self.rest().first() == Some(&b'\'');
+                    let escaped_string =
+                        (word == "E" || word == "e") && self.rest().first() == Some(&b'\'');
                     if escaped_string {
                         self.skip_quoted(b'\'', true);
                     } else if self.depth == 0 {
@@ -208,7 +212,10 @@ mod tests {
     #[test]
     fn placeholders_are_not_dollar_quotes() {
         let sql = "WITH a AS (SELECT $1::int8 AS x) SELECT x FROM a WHERE x > $2::int8";
-        assert_eq!(&sql[final_statement_start(sql).unwrap()..], "SELECT x FROM a WHERE x > $2::int8");
+        assert_eq!(
+            &sql[final_statement_start(sql).unwrap()..],
+            "SELECT x FROM a WHERE x > $2::int8"
+        );
     }
 
     #[test]
@@ -223,7 +230,11 @@ mod tests {
             let at = final_statement_start(sql).unwrap_or(0);
             assert!(wrapped.contains(sql[..at].trim_end()), "{name}");
             assert!(wrapped.contains(sql[at..].trim_end()), "{name}");
-            assert_eq!(wrapped.matches("tds_result AS MATERIALIZED").count(), 1, "{name}");
+            assert_eq!(
+                wrapped.matches("tds_result AS MATERIALIZED").count(),
+                1,
+                "{name}"
+            );
         }
     }
 }

@@ -127,9 +127,16 @@ mod tests {
     fn example_of_new() {
         use crate::auth::proof::{Proof, WebhookAuth};
         use tds_core::entity::Module;
-        let auth = WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
-        assert_eq!(auth.proof_for(Some(Module::Invoices)), Proof::Signature("Abc123def456"));
-        assert_eq!(auth.proof_for(Some(Module::Items)), Proof::Key("shared-key"));
+        let auth =
+            WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
+        assert_eq!(
+            auth.proof_for(Some(Module::Invoices)),
+            Proof::Signature("Abc123def456")
+        );
+        assert_eq!(
+            auth.proof_for(Some(Module::Items)),
+            Proof::Key("shared-key")
+        );
         assert_eq!(auth.proof_for(None), Proof::Key("shared-key"));
     }
 
@@ -138,7 +145,13 @@ mod tests {
         use crate::auth::proof::parse_module_secrets;
         use tds_core::entity::Module;
         let pairs = parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,").unwrap();
-        assert_eq!(pairs, vec![(Module::Invoices, "Abc123def456".to_string()), (Module::Items, "Xyz789uvw012".to_string())]);
+        assert_eq!(
+            pairs,
+            vec![
+                (Module::Invoices, "Abc123def456".to_string()),
+                (Module::Items, "Xyz789uvw012".to_string())
+            ]
+        );
         assert!(parse_module_secrets("items").is_err());
     }
 

@@ -215,7 +215,13 @@ mod tests {
 
     #[test]
     fn types_are_strict() {
-        for bad in [json!(1.5), json!("5"), json!(true), json!(null), json!(1e300)] {
+        for bad in [
+            json!(1.5),
+            json!("5"),
+            json!(true),
+            json!(null),
+            json!(1e300),
+        ] {
             assert!(
                 validate_value("circuit_open_seconds", &bad).is_err(),
                 "{bad}"

@@ -14,7 +14,6 @@
 //! hands back the statement's own rows (none, when that is what it found). Statements whose
 //! rows nobody reads go through [`Db::execute`].
 
-
 mod error;
 pub mod param;
 mod rows;
@@ -26,9 +25,9 @@ use spin_sdk::pg4::{Connection, ParameterValue};
 use tds_store::{never_empty, Statement};
 
 pub use error::DbError;
-pub use rows::{Row, Rows};
 #[cfg(test)]
 pub(crate) use rows::rows_of;
+pub use rows::{Row, Rows};
 
 /// The statements of a unit of work.
 const BEGIN: Statement = Statement::new("db::begin", "BEGIN");
@@ -178,4 +177,3 @@ mod tests {
         );
     }
 }
-

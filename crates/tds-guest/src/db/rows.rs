@@ -55,9 +55,8 @@ impl Rows {
 
     /// The first row of a statement that always returns one (`INSERT … RETURNING id`).
     pub fn expect_row(&self) -> Result<Row<'_>, DbError> {
-        self.first().ok_or_else(|| {
-            DbError::local(NO_ROW).of(self.statement.clone())
-        })
+        self.first()
+            .ok_or_else(|| DbError::local(NO_ROW).of(self.statement.clone()))
     }
 }
 
@@ -115,7 +114,8 @@ impl Row<'_> {
     }
 
     pub fn float8(&self, i: usize) -> Result<f64, DbError> {
-        self.opt_float8(i)?.ok_or_else(|| self.mismatch(i, "float8"))
+        self.opt_float8(i)?
+            .ok_or_else(|| self.mismatch(i, "float8"))
     }
 
     pub fn opt_float8(&self, i: usize) -> Result<Option<f64>, DbError> {
@@ -156,7 +156,8 @@ pub(crate) fn rows_of(statement: tds_store::Statement, rows: Vec<Vec<DbValue>>) 
     let rows = if rows.is_empty() {
         vec![vec![DbValue::DbNull]]
     } else {
-        let marked = |row: Vec<DbValue>| std::iter::once(DbValue::Boolean(true)).chain(row).collect();
+        let marked =
+            |row: Vec<DbValue>| std::iter::once(DbValue::Boolean(true)).chain(row).collect();
         rows.into_iter().map(marked).collect()
     };
     let set = RowSet {

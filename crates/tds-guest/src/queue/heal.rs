@@ -60,7 +60,5 @@ pub fn requeue_stored(db: &Db, requeue: &RequeueStored<'_>) -> Result<Option<Que
             param::text(requeue.correlation_id),
         ],
     )?;
-    rows.first()
-        .map(|row| row.int8(0).map(QueueId))
-        .transpose()
+    rows.first().map(|row| row.int8(0).map(QueueId)).transpose()
 }

@@ -48,6 +48,8 @@ pub struct TestAppOptions {
     /// How a guest query without rows is answered: refused (the default, as every test but
     /// the switch's own runs), or answered as Spin releases with the fix do.
     pub empty_query_results: EmptyQueryResults,
+    /// Component instances that may run at once (the host's default when `None`).
+    pub pool_instances: Option<u32>,
 }
 
 impl Default for TestAppOptions {
@@ -59,6 +61,7 @@ impl Default for TestAppOptions {
             max_execution_time: None,
             dotenv_dir: None,
             empty_query_results: EmptyQueryResults::Refuse,
+            pool_instances: None,
         }
     }
 }
@@ -117,6 +120,9 @@ impl TestApp {
         let mut app_options = AppOptions::new(&manifest);
         app_options.dotenv_dir = options.dotenv_dir.clone();
         app_options.empty_query_results = options.empty_query_results;
+        if let Some(instances) = options.pool_instances {
+            app_options.pool_instances = instances;
+        }
         if let Some(limit) = options.max_execution_time {
             app_options.max_execution_time = limit;
         }

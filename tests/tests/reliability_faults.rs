@@ -108,7 +108,7 @@ async fn postgres_stopped_and_restarted_during_an_intake_flood_loses_nothing() {
     let ledger = Arc::new(Ledger::new());
     ledger.expect_injected_faults();
     let answers = Arc::new(Answers::default());
-    let flood = spawn_flood(&[sender.clone()], &ledger, &answers, shuffled_items("pg", plan));
+    let flood = spawn_flood(std::slice::from_ref(&sender), &ledger, &answers, shuffled_items("pg", plan));
     let mut mid_batch = 0;
     for outage in 0..plan.faults {
         wait_for_accepted(&ledger, plan.threshold(outage)).await;

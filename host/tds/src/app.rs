@@ -16,7 +16,7 @@
 //!   one (see `tds_factor_postgres::EmptyQueryResults`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,15 +27,13 @@ use tds_factor_postgres::{PostgresPool, PostgresState};
 use tds_factor_variables::{ComponentVariables, Environment, Resolver, Sources};
 use tds_manifest::Manifest;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
-use wasmtime::{Cache, CacheConfig, Config, Engine, Store, UpdateDeadline};
+use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::engine::{new_engine, start_epoch_ticker};
 use crate::guest_output::PrefixedOutput;
 use crate::state::{HostState, OutboundHttp};
-
-/// How often the engine's epoch advances (the granularity of deadlines and yields).
-const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// How to load the application.
 #[derive(Debug, Clone)]
@@ -55,6 +53,8 @@ pub struct AppOptions {
     /// How a guest `query` without result rows is answered (refused by default, as the
     /// Spin 4.0.0–4.0.2 defect makes it hang).
     pub empty_query_results: EmptyQueryResults,
+    /// Component instances that may run at once (see [`crate::engine`]).
+    pub pool_instances: u32,
 }
 
 impl AppOptions {
@@ -66,6 +66,7 @@ impl AppOptions {
             cache_dir: None,
             max_execution_time: Duration::from_secs(600),
             empty_query_results: EmptyQueryResults::default(),
+            pool_instances: crate::engine::DEFAULT_POOL_INSTANCES,
         }
     }
 }
@@ -112,7 +113,7 @@ impl AppBuilder {
     /// Validates variables, compiles and pre-instantiates every component.
     pub fn build(self) -> Result<App> {
         self.resolver.validate_required()?;
-        let engine = new_engine(self.options.cache_dir.as_deref())?;
+        let engine = new_engine(self.options.cache_dir.as_deref(), self.options.pool_instances)?;
         let linker = crate::linker::new_linker(&engine)?;
         let mut components = HashMap::new();
         for id in self.manifest.components.keys() {
@@ -201,30 +202,6 @@ impl App {
     }
 }
 
-/// When set (to anything), the engine writes `/tmp/perf-<pid>.map`, so `perf report` names
-/// the guests' compiled functions (see BENCHMARKS.md, "Profiling").
-pub const PERFMAP_VARIABLE: &str = "TDS_PERFMAP";
-
-fn new_engine(cache_dir: Option<&Path>) -> Result<Engine> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.wasm_component_model_async(true);
-    config.epoch_interruption(true);
-    if std::env::var_os(PERFMAP_VARIABLE).is_some() {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
-    if let Some(dir) = cache_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("could not create the code cache {}", dir.display()))?;
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("could not resolve the code cache path {}", dir.display()))?;
-        let mut cache_config = CacheConfig::new();
-        cache_config.with_directory(dir);
-        config.cache(Some(Cache::new(cache_config)?));
-    }
-    Ok(Engine::new(&config)?)
-}
-
 fn load_component(
     engine: &Engine,
     linker: &Linker<HostState>,
@@ -260,19 +237,4 @@ fn load_component(
         postgres: Arc::new(PostgresPool::new()),
         output: PrefixedOutput::new(id),
     })
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
-fn start_epoch_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("tds-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .expect("starting the epoch thread");
 }

@@ -27,7 +27,7 @@ pub fn build_components(manifest_path: &Path, only: &[String]) -> Result<()> {
             eprintln!("tds build: {id}: {command}");
             let status = Command::new("sh")
                 .arg("-c")
-                .arg(&command)
+                .arg(command)
                 .current_dir(&workdir)
                 .status()
                 .with_context(|| format!("could not run the build command of {id}"))?;

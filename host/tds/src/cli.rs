@@ -96,6 +96,11 @@ struct UpArgs {
     /// answers the empty result, as Spin releases carrying the fix do.
     #[arg(long, value_enum, env = "TDS_EMPTY_QUERY_RESULTS", default_value_t = EmptyResults::Refuse)]
     empty_query_results: EmptyResults,
+    /// How many component instances may run at once: wasmtime's pooling allocator reserves
+    /// this many slots at start-up, and a request beyond them is answered 503 `host_busy`.
+    #[arg(long, env = crate::engine::POOL_INSTANCES_VARIABLE, default_value_t = crate::engine::DEFAULT_POOL_INSTANCES,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    instance_pool_size: u32,
 }
 
 /// `--empty-query-results`.
@@ -171,6 +176,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions> {
     app.variables = args.variables;
     app.max_execution_time = Duration::from_secs(args.max_execution_secs);
     app.empty_query_results = args.empty_query_results.into();
+    app.pool_instances = args.instance_pool_size;
     Ok(UpOptions {
         app,
         listen: args.listen,

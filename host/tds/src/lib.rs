@@ -10,6 +10,7 @@ pub mod build_components;
 pub mod cli;
 pub mod cron_trigger;
 pub mod embedded_postgres;
+pub mod engine;
 pub mod guest_output;
 pub mod http_trigger;
 mod linker;

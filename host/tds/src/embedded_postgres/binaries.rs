@@ -57,7 +57,7 @@ fn usual_bin_dirs() -> Vec<PathBuf> {
             Some((version, entry.path().join("bin")))
         })
         .collect();
-    debian.sort_by(|a, b| b.0.cmp(&a.0));
+    debian.sort_by_key(|b| std::cmp::Reverse(b.0));
     debian
         .into_iter()
         .map(|(_, dir)| dir)

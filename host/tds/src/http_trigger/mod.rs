@@ -113,6 +113,19 @@ impl HttpTrigger {
         let component_id = self.component_of_route[&matched.raw_route].clone();
         match self.call_guest(request, proxy.clone(), &matched, &component_id, local, client).await {
             Ok(response) => response,
+            Err(error) if error.chain().any(|cause| cause.is::<wasmtime::PoolConcurrencyLimitError>()) => {
+                tracing::warn!(component = %component_id, path = %path, "no instance slot is free: {error:#}");
+                let mut response = json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "host_busy",
+                    &format!(
+                        "every instance slot of the host is in use; retry shortly, or raise `tds up --instance-pool-size` ({})",
+                        crate::engine::POOL_INSTANCES_VARIABLE
+                    ),
+                );
+                response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             Err(error) => {
                 tracing::error!(component = %component_id, path = %path, "the component failed: {error:#}");
                 json_error(

@@ -149,7 +149,7 @@ impl<T> Router<T> {
             }
             collected.push((route, value));
         }
-        collected.sort_by(|a, b| b.0.specificity().cmp(&a.0.specificity()));
+        collected.sort_by_key(|b| std::cmp::Reverse(b.0.specificity()));
         Ok(Self { routes: collected })
     }
 

@@ -13,13 +13,15 @@
 //!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
 //! - What many tests do is here once, mirroring the code it drives: posting webhooks
 //!   ([`webhooks`]), running processors and heal ([`internal`]), holding a row lock
-//!   ([`locks`]), capturing the process's log ([`capture`]), and waiting for something to
+//!   ([`locks`]), capturing the process's log ([`capture`]), moving history back in time
+//!   ([`history`]), and waiting for something to
 //!   happen by polling a condition rather than sleeping ([`wait`]).
 
 mod cluster;
 mod database;
 pub mod browser;
 pub mod capture;
+pub mod history;
 pub mod host_process;
 pub mod internal;
 pub mod locks;

@@ -137,17 +137,8 @@ async fn rollups_match_the_raw_rows_and_recomputing_gives_the_same_rows() {
     let lock = RowLock::on_item(&app.db, "i1").await;
     assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["retried"], json!(1));
     lock.release().await;
-    // Everything a few minutes back, in one statement per table (latencies keep).
-    for sql in [
-        "UPDATE tds_inbox_events SET received_at = received_at - interval '5 minutes'",
-        "UPDATE tds_sync_queue SET completed_at = completed_at - interval '5 minutes', created_at = created_at - interval '5 minutes'",
-        "UPDATE tds_sync_log SET created_at = created_at - interval '5 minutes'",
-        "UPDATE tds_dead_letters SET created_at = created_at - interval '5 minutes'",
-        "UPDATE tds_intake_counters SET minute = minute - interval '5 minutes'",
-        "UPDATE tds_intake_outcomes SET minute = minute - interval '5 minutes'",
-    ] {
-        db.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    // Everything a few minutes back (latencies keep).
+    tds_tests::history::move_back(&db, "5 minutes").await;
 
     let healed = heal(&app, TOKEN).await;
     assert!(

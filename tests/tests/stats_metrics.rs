@@ -20,19 +20,7 @@ use tds_tests::{internal, set_config, TestApp};
 /// Moves every raw row `by` back (all tables together, so latencies keep), making their
 /// minutes closed, then runs heal, which rolls them up into the running totals.
 async fn age_and_heal(app: &TestApp, by: &str) {
-    let db = app.db.client().await;
-    for sql in [
-        "UPDATE tds_inbox_events SET received_at = received_at - $1::text::interval",
-        "UPDATE tds_sync_queue SET completed_at = completed_at - $1::text::interval, created_at = created_at - $1::text::interval, updated_at = updated_at - $1::text::interval",
-        "UPDATE tds_sync_log SET created_at = created_at - $1::text::interval",
-        "UPDATE tds_dead_letters SET created_at = created_at - $1::text::interval",
-        "UPDATE tds_intake_counters SET minute = minute - $1::text::interval",
-        "UPDATE tds_intake_outcomes SET minute = minute - $1::text::interval",
-        "UPDATE tds_sync_runs SET started_at = started_at - $1::text::interval, finished_at = finished_at - $1::text::interval",
-        "UPDATE tds_audit_trail SET created_at = created_at - $1::text::interval",
-    ] {
-        db.execute(sql, &[&by]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    tds_tests::history::move_back(&app.db.client().await, by).await;
     let (status, report) = internal::call(&app.client, &app.url(""), "/internal/heal", TOKEN).await;
     assert_eq!(status, 200, "{report}");
 }

@@ -1,5 +1,7 @@
 //! The queue: every statement that moves a `tds_sync_queue` row, and nothing else does,
-//! plus the limits the processor's batch transaction runs under ([`LIMIT_WAITS`]).
+//! plus the limits the processor's batch transaction runs under ([`LIMIT_WAITS`]) and the
+//! two reads of the queue's backlog the stats API and `/health` share
+//! ([`COUNT_BY_STATUS`], [`OLDEST_WAITING_AGE`]).
 //!
 //! ```text
 //!                                              extend_lease

@@ -17,12 +17,9 @@ use tds_guest::auto_retry::{
 };
 use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_guest::queue::heal::{self as queue, LimitWaitsSetting, RequeueStored};
+use tds_guest::queue::heal::{self as queue, RequeueStored};
 
 use crate::settings::HealConfig;
-
-/// Longest a heal transaction may sit idle between statements, in ms.
-pub const IDLE_TIMEOUT_MS: &str = "30000";
 
 enum Retried {
     Requeued,
@@ -67,13 +64,7 @@ fn retry_one(
     log: &Logger,
 ) -> Result<Retried, DbError> {
     db.begin()?;
-    queue::limit_waits_setting(
-        db,
-        &LimitWaitsSetting {
-            lock_timeout_ms: config.lock_timeout_ms,
-            idle_ms: IDLE_TIMEOUT_MS,
-        },
-    )?;
+    tds_guest::queue::limit_waits(db, &config.waits())?;
     let locked = auto_retry::lock_candidate(
         db,
         &LockCandidate {

@@ -23,9 +23,7 @@ use tds_guest::alerts::{self, AlertEvent, ListUndelivered, MarkDelivered};
 use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
-use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 
-use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::outbound;
 use crate::settings::{Destination, HealConfig};
 
@@ -120,13 +118,7 @@ fn deliver(
         return alerts::mark_notified(db, &alert);
     }
     db.begin()?;
-    queue::limit_waits_setting(
-        db,
-        &LimitWaitsSetting {
-            lock_timeout_ms: config.lock_timeout_ms,
-            idle_ms: IDLE_TIMEOUT_MS,
-        },
-    )?;
+    tds_guest::queue::limit_waits(db, &config.waits())?;
     let Some(locked) = alerts::lock_for_delivery(db, &alert)? else {
         return db.rollback();
     };

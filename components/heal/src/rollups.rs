@@ -17,10 +17,8 @@ use tds_guest::metrics::{
     self, AddWindowToTotals, Cursor, DeleteWindow, InsertWindow, InsertWindowCounters, LockCursor,
     MoveCursor, TotalsChange, Window,
 };
-use tds_guest::queue::heal::{self as queue, LimitWaitsSetting};
 use tds_store::metrics::CURSOR;
 
-use crate::auto_retry::IDLE_TIMEOUT_MS;
 use crate::settings::HealConfig;
 
 pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
@@ -34,13 +32,7 @@ pub fn run(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
 
 fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError> {
     db.begin()?;
-    queue::limit_waits_setting(
-        db,
-        &LimitWaitsSetting {
-            lock_timeout_ms: config.lock_timeout_ms,
-            idle_ms: IDLE_TIMEOUT_MS,
-        },
-    )?;
+    tds_guest::queue::limit_waits(db, &config.waits())?;
     metrics::fold_intake_outcomes(db)?;
     let locked = metrics::lock_cursor(
         db,

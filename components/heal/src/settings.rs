@@ -16,7 +16,11 @@ use tds_core::config_values::Config;
 use tds_core::metrics::RollupBounds;
 use tds_guest::config::{self, ReadValues};
 use tds_guest::db::{Db, DbError};
+use tds_guest::queue::LimitWaits;
 use tds_guest::vars;
+
+/// Longest a heal transaction may sit idle between statements, in ms.
+const IDLE_TIMEOUT_MS: u64 = 30_000;
 
 /// Every key heal reads.
 const KEYS: [&str; 24] = [
@@ -97,6 +101,15 @@ pub struct HealConfig {
 }
 
 impl HealConfig {
+    /// The waits every heal transaction runs under: `lock_timeout_ms` (at least 1, by the
+    /// registry) and an idle limit of 30 s.
+    pub fn waits(&self) -> LimitWaits {
+        LimitWaits {
+            lock_timeout_ms: u64::from(self.lock_timeout_ms.unsigned_abs()),
+            idle_ms: IDLE_TIMEOUT_MS,
+        }
+    }
+
     /// Reads `tds_config` and the webhook variables.
     pub fn read(db: &Db) -> Result<HealConfig, DbError> {
         let stored = config::read_values(db, &ReadValues { keys: &KEYS })?;

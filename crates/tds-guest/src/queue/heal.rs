@@ -1,5 +1,5 @@
-//! The queue statements as heal sends them: its values as configured or as stored, bound
-//! with the types heal has always bound (the processor's typed forms are in the parent
+//! The queue statement as heal's auto-retry sends it: a dead letter's values as stored,
+//! bound with the types heal has always bound (the processor's typed form is in the parent
 //! module).
 
 use tds_core::entity::Module;
@@ -8,26 +8,6 @@ use tds_core::normalize::{EntityId, StoredVersion};
 use tds_store::queue;
 
 use crate::db::{param, Db, DbError};
-
-/// Heal's transaction waits: `lock_timeout_ms` its configured setting, `idle_ms` the idle
-/// limit as text (`"30000"`).
-pub struct LimitWaitsSetting<'a> {
-    pub lock_timeout_ms: i32,
-    pub idle_ms: &'a str,
-}
-
-/// Bounds the current transaction's waits (`queue::LIMIT_WAITS`), as [`super::limit_waits`]
-/// does for the processor.
-pub fn limit_waits_setting(db: &Db, limits: &LimitWaitsSetting<'_>) -> Result<(), DbError> {
-    db.execute(
-        queue::LIMIT_WAITS,
-        &[
-            param::text(limits.lock_timeout_ms.to_string()),
-            param::text(limits.idle_ms),
-        ],
-    )
-    .map(drop)
-}
 
 /// A dead letter's event [`requeue_stored`] queues again on its module's lane, at its
 /// module's priority: the operation as the letter stored it, `max_attempts` as an int4

@@ -190,6 +190,15 @@ impl Connection {
         Ok(statement)
     }
 
+    /// Whether `sql` is a plain `ROLLBACK` (or `ABORT`) while no transaction can be
+    /// open on this connection: PostgreSQL would only warn that there is none, so the
+    /// host answers it (zero rows) without a round trip. Components start every unit of
+    /// work with `ROLLBACK` for Spin's sake, and on a connection the host has reset that
+    /// costs a round trip and a warning in the server's log per request.
+    pub(crate) fn rollback_is_idle(&mut self, sql: &str) -> bool {
+        is_bare_rollback(sql) && !self.session().left.transaction
+    }
+
     /// Keeps track of what `sql` may leave for the reset, and keeps the cache true
     /// to the server after `sql` ran with `outcome`: empties it when the guest
     /// deallocated statements itself, or when the server no longer knows a cached
@@ -207,6 +216,12 @@ impl Connection {
             self.session().statements.clear();
         }
     }
+}
+
+/// Whether `sql` is `ROLLBACK` or `ABORT` alone (any case, an optional `;`).
+fn is_bare_rollback(sql: &str) -> bool {
+    let word = sql.trim().trim_end_matches(';').trim_end();
+    word.eq_ignore_ascii_case("rollback") || word.eq_ignore_ascii_case("abort")
 }
 
 /// Whether `sql` deallocates prepared statements (`DEALLOCATE …`, `DISCARD …`).
@@ -361,7 +376,23 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{deallocates, Leftovers};
+    use super::{deallocates, is_bare_rollback, Leftovers};
+
+    #[test]
+    fn only_a_bare_rollback_can_be_answered_by_the_host() {
+        for bare in ["ROLLBACK", "rollback;", " Abort ; ", "ABORT"] {
+            assert!(is_bare_rollback(bare), "{bare}");
+        }
+        for not in [
+            "ROLLBACK TO SAVEPOINT a",
+            "ROLLBACK AND CHAIN",
+            "ROLLBACK PREPARED 'x'",
+            "COMMIT",
+            "",
+        ] {
+            assert!(!is_bare_rollback(not), "{not}");
+        }
+    }
 
     fn after(statements: &[&str]) -> Leftovers {
         statements

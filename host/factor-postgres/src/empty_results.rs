@@ -57,6 +57,9 @@ mod tests {
     fn long_statements_are_cut_after_twelve_words() {
         assert_eq!(first_words("SELECT id\n   FROM t"), "SELECT id FROM t");
         let long = "SELECT a, b, c, d, e, f, g, h, i, j FROM t WHERE x";
-        assert_eq!(first_words(long), "SELECT a, b, c, d, e, f, g, h, i, j FROM …");
+        assert_eq!(
+            first_words(long),
+            "SELECT a, b, c, d, e, f, g, h, i, j FROM …"
+        );
     }
 }

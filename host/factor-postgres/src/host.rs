@@ -34,7 +34,9 @@ impl HostConnection for PostgresState {
         let params = params::convert(params)?;
         let connection = self.connection(&connection)?;
         let prepared = connection.prepare(&statement).await;
-        connection.after(&statement, &prepared);
+        if prepared.is_err() {
+            connection.after(&statement, &prepared);
+        }
         let prepared = prepared.map_err(errors::query_failed)?;
         let columns = prepared
             .columns()
@@ -73,13 +75,19 @@ impl HostConnection for PostgresState {
             other => other,
         })?;
         let connection = self.connection(&connection)?;
+        if params.is_empty() && connection.rollback_is_idle(&statement) {
+            return Ok(0);
+        }
         let prepared = connection.prepare(&statement).await;
-        connection.after(&statement, &prepared);
-        let prepared = prepared.map_err(errors::query_failed)?;
-        let done = connection
-            .client()
-            .execute(&prepared, &params::as_sql(&params))
-            .await;
+        let done = match prepared {
+            Ok(prepared) => {
+                connection
+                    .client()
+                    .execute(&prepared, &params::as_sql(&params))
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         connection.after(&statement, &done);
         done.map_err(errors::query_failed)
     }

@@ -32,7 +32,10 @@
 //!   does not roll back, so a guest trapped inside a transaction can hand it to
 //!   the next guest there; here the rollback makes that impossible (and
 //!   releases its locks at once). Components must still start every unit of
-//!   work with `ROLLBACK` for Spin's sake.
+//!   work with `ROLLBACK` for Spin's sake. A bare `ROLLBACK` (or `ABORT`) sent
+//!   while no transaction can be open (judged as for the reset) is answered by
+//!   the host, zero rows, without a round trip: PostgreSQL would only warn that
+//!   there is no transaction, in its log and to the client, once per request.
 //!
 //! # Parameters
 //! Each `parameter-value` binds only to the placeholder types tokio-postgres

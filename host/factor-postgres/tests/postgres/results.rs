@@ -312,7 +312,10 @@ async fn a_query_without_rows_is_refused_as_spin_4_0_would_hang_on_it() {
     match result {
         Err(Error::Other(message)) => {
             assert!(message.contains("spinframework/spin#3671"), "{message}");
-            assert!(message.contains("SELECT 1::int4 AS one WHERE false"), "{message}");
+            assert!(
+                message.contains("SELECT 1::int4 AS one WHERE false"),
+                "{message}"
+            );
         }
         other => panic!("expected other(…) naming the Spin defect, got {other:?}"),
     }
@@ -322,7 +325,10 @@ async fn a_query_without_rows_is_refused_as_spin_4_0_would_hang_on_it() {
         .await
         .unwrap();
     assert_eq!(updated, 0);
-    assert_eq!(guest.value(&connection, "SELECT 2::int4", vec![]).await, Value::Int32(2));
+    assert_eq!(
+        guest.value(&connection, "SELECT 2::int4", vec![]).await,
+        Value::Int32(2)
+    );
 }
 
 #[tokio::test]

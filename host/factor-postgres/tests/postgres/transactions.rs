@@ -228,3 +228,40 @@ async fn an_open_beyond_the_per_address_limit_waits_for_a_connection_to_come_bac
     let opened = opened.unwrap();
     assert_eq!(backend_pid(&mut waiting, &opened).await, pid);
 }
+
+#[tokio::test]
+async fn a_rollback_rolls_back_whatever_opened_the_transaction_and_is_free_when_none_can_be_open() {
+    let db = with_table().await;
+    let mut guest = db.guest();
+    let connection = guest.open(&db.address()).await.unwrap();
+    for idle in ["ROLLBACK", "rollback;", "  Abort "] {
+        assert_eq!(guest.execute(&connection, idle, vec![]).await.unwrap(), 0);
+    }
+    for opening in [
+        "BEGIN",
+        "START TRANSACTION",
+        "/* opened */ BEGIN ISOLATION LEVEL SERIALIZABLE",
+    ] {
+        guest.execute(&connection, opening, vec![]).await.unwrap();
+        guest
+            .execute(&connection, "INSERT INTO t (id) VALUES (1)", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            in_transaction(&mut guest, &connection).await,
+            Value::Boolean(true)
+        );
+        assert_eq!(
+            guest
+                .execute(&connection, "rollback", vec![])
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(count(&mut guest, &connection).await, Value::Int64(0));
+        assert_eq!(
+            in_transaction(&mut guest, &connection).await,
+            Value::Boolean(false)
+        );
+    }
+}

@@ -4,11 +4,17 @@
 //! Open loop avoids coordinated omission: request `i` is due at `start + i / rate`,
 //! whether or not earlier ones have answered, and its latency is measured from that due
 //! time, so a stalled server shows up as latency instead of as fewer requests sent.
+//!
+//! Every run also reports its [`SLOWEST_KEPT`] slowest requests with the UTC time each was
+//! due (or sent), so a stall in the tail can be lined up with PostgreSQL's log (checkpoints,
+//! autovacuum) and the host's.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use anyhow::{bail, Result};
 use hdrhistogram::Histogram;
@@ -62,8 +68,13 @@ impl Requests {
     }
 }
 
+/// How many of a run's slowest requests its summary lists.
+pub const SLOWEST_KEPT: usize = 10;
+
 /// One answered (or failed) request.
 struct Sample {
+    /// When it was due (open loop) or sent (closed loop).
+    at: DateTime<Utc>,
     latency: Duration,
     status: Option<u16>,
     /// Intake's `event_id` when it answered `accepted`.
@@ -81,6 +92,8 @@ pub struct Outcome {
     pub memory: Option<Value>,
     /// CPU milliseconds per succeeded request (with `--watch-pid`).
     pub cpu: Option<Value>,
+    /// The slowest requests, slowest first: (latency, when due or sent, status).
+    pub slowest: Vec<(Duration, DateTime<Utc>, Option<u16>)>,
 }
 
 impl Outcome {
@@ -104,6 +117,11 @@ impl Outcome {
             "latency_ms": latency_ms(&self.histogram),
             "memory": self.memory,
             "cpu_per_request": self.cpu,
+            "slowest": self.slowest.iter().map(|(latency, at, status)| json!({
+                "at": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "latency_ms": round(latency.as_secs_f64() * 1000.0, 2),
+                "status": status,
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -173,8 +191,10 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
         event_ids: Vec::new(),
         memory: None,
         cpu: None,
+        slowest: Vec::new(),
     };
     while let Some(sample) = rx.recv().await {
+        keep_if_slowest(&mut outcome.slowest, &sample);
         outcome
             .histogram
             .saturating_record(sample.latency.as_micros() as u64);
@@ -195,6 +215,15 @@ pub async fn run(args: &LoadArgs, requests: Requests) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// Keeps `sample` among the [`SLOWEST_KEPT`] slowest seen so far, slowest first.
+fn keep_if_slowest(slowest: &mut Vec<(Duration, DateTime<Utc>, Option<u16>)>, sample: &Sample) {
+    let place = slowest.partition_point(|(latency, ..)| *latency >= sample.latency);
+    if place < SLOWEST_KEPT {
+        slowest.insert(place, (sample.latency, sample.at, sample.status));
+        slowest.truncate(SLOWEST_KEPT);
+    }
+}
+
 /// Request `i` is due at `start + i / rate`; latency counts from then.
 async fn open_loop(
     args: &LoadArgs,
@@ -210,11 +239,13 @@ async fn open_loop(
     for n in 0..total {
         let due = start + Duration::from_secs_f64(n as f64 / args.rate);
         tokio::time::sleep_until(due.into()).await;
+        let at = Utc::now() - chrono::Duration::from_std(due.elapsed()).unwrap_or_default();
         let request = requests.build(client, base, n);
         let (tx, want_id) = (tx.clone(), requests.wants_event_ids());
         tokio::spawn(async move {
             let (status, event_id) = send(request, want_id).await;
             let _ = tx.send(Sample {
+                at,
                 latency: due.elapsed(),
                 status,
                 event_id,
@@ -254,9 +285,11 @@ async fn closed_loop(
                     return;
                 }
                 let sent = Instant::now();
+                let at = Utc::now();
                 let request = requests.build(&client, &base, n);
                 let (status, event_id) = send(request, requests.wants_event_ids()).await;
                 let _ = tx.send(Sample {
+                    at,
                     latency: sent.elapsed(),
                     status,
                     event_id,

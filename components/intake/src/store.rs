@@ -12,9 +12,9 @@ use tds_guest::db::{Db, DbError};
 use tds_guest::http::{header, HttpError};
 use tds_guest::inbox::{
     self, CountOutcome, DeadLetterInvalid, FindByIdempotencyKey, InsertEvent, MarkSuperseded,
+    StoreAndQueue, StoredAndQueued,
 };
 use tds_guest::log::Logger;
-use tds_guest::queue::{self, EnqueueOrRepoint};
 use tds_guest::vars;
 
 use crate::refusal::Refusal;
@@ -141,73 +141,85 @@ struct DeliveryFacts<'a> {
 }
 
 /// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
-/// letter), then the outcome's counter.
+/// letter), then the outcome's counter. A valid event's event, queue row and `accepted`
+/// count are one statement ([`inbox::store_and_queue`]); the rarer outcomes take more.
 fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
     db.begin()?;
-    let inserted = inbox::insert_event(
-        db,
-        &InsertEvent {
-            correlation_id: delivery.request_id,
-            event,
-            http_method: delivery.method,
-            content_type: delivery.content_type,
-            payload: delivery.payload,
-            raw_body: delivery.raw_body,
-            headers: &delivery.headers,
-        },
-    )?;
-    let Some(inserted) = inserted else {
-        let find = FindByIdempotencyKey {
-            key: &event.idempotency_key,
-        };
-        let event_id = inbox::find_by_idempotency_key(db, &find)?
-            .ok_or_else(|| DbError::no_row(tds_store::inbox::FIND_BY_IDEMPOTENCY_KEY))?;
-        let stored = Stored::Duplicate {
-            event_id: event_id.0,
-        };
-        count_in(db, &stored, event.module)?;
-        db.commit()?;
-        return Ok(stored);
+    let insert = InsertEvent {
+        correlation_id: delivery.request_id,
+        event,
+        http_method: delivery.method,
+        content_type: delivery.content_type,
+        payload: delivery.payload,
+        raw_body: delivery.raw_body,
+        headers: &delivery.headers,
     };
-    let event_id = inserted.id;
     let stored = match event.entity_id.as_ref().filter(|_| event.is_valid()) {
-        Some(entity_id) => {
-            let enqueue = EnqueueOrRepoint {
-                module: event.module,
-                entity_id,
-                operation: event.operation,
-                inbox_event_id: event_id,
-                source_modified_at: &inserted.source_modified_at,
+        Some(_) => {
+            let store = StoreAndQueue {
+                insert,
                 max_attempts: delivery.max_attempts,
-                correlation_id: delivery.request_id,
             };
-            let queued = queue::enqueue_or_repoint(db, &enqueue)?.is_some();
-            if !queued {
-                inbox::mark_superseded(db, &MarkSuperseded { id: event_id })?;
-            }
-            Stored::Accepted {
-                event_id: event_id.0,
-                queued,
+            match inbox::store_and_queue(db, &store)? {
+                None => duplicate(db, event)?,
+                Some(StoredAndQueued {
+                    event: inserted,
+                    queue_id: Some(_),
+                }) => Stored::Accepted {
+                    event_id: inserted.id.0,
+                    queued: true,
+                },
+                Some(StoredAndQueued {
+                    event: inserted,
+                    queue_id: None,
+                }) => {
+                    inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id })?;
+                    let stored = Stored::Accepted {
+                        event_id: inserted.id.0,
+                        queued: false,
+                    };
+                    count_in(db, &stored, event.module)?;
+                    stored
+                }
             }
         }
-        None => {
-            let letter = DeadLetterInvalid {
-                inbox_event_id: event_id,
-                module: event.module,
-                entity_id: event.entity_id.as_ref(),
-                operation: event.operation,
-                reason: &event.invalid_reasons.join("; "),
-                correlation_id: delivery.request_id,
-            };
-            let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
-            Stored::Invalid {
-                event_id: event_id.0,
-                dead_letter_id: dead_letter_id.0,
+        None => match inbox::insert_event(db, &insert)? {
+            None => duplicate(db, event)?,
+            Some(inserted) => {
+                let letter = DeadLetterInvalid {
+                    inbox_event_id: inserted.id,
+                    module: event.module,
+                    entity_id: event.entity_id.as_ref(),
+                    operation: event.operation,
+                    reason: &event.invalid_reasons.join("; "),
+                    correlation_id: delivery.request_id,
+                };
+                let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
+                let stored = Stored::Invalid {
+                    event_id: inserted.id.0,
+                    dead_letter_id: dead_letter_id.0,
+                };
+                count_in(db, &stored, event.module)?;
+                stored
             }
-        }
+        },
+    };
+    db.commit()?;
+    Ok(stored)
+}
+
+/// A delivery whose idempotency key is already stored: the stored event, counted
+/// `duplicate`.
+fn duplicate(db: &Db, event: &Event) -> Result<Stored, DbError> {
+    let find = FindByIdempotencyKey {
+        key: &event.idempotency_key,
+    };
+    let event_id = inbox::find_by_idempotency_key(db, &find)?
+        .ok_or_else(|| DbError::no_row(tds_store::inbox::FIND_BY_IDEMPOTENCY_KEY))?;
+    let stored = Stored::Duplicate {
+        event_id: event_id.0,
     };
     count_in(db, &stored, event.module)?;
-    db.commit()?;
     Ok(stored)
 }
 

@@ -3,8 +3,9 @@
 //! counting outcomes, and reading claimed events' documents.
 
 use serde_json::{Map, Value};
+use spin_sdk::pg4::ParameterValue;
 use tds_core::entity::Module;
-use tds_core::ids::{DeadLetterId, InboxEventId};
+use tds_core::ids::{DeadLetterId, InboxEventId, QueueId};
 use tds_core::normalize::{ContentHash, EntityId, Event, IdempotencyKey, Operation, StoredVersion};
 use tds_core::payload::Payload;
 use tds_store::inbox;
@@ -34,32 +35,12 @@ pub struct InsertedEvent {
 /// Stores the delivery (`inbox::INSERT_EVENT`) as `accepted`, or `invalid` with the event's
 /// reasons; `None` when its idempotency key is already stored (a duplicate).
 pub fn insert_event(db: &Db, insert: &InsertEvent<'_>) -> Result<Option<InsertedEvent>, DbError> {
-    let event = insert.event;
-    let rows = db.query(
-        inbox::INSERT_EVENT,
-        &[
-            param::text(insert.correlation_id),
-            param::text(event.module.as_str()),
-            param::opt_text(event.entity_id.as_ref().map(EntityId::as_str)),
-            param::text(event.operation.as_str()),
-            param::text(insert.http_method),
-            param::opt_text(insert.content_type),
-            param::text(insert.payload.shape.as_str()),
-            param::bytea(insert.raw_body.to_vec()),
-            param::text(Value::Object(insert.payload.document.clone()).to_string()),
-            param::text(Value::Object(insert.headers.clone()).to_string()),
-            param::opt_text(event.version.sql_text()),
-            param::text(event.version.source.as_str()),
-            param::text(event.content_hash.as_str()),
-            param::text(event.idempotency_key.as_str()),
-            param::text(if event.is_valid() {
-                "accepted"
-            } else {
-                "invalid"
-            }),
-            param::text_array(event.invalid_reasons.iter().cloned()),
-        ],
-    )?;
+    let status = if insert.event.is_valid() {
+        "accepted"
+    } else {
+        "invalid"
+    };
+    let rows = db.query(inbox::INSERT_EVENT, &event_params(insert, status))?;
     rows.first()
         .map(|row| {
             Ok(InsertedEvent {
@@ -68,6 +49,78 @@ pub fn insert_event(db: &Db, insert: &InsertEvent<'_>) -> Result<Option<Inserted
             })
         })
         .transpose()
+}
+
+/// A valid event with an entity id, as [`store_and_queue`] stores and queues it.
+pub struct StoreAndQueue<'a> {
+    pub insert: InsertEvent<'a>,
+    /// The queue row's `max_attempts`.
+    pub max_attempts: u32,
+}
+
+/// What [`store_and_queue`] did with a new event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAndQueued {
+    pub event: InsertedEvent,
+    /// The entity's unclaimed row now pointing at the event; `None` when the queued
+    /// version is newer (the event is superseded: mark and count it so).
+    pub queue_id: Option<QueueId>,
+}
+
+/// Stores, queues and counts a valid event in one round trip (`inbox::STORE_AND_QUEUE`);
+/// `None` when its idempotency key is already stored (a duplicate, stored and counted
+/// nothing).
+pub fn store_and_queue(
+    db: &Db,
+    store: &StoreAndQueue<'_>,
+) -> Result<Option<StoredAndQueued>, DbError> {
+    let spec = store.insert.event.module.spec();
+    let mut params = event_params(&store.insert, "accepted");
+    params.extend([
+        param::text(spec.lane.as_str()),
+        param::int4(spec.priority),
+        param::uint4(store.max_attempts),
+    ]);
+    let rows = db.query(inbox::STORE_AND_QUEUE, &params)?;
+    rows.first()
+        .map(|row| {
+            Ok(StoredAndQueued {
+                event: InsertedEvent {
+                    id: InboxEventId(row.int8(0)?),
+                    source_modified_at: StoredVersion::from_stored(row.text(1)?),
+                },
+                queue_id: row.opt_int8(2)?.map(QueueId),
+            })
+        })
+        .transpose()
+}
+
+/// `$1`–`$16` of `inbox::INSERT_EVENT`, the event stored with `status`.
+fn event_params(insert: &InsertEvent<'_>, status: &str) -> Vec<ParameterValue> {
+    let event = insert.event;
+    vec![
+        param::text(insert.correlation_id),
+        param::text(event.module.as_str()),
+        param::opt_text(event.entity_id.as_ref().map(EntityId::as_str)),
+        param::text(event.operation.as_str()),
+        param::text(insert.http_method),
+        param::opt_text(insert.content_type),
+        param::text(insert.payload.shape.as_str()),
+        param::bytea(insert.raw_body.to_vec()),
+        param::text(json_text(&insert.payload.document)),
+        param::text(json_text(insert.headers)),
+        param::opt_text(event.version.sql_text()),
+        param::text(event.version.source.as_str()),
+        param::text(event.content_hash.as_str()),
+        param::text(event.idempotency_key.as_str()),
+        param::text(status),
+        param::text_array(event.invalid_reasons.iter().cloned()),
+    ]
+}
+
+/// A JSON object's compact text, without copying the object.
+fn json_text(object: &Map<String, Value>) -> String {
+    serde_json::to_string(object).expect("a JSON object always serializes")
 }
 
 /// The idempotency key [`find_by_idempotency_key`] looks up.

@@ -1,6 +1,7 @@
 //! Intake's statements: storing a delivery, finding a duplicate, dead-lettering an invalid
 //! event and counting outcomes. Placeholders are cast explicitly, as real Spin requires.
 
+use crate::queue::or_repoint;
 use crate::Statement;
 
 /// Stores one delivery unless its idempotency key is known.
@@ -10,15 +11,54 @@ use crate::Statement;
 /// (text; NULL: the receipt time), `$12` version source, `$13` content hash,
 /// `$14` idempotency key, `$15` status, `$16` invalid reasons (text[]).
 /// Returns `id`, `source_modified_at` (text); no row for a duplicate.
-pub const INSERT_EVENT: Statement = Statement::new(
-    "inbox::insert_event",
-    "\
+pub const INSERT_EVENT: Statement = Statement::new("inbox::insert_event", insert_event!());
+
+/// [`INSERT_EVENT`]'s text, which [`STORE_AND_QUEUE`] runs too.
+macro_rules! insert_event {
+    () => {
+        "\
 INSERT INTO tds_inbox_events (correlation_id, module, entity_id, operation, http_method, content_type, payload_shape,
     raw_body, document, headers, source_modified_at, version_source, content_hash, idempotency_key, status, invalid_reasons)
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text::jsonb, $10::text::jsonb,
     coalesce($11::text::timestamptz, now()), $12::text, $13::text, $14::text, $15::text, $16::text[])
 ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id, source_modified_at::text",
+RETURNING id, source_modified_at::text"
+    };
+}
+use insert_event;
+
+/// Intake's whole work for a valid event, in one statement (one round trip): stores it as
+/// [`INSERT_EVENT`] does, queues it as `queue::ENQUEUE_OR_REPOINT` does, and counts it
+/// `accepted` as [`COUNT_OUTCOME`] does when it was queued. `$1`–`$16` as for
+/// [`INSERT_EVENT`] (`$3` not NULL, `$15` `accepted`), then `$17` lane, `$18` priority
+/// (int4), `$19` max attempts (int4). Returns `id`, `source_modified_at` (text),
+/// `queue_id` (NULL when the queued version is newer: the event is superseded, and the
+/// caller marks and counts it so in the same transaction); no row for a duplicate.
+///
+/// The three inserts share one snapshot, so the queue row is written whatever the event's
+/// insert saw; the queue's conflict clause locks and re-checks the entity's unclaimed row
+/// as a statement of its own would.
+pub const STORE_AND_QUEUE: Statement = Statement::new(
+    "inbox::store_and_queue",
+    concat!(
+        "WITH tds_event AS (\n",
+        insert_event!(),
+        "
+), tds_queued AS (
+INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
+SELECT $2::text, $3::text, $17::text, $18::int4, $4::text, tds_event.id, tds_event.source_modified_at::timestamptz, $19::int4, $1::text
+FROM tds_event
+",
+        or_repoint!(),
+        "
+RETURNING id
+), tds_counted AS (
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
+SELECT date_trunc('minute', now()), 'accepted', $2::text, '' FROM tds_queued
+)
+SELECT tds_event.id, tds_event.source_modified_at, tds_queued.id AS queue_id
+FROM tds_event LEFT JOIN tds_queued ON true"
+    ),
 );
 
 /// The stored event with idempotency key `$1`. Returns `id`, `status`.
@@ -68,8 +108,9 @@ SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY($1:
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 6] = [
+pub const ALL: [Statement; 7] = [
     INSERT_EVENT,
+    STORE_AND_QUEUE,
     FIND_BY_IDEMPOTENCY_KEY,
     MARK_SUPERSEDED,
     DEAD_LETTER_INVALID,

@@ -47,15 +47,30 @@ use crate::Statement;
 /// newer (the event is superseded).
 pub const ENQUEUE_OR_REPOINT: Statement = Statement::new(
     "queue::enqueue_or_repoint",
-    "\
+    concat!(
+        "\
 INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
 VALUES ($1::text, $2::text, $3::text, $4::int4, $5::text, $6::bigint, $7::text::timestamptz, $8::int4, $9::text)
+",
+        or_repoint!(),
+        "
+RETURNING id, (xmax = 0) AS inserted"
+    ),
+);
+
+/// What makes an insert into `tds_sync_queue` an enqueue-or-re-point: the entity's
+/// unclaimed row, when there is one, takes the event if the event is at least as new.
+/// Shared by [`ENQUEUE_OR_REPOINT`] and `inbox::STORE_AND_QUEUE`, which must queue alike.
+macro_rules! or_repoint {
+    () => {
+        "\
 ON CONFLICT (module, entity_id) WHERE status IN ('pending', 'retry')
 DO UPDATE SET inbox_event_id = EXCLUDED.inbox_event_id, operation = EXCLUDED.operation,
     source_modified_at = EXCLUDED.source_modified_at, correlation_id = EXCLUDED.correlation_id, updated_at = now()
-WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at
-RETURNING id, (xmax = 0) AS inserted",
-);
+WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at"
+    };
+}
+pub(crate) use or_repoint;
 
 /// Claims up to `$3` due rows of lane `$1` whose module is in `$2` (text[]), by priority
 /// then due time, skipping rows other invocations hold; leases them to `$4` for `$5`

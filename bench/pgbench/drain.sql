@@ -37,12 +37,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[1]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[1]::text::timestamptz,
     (:events::bigint[])[1]::bigint, (:ids::bigint[])[1]::bigint, E'0'::bigint, (:correlations::text[])[1]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[1]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[1]::bigint, (:events::bigint[])[1]::bigint, E'items'::text, (:entities::text[])[1]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[1]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[1]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[1]::bigint, (:events::bigint[])[1]::bigint, E'items'::text, (:entities::text[])[1]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[1]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 2
@@ -53,12 +59,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[2]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[2]::text::timestamptz,
     (:events::bigint[])[2]::bigint, (:ids::bigint[])[2]::bigint, E'0'::bigint, (:correlations::text[])[2]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[2]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[2]::bigint, (:events::bigint[])[2]::bigint, E'items'::text, (:entities::text[])[2]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[2]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[2]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[2]::bigint, (:events::bigint[])[2]::bigint, E'items'::text, (:entities::text[])[2]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[2]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 3
@@ -69,12 +81,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[3]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[3]::text::timestamptz,
     (:events::bigint[])[3]::bigint, (:ids::bigint[])[3]::bigint, E'0'::bigint, (:correlations::text[])[3]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[3]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[3]::bigint, (:events::bigint[])[3]::bigint, E'items'::text, (:entities::text[])[3]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[3]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[3]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[3]::bigint, (:events::bigint[])[3]::bigint, E'items'::text, (:entities::text[])[3]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[3]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 4
@@ -85,12 +103,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[4]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[4]::text::timestamptz,
     (:events::bigint[])[4]::bigint, (:ids::bigint[])[4]::bigint, E'0'::bigint, (:correlations::text[])[4]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[4]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[4]::bigint, (:events::bigint[])[4]::bigint, E'items'::text, (:entities::text[])[4]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[4]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[4]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[4]::bigint, (:events::bigint[])[4]::bigint, E'items'::text, (:entities::text[])[4]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[4]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 5
@@ -101,12 +125,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[5]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[5]::text::timestamptz,
     (:events::bigint[])[5]::bigint, (:ids::bigint[])[5]::bigint, E'0'::bigint, (:correlations::text[])[5]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[5]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[5]::bigint, (:events::bigint[])[5]::bigint, E'items'::text, (:entities::text[])[5]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[5]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[5]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[5]::bigint, (:events::bigint[])[5]::bigint, E'items'::text, (:entities::text[])[5]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[5]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 6
@@ -117,12 +147,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[6]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[6]::text::timestamptz,
     (:events::bigint[])[6]::bigint, (:ids::bigint[])[6]::bigint, E'0'::bigint, (:correlations::text[])[6]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[6]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[6]::bigint, (:events::bigint[])[6]::bigint, E'items'::text, (:entities::text[])[6]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[6]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[6]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[6]::bigint, (:events::bigint[])[6]::bigint, E'items'::text, (:entities::text[])[6]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[6]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 7
@@ -133,12 +169,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[7]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[7]::text::timestamptz,
     (:events::bigint[])[7]::bigint, (:ids::bigint[])[7]::bigint, E'0'::bigint, (:correlations::text[])[7]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[7]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[7]::bigint, (:events::bigint[])[7]::bigint, E'items'::text, (:entities::text[])[7]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[7]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[7]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[7]::bigint, (:events::bigint[])[7]::bigint, E'items'::text, (:entities::text[])[7]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[7]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 8
@@ -149,12 +191,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[8]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[8]::text::timestamptz,
     (:events::bigint[])[8]::bigint, (:ids::bigint[])[8]::bigint, E'0'::bigint, (:correlations::text[])[8]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[8]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[8]::bigint, (:events::bigint[])[8]::bigint, E'items'::text, (:entities::text[])[8]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[8]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[8]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[8]::bigint, (:events::bigint[])[8]::bigint, E'items'::text, (:entities::text[])[8]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[8]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 9
@@ -165,12 +213,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[9]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[9]::text::timestamptz,
     (:events::bigint[])[9]::bigint, (:ids::bigint[])[9]::bigint, E'0'::bigint, (:correlations::text[])[9]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[9]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[9]::bigint, (:events::bigint[])[9]::bigint, E'items'::text, (:entities::text[])[9]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[9]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[9]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[9]::bigint, (:events::bigint[])[9]::bigint, E'items'::text, (:entities::text[])[9]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[9]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 10
@@ -181,12 +235,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[10]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[10]::text::timestamptz,
     (:events::bigint[])[10]::bigint, (:ids::bigint[])[10]::bigint, E'0'::bigint, (:correlations::text[])[10]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[10]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[10]::bigint, (:events::bigint[])[10]::bigint, E'items'::text, (:entities::text[])[10]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[10]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[10]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[10]::bigint, (:events::bigint[])[10]::bigint, E'items'::text, (:entities::text[])[10]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[10]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 11
@@ -197,12 +257,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[11]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[11]::text::timestamptz,
     (:events::bigint[])[11]::bigint, (:ids::bigint[])[11]::bigint, E'0'::bigint, (:correlations::text[])[11]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[11]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[11]::bigint, (:events::bigint[])[11]::bigint, E'items'::text, (:entities::text[])[11]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[11]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[11]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[11]::bigint, (:events::bigint[])[11]::bigint, E'items'::text, (:entities::text[])[11]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[11]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 12
@@ -213,12 +279,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[12]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[12]::text::timestamptz,
     (:events::bigint[])[12]::bigint, (:ids::bigint[])[12]::bigint, E'0'::bigint, (:correlations::text[])[12]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[12]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[12]::bigint, (:events::bigint[])[12]::bigint, E'items'::text, (:entities::text[])[12]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[12]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[12]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[12]::bigint, (:events::bigint[])[12]::bigint, E'items'::text, (:entities::text[])[12]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[12]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 13
@@ -229,12 +301,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[13]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[13]::text::timestamptz,
     (:events::bigint[])[13]::bigint, (:ids::bigint[])[13]::bigint, E'0'::bigint, (:correlations::text[])[13]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[13]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[13]::bigint, (:events::bigint[])[13]::bigint, E'items'::text, (:entities::text[])[13]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[13]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[13]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[13]::bigint, (:events::bigint[])[13]::bigint, E'items'::text, (:entities::text[])[13]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[13]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 14
@@ -245,12 +323,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[14]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[14]::text::timestamptz,
     (:events::bigint[])[14]::bigint, (:ids::bigint[])[14]::bigint, E'0'::bigint, (:correlations::text[])[14]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[14]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[14]::bigint, (:events::bigint[])[14]::bigint, E'items'::text, (:entities::text[])[14]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[14]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[14]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[14]::bigint, (:events::bigint[])[14]::bigint, E'items'::text, (:entities::text[])[14]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[14]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 15
@@ -261,12 +345,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[15]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[15]::text::timestamptz,
     (:events::bigint[])[15]::bigint, (:ids::bigint[])[15]::bigint, E'0'::bigint, (:correlations::text[])[15]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[15]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[15]::bigint, (:events::bigint[])[15]::bigint, E'items'::text, (:entities::text[])[15]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[15]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[15]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[15]::bigint, (:events::bigint[])[15]::bigint, E'items'::text, (:entities::text[])[15]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[15]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 16
@@ -277,12 +367,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[16]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[16]::text::timestamptz,
     (:events::bigint[])[16]::bigint, (:ids::bigint[])[16]::bigint, E'0'::bigint, (:correlations::text[])[16]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[16]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[16]::bigint, (:events::bigint[])[16]::bigint, E'items'::text, (:entities::text[])[16]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[16]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[16]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[16]::bigint, (:events::bigint[])[16]::bigint, E'items'::text, (:entities::text[])[16]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[16]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 17
@@ -293,12 +389,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[17]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[17]::text::timestamptz,
     (:events::bigint[])[17]::bigint, (:ids::bigint[])[17]::bigint, E'0'::bigint, (:correlations::text[])[17]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[17]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[17]::bigint, (:events::bigint[])[17]::bigint, E'items'::text, (:entities::text[])[17]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[17]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[17]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[17]::bigint, (:events::bigint[])[17]::bigint, E'items'::text, (:entities::text[])[17]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[17]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 18
@@ -309,12 +411,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[18]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[18]::text::timestamptz,
     (:events::bigint[])[18]::bigint, (:ids::bigint[])[18]::bigint, E'0'::bigint, (:correlations::text[])[18]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[18]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[18]::bigint, (:events::bigint[])[18]::bigint, E'items'::text, (:entities::text[])[18]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[18]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[18]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[18]::bigint, (:events::bigint[])[18]::bigint, E'items'::text, (:entities::text[])[18]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[18]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 19
@@ -325,12 +433,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[19]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[19]::text::timestamptz,
     (:events::bigint[])[19]::bigint, (:ids::bigint[])[19]::bigint, E'0'::bigint, (:correlations::text[])[19]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[19]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[19]::bigint, (:events::bigint[])[19]::bigint, E'items'::text, (:entities::text[])[19]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[19]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[19]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[19]::bigint, (:events::bigint[])[19]::bigint, E'items'::text, (:entities::text[])[19]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[19]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 20
@@ -341,12 +455,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[20]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[20]::text::timestamptz,
     (:events::bigint[])[20]::bigint, (:ids::bigint[])[20]::bigint, E'0'::bigint, (:correlations::text[])[20]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[20]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[20]::bigint, (:events::bigint[])[20]::bigint, E'items'::text, (:entities::text[])[20]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[20]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[20]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[20]::bigint, (:events::bigint[])[20]::bigint, E'items'::text, (:entities::text[])[20]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[20]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 21
@@ -357,12 +477,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[21]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[21]::text::timestamptz,
     (:events::bigint[])[21]::bigint, (:ids::bigint[])[21]::bigint, E'0'::bigint, (:correlations::text[])[21]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[21]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[21]::bigint, (:events::bigint[])[21]::bigint, E'items'::text, (:entities::text[])[21]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[21]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[21]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[21]::bigint, (:events::bigint[])[21]::bigint, E'items'::text, (:entities::text[])[21]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[21]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 22
@@ -373,12 +499,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[22]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[22]::text::timestamptz,
     (:events::bigint[])[22]::bigint, (:ids::bigint[])[22]::bigint, E'0'::bigint, (:correlations::text[])[22]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[22]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[22]::bigint, (:events::bigint[])[22]::bigint, E'items'::text, (:entities::text[])[22]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[22]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[22]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[22]::bigint, (:events::bigint[])[22]::bigint, E'items'::text, (:entities::text[])[22]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[22]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 23
@@ -389,12 +521,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[23]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[23]::text::timestamptz,
     (:events::bigint[])[23]::bigint, (:ids::bigint[])[23]::bigint, E'0'::bigint, (:correlations::text[])[23]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[23]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[23]::bigint, (:events::bigint[])[23]::bigint, E'items'::text, (:entities::text[])[23]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[23]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[23]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[23]::bigint, (:events::bigint[])[23]::bigint, E'items'::text, (:entities::text[])[23]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[23]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 24
@@ -405,12 +543,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[24]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[24]::text::timestamptz,
     (:events::bigint[])[24]::bigint, (:ids::bigint[])[24]::bigint, E'0'::bigint, (:correlations::text[])[24]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[24]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[24]::bigint, (:events::bigint[])[24]::bigint, E'items'::text, (:entities::text[])[24]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[24]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[24]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[24]::bigint, (:events::bigint[])[24]::bigint, E'items'::text, (:entities::text[])[24]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[24]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 25
@@ -421,12 +565,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[25]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[25]::text::timestamptz,
     (:events::bigint[])[25]::bigint, (:ids::bigint[])[25]::bigint, E'0'::bigint, (:correlations::text[])[25]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[25]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[25]::bigint, (:events::bigint[])[25]::bigint, E'items'::text, (:entities::text[])[25]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[25]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[25]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[25]::bigint, (:events::bigint[])[25]::bigint, E'items'::text, (:entities::text[])[25]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[25]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 26
@@ -437,12 +587,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[26]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[26]::text::timestamptz,
     (:events::bigint[])[26]::bigint, (:ids::bigint[])[26]::bigint, E'0'::bigint, (:correlations::text[])[26]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[26]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[26]::bigint, (:events::bigint[])[26]::bigint, E'items'::text, (:entities::text[])[26]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[26]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[26]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[26]::bigint, (:events::bigint[])[26]::bigint, E'items'::text, (:entities::text[])[26]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[26]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 27
@@ -453,12 +609,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[27]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[27]::text::timestamptz,
     (:events::bigint[])[27]::bigint, (:ids::bigint[])[27]::bigint, E'0'::bigint, (:correlations::text[])[27]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[27]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[27]::bigint, (:events::bigint[])[27]::bigint, E'items'::text, (:entities::text[])[27]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[27]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[27]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[27]::bigint, (:events::bigint[])[27]::bigint, E'items'::text, (:entities::text[])[27]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[27]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 28
@@ -469,12 +631,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[28]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[28]::text::timestamptz,
     (:events::bigint[])[28]::bigint, (:ids::bigint[])[28]::bigint, E'0'::bigint, (:correlations::text[])[28]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[28]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[28]::bigint, (:events::bigint[])[28]::bigint, E'items'::text, (:entities::text[])[28]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[28]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[28]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[28]::bigint, (:events::bigint[])[28]::bigint, E'items'::text, (:entities::text[])[28]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[28]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 29
@@ -485,12 +653,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[29]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[29]::text::timestamptz,
     (:events::bigint[])[29]::bigint, (:ids::bigint[])[29]::bigint, E'0'::bigint, (:correlations::text[])[29]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[29]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[29]::bigint, (:events::bigint[])[29]::bigint, E'items'::text, (:entities::text[])[29]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[29]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[29]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[29]::bigint, (:events::bigint[])[29]::bigint, E'items'::text, (:entities::text[])[29]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[29]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 30
@@ -501,12 +675,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[30]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[30]::text::timestamptz,
     (:events::bigint[])[30]::bigint, (:ids::bigint[])[30]::bigint, E'0'::bigint, (:correlations::text[])[30]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[30]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[30]::bigint, (:events::bigint[])[30]::bigint, E'items'::text, (:entities::text[])[30]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[30]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[30]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[30]::bigint, (:events::bigint[])[30]::bigint, E'items'::text, (:entities::text[])[30]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[30]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 31
@@ -517,12 +697,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[31]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[31]::text::timestamptz,
     (:events::bigint[])[31]::bigint, (:ids::bigint[])[31]::bigint, E'0'::bigint, (:correlations::text[])[31]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[31]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[31]::bigint, (:events::bigint[])[31]::bigint, E'items'::text, (:entities::text[])[31]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[31]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[31]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[31]::bigint, (:events::bigint[])[31]::bigint, E'items'::text, (:entities::text[])[31]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[31]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 32
@@ -533,12 +719,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[32]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[32]::text::timestamptz,
     (:events::bigint[])[32]::bigint, (:ids::bigint[])[32]::bigint, E'0'::bigint, (:correlations::text[])[32]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[32]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[32]::bigint, (:events::bigint[])[32]::bigint, E'items'::text, (:entities::text[])[32]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[32]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[32]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[32]::bigint, (:events::bigint[])[32]::bigint, E'items'::text, (:entities::text[])[32]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[32]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 33
@@ -549,12 +741,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[33]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[33]::text::timestamptz,
     (:events::bigint[])[33]::bigint, (:ids::bigint[])[33]::bigint, E'0'::bigint, (:correlations::text[])[33]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[33]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[33]::bigint, (:events::bigint[])[33]::bigint, E'items'::text, (:entities::text[])[33]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[33]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[33]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[33]::bigint, (:events::bigint[])[33]::bigint, E'items'::text, (:entities::text[])[33]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[33]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 34
@@ -565,12 +763,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[34]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[34]::text::timestamptz,
     (:events::bigint[])[34]::bigint, (:ids::bigint[])[34]::bigint, E'0'::bigint, (:correlations::text[])[34]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[34]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[34]::bigint, (:events::bigint[])[34]::bigint, E'items'::text, (:entities::text[])[34]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[34]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[34]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[34]::bigint, (:events::bigint[])[34]::bigint, E'items'::text, (:entities::text[])[34]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[34]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 35
@@ -581,12 +785,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[35]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[35]::text::timestamptz,
     (:events::bigint[])[35]::bigint, (:ids::bigint[])[35]::bigint, E'0'::bigint, (:correlations::text[])[35]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[35]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[35]::bigint, (:events::bigint[])[35]::bigint, E'items'::text, (:entities::text[])[35]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[35]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[35]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[35]::bigint, (:events::bigint[])[35]::bigint, E'items'::text, (:entities::text[])[35]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[35]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 36
@@ -597,12 +807,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[36]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[36]::text::timestamptz,
     (:events::bigint[])[36]::bigint, (:ids::bigint[])[36]::bigint, E'0'::bigint, (:correlations::text[])[36]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[36]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[36]::bigint, (:events::bigint[])[36]::bigint, E'items'::text, (:entities::text[])[36]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[36]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[36]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[36]::bigint, (:events::bigint[])[36]::bigint, E'items'::text, (:entities::text[])[36]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[36]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 37
@@ -613,12 +829,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[37]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[37]::text::timestamptz,
     (:events::bigint[])[37]::bigint, (:ids::bigint[])[37]::bigint, E'0'::bigint, (:correlations::text[])[37]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[37]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[37]::bigint, (:events::bigint[])[37]::bigint, E'items'::text, (:entities::text[])[37]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[37]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[37]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[37]::bigint, (:events::bigint[])[37]::bigint, E'items'::text, (:entities::text[])[37]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[37]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 38
@@ -629,12 +851,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[38]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[38]::text::timestamptz,
     (:events::bigint[])[38]::bigint, (:ids::bigint[])[38]::bigint, E'0'::bigint, (:correlations::text[])[38]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[38]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[38]::bigint, (:events::bigint[])[38]::bigint, E'items'::text, (:entities::text[])[38]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[38]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[38]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[38]::bigint, (:events::bigint[])[38]::bigint, E'items'::text, (:entities::text[])[38]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[38]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 39
@@ -645,12 +873,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[39]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[39]::text::timestamptz,
     (:events::bigint[])[39]::bigint, (:ids::bigint[])[39]::bigint, E'0'::bigint, (:correlations::text[])[39]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[39]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[39]::bigint, (:events::bigint[])[39]::bigint, E'items'::text, (:entities::text[])[39]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[39]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[39]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[39]::bigint, (:events::bigint[])[39]::bigint, E'items'::text, (:entities::text[])[39]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[39]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 40
@@ -661,12 +895,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[40]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[40]::text::timestamptz,
     (:events::bigint[])[40]::bigint, (:ids::bigint[])[40]::bigint, E'0'::bigint, (:correlations::text[])[40]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[40]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[40]::bigint, (:events::bigint[])[40]::bigint, E'items'::text, (:entities::text[])[40]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[40]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[40]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[40]::bigint, (:events::bigint[])[40]::bigint, E'items'::text, (:entities::text[])[40]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[40]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 41
@@ -677,12 +917,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[41]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[41]::text::timestamptz,
     (:events::bigint[])[41]::bigint, (:ids::bigint[])[41]::bigint, E'0'::bigint, (:correlations::text[])[41]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[41]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[41]::bigint, (:events::bigint[])[41]::bigint, E'items'::text, (:entities::text[])[41]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[41]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[41]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[41]::bigint, (:events::bigint[])[41]::bigint, E'items'::text, (:entities::text[])[41]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[41]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 42
@@ -693,12 +939,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[42]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[42]::text::timestamptz,
     (:events::bigint[])[42]::bigint, (:ids::bigint[])[42]::bigint, E'0'::bigint, (:correlations::text[])[42]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[42]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[42]::bigint, (:events::bigint[])[42]::bigint, E'items'::text, (:entities::text[])[42]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[42]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[42]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[42]::bigint, (:events::bigint[])[42]::bigint, E'items'::text, (:entities::text[])[42]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[42]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 43
@@ -709,12 +961,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[43]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[43]::text::timestamptz,
     (:events::bigint[])[43]::bigint, (:ids::bigint[])[43]::bigint, E'0'::bigint, (:correlations::text[])[43]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[43]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[43]::bigint, (:events::bigint[])[43]::bigint, E'items'::text, (:entities::text[])[43]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[43]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[43]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[43]::bigint, (:events::bigint[])[43]::bigint, E'items'::text, (:entities::text[])[43]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[43]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 44
@@ -725,12 +983,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[44]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[44]::text::timestamptz,
     (:events::bigint[])[44]::bigint, (:ids::bigint[])[44]::bigint, E'0'::bigint, (:correlations::text[])[44]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[44]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[44]::bigint, (:events::bigint[])[44]::bigint, E'items'::text, (:entities::text[])[44]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[44]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[44]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[44]::bigint, (:events::bigint[])[44]::bigint, E'items'::text, (:entities::text[])[44]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[44]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 45
@@ -741,12 +1005,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[45]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[45]::text::timestamptz,
     (:events::bigint[])[45]::bigint, (:ids::bigint[])[45]::bigint, E'0'::bigint, (:correlations::text[])[45]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[45]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[45]::bigint, (:events::bigint[])[45]::bigint, E'items'::text, (:entities::text[])[45]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[45]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[45]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[45]::bigint, (:events::bigint[])[45]::bigint, E'items'::text, (:entities::text[])[45]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[45]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 46
@@ -757,12 +1027,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[46]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[46]::text::timestamptz,
     (:events::bigint[])[46]::bigint, (:ids::bigint[])[46]::bigint, E'0'::bigint, (:correlations::text[])[46]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[46]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[46]::bigint, (:events::bigint[])[46]::bigint, E'items'::text, (:entities::text[])[46]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[46]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[46]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[46]::bigint, (:events::bigint[])[46]::bigint, E'items'::text, (:entities::text[])[46]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[46]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 47
@@ -773,12 +1049,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[47]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[47]::text::timestamptz,
     (:events::bigint[])[47]::bigint, (:ids::bigint[])[47]::bigint, E'0'::bigint, (:correlations::text[])[47]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[47]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[47]::bigint, (:events::bigint[])[47]::bigint, E'items'::text, (:entities::text[])[47]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[47]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[47]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[47]::bigint, (:events::bigint[])[47]::bigint, E'items'::text, (:entities::text[])[47]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[47]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 48
@@ -789,12 +1071,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[48]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[48]::text::timestamptz,
     (:events::bigint[])[48]::bigint, (:ids::bigint[])[48]::bigint, E'0'::bigint, (:correlations::text[])[48]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[48]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[48]::bigint, (:events::bigint[])[48]::bigint, E'items'::text, (:entities::text[])[48]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[48]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[48]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[48]::bigint, (:events::bigint[])[48]::bigint, E'items'::text, (:entities::text[])[48]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[48]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 49
@@ -805,12 +1093,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[49]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[49]::text::timestamptz,
     (:events::bigint[])[49]::bigint, (:ids::bigint[])[49]::bigint, E'0'::bigint, (:correlations::text[])[49]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[49]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[49]::bigint, (:events::bigint[])[49]::bigint, E'items'::text, (:entities::text[])[49]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[49]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[49]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[49]::bigint, (:events::bigint[])[49]::bigint, E'items'::text, (:entities::text[])[49]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[49]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n >= 50
@@ -821,12 +1115,18 @@ INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after
     inbox_event_id, queue_id, run_id, correlation_id)
 VALUES (E'erp_items'::text, (:entities::text[])[50]::text, E'items'::text, E'insert'::text, NULL::text::jsonb, :up_text::text::jsonb, E'{content_hash,created_at,description,hsn_or_sac,item_id,last_inbox_event_id,name,product_type,purchase_tax_rule_id,rate,sales_tax_rule_id,sku,source_modified_at,status,tax_id,tax_name,tax_percentage,tax_type,unit,updated_at}'::text[], (:versions::text[])[50]::text::timestamptz,
     (:events::bigint[])[50]::bigint, (:ids::bigint[])[50]::bigint, E'0'::bigint, (:correlations::text[])[50]::text);
+WITH tds_completed AS (
+UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
+WHERE id = (:ids::bigint[])[50]::bigint AND lease_owner = :owner::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
 INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
     error_code, duration_ms, correlation_id)
-VALUES (E'0'::bigint, (:ids::bigint[])[50]::bigint, (:events::bigint[])[50]::bigint, E'items'::text, (:entities::text[])[50]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
-    NULL::text, E'1.0'::float8, (:correlations::text[])[50]::text);
-UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = (:ids::bigint[])[50]::bigint AND lease_owner = :owner::text AND status = 'processing';
+SELECT E'0'::bigint, (:ids::bigint[])[50]::bigint, (:events::bigint[])[50]::bigint, E'items'::text, (:entities::text[])[50]::text, E'catalog'::text, E'upsert'::text, E'1'::int4, E'applied'::text, E'insert erp_items'::text,
+    NULL::text, E'1.0'::float8, (:correlations::text[])[50]::text
+FROM tds_completed
+) , tds_result AS MATERIALIZED (SELECT count(*)::int8 AS completed FROM tds_completed
+) SELECT tds_rows.* FROM (VALUES (0)) AS tds_one (n) LEFT JOIN (SELECT true AS tds_found, tds_result.* FROM tds_result) AS tds_rows ON true;
 RELEASE SAVEPOINT tds_event;
 \endif
 \if :n > 0

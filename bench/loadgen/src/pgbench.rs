@@ -18,7 +18,8 @@
 //!   before it, after statements that cannot open a transaction, is answered by the
 //!   host), `queue::LIMIT_WAITS`, and
 //!   per claimed event `SAVEPOINT`, the ERP row's lock (`sql::lock_row`), `sql::upsert`,
-//!   `journal::AUDIT_CHANGE`, `journal::LOG_ATTEMPT`, `queue::COMPLETE`, `RELEASE`; `COMMIT`.
+//!   `journal::AUDIT_CHANGE`, `queue::COMPLETE` (which logs the attempt too, wrapped as
+//!   `Db::query` sends it), `RELEASE`; `COMMIT`.
 //!   Left out: once per invocation (up to `time_budget_ms`), reading the tuning and the
 //!   run's start and finish rows; once per batch, the lane circuit breaker's read.
 
@@ -268,8 +269,8 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
                 correlation.clone(),
             ],
         );
-        let log = bind(
-            journal::LOG_ATTEMPT.sql,
+        let complete = bind(
+            &never_empty::wrap(queue::COMPLETE.sql),
             &[
                 literal("0"),
                 id.clone(),
@@ -284,12 +285,12 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
                 "NULL".into(),
                 literal("1.0"),
                 correlation.clone(),
+                ":owner".into(),
             ],
         );
-        let complete = bind(queue::COMPLETE.sql, &[id.clone(), ":owner".into()]);
         write!(
             script,
-            "\\if :n >= {k}\nSAVEPOINT tds_event;\n{};\n{} \\gset up_\n{audit};\n{log};\n{complete};\nRELEASE SAVEPOINT tds_event;\n\\endif\n",
+            "\\if :n >= {k}\nSAVEPOINT tds_event;\n{};\n{} \\gset up_\n{audit};\n{complete};\nRELEASE SAVEPOINT tds_event;\n\\endif\n",
             bind(&lock, &[entity.clone(), version.clone(), hash.clone()]),
             bind(&upsert, &upsert_values),
         )?;

@@ -32,6 +32,8 @@ pub fn audit(context: &Context<'_>, job: &Job, change: &Change) -> Result<(), Db
     )
 }
 
+/// Logs one attempt (`journal::LOG_ATTEMPT`). A successful attempt is logged with its
+/// acknowledgement instead (`queue::complete`, from [`attempt`]).
 pub fn log_attempt(
     context: &Context<'_>,
     job: &Job,
@@ -40,23 +42,33 @@ pub fn log_attempt(
     error_code: Option<&str>,
     started: Instant,
 ) -> Result<(), DbError> {
+    let logged = attempt(context, job, outcome, message, error_code, started);
+    journal::log_attempt(context.db, &logged)
+}
+
+/// The sync-log row of one attempt of `job`, ended now with `outcome`.
+pub fn attempt<'a>(
+    context: &'a Context<'_>,
+    job: &'a Job,
+    outcome: Outcome,
+    message: Option<&'a str>,
+    error_code: Option<&'a str>,
+    started: Instant,
+) -> LogAttempt<'a> {
     let claim = &job.claim;
-    journal::log_attempt(
-        context.db,
-        &LogAttempt {
-            run_id: context.run_id,
-            queue_id: claim.id,
-            inbox_event_id: claim.inbox_event_id,
-            module: claim.module,
-            entity_id: &claim.entity_id,
-            lane: context.settings.lane,
-            operation: claim.operation,
-            attempt: claim.attempt_count,
-            outcome: outcome.log_outcome(),
-            message,
-            error_code,
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            correlation_id: job.correlation_id(),
-        },
-    )
+    LogAttempt {
+        run_id: context.run_id,
+        queue_id: claim.id,
+        inbox_event_id: claim.inbox_event_id,
+        module: claim.module,
+        entity_id: &claim.entity_id,
+        lane: context.settings.lane,
+        operation: claim.operation,
+        attempt: claim.attempt_count,
+        outcome: outcome.log_outcome(),
+        message,
+        error_code,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        correlation_id: job.correlation_id(),
+    }
 }

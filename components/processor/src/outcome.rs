@@ -1,5 +1,6 @@
-//! One event under its savepoint: apply and acknowledge (`complete`), or roll back to the
-//! savepoint and retry with backoff or dead-letter it; a lost lease aborts the batch.
+//! One event under its savepoint: apply and acknowledge (`complete`, which logs the attempt
+//! in the same statement), or roll back to the savepoint and retry with backoff or
+//! dead-letter it; a lost lease aborts the batch.
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use tds_guest::random;
 
 use crate::apply::{apply, Effect, Failure};
 use crate::context::Context;
-use crate::event_log::{audit, log_attempt};
+use crate::event_log::{attempt, audit, log_attempt};
 use crate::job::Job;
 use crate::tally::Outcome;
 
@@ -60,19 +61,16 @@ pub fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
         };
         fail(context, job, &failure, started)?
     } else {
-        let applied = apply(db, job).and_then(|effect| {
-            record_success(context, job, effect, started).map_err(Failure::from)
-        });
+        let applied = apply(db, job)
+            .and_then(|effect| record_success(context, job, effect).map_err(Failure::from));
         match applied {
-            Ok(outcome) => {
-                let acknowledged = queue::complete(
-                    db,
-                    &Complete {
-                        id: claim.id,
-                        owner: context.owner,
-                    },
-                )
-                .map_err(Abort::on_own_rows)?;
+            Ok((outcome, message)) => {
+                let complete = Complete {
+                    owner: context.owner,
+                    attempt: attempt(context, job, outcome, Some(&message), None, started),
+                };
+                let acknowledged =
+                    queue::complete(db, &complete).map_err(Abort::on_own_rows)?;
                 if !acknowledged {
                     return Err(Abort::LeaseLost);
                 }
@@ -94,14 +92,14 @@ pub fn process(context: &Context<'_>, job: &Job) -> Result<Outcome, Abort> {
     Ok(outcome)
 }
 
-/// Records a successful attempt: the audit row of a real change and the sync-log row.
+/// Records a successful attempt's audit row (for a real change); returns its outcome and
+/// the sync-log message, which `queue::complete` logs with the acknowledgement.
 fn record_success(
     context: &Context<'_>,
     job: &Job,
     effect: Effect,
-    started: Instant,
-) -> Result<Outcome, DbError> {
-    let (outcome, message) = match effect {
+) -> Result<(Outcome, String), DbError> {
+    Ok(match effect {
         Effect::Changed(change) => {
             audit(context, job, &change)?;
             (
@@ -114,9 +112,7 @@ fn record_success(
             Outcome::Stale,
             "the stored row is newer; event skipped".to_string(),
         ),
-    };
-    log_attempt(context, job, outcome, Some(&message), None, started)?;
-    Ok(outcome)
+    })
 }
 
 /// A failed attempt: dead letter when permanent or out of attempts, else a retry after

@@ -6,6 +6,7 @@ use serde_json::Value;
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{InboxEventId, LeaseOwner, QueueId, RunId};
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
+use spin_sdk::pg4::ParameterValue;
 use tds_store::journal;
 
 use crate::db::{param, Db, DbError};
@@ -122,25 +123,27 @@ pub struct LogAttempt<'a> {
 
 /// Logs the attempt (`journal::LOG_ATTEMPT`).
 pub fn log_attempt(db: &Db, attempt: &LogAttempt<'_>) -> Result<(), DbError> {
-    db.execute(
-        journal::LOG_ATTEMPT,
-        &[
-            param::int8(attempt.run_id.0),
-            param::int8(attempt.queue_id.0),
-            param::int8(attempt.inbox_event_id.0),
-            param::text(attempt.module.as_str()),
-            param::text(attempt.entity_id.as_str()),
-            param::text(attempt.lane.as_str()),
-            param::text(attempt.operation.as_str()),
-            param::uint4(attempt.attempt),
-            param::text(attempt.outcome),
-            param::opt_text(attempt.message),
-            param::opt_text(attempt.error_code),
-            param::float8(attempt.duration_ms),
-            param::text(attempt.correlation_id),
-        ],
-    )
-    .map(drop)
+    db.execute(journal::LOG_ATTEMPT, &attempt_params(attempt))
+        .map(drop)
+}
+
+/// `$1`–`$13` of `journal::LOG_ATTEMPT`, which `queue::COMPLETE` starts with too.
+pub(crate) fn attempt_params(attempt: &LogAttempt<'_>) -> Vec<ParameterValue> {
+    vec![
+        param::int8(attempt.run_id.0),
+        param::int8(attempt.queue_id.0),
+        param::int8(attempt.inbox_event_id.0),
+        param::text(attempt.module.as_str()),
+        param::text(attempt.entity_id.as_str()),
+        param::text(attempt.lane.as_str()),
+        param::text(attempt.operation.as_str()),
+        param::uint4(attempt.attempt),
+        param::text(attempt.outcome),
+        param::opt_text(attempt.message),
+        param::opt_text(attempt.error_code),
+        param::float8(attempt.duration_ms),
+        param::text(attempt.correlation_id),
+    ]
 }
 
 /// A real change to an ERP row that [`audit_change`] records: `action` `insert`, `update`

@@ -57,12 +57,34 @@ RETURNING r.id, r.component, r.run_owner, floor(extract(epoch FROM r.finished_at
 /// `$13` correlation id.
 pub const LOG_ATTEMPT: Statement = Statement::new(
     "journal::log_attempt",
-    "\
-INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
-    error_code, duration_ms, correlation_id)
-VALUES ($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::int4, $9::text, $10::text,
-    $11::text, $12::float8, $13::text)",
+    concat!(
+        log_attempt_columns!(),
+        "
+VALUES (",
+        log_attempt_values!(),
+        ")"
+    ),
 );
+
+/// The insert [`LOG_ATTEMPT`] and `queue::COMPLETE` start with.
+macro_rules! log_attempt_columns {
+    () => {
+        "\
+INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, lane, operation, attempt, outcome, message,
+    error_code, duration_ms, correlation_id)"
+    };
+}
+pub(crate) use log_attempt_columns;
+
+/// The values of [`LOG_ATTEMPT`], `$1`–`$13`, which `queue::COMPLETE` logs too.
+macro_rules! log_attempt_values {
+    () => {
+        "\
+$1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::int4, $9::text, $10::text,
+    $11::text, $12::float8, $13::text"
+    };
+}
+pub(crate) use log_attempt_values;
 
 /// Records a real change to an ERP row. `$1` ERP table, `$2` entity id, `$3` module,
 /// `$4` action (`insert`, `update`, `delete`), `$5` before image (JSON text, nullable),

@@ -37,6 +37,7 @@
 //! statements that move claimed rows are sent through typed functions beside them in
 //! `tds_guest::queue` (a params struct in, typed rows out); this crate does no I/O.
 
+use crate::journal::{log_attempt_columns, log_attempt_values};
 use crate::Statement;
 
 /// Inserts the entity's unclaimed row or re-points it at this event when the event is at
@@ -106,12 +107,29 @@ FROM claimed c
 ORDER BY c.priority, c.next_attempt_at, c.id",
 );
 
-/// Acknowledges row `$1` held by `$2`. One row touched, or none when the lease was lost.
+/// Acknowledges row `$2` held by `$14` and logs its successful attempt, in one statement
+/// (one round trip): `$1`–`$13` as `journal::LOG_ATTEMPT` (`$2` the queue id). Returns
+/// `completed` (int8): 1, or 0 when the lease was lost, in which case nothing is logged and
+/// the caller rolls the batch back.
 pub const COMPLETE: Statement = Statement::new(
     "queue::complete",
-    "\
+    concat!(
+        "\
+WITH tds_completed AS (
 UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'",
+WHERE id = $2::bigint AND lease_owner = $14::text AND status = 'processing'
+RETURNING id
+), tds_logged AS (
+",
+        log_attempt_columns!(),
+        "
+SELECT ",
+        log_attempt_values!(),
+        "
+FROM tds_completed
+)
+SELECT count(*)::int8 AS completed FROM tds_completed"
+    ),
 );
 
 /// Extends the lease of rows `$1` (bigint[]) held by `$2` to `$3` seconds (int4) from the

@@ -14,6 +14,7 @@ use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::queue;
 
 use crate::db::{param, Db, DbError, Row};
+use crate::journal::{attempt_params, LogAttempt};
 
 /// An event [`enqueue_or_repoint`] queues on its module's lane, at its module's priority.
 pub struct EnqueueOrRepoint<'a> {
@@ -121,23 +122,21 @@ fn claimed_job(row: &Row<'_>) -> Result<ClaimedJob, DbError> {
     })
 }
 
-/// The row [`complete`] acknowledges, held by `owner`.
+/// The row [`complete`] acknowledges, held by `owner`, with its attempt.
 pub struct Complete<'a> {
-    pub id: QueueId,
     pub owner: &'a LeaseOwner,
+    /// The successful attempt, logged with the acknowledgement; its `queue_id` is the row.
+    pub attempt: LogAttempt<'a>,
 }
 
-/// Acknowledges the row (`queue::COMPLETE`); whether it was still held (otherwise the lease
-/// was lost and nothing changed).
+/// Acknowledges the row and logs its attempt in one round trip (`queue::COMPLETE`);
+/// whether the row was still held (otherwise the lease was lost and nothing changed).
 pub fn complete(db: &Db, complete: &Complete<'_>) -> Result<bool, DbError> {
-    let touched = db.execute(
-        queue::COMPLETE,
-        &[
-            param::int8(complete.id.0),
-            param::text(complete.owner.as_str()),
-        ],
-    )?;
-    Ok(touched > 0)
+    let mut params = attempt_params(&complete.attempt);
+    params.push(param::text(complete.owner.as_str()));
+    let rows = db.query(queue::COMPLETE, &params)?;
+    let completed = rows.first().map(|row| row.int8(0)).transpose()?;
+    Ok(completed.unwrap_or(0) > 0)
 }
 
 /// The rows whose lease [`extend_lease`] extends.

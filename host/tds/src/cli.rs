@@ -119,8 +119,9 @@ impl From<EmptyResults> for EmptyQueryResults {
     }
 }
 
-/// `TDS_LOG` when unset: info, but not PostgreSQL's notices (every `ROLLBACK` outside a
-/// transaction, which components send at the start of each unit of work, is one).
+/// `TDS_LOG` when unset: info, but not PostgreSQL's notices (a `ROLLBACK` outside a
+/// transaction gets one; the host answers the components' opening `ROLLBACK` itself when
+/// no transaction can be open, but not when one may be).
 const DEFAULT_LOG_FILTER: &str = "info,tokio_postgres::connection=warn";
 
 /// Parses the process's arguments and runs the command they name.

@@ -25,10 +25,20 @@
 //! failure saying a cached statement no longer exists or no longer returns the
 //! columns it did (SQLSTATE 26000, or 0A000 after another session altered a
 //! table): that one statement fails, the next use prepares it again.
+//!
+//! A kept statement is prepared again once it is [`STATEMENT_REPLAN_AFTER`] old,
+//! so its plan follows the tables' growth. PostgreSQL replans a kept statement
+//! only when a table's statistics change, and a plan made while a table was
+//! empty (a fresh install's first sync) scans it in full at every use until
+//! autovacuum analyzes it, which may take a minute; Spin, which prepares every
+//! statement afresh, never keeps such a plan. Measured: the first drain of
+//! 20,000 items into an empty ERP table ran at 313 events/s with the plan kept
+//! for good (the row lock scanning the table each time), against 820–870 for
+//! the later drains.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres_native_tls::MakeTlsConnector;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -45,6 +55,9 @@ pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
 
 /// How long an open waits for one of its address's connections to come free.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a kept statement is used before it is prepared (and planned) again.
+pub const STATEMENT_REPLAN_AFTER: Duration = Duration::from_secs(10);
 
 /// Prepared statements one physical connection keeps; the cache is emptied
 /// when a new statement would exceed it.
@@ -96,7 +109,8 @@ impl PostgresPool {
 /// One physical connection and the statements prepared on it.
 struct Session {
     client: Client,
-    statements: HashMap<String, Statement>,
+    /// Each with when it was prepared.
+    statements: HashMap<String, (Statement, Instant)>,
     /// What the statements run since the last reset may have left behind.
     left: Leftovers,
 }
@@ -177,8 +191,11 @@ impl Connection {
     /// `sql` prepared on this connection: from the cache, or prepared now.
     pub(crate) async fn prepare(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
         let session = self.session();
-        if let Some(statement) = session.statements.get(sql) {
-            return Ok(statement.clone());
+        match session.statements.get(sql) {
+            Some((statement, prepared)) if prepared.elapsed() < STATEMENT_REPLAN_AFTER => {
+                return Ok(statement.clone());
+            }
+            _ => {}
         }
         let statement = session.client.prepare(sql).await?;
         if session.statements.len() >= MAX_CACHED_STATEMENTS {
@@ -186,7 +203,7 @@ impl Connection {
         }
         session
             .statements
-            .insert(sql.to_string(), statement.clone());
+            .insert(sql.to_string(), (statement.clone(), Instant::now()));
         Ok(statement)
     }
 

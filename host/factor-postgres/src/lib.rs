@@ -28,7 +28,8 @@
 //!   before the pool hands it out again; a connection that fails that reset is
 //!   discarded. Each physical connection keeps the statements
 //!   it prepared (by SQL text), so a statement it has seen costs one round trip
-//!   (see the `client` module). Spin resets session state but
+//!   (see the `client` module); each is prepared again once
+//!   [`STATEMENT_REPLAN_AFTER`] old, so no plan outlives its tables' growth. Spin resets session state but
 //!   does not roll back, so a guest trapped inside a transaction can hand it to
 //!   the next guest there; here the rollback makes that impossible (and
 //!   releases its locks at once). Components must still start every unit of
@@ -108,7 +109,9 @@ use std::sync::Arc;
 use tds_factor_outbound::AllowedHosts;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 
-pub use client::{Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
+pub use client::{
+    Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, STATEMENT_REPLAN_AFTER,
+};
 pub use empty_results::EmptyQueryResults;
 
 /// Rust bindings of `spin:postgres/postgres@4.0.0`, generated from `wit/`.

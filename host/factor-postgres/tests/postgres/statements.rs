@@ -1,7 +1,10 @@
 //! Each physical connection keeps the statements it prepared for the guests that use it
 //! next, without changing what a guest sees.
 
+use std::time::Duration;
+
 use tds_factor_postgres::postgres::{DbValue as Value, Error, ParameterValue as Param, QueryError};
+use tds_factor_postgres::STATEMENT_REPLAN_AFTER;
 
 use crate::support::{failure_text, Database};
 
@@ -98,4 +101,32 @@ async fn a_statement_whose_columns_another_session_changed_fails_once_then_is_pr
         guest.value(&connection, "SELECT * FROM t", vec![]).await,
         Value::Int64(1)
     );
+}
+
+#[tokio::test]
+async fn a_kept_statement_is_planned_again_once_it_is_old() {
+    let db = Database::create().await;
+    let mut guest = db.guest();
+    let connection = guest.open(&db.address()).await.unwrap();
+    let statement = "SELECT count(*) FROM pg_class WHERE relname = $1::text";
+    let prepared_at =
+        "SELECT prepare_time::text FROM pg_prepared_statements WHERE statement = $1::text";
+    let mut when = Vec::new();
+    for wait in [
+        Duration::ZERO,
+        Duration::from_millis(100),
+        STATEMENT_REPLAN_AFTER,
+    ] {
+        tokio::time::sleep(wait).await;
+        guest
+            .value(&connection, statement, vec![Param::Str("pg_class".into())])
+            .await;
+        when.push(
+            guest
+                .value(&connection, prepared_at, vec![Param::Str(statement.into())])
+                .await,
+        );
+    }
+    assert_eq!(when[0], when[1], "kept while young");
+    assert_ne!(when[1], when[2], "prepared again once old");
 }

@@ -14,9 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
 use anyhow::{bail, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;

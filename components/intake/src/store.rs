@@ -154,36 +154,28 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
         raw_body: delivery.raw_body,
         headers: &delivery.headers,
     };
-    let stored = match event.entity_id.as_ref().filter(|_| event.is_valid()) {
-        Some(_) => {
-            let store = StoreAndQueue {
-                insert,
-                max_attempts: delivery.max_attempts,
-            };
-            match inbox::store_and_queue(db, &store)? {
-                None => duplicate(db, event)?,
-                Some(StoredAndQueued {
-                    event: inserted,
-                    queue_id: Some(_),
-                }) => Stored::Accepted {
-                    event_id: inserted.id.0,
-                    queued: true,
-                },
-                Some(StoredAndQueued {
-                    event: inserted,
-                    queue_id: None,
-                }) => {
+    let stored = if event.entity_id.is_some() && event.is_valid() {
+        let store = StoreAndQueue {
+            insert,
+            max_attempts: delivery.max_attempts,
+        };
+        match inbox::store_and_queue(db, &store)? {
+            None => duplicate(db, event)?,
+            Some(StoredAndQueued {
+                event: inserted,
+                queue_id,
+            }) => {
+                if queue_id.is_none() {
                     inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id })?;
-                    let stored = Stored::Accepted {
-                        event_id: inserted.id.0,
-                        queued: false,
-                    };
-                    count_in(db, &stored, event.module)?;
-                    stored
+                }
+                Stored::Accepted {
+                    event_id: inserted.id.0,
+                    queued: queue_id.is_some(),
                 }
             }
         }
-        None => match inbox::insert_event(db, &insert)? {
+    } else {
+        match inbox::insert_event(db, &insert)? {
             None => duplicate(db, event)?,
             Some(inserted) => {
                 let letter = DeadLetterInvalid {
@@ -195,32 +187,31 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
                     correlation_id: delivery.request_id,
                 };
                 let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
-                let stored = Stored::Invalid {
+                Stored::Invalid {
                     event_id: inserted.id.0,
                     dead_letter_id: dead_letter_id.0,
-                };
-                count_in(db, &stored, event.module)?;
-                stored
+                }
             }
-        },
+        }
     };
+    // `store_and_queue` counted a queued event in its own statement.
+    if !matches!(stored, Stored::Accepted { queued: true, .. }) {
+        count_in(db, &stored, event.module)?;
+    }
     db.commit()?;
     Ok(stored)
 }
 
-/// A delivery whose idempotency key is already stored: the stored event, counted
-/// `duplicate`.
+/// A delivery whose idempotency key is already stored: the stored event.
 fn duplicate(db: &Db, event: &Event) -> Result<Stored, DbError> {
     let find = FindByIdempotencyKey {
         key: &event.idempotency_key,
     };
     let event_id = inbox::find_by_idempotency_key(db, &find)?
         .ok_or_else(|| DbError::no_row(tds_store::inbox::FIND_BY_IDEMPOTENCY_KEY))?;
-    let stored = Stored::Duplicate {
+    Ok(Stored::Duplicate {
         event_id: event_id.0,
-    };
-    count_in(db, &stored, event.module)?;
-    Ok(stored)
+    })
 }
 
 /// Counts what `store` made of a delivery, inside its transaction: the count commits with

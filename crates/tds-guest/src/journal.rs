@@ -3,10 +3,10 @@
 //! closing of the runs whose invocation died before finishing them.
 
 use serde_json::Value;
+use spin_sdk::pg4::ParameterValue;
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{InboxEventId, LeaseOwner, QueueId, RunId};
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
-use spin_sdk::pg4::ParameterValue;
 use tds_store::journal;
 
 use crate::db::{param, Db, DbError};

@@ -37,6 +37,7 @@
 //! the later drains.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Config, SslMode};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{Client, NoTls, Socket, Statement};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Socket, Statement};
 
 use crate::errors;
 use crate::postgres::Error;
@@ -134,6 +136,10 @@ struct Leftovers {
     transaction: bool,
     /// Statements prepared in SQL: the text mentioned `prepare`.
     prepared: bool,
+    /// A bare `BEGIN` the guest sent is held back, to go out with its next
+    /// statement (see [`Connection::hold_begin`]); nothing to undo, since
+    /// PostgreSQL has not seen it.
+    begin_held: bool,
 }
 
 impl Leftovers {
@@ -148,6 +154,7 @@ impl Leftovers {
         Leftovers {
             transaction: !ends && (self.transaction || !plain),
             prepared: self.prepared || mentions(sql, "prepare"),
+            begin_held: self.begin_held,
         }
     }
 }
@@ -180,7 +187,7 @@ impl Connection {
             .expect("a connection keeps its session until it is dropped")
     }
 
-    pub(crate) fn client(&self) -> &Client {
+    fn client(&self) -> &Client {
         &self
             .session
             .as_ref()
@@ -197,7 +204,9 @@ impl Connection {
             }
             _ => {}
         }
-        let statement = session.client.prepare(sql).await?;
+        let begin = self.release_begin();
+        let session = self.session();
+        let statement = after_begin(&session.client, begin, session.client.prepare(sql)).await?;
         if session.statements.len() >= MAX_CACHED_STATEMENTS {
             session.statements.clear();
         }
@@ -213,7 +222,59 @@ impl Connection {
     /// work with `ROLLBACK` for Spin's sake, and on a connection the host has reset that
     /// costs a round trip and a warning in the server's log per request.
     pub(crate) fn rollback_is_idle(&mut self, sql: &str) -> bool {
-        is_bare_rollback(sql) && !self.session().left.transaction
+        if !is_bare_rollback(sql) {
+            return false;
+        }
+        let left = &mut self.session().left;
+        // `BEGIN` then `ROLLBACK`, with nothing between: neither needs to be sent.
+        std::mem::take(&mut left.begin_held) || !left.transaction
+    }
+
+    /// Whether `sql` is a bare `BEGIN` (or `START TRANSACTION`) the host holds back,
+    /// answering it (zero rows) at once: no transaction can be open, so it cannot fail
+    /// or warn. It goes out in the same write as the guest's next statement (or that
+    /// statement's prepare), which saves a round trip per transaction; PostgreSQL runs
+    /// it first, as if sent alone. Dropped unsent if nothing follows it but `ROLLBACK`
+    /// or the end of the connection.
+    pub(crate) fn hold_begin(&mut self, sql: &str) -> bool {
+        let left = &mut self.session().left;
+        let held = is_bare_begin(sql) && !left.transaction && !left.begin_held;
+        left.begin_held |= held;
+        held
+    }
+
+    /// Takes the held-back `BEGIN`, if any, for the statement about to go out:
+    /// from here on a transaction may be open.
+    fn release_begin(&mut self) -> bool {
+        let left = &mut self.session().left;
+        let begin = std::mem::take(&mut left.begin_held);
+        if begin {
+            *left = left.after("BEGIN");
+        }
+        begin
+    }
+
+    /// Runs a prepared statement (sending a held-back `BEGIN` ahead of it); its rows.
+    pub(crate) async fn query(
+        &mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let begin = self.release_begin();
+        let client = self.client();
+        after_begin(client, begin, client.query(statement, params)).await
+    }
+
+    /// Runs a prepared statement (sending a held-back `BEGIN` ahead of it); the rows it
+    /// touched.
+    pub(crate) async fn execute(
+        &mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let begin = self.release_begin();
+        let client = self.client();
+        after_begin(client, begin, client.execute(statement, params)).await
     }
 
     /// Keeps track of what `sql` may leave for the reset, and keeps the cache true
@@ -235,10 +296,63 @@ impl Connection {
     }
 }
 
-/// Whether `sql` is `ROLLBACK` or `ABORT` alone (any case, an optional `;`).
+/// Awaits `statement` with `BEGIN` sent ahead of it when `begin`: both futures are
+/// polled at once, so tokio-postgres writes both before reading either answer, and a
+/// failed `BEGIN` fails the statement too.
+async fn after_begin<T>(
+    client: &Client,
+    begin: bool,
+    statement: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, tokio_postgres::Error> {
+    if !begin {
+        return statement.await;
+    }
+    let (begun, done) = tokio::join!(client.batch_execute("BEGIN"), statement);
+    begun.and(done)
+}
+
+/// Whether `sql`, without a trailing `;` and in any case, is exactly one of `forms`
+/// (written in lowercase, words separated by single spaces).
+fn is_bare(sql: &str, forms: &[&str]) -> bool {
+    let written = sql.trim().trim_end_matches(';');
+    forms.iter().any(|form| {
+        let mut words = written.split_whitespace();
+        form.split(' ').all(|expected| {
+            words
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(expected))
+        }) && words.next().is_none()
+    })
+}
+
+/// Whether `sql` is `ROLLBACK` or `ABORT` alone, or with `WORK` or `TRANSACTION` (any
+/// case, an optional `;`).
 fn is_bare_rollback(sql: &str) -> bool {
-    let word = sql.trim().trim_end_matches(';').trim_end();
-    word.eq_ignore_ascii_case("rollback") || word.eq_ignore_ascii_case("abort")
+    is_bare(
+        sql,
+        &[
+            "rollback",
+            "rollback work",
+            "rollback transaction",
+            "abort",
+            "abort work",
+            "abort transaction",
+        ],
+    )
+}
+
+/// Whether `sql` starts a transaction with no options: `BEGIN`, `BEGIN TRANSACTION`,
+/// `BEGIN WORK` or `START TRANSACTION` (any case, an optional `;`).
+fn is_bare_begin(sql: &str) -> bool {
+    is_bare(
+        sql,
+        &[
+            "begin",
+            "begin transaction",
+            "begin work",
+            "start transaction",
+        ],
+    )
 }
 
 /// Whether `sql` deallocates prepared statements (`DEALLOCATE …`, `DISCARD …`).
@@ -393,11 +507,41 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{deallocates, is_bare_rollback, Leftovers};
+    use super::{deallocates, is_bare_begin, is_bare_rollback, Leftovers};
+
+    #[test]
+    fn only_a_bare_begin_is_held_back() {
+        for bare in [
+            "BEGIN",
+            "begin;",
+            " Begin Work ; ",
+            "START TRANSACTION",
+            "begin transaction",
+        ] {
+            assert!(is_bare_begin(bare), "{bare}");
+        }
+        for not in [
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "START TRANSACTION READ ONLY",
+            "BEGIN; SELECT 1",
+            "/* c */ BEGIN",
+            "START",
+            "",
+        ] {
+            assert!(!is_bare_begin(not), "{not}");
+        }
+    }
 
     #[test]
     fn only_a_bare_rollback_can_be_answered_by_the_host() {
-        for bare in ["ROLLBACK", "rollback;", " Abort ; ", "ABORT"] {
+        for bare in [
+            "ROLLBACK",
+            "rollback;",
+            " Abort ; ",
+            "ABORT",
+            "rollback work",
+            "ABORT TRANSACTION",
+        ] {
             assert!(is_bare_rollback(bare), "{bare}");
         }
         for not in [

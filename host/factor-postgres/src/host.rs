@@ -43,10 +43,7 @@ impl HostConnection for PostgresState {
             .iter()
             .map(results::column)
             .collect::<Result<Vec<_>, _>>()?;
-        let rows = connection
-            .client()
-            .query(&prepared, &params::as_sql(&params))
-            .await;
+        let rows = connection.query(&prepared, &params::as_sql(&params)).await;
         connection.after(&statement, &rows);
         let rows = rows.map_err(errors::query_failed)?;
         if rows.is_empty() {
@@ -75,14 +72,15 @@ impl HostConnection for PostgresState {
             other => other,
         })?;
         let connection = self.connection(&connection)?;
-        if params.is_empty() && connection.rollback_is_idle(&statement) {
+        if params.is_empty()
+            && (connection.rollback_is_idle(&statement) || connection.hold_begin(&statement))
+        {
             return Ok(0);
         }
         let prepared = connection.prepare(&statement).await;
         let done = match prepared {
             Ok(prepared) => {
                 connection
-                    .client()
                     .execute(&prepared, &params::as_sql(&params))
                     .await
             }

@@ -37,6 +37,14 @@
 //!   while no transaction can be open (judged as for the reset) is answered by
 //!   the host, zero rows, without a round trip: PostgreSQL would only warn that
 //!   there is no transaction, in its log and to the client, once per request.
+//! - A bare `BEGIN` (`BEGIN WORK`, `BEGIN TRANSACTION`, `START TRANSACTION`, no
+//!   options) sent while no transaction can be open is answered at once (zero
+//!   rows) and held back: it goes out in the same write as the connection's next
+//!   statement, so a transaction costs one round trip fewer. PostgreSQL runs it
+//!   first, as if sent alone, so a statement that fails still aborts the
+//!   transaction; the one difference is that `now()` is taken with that
+//!   statement instead of at the guest's `BEGIN`. A `BEGIN` followed only by
+//!   `ROLLBACK`, or by the connection's end, is never sent.
 //!
 //! # Parameters
 //! Each `parameter-value` binds only to the placeholder types tokio-postgres

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use tds_factor_postgres::postgres::{DbValue as Value, ParameterValue as Param};
+use tds_factor_postgres::postgres::{DbValue as Value, Error, ParameterValue as Param, QueryError};
 use tds_factor_postgres::{Connection, MAX_CONNECTIONS_PER_ADDRESS};
 use wasmtime::component::Resource;
 
@@ -264,4 +264,111 @@ async fn a_rollback_rolls_back_whatever_opened_the_transaction_and_is_free_when_
             Value::Boolean(false)
         );
     }
+}
+
+/// The code of a `query-failed(db-error{…})`, or a panic naming what came instead.
+fn sqlstate<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::QueryFailed(QueryError::DbError(error))) => error.code,
+        other => panic!("expected query-failed(db-error{{…}}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_bare_begin_goes_out_with_the_next_statement_and_behaves_as_if_sent_alone() {
+    let db = with_table().await;
+    let mut guest = db.guest();
+    let connection = guest.open(&db.address()).await.unwrap();
+    let other = guest.open(&db.address()).await.unwrap();
+
+    // Held back: the transaction starts with the statement that follows, not before.
+    assert_eq!(
+        guest.execute(&connection, "begin;", vec![]).await.unwrap(),
+        0
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started_late = guest
+        .value(
+            &connection,
+            "SELECT clock_timestamp() - now() < interval '150 milliseconds'",
+            vec![],
+        )
+        .await;
+    assert_eq!(started_late, Value::Boolean(true));
+    guest
+        .execute(&connection, "INSERT INTO t (id) VALUES (1)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(count(&mut guest, &other).await, Value::Int64(0));
+    guest.execute(&connection, "COMMIT", vec![]).await.unwrap();
+    assert_eq!(count(&mut guest, &other).await, Value::Int64(1));
+
+    // A statement that fails to prepare still fails inside the transaction, aborting it.
+    guest
+        .execute(&connection, "START TRANSACTION", vec![])
+        .await
+        .unwrap();
+    let misspelt = guest
+        .execute(&connection, "INSERT INTO nowhere VALUES (1)", vec![])
+        .await;
+    assert_eq!(sqlstate(misspelt), "42P01");
+    let aborted = guest.query(&connection, "SELECT 1", vec![]).await;
+    assert_eq!(sqlstate(aborted), "25P02");
+    assert_eq!(
+        guest
+            .execute(&connection, "ROLLBACK", vec![])
+            .await
+            .unwrap(),
+        0
+    );
+
+    // `BEGIN` then `ROLLBACK` leaves nothing open: the next insert commits on its own.
+    guest
+        .execute(&connection, "BEGIN WORK", vec![])
+        .await
+        .unwrap();
+    guest
+        .execute(&connection, "rollback", vec![])
+        .await
+        .unwrap();
+    guest
+        .execute(&connection, "INSERT INTO t (id) VALUES (2)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(count(&mut guest, &other).await, Value::Int64(2));
+
+    // A second `BEGIN` is sent, and PostgreSQL only warns, as it would.
+    guest.execute(&connection, "BEGIN", vec![]).await.unwrap();
+    guest.execute(&connection, "BEGIN", vec![]).await.unwrap();
+    assert_eq!(
+        in_transaction(&mut guest, &connection).await,
+        Value::Boolean(false),
+        "no statement has written yet"
+    );
+    guest
+        .execute(&connection, "INSERT INTO t (id) VALUES (3)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        in_transaction(&mut guest, &connection).await,
+        Value::Boolean(true)
+    );
+    assert_eq!(count(&mut guest, &other).await, Value::Int64(2));
+    let pid = backend_pid(&mut guest, &connection).await;
+
+    // A connection dropped with its transaction open, or with a `BEGIN` held back, comes
+    // back to the next guest with no transaction.
+    guest.close(connection).await;
+    let mut next = guest.next_instance(&[db.allowed_entry()]);
+    let reused = next.open(&db.address()).await.unwrap();
+    assert_eq!(backend_pid(&mut next, &reused).await, pid);
+    assert_eq!(count(&mut next, &reused).await, Value::Int64(2));
+    next.execute(&reused, "BEGIN", vec![]).await.unwrap();
+    next.close(reused).await;
+    let mut last = next.next_instance(&[db.allowed_entry()]);
+    let reused = last.open(&db.address()).await.unwrap();
+    last.execute(&reused, "INSERT INTO t (id) VALUES (4)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(count(&mut guest, &other).await, Value::Int64(3));
 }

@@ -48,11 +48,14 @@ struct LineWriter {
 }
 
 impl LineWriter {
+    /// Writes the prefixed line in one write: stderr is unbuffered, so each part written
+    /// on its own would be a system call of its own.
     fn emit(&self, line: &[u8]) {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(self.prefix.as_bytes());
-        let _ = err.write_all(line);
-        let _ = err.write_all(b"\n");
+        let mut prefixed = Vec::with_capacity(self.prefix.len() + line.len() + 1);
+        prefixed.extend_from_slice(self.prefix.as_bytes());
+        prefixed.extend_from_slice(line);
+        prefixed.push(b'\n');
+        let _ = std::io::stderr().lock().write_all(&prefixed);
     }
 
     fn drain_complete_lines(&mut self) {

@@ -26,8 +26,10 @@ FROM batch \gset
 \if :n > 0
 SELECT coalesce(array_agg(d.content_hash ORDER BY o.i)::text, '{}') AS hashes
 FROM unnest(:events::bigint[]) WITH ORDINALITY AS o(id, i) JOIN (SELECT id, document::text, content_hash FROM tds_inbox_events WHERE id = ANY(:events::bigint[]::bigint[])) d ON d.id = o.id \gset
+\startpipeline
 BEGIN;
 SELECT set_config('lock_timeout', E'5000'::text, true), set_config('idle_in_transaction_session_timeout', E'60000'::text, true);
+\endpipeline
 \endif
 \if :n >= 1
 SAVEPOINT tds_event;

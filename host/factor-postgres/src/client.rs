@@ -297,7 +297,8 @@ impl Connection {
 }
 
 /// Awaits `statement` with `BEGIN` sent ahead of it when `begin`: both futures are
-/// polled at once, so tokio-postgres writes both before reading either answer, and a
+/// polled at once, `BEGIN`'s first (`biased`), and each queues its request on its first
+/// poll, so tokio-postgres writes both, in that order, before reading either answer. A
 /// failed `BEGIN` fails the statement too.
 async fn after_begin<T>(
     client: &Client,
@@ -307,7 +308,7 @@ async fn after_begin<T>(
     if !begin {
         return statement.await;
     }
-    let (begun, done) = tokio::join!(client.batch_execute("BEGIN"), statement);
+    let (begun, done) = tokio::join!(biased; client.batch_execute("BEGIN"), statement);
     begun.and(done)
 }
 

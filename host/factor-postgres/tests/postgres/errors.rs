@@ -1,15 +1,8 @@
 //! Server errors carry their SQLSTATE and fields.
 
-use tds_factor_postgres::postgres::{DbError, Error, ParameterValue as Param, QueryError};
+use tds_factor_postgres::postgres::{DbError, ParameterValue as Param};
 
-use crate::support::Database;
-
-fn db_error<T: std::fmt::Debug>(result: Result<T, Error>) -> DbError {
-    match result {
-        Err(Error::QueryFailed(QueryError::DbError(error))) => error,
-        other => panic!("expected query-failed(db-error(…)), got {other:?}"),
-    }
-}
+use crate::support::{db_error, Database};
 
 fn extra<'a>(error: &'a DbError, name: &str) -> Option<&'a str> {
     error

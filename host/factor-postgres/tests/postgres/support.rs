@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use tds_factor_outbound::AllowedHosts;
 use tds_factor_postgres::postgres::{
-    DbValue, Error, HostConnection, ParameterValue, QueryError, RowSet,
+    DbError, DbValue, Error, HostConnection, ParameterValue, QueryError, RowSet,
 };
 use tds_factor_postgres::{Connection, EmptyQueryResults, PostgresPool, PostgresState};
 use tokio::sync::OnceCell;
@@ -417,6 +417,15 @@ pub fn failure_text<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
     match result {
         Err(Error::QueryFailed(QueryError::Text(text))) => text,
         other => panic!("expected query-failed(text(…)), got {other:?}"),
+    }
+}
+
+/// The server's error of a `query-failed(db-error(…))`, or a panic naming what came
+/// instead.
+pub fn db_error<T: std::fmt::Debug>(result: Result<T, Error>) -> DbError {
+    match result {
+        Err(Error::QueryFailed(QueryError::DbError(error))) => error,
+        other => panic!("expected query-failed(db-error(…)), got {other:?}"),
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use tds_factor_postgres::postgres::{DbValue as Value, Error, ParameterValue as Param, QueryError};
+use tds_factor_postgres::postgres::{DbValue as Value, ParameterValue as Param};
 use tds_factor_postgres::{Connection, MAX_CONNECTIONS_PER_ADDRESS};
 use wasmtime::component::Resource;
 
-use crate::support::{Database, Guest};
+use crate::support::{db_error, Database, Guest};
 
 async fn backend_pid(guest: &mut Guest, connection: &Resource<Connection>) -> Value {
     guest
@@ -266,14 +266,6 @@ async fn a_rollback_rolls_back_whatever_opened_the_transaction_and_is_free_when_
     }
 }
 
-/// The code of a `query-failed(db-error{…})`, or a panic naming what came instead.
-fn sqlstate<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
-    match result {
-        Err(Error::QueryFailed(QueryError::DbError(error))) => error.code,
-        other => panic!("expected query-failed(db-error{{…}}), got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_bare_begin_goes_out_with_the_next_statement_and_behaves_as_if_sent_alone() {
     let db = with_table().await;
@@ -311,9 +303,9 @@ async fn a_bare_begin_goes_out_with_the_next_statement_and_behaves_as_if_sent_al
     let misspelt = guest
         .execute(&connection, "INSERT INTO nowhere VALUES (1)", vec![])
         .await;
-    assert_eq!(sqlstate(misspelt), "42P01");
+    assert_eq!(db_error(misspelt).code, "42P01");
     let aborted = guest.query(&connection, "SELECT 1", vec![]).await;
-    assert_eq!(sqlstate(aborted), "25P02");
+    assert_eq!(db_error(aborted).code, "25P02");
     assert_eq!(
         guest
             .execute(&connection, "ROLLBACK", vec![])

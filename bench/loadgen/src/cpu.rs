@@ -3,6 +3,11 @@
 //! backends), by the load generator itself with the children it waited for (pgbench, for
 //! the ceilings), and by the whole machine (`/proc/stat`), from the kernel's counters in
 //! clock ticks (USER_HZ, 100 per second on Linux).
+//!
+//! On a virtual machine the hypervisor may run another guest on a core this machine wanted
+//! (steal time). That time is reported apart (`machine_steal_ms`) and is not counted as
+//! busy: it is neither this machine's work nor capacity it had. A run with much of it was
+//! measured on a contended host.
 
 use std::time::Instant;
 
@@ -52,18 +57,46 @@ fn postgres_ticks() -> u64 {
         .sum()
 }
 
-/// Busy ticks of the whole machine: every `/proc/stat` `cpu` field but idle and iowait.
-fn machine_busy_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
-        return 0;
-    };
-    line.split_whitespace()
-        .skip(1)
-        .enumerate()
-        .filter(|(i, _)| *i != 3 && *i != 4)
-        .filter_map(|(_, v)| v.parse::<u64>().ok())
-        .sum()
+/// The whole machine's ticks from `/proc/stat`'s `cpu` line.
+#[derive(Clone, Copy, Default)]
+struct MachineTicks {
+    /// Running anything: user, nice, system, irq and softirq (guest time is already in user
+    /// and nice; idle, iowait and steal are not busy).
+    busy: u64,
+    /// Wanted to run while the hypervisor ran someone else.
+    steal: u64,
+}
+
+impl MachineTicks {
+    fn now() -> MachineTicks {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        stat.lines()
+            .find(|l| l.starts_with("cpu "))
+            .map(MachineTicks::parse)
+            .unwrap_or_default()
+    }
+
+    /// The `cpu` line's fields: user nice system idle iowait irq softirq steal guest
+    /// guest_nice (older kernels stop earlier; a missing field is 0).
+    fn parse(line: &str) -> MachineTicks {
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        let field = |i: usize| fields.get(i).copied().unwrap_or(0);
+        MachineTicks {
+            busy: [0, 1, 2, 5, 6].into_iter().map(field).sum(),
+            steal: field(7),
+        }
+    }
+
+    fn since(self, start: MachineTicks) -> MachineTicks {
+        MachineTicks {
+            busy: self.busy.saturating_sub(start.busy),
+            steal: self.steal.saturating_sub(start.steal),
+        }
+    }
 }
 
 /// The counters at the start of a run.
@@ -72,7 +105,7 @@ pub struct CpuClock {
     host: u64,
     postgres: u64,
     own: u64,
-    machine: u64,
+    machine: MachineTicks,
     started: Instant,
 }
 
@@ -85,13 +118,14 @@ impl CpuClock {
             host_pid,
             postgres: postgres_ticks(),
             own: own_ticks(),
-            machine: machine_busy_ticks(),
+            machine: MachineTicks::now(),
             started: Instant::now(),
         }
     }
 
     /// CPU milliseconds per unit (request or event) for `units` of them since the start,
-    /// and the machine's capacity per unit (cores × wall time / units) to compare with.
+    /// the time stolen from the machine per unit, and the machine's capacity per unit
+    /// (cores × wall time / units) to compare with.
     pub fn finish(self, units: u64) -> Value {
         let per_request = |ticks: u64| {
             let ms = ticks as f64 / TICKS_PER_SECOND * 1000.0 / units.max(1) as f64;
@@ -99,12 +133,29 @@ impl CpuClock {
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let capacity = cores * self.started.elapsed().as_secs_f64() * 1000.0 / units.max(1) as f64;
+        let machine = MachineTicks::now().since(self.machine);
         json!({
             "host_ms": self.host_pid.as_deref().and_then(process_ticks).map(|t| per_request(t.saturating_sub(self.host))),
             "postgres_ms": per_request(postgres_ticks().saturating_sub(self.postgres)),
             "load_generator_ms": per_request(own_ticks().saturating_sub(self.own)),
-            "machine_busy_ms": per_request(machine_busy_ticks().saturating_sub(self.machine)),
+            "machine_busy_ms": per_request(machine.busy),
+            "machine_steal_ms": per_request(machine.steal),
             "machine_capacity_ms": (capacity * 1000.0).round() / 1000.0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MachineTicks;
+
+    #[test]
+    fn steal_is_apart_from_busy_and_guest_time_is_not_counted_twice() {
+        // user nice system idle iowait irq softirq steal guest guest_nice
+        let ticks = MachineTicks::parse("cpu  100 2 30 900 5 1 4 40 7 0");
+        assert_eq!(ticks.busy, 100 + 2 + 30 + 1 + 4);
+        assert_eq!(ticks.steal, 40);
+        let old_kernel = MachineTicks::parse("cpu  100 2 30 900");
+        assert_eq!((old_kernel.busy, old_kernel.steal), (132, 0));
     }
 }

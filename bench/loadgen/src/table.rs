@@ -109,8 +109,8 @@ fn combined_limit(ceiling: f64, probe: f64) -> Option<f64> {
 }
 
 /// CPU milliseconds per request or event of a run: the host (none for a ceiling),
-/// PostgreSQL, the load generator (with pgbench for a ceiling), and the machine's busy time
-/// against its capacity.
+/// PostgreSQL, the load generator (with pgbench for a ceiling), the machine's busy time
+/// against its capacity, and the time the hypervisor stole from it.
 fn cpu_row(what: &str, cpu: &Value) -> Option<Row> {
     if cpu.is_null() {
         return None;
@@ -120,15 +120,24 @@ fn cpu_row(what: &str, cpu: &Value) -> Option<Row> {
         None => "–".into(),
     };
     Some(Row::measured(
-        format!("{what}: CPU ms per unit, host / PostgreSQL / load generator or pgbench; machine busy of capacity"),
+        format!("{what}: CPU ms per unit, host / PostgreSQL / load generator or pgbench; machine busy of capacity; stolen"),
         format!(
-            "{host} / {} / {}; {} of {}",
+            "{host} / {} / {}; {} of {}; {}",
             show(number(&cpu["postgres_ms"])),
             show(number(&cpu["load_generator_ms"])),
             show(number(&cpu["machine_busy_ms"])),
-            show(number(&cpu["machine_capacity_ms"]))
+            show(number(&cpu["machine_capacity_ms"])),
+            show(number(&cpu["machine_steal_ms"]))
         ),
     ))
+}
+
+/// The share of the capacity the machine had (its cores' time less what the hypervisor
+/// stole) that it spent busy; a run recorded without steal counts none.
+fn busy_share(cpu: &Value) -> Option<f64> {
+    let busy = number(&cpu["machine_busy_ms"])?;
+    let had = number(&cpu["machine_capacity_ms"])? - number(&cpu["machine_steal_ms"]).unwrap_or(0.0);
+    ratio(Some(busy), Some(had))
 }
 
 fn rows(results: &[Value]) -> Vec<Row> {
@@ -285,12 +294,13 @@ fn rows(results: &[Value]) -> Vec<Row> {
             "p95 ≤ 2000 ms in every run".into(),
             verdict(spread(&p95, false).map(|(_, worst)| worst <= 2000.0)),
         ]));
-        let busy = figures(&runs, "/intake/cpu_per_request/machine_busy_ms");
-        let capacity = figures(&runs, "/intake/cpu_per_request/machine_capacity_ms");
-        let busy_share: Vec<f64> = paired_ratios(&busy, &capacity);
+        let busy_share: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| busy_share(&r["intake"]["cpu_per_request"]))
+            .collect();
         if !busy_share.is_empty() {
             rows.push(Row([
-                format!("end to end ({driven}): machine busy, share of its capacity"),
+                format!("end to end ({driven}): machine busy, share of the capacity it had (less stolen time)"),
                 show_spread(&busy_share, false),
                 "–".into(),
                 "–".into(),
@@ -395,5 +405,13 @@ mod tests {
         assert_eq!(paired_ratios(&[50.0, 60.0], &[100.0, 100.0]), vec![0.5, 0.6]);
         assert_eq!(combined_limit(3434.0, 4230.0), Some(1895.0));
         assert_eq!(combined_limit(0.0, 4230.0), None);
+    }
+
+    #[test]
+    fn busy_share_is_of_the_capacity_the_hypervisor_left() {
+        let contended = serde_json::json!({"machine_busy_ms": 4.0, "machine_capacity_ms": 6.0, "machine_steal_ms": 1.0});
+        assert_eq!(busy_share(&contended), Some(0.8));
+        let recorded_before_steal = serde_json::json!({"machine_busy_ms": 3.0, "machine_capacity_ms": 6.0});
+        assert_eq!(busy_share(&recorded_before_steal), Some(0.5));
     }
 }

@@ -10,6 +10,20 @@
 //! before its reset is done, and one that is closed or failed its reset is
 //! discarded. Idle connections are kept until the server closes them.
 //!
+//! # Dialling
+//! An open that finds no idle connection dials a new one, but at most
+//! [`MAX_DIALS_PER_ADDRESS`] dials per address are under way at once, and the
+//! open takes whichever comes first: its dial, or a connection another guest
+//! returns (the dial then finishes on its own and its connection waits in the
+//! idle list). An open that finds every dial slot taken waits for a returned
+//! or dialled connection. A request holds a connection for a few milliseconds,
+//! while a new server process costs PostgreSQL a fork, its caches filled
+//! again and each statement planned afresh; dialling for every request that
+//! arrives during a short stall (a slow commit flush) started dozens of
+//! backends at once on a 2-core machine, each of them slowing the rest, and
+//! turned a 35 ms flush into a 300 ms stall. While dials fail (the server is
+//! down or refuses), every open dials on its own and answers its own error.
+//!
 //! # Prepared statements
 //! Each physical connection keeps the statements it has prepared, keyed by
 //! their SQL text (at most [`MAX_CACHED_STATEMENTS`]; the cache is emptied when
@@ -38,11 +52,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use postgres_native_tls::MakeTlsConnector;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Config, SslMode};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
@@ -57,6 +72,9 @@ pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
 
 /// How long an open waits for one of its address's connections to come free.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Dials one address may have under way at once while dialling succeeds.
+pub const MAX_DIALS_PER_ADDRESS: usize = 2;
 
 /// How long a kept statement is used before it is prepared (and planned) again.
 pub const STATEMENT_REPLAN_AFTER: Duration = Duration::from_secs(10);
@@ -375,6 +393,7 @@ impl Drop for Connection {
         };
         let reset = runtime.spawn(reset(session));
         locked(&self.home.idle).push(reset);
+        self.home.returned.notify_one();
     }
 }
 
@@ -414,7 +433,16 @@ struct AddressPool {
     tls: Tls,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Returning>>,
+    /// Signalled when a connection joins the idle list or a dial ends.
+    returned: Notify,
+    /// One permit per dial allowed under way ([`MAX_DIALS_PER_ADDRESS`]).
+    dials: Arc<Semaphore>,
+    /// The last dial failed: opens dial on their own until one succeeds.
+    dials_failing: AtomicBool,
 }
+
+/// A dial under way on its own task.
+type Dial = JoinHandle<Result<Client, Error>>;
 
 impl AddressPool {
     fn new(config: Config) -> Result<AddressPool, Error> {
@@ -435,6 +463,9 @@ impl AddressPool {
             tls,
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS_PER_ADDRESS)),
             idle: Mutex::new(Vec::new()),
+            returned: Notify::new(),
+            dials: Arc::new(Semaphore::new(MAX_DIALS_PER_ADDRESS)),
+            dials_failing: AtomicBool::new(false),
         })
     }
 
@@ -447,15 +478,69 @@ impl AddressPool {
                 ACQUIRE_TIMEOUT.as_secs()
             )));
         };
-        let session = match self.take_idle().await {
-            Some(session) => session,
-            None => Session::new(self.connect().await?),
-        };
+        let session = self.take_or_dial().await?;
         Ok(Connection {
             session: Some(session),
             home: self,
             _permit: permit,
         })
+    }
+
+    /// An idle connection, or the first of a new one and a returned one (see the
+    /// module doc, "Dialling").
+    async fn take_or_dial(self: &Arc<Self>) -> Result<Session, Error> {
+        if let Some(session) = self.take_idle().await {
+            return Ok(session);
+        }
+        loop {
+            // Listening before looking again, so a connection returned in between wakes it.
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(session) = self.take_idle().await {
+                return Ok(session);
+            }
+            if self.dials_failing.load(Ordering::Acquire) {
+                let dialled = self.connect().await;
+                self.dials_failing
+                    .store(dialled.is_err(), Ordering::Release);
+                return dialled.map(Session::new);
+            }
+            let Some(mut dial) = self.start_dial() else {
+                returned.await;
+                continue;
+            };
+            tokio::select! {
+                biased;
+                dialled = &mut dial => return joined(dialled).map(Session::new),
+                () = &mut returned => self.park(dial),
+            }
+        }
+    }
+
+    /// A dial on its own task, when fewer than [`MAX_DIALS_PER_ADDRESS`] are under way.
+    fn start_dial(self: &Arc<Self>) -> Option<Dial> {
+        let slot = Arc::clone(&self.dials).try_acquire_owned().ok()?;
+        let pool = Arc::clone(self);
+        Some(tokio::spawn(async move {
+            let dialled = pool.connect().await;
+            drop(slot);
+            pool.dials_failing
+                .store(dialled.is_err(), Ordering::Release);
+            if dialled.is_err() {
+                pool.returned.notify_waiters();
+            }
+            pool.returned.notify_one();
+            dialled
+        }))
+    }
+
+    /// Parks a dial its open no longer waits for at the far end of the idle list, so
+    /// a returned connection is taken before it.
+    fn park(&self, dial: Dial) {
+        let returning = tokio::spawn(async move { joined(dial.await).ok().map(Session::new) });
+        locked(&self.idle).insert(0, returning);
+        self.returned.notify_one();
     }
 
     /// An idle connection whose reset succeeded, if any.
@@ -482,6 +567,11 @@ impl AddressPool {
         };
         connected.map_err(|e| Error::ConnectionFailed(errors::describe(&e)))
     }
+}
+
+/// A dial's outcome once its task has ended.
+fn joined(ended: Result<Result<Client, Error>, tokio::task::JoinError>) -> Result<Client, Error> {
+    ended.map_err(|e| Error::ConnectionFailed(format!("the dial did not finish: {e}")))?
 }
 
 /// Connects and drives the connection on its own task.

@@ -20,7 +20,10 @@
 //!   are pooled per address string in a [`PostgresPool`]; as in Spin, the host
 //!   gives each component a pool of its own (at most
 //!   [`MAX_CONNECTIONS_PER_ADDRESS`] in use at once per address; an open beyond
-//!   that waits up to [`ACQUIRE_TIMEOUT`]); idle connections are kept.
+//!   that waits up to [`ACQUIRE_TIMEOUT`]); idle connections are kept. An open
+//!   that finds none idle dials (at most [`MAX_DIALS_PER_ADDRESS`] at once) and
+//!   takes whichever comes first, its new connection or one another guest
+//!   returns; Spin's pool dials for every such open, which only costs more.
 //! - When a resource is dropped (or its store is, after a trap) the connection
 //!   is sent `ROLLBACK` (unless its last statements were a `COMMIT` or
 //!   `ROLLBACK` and plain queries after it, so no transaction can be open) then
@@ -118,7 +121,8 @@ use tds_factor_outbound::AllowedHosts;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 
 pub use client::{
-    Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, STATEMENT_REPLAN_AFTER,
+    Connection, PostgresPool, ACQUIRE_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, MAX_DIALS_PER_ADDRESS,
+    STATEMENT_REPLAN_AFTER,
 };
 pub use empty_results::EmptyQueryResults;
 

@@ -3,6 +3,7 @@
 mod errors;
 mod linking;
 mod params;
+mod pool;
 mod refusals;
 mod results;
 mod statements;

@@ -56,6 +56,15 @@ fn all<'a>(results: &'a [Value], scenario: &str, key: &str, value: Option<u64>) 
         .collect()
 }
 
+/// The end-to-end runs drained by the cron schedules (`ticked` false) or by the external
+/// ticker of `bench/run e2e-ticker` (true); both record the scenario `e2e`.
+fn driven_by<'a>(runs: &[&'a Value], ticked: bool) -> Vec<&'a Value> {
+    runs.iter()
+        .copied()
+        .filter(|r| r["ticker"].is_null() != ticked)
+        .collect()
+}
+
 /// The median and the worst of repeated figures; `higher_is_better` says which end is
 /// worst (tested below: the binary has no library for doc tests).
 fn spread(values: &[f64], higher_is_better: bool) -> Option<(f64, f64)> {
@@ -264,8 +273,9 @@ fn rows(results: &[Value]) -> Vec<Row> {
             ]));
         }
     }
-    for scenario in ["e2e", "e2e-ticker"] {
-        let runs = all(results, scenario, "", None);
+    let e2e_runs = all(results, "e2e", "", None);
+    for ticked in [false, true] {
+        let runs = driven_by(&e2e_runs, ticked);
         let Some(e2e) = runs.last() else { continue };
         let p95 = figures(&runs, "/e2e_ms/p95");
         let lost: i64 = runs.iter().filter_map(|r| r["lost"].as_i64()).sum();
@@ -389,6 +399,8 @@ pub fn print(path: &Path, profile: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -405,6 +417,24 @@ mod tests {
         assert_eq!(paired_ratios(&[50.0, 60.0], &[100.0, 100.0]), vec![0.5, 0.6]);
         assert_eq!(combined_limit(3434.0, 4230.0), Some(1895.0));
         assert_eq!(combined_limit(0.0, 4230.0), None);
+    }
+
+    #[test]
+    fn cron_and_ticker_runs_of_end_to_end_are_told_apart() {
+        let runs = [
+            json!({"scenario": "e2e", "ticker": null, "sent": 1}),
+            json!({"scenario": "e2e", "ticker": {"every_s": 20, "keep_going_ms": 25000}, "sent": 2}),
+            json!({"scenario": "e2e", "ticker": null, "sent": 3}),
+        ];
+        let runs: Vec<&Value> = runs.iter().collect();
+        let sent = |ticked| -> Vec<i64> {
+            driven_by(&runs, ticked)
+                .iter()
+                .filter_map(|r| r["sent"].as_i64())
+                .collect()
+        };
+        assert_eq!(sent(false), [1, 3]);
+        assert_eq!(sent(true), [2]);
     }
 
     #[test]

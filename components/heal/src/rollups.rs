@@ -3,7 +3,8 @@
 //! minutes into `tds_intake_counters`, lock the rollup cursor (another run holding it
 //! means this one skips the step), choose the window of closed minutes
 //! (`tds_core::metrics::rollup_window`: up to `heal_rollup_max_minutes` new minutes and
-//! the last `heal_rollup_settle_minutes` again), replace heal's rows of those minutes
+//! the last `heal_rollup_settle_minutes` again, nothing while no new minute has closed),
+//! replace heal's rows of those minutes
 //! with what the raw rows say now — taking the old rows out of the running totals and
 //! adding the new ones — and move the cursor. Recomputing a minute gives the same rows;
 //! the current minute is never written.
@@ -52,7 +53,8 @@ fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
         cursor.current_minute,
         config.rollup,
     ) else {
-        db.rollback()?;
+        // Nothing to recompute; the folded intake outcomes are kept.
+        db.commit()?;
         return Ok(json!({"minutes": 0, "rows": 0}));
     };
     let window = Window { from, to };

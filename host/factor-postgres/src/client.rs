@@ -501,10 +501,7 @@ impl AddressPool {
                 return Ok(session);
             }
             if self.dials_failing.load(Ordering::Acquire) {
-                let dialled = self.connect().await;
-                self.dials_failing
-                    .store(dialled.is_err(), Ordering::Release);
-                return dialled.map(Session::new);
+                return self.connect().await.map(Session::new);
             }
             let Some(mut dial) = self.start_dial() else {
                 returned.await;
@@ -525,8 +522,6 @@ impl AddressPool {
         Some(tokio::spawn(async move {
             let dialled = pool.connect().await;
             drop(slot);
-            pool.dials_failing
-                .store(dialled.is_err(), Ordering::Release);
             if dialled.is_err() {
                 pool.returned.notify_waiters();
             }
@@ -560,11 +555,14 @@ impl AddressPool {
         }
     }
 
+    /// A new connection; whether it failed is kept in `dials_failing`.
     async fn connect(&self) -> Result<Client, Error> {
         let connected = match &self.tls {
             Tls::Disabled => dial(&self.config, NoTls).await,
             Tls::Native(connector) => dial(&self.config, connector.clone()).await,
         };
+        self.dials_failing
+            .store(connected.is_err(), Ordering::Release);
         connected.map_err(|e| Error::ConnectionFailed(errors::describe(&e)))
     }
 }

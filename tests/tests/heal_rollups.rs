@@ -221,3 +221,31 @@ async fn rolled_up_sums(db: &tokio_postgres::Client) -> BTreeMap<(String, String
     .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
     .collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_with_no_new_minute_still_keeps_the_intake_outcomes_it_folded() {
+    let app = app(&[]).await;
+    let db = app.db.client().await;
+    post_item(&app, KEY, &item("f1", "v1", json!(1), V1), None).await;
+    tds_tests::history::move_back(&db, "5 minutes").await;
+    heal(&app, TOKEN).await;
+    let folded_first = "SELECT coalesce(sum(count), 0)::int8 FROM tds_intake_counters WHERE outcome = 'accepted'";
+    assert_eq!(scalar_i64(&db, folded_first).await, 1);
+
+    // A second delivery whose outcome lands in a closed minute, then a run inside the
+    // minute the last run reached: nothing to recompute, the fold still commits.
+    post_item(&app, KEY, &item("f2", "v1", json!(2), V1), None).await;
+    db.execute(
+        "UPDATE tds_intake_outcomes SET minute = minute - interval '5 minutes'",
+        &[],
+    )
+    .await
+    .unwrap();
+    heal(&app, TOKEN).await;
+    assert_eq!(
+        scalar_i64(&db, "SELECT count(*) FROM tds_intake_outcomes").await,
+        0,
+        "the second run folded the outcome"
+    );
+    assert_eq!(scalar_i64(&db, folded_first).await, 2);
+}

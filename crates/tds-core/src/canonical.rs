@@ -4,7 +4,9 @@
 //! spelled out, `1e3` → `1e+3`). Two documents with the same
 //! content produce the same text whatever their key order or spacing.
 
-use serde_json::Value;
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
 
 /// The canonical text of `value`.
 ///
@@ -13,38 +15,54 @@ use serde_json::Value;
 /// assert_eq!(tds_core::canonical::to_canonical_json(&doc), r#"{"a":{"x":"é","y":null},"b":[1,2.50]}"#);
 /// ```
 pub fn to_canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write(value, &mut out);
-    out
+    let mut out = Vec::new();
+    write_value(value, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-fn write(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write(value, out);
-            }
-            out.push('}');
+/// Writes the canonical text of `object`, without the top-level keys `leave_out` accepts,
+/// to `out` as it goes: a hash of it needs neither a copy of the object nor the whole text
+/// in memory.
+///
+/// ```
+/// let doc: serde_json::Value = serde_json::from_str(r#"{"b": {"v": 1}, "v": 2, "a": 3}"#).unwrap();
+/// let mut out = Vec::new();
+/// tds_core::canonical::write_object(doc.as_object().unwrap(), |key| key == "v", &mut out).unwrap();
+/// assert_eq!(out, br#"{"a":3,"b":{"v":1}}"#);
+/// ```
+pub fn write_object(
+    object: &Map<String, Value>,
+    leave_out: impl Fn(&str) -> bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut entries: Vec<_> = object.iter().filter(|(key, _)| !leave_out(key)).collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.write_all(b"{")?;
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
         }
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        write_value(value, out)?;
+    }
+    out.write_all(b"}")
+}
+
+fn write_value(value: &Value, out: &mut impl Write) -> io::Result<()> {
+    match value {
+        Value::Object(map) => write_object(map, |_| false, out),
         Value::Array(items) => {
-            out.push('[');
+            out.write_all(b"[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write(item, out);
+                write_value(item, out)?;
             }
-            out.push(']');
+            out.write_all(b"]")
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => Ok(serde_json::to_writer(&mut *out, scalar)?),
     }
 }
 

@@ -24,12 +24,15 @@
 //!   that finds none idle dials (at most [`MAX_DIALS_PER_ADDRESS`] at once) and
 //!   takes whichever comes first, its new connection or one another guest
 //!   returns; Spin's pool dials for every such open, which only costs more.
-//! - When a resource is dropped (or its store is, after a trap) the connection
-//!   is sent `ROLLBACK` (unless its last statements were a `COMMIT` or
-//!   `ROLLBACK` and plain queries after it, so no transaction can be open) then
-//!   what `DISCARD ALL` does except deallocating the host's prepared statements,
-//!   before the pool hands it out again; a connection that fails that reset is
-//!   discarded. Each physical connection keeps the statements
+//! - A dropped resource's connection (or, after a trap, its store's) has its
+//!   session reset with what `DISCARD ALL` does except deallocating the host's
+//!   prepared statements. As in Spin, the reset happens when the connection is
+//!   handed out again: it goes out in the same write as the next user's first
+//!   statement, and a connection whose reset fails is closed. When a
+//!   transaction may be open (unless its last statements were a `COMMIT` or
+//!   `ROLLBACK` and plain queries after it), the connection is sent `ROLLBACK`
+//!   and the reset at once instead, before the pool hands it out again; one
+//!   that fails them is discarded. Each physical connection keeps the statements
 //!   it prepared (by SQL text), so a statement it has seen costs one round trip
 //!   (see the `client` module); each is prepared again once
 //!   [`STATEMENT_REPLAN_AFTER`] old, so no plan outlives its tables' growth. Spin resets session state but
@@ -179,7 +182,8 @@ impl PostgresState {
 /// Serves `spin:postgres/postgres@4.0.0` to components linked by `linker`,
 /// with `get` finding each store's [`PostgresState`]. The functions are
 /// async: instantiate and call guests with wasmtime's `*_async` APIs, inside a
-/// Tokio runtime (connections run on it and are reset on it when dropped).
+/// Tokio runtime (connections run on it, and one dropped inside a transaction is
+/// rolled back on it).
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut PostgresState,

@@ -5,6 +5,7 @@ mod linking;
 mod params;
 mod pool;
 mod refusals;
+mod reset;
 mod results;
 mod statements;
 mod support;

@@ -14,8 +14,9 @@
 //! reset that fails fails that statement and closes the connection. Measured on
 //! intake (8 in flight): a reset as its own round trip took 0.028 ms of
 //! PostgreSQL and 0.015 ms of the host per request. A connection whose user
-//! may have left a transaction open or statements prepared in SQL is instead
-//! reset at once on the Tokio runtime (`ROLLBACK`, the reset, the deallocation),
+//! may have left a transaction open or statements prepared in SQL, or saw a
+//! statement fail other than with an SQL error (the session may be gone), is
+//! instead reset at once on the Tokio runtime (`ROLLBACK`, the reset, the deallocation),
 //! so an abandoned transaction's locks go with it; the next open prefers such a
 //! connection once its reset is done and otherwise waits for the newest one, and
 //! a connection that is closed or failed its reset is discarded.
@@ -70,6 +71,7 @@ use postgres_native_tls::MakeTlsConnector;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Config, SslMode};
+use tokio_postgres::error::Severity;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Socket, Statement};
@@ -150,6 +152,10 @@ struct Session {
     reset_due: bool,
     /// The deferred reset failed: the connection is closed, never pooled again.
     broken: bool,
+    /// A statement failed other than with an SQL error (the server ended the
+    /// session, the socket closed): the connection may be gone, so it is reset at
+    /// once when returned, and discarded if that fails.
+    doubtful: bool,
 }
 
 impl Session {
@@ -161,6 +167,7 @@ impl Session {
             used: false,
             reset_due: false,
             broken: false,
+            doubtful: false,
         }
     }
 }
@@ -341,6 +348,9 @@ impl Connection {
     pub(crate) fn after<T>(&mut self, sql: &str, outcome: &Result<T, tokio_postgres::Error>) {
         let session = self.session();
         session.left = session.left.after(sql);
+        if let Err(error) = outcome {
+            session.doubtful |= !is_sql_error(error);
+        }
         let stale = match outcome {
             Ok(_) => deallocates(sql),
             Err(error) => error
@@ -351,6 +361,17 @@ impl Connection {
             self.session().statements.clear();
         }
     }
+}
+
+/// Whether `error` is the server refusing a statement on a session that goes on (an
+/// `ERROR`), rather than the session or the connection ending.
+fn is_sql_error(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        !matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal | Severity::Panic)
+        ) && !matches!(db.severity(), "FATAL" | "PANIC")
+    })
 }
 
 /// What goes out ahead of a statement, in this order.
@@ -459,7 +480,7 @@ impl Drop for Connection {
             return;
         }
         let left = session.left;
-        let idle = if left.transaction || left.prepared {
+        let idle = if left.transaction || left.prepared || session.doubtful {
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 return;
             };
@@ -479,6 +500,7 @@ impl Drop for Connection {
 async fn reset(mut session: Session) -> Option<Session> {
     session.used = false;
     session.reset_due = false;
+    session.doubtful = false;
     let left = std::mem::take(&mut session.left);
     let statements = [
         left.transaction.then_some("ROLLBACK"),

@@ -8,18 +8,6 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
-/// The canonical text of `value`.
-///
-/// ```
-/// let doc: serde_json::Value = serde_json::from_str(r#"{ "b": [1, 2.50], "a": {"y": null, "x": "é"} }"#).unwrap();
-/// assert_eq!(tds_core::canonical::to_canonical_json(&doc), r#"{"a":{"x":"é","y":null},"b":[1,2.50]}"#);
-/// ```
-pub fn to_canonical_json(value: &Value) -> String {
-    let mut out = Vec::new();
-    write_value(value, &mut out).expect("writing to memory cannot fail");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
-}
-
 /// Writes the canonical text of `object`, without the top-level keys `leave_out` accepts,
 /// to `out` as it goes: a hash of it needs neither a copy of the object nor the whole text
 /// in memory.
@@ -69,6 +57,23 @@ fn write_value(value: &Value, out: &mut impl Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The canonical text of `value`.
+    fn to_canonical_json(value: &Value) -> String {
+        let mut out = Vec::new();
+        write_value(value, &mut out).expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    #[test]
+    fn keys_sort_by_their_bytes_and_numbers_keep_their_digits() {
+        let doc: Value =
+            serde_json::from_str(r#"{ "b": [1, 2.50], "a": {"y": null, "x": "é"} }"#).unwrap();
+        assert_eq!(
+            to_canonical_json(&doc),
+            r#"{"a":{"x":"é","y":null},"b":[1,2.50]}"#
+        );
+    }
 
     #[test]
     fn key_order_and_spacing_do_not_matter() {

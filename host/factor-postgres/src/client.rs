@@ -145,11 +145,8 @@ struct Session {
     statements: HashMap<String, (Statement, Instant)>,
     /// What the statements run since the last reset may have left behind.
     left: Leftovers,
-    /// A statement went out since the last reset.
-    used: bool,
-    /// A previous user's session awaits its reset, to go out ahead of the next
-    /// statement.
-    reset_due: bool,
+    /// Whether the session needs its reset, and when it goes out.
+    state: SessionState,
     /// The deferred reset failed: the connection is closed, never pooled again.
     broken: bool,
     /// A statement failed other than with an SQL error (the server ended the
@@ -158,14 +155,25 @@ struct Session {
     doubtful: bool,
 }
 
+/// Where a session stands with its reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionState {
+    /// New or just reset: nothing to undo.
+    Clean,
+    /// A previous user's statements ran since the last reset: the reset goes out ahead
+    /// of the next statement.
+    ResetDue,
+    /// The current user has sent statements since the last reset.
+    Used,
+}
+
 impl Session {
     fn new(client: Client) -> Session {
         Session {
             client,
             statements: HashMap::new(),
             left: Leftovers::default(),
-            used: false,
-            reset_due: false,
+            state: SessionState::Clean,
             broken: false,
             doubtful: false,
         }
@@ -295,9 +303,9 @@ impl Connection {
     /// open).
     fn release_ahead(&mut self) -> Ahead {
         let session = self.session();
-        session.used = true;
+        let state = std::mem::replace(&mut session.state, SessionState::Used);
         let ahead = Ahead {
-            reset: std::mem::take(&mut session.reset_due),
+            reset: state == SessionState::ResetDue,
             begin: std::mem::take(&mut session.left.begin_held),
         };
         if ahead.begin {
@@ -486,7 +494,9 @@ impl Drop for Connection {
             };
             Idle::Resetting(runtime.spawn(reset(session)))
         } else {
-            session.reset_due |= std::mem::take(&mut session.used);
+            if session.state == SessionState::Used {
+                session.state = SessionState::ResetDue;
+            }
             session.left = Leftovers::default();
             Idle::Ready(Box::new(session))
         };
@@ -498,8 +508,7 @@ impl Drop for Connection {
 /// Rolls back whatever the last user may have left open and resets the
 /// session at once; `None` when the connection is broken.
 async fn reset(mut session: Session) -> Option<Session> {
-    session.used = false;
-    session.reset_due = false;
+    session.state = SessionState::Clean;
     session.doubtful = false;
     let left = std::mem::take(&mut session.left);
     let statements = [

@@ -51,6 +51,26 @@ async fn concurrent_runs_apply_each_migration_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn stored_payloads_are_compressed_with_lz4() {
+    let url = fresh_database().await;
+    tds::migrate::migrate_url(&url).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT attname::text, attcompression::text FROM pg_attribute \
+             WHERE attrelid = 'tds_inbox_events'::regclass AND attname IN ('raw_body', 'document', 'headers') \
+             ORDER BY attname",
+            &[],
+        )
+        .await
+        .unwrap();
+    let methods: Vec<(String, String)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    let lz4 = |name: &str| (name.to_string(), "l".to_string());
+    assert_eq!(methods, vec![lz4("document"), lz4("headers"), lz4("raw_body")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_changed_migration_is_refused() {
     let url = fresh_database().await;
     tds::migrate::migrate_url(&url).await.unwrap();

@@ -14,6 +14,12 @@ async fn fresh_database() -> String {
     cluster().url(&name)
 }
 
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_runs_apply_each_migration_once() {
     let url = fresh_database().await;
@@ -32,8 +38,7 @@ async fn concurrent_runs_apply_each_migration_once() {
     let again = tds::migrate::migrate_url(&url).await.unwrap();
     assert!(again.applied.is_empty(), "a second run applies nothing");
 
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     for table in ["tds_inbox_events", "tds_sync_queue", "tds_dead_letters", "erp_items"] {
         let found: i64 = client
             .query_one("SELECT count(*) FROM information_schema.tables WHERE table_name = $1", &[&table])
@@ -54,8 +59,7 @@ async fn concurrent_runs_apply_each_migration_once() {
 async fn stored_payloads_are_compressed_with_lz4() {
     let url = fresh_database().await;
     tds::migrate::migrate_url(&url).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     let rows = client
         .query(
             "SELECT attname::text, attcompression::text FROM pg_attribute \
@@ -74,8 +78,7 @@ async fn stored_payloads_are_compressed_with_lz4() {
 async fn a_changed_migration_is_refused() {
     let url = fresh_database().await;
     tds::migrate::migrate_url(&url).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     client
         .batch_execute("UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1")
         .await

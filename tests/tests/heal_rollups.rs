@@ -249,3 +249,66 @@ async fn a_run_with_no_new_minute_still_keeps_the_intake_outcomes_it_folded() {
     );
     assert_eq!(scalar_i64(&db, folded_first).await, 2);
 }
+
+/// Moves the rollup cursor one minute back, so the next run has a new minute to compute and
+/// looks at the settling minutes before it; where it is now.
+async fn step_cursor_back(db: &tokio_postgres::Client) -> i64 {
+    scalar_i64(
+        db,
+        "UPDATE tds_cursors SET position_at = position_at - interval '1 minute'
+         WHERE name = 'heal.metrics_rollup' RETURNING extract(epoch FROM position_at)::int8",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_settling_minute_is_recomputed_only_when_its_raw_rows_changed() {
+    let app = app(&[]).await;
+    let db = app.db.client().await;
+    for i in 0..5 {
+        post_item(&app, KEY, &item(&format!("s{i}"), "v1", json!(i), V1), None).await;
+    }
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(5));
+    tds_tests::history::move_back(&db, "5 minutes").await;
+    heal(&app, TOKEN).await;
+    let first = stored(&db).await;
+    assert_same(&first, &expected(&db).await);
+
+    // Nothing changed in the settling minutes: the run starts at the cursor.
+    let cursor = step_cursor_back(&db).await;
+    let healed = heal(&app, TOKEN).await;
+    assert_eq!(
+        healed["counts"]["rollups"]["from_epoch"],
+        json!(cursor),
+        "{healed}"
+    );
+    assert_same(&stored(&db).await, &first);
+
+    // A late event lands in a settling minute: the run starts at that minute, and the
+    // rows match the raw rows again.
+    post_item(&app, KEY, &item("late", "v1", json!(9), V1), None).await;
+    assert_eq!(drain(&app, Lane::Catalog, TOKEN).await["counts"]["applied"], json!(1));
+    for sql in [
+        "UPDATE tds_inbox_events SET received_at = received_at - interval '5 minutes' WHERE entity_id = 'late'",
+        "UPDATE tds_sync_queue SET completed_at = completed_at - interval '5 minutes' WHERE entity_id = 'late'",
+        "UPDATE tds_sync_log SET created_at = created_at - interval '5 minutes' WHERE entity_id = 'late'",
+    ] {
+        db.execute(sql, &[]).await.unwrap();
+    }
+    let late_minute = scalar_i64(
+        &db,
+        "SELECT extract(epoch FROM date_trunc('minute', received_at))::int8 FROM tds_inbox_events WHERE entity_id = 'late'",
+    )
+    .await;
+    let cursor = step_cursor_back(&db).await;
+    assert!(late_minute < cursor, "the late event is in a settling minute");
+    let healed = heal(&app, TOKEN).await;
+    assert_eq!(
+        healed["counts"]["rollups"]["from_epoch"],
+        json!(late_minute),
+        "{healed}"
+    );
+    let second = stored(&db).await;
+    assert_same(&second, &expected(&db).await);
+    assert_ne!(second, first, "the late event is counted");
+}

@@ -4,19 +4,23 @@
 //! means this one skips the step), choose the window of closed minutes
 //! (`tds_core::metrics::rollup_window`: up to `heal_rollup_max_minutes` new minutes and
 //! the last `heal_rollup_settle_minutes` again, nothing while no new minute has closed),
-//! replace heal's rows of those minutes
+//! count the raw rows of its minutes and start it at the first settling minute whose count
+//! changed since the last run (`tds_core::metrics::settled_from`), replace heal's rows of
+//! those minutes
 //! with what the raw rows say now — taking the old rows out of the running totals and
 //! adding the new ones — and move the cursor. Recomputing a minute gives the same rows;
 //! the current minute is never written.
 
 use serde_json::{json, Value};
 use tds_core::entity::ENTITIES;
-use tds_core::metrics::{rollup_names, rollup_window, total_names, LATENCY_PERCENTILES};
+use tds_core::metrics::{
+    rollup_names, rollup_window, settled_from, total_names, LATENCY_PERCENTILES,
+};
 use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
 use tds_guest::metrics::{
     self, AddWindowToTotals, Cursor, DeleteWindow, InsertWindow, InsertWindowCounters, LockCursor,
-    MoveCursor, TotalsChange, Window,
+    MoveCursor, RecountSources, TotalsChange, Window,
 };
 use tds_store::metrics::CURSOR;
 
@@ -57,6 +61,14 @@ fn roll_up(db: &Db, config: &HealConfig, log: &Logger) -> Result<Value, DbError>
         db.commit()?;
         return Ok(json!({"minutes": 0, "rows": 0}));
     };
+    let first_changed = metrics::recount_sources(
+        db,
+        &RecountSources {
+            window: Window { from, to },
+            cursor: position.unwrap_or(from),
+        },
+    )?;
+    let from = settled_from(from, position, first_changed);
     let window = Window { from, to };
     let total_names = total_names();
     metrics::add_window_to_totals(

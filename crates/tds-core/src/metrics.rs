@@ -198,13 +198,13 @@ pub fn nearest_rank(sorted: &[f64], fraction: f64) -> Option<f64> {
 /// - Only closed minutes: `to` is at most the start of the current minute.
 /// - Forward from the cursor (the end of what earlier runs computed; on the first run the
 ///   first minute with data), at most `max_minutes` per run.
-/// - The last `settle_minutes` before the cursor are computed again, because rows keep
+/// - The last `settle_minutes` before the cursor are looked at again, because rows keep
 ///   their times from inside transactions that commit later (a processor batch).
-///   Recomputing a minute replaces its rows, so it gives the same rows for the same data.
+///   Recomputing a minute replaces its rows, so it gives the same rows for the same data;
+///   [`settled_from`] then skips the settling minutes whose rows did not change.
 /// - Only when a new minute has closed: a run inside the minute the last run already
 ///   reached computes nothing, so heal's 15-second schedule recomputes the settling
-///   minutes once a minute rather than four times (at 300 events/s, ten settling minutes
-///   are 180,000 events aggregated again at each recompute). A row committed late is
+///   minutes once a minute rather than four times. A row committed late is
 ///   still counted at the next minute's recompute, as long as it is within
 ///   `settle_minutes`.
 ///
@@ -233,6 +233,27 @@ pub fn rollup_window(
         None => start,
     };
     (to > start).then_some((from, to))
+}
+
+/// Where a run's window starts once the settling minutes have been recounted: at the first
+/// settling minute (before the cursor) whose raw rows changed since it was last rolled up,
+/// at the cursor when none did. The new minutes from the cursor on are always computed; an
+/// unchanged settling minute keeps its rows.
+///
+/// ```
+/// use tds_core::metrics::settled_from;
+/// // Window 5880..6240 with the cursor at 6000: minute 5940 got a late row.
+/// assert_eq!(settled_from(5880, Some(6000), Some(5940)), 5940);
+/// // No settling minute changed: only the new minutes.
+/// assert_eq!(settled_from(5880, Some(6000), None), 6000);
+/// // First run: no cursor, the whole window is new.
+/// assert_eq!(settled_from(0, None, None), 0);
+/// ```
+pub fn settled_from(from: i64, cursor: Option<i64>, first_changed: Option<i64>) -> i64 {
+    match cursor {
+        Some(c) => first_changed.map_or(c, |m| m.min(c)).max(from),
+        None => from,
+    }
 }
 
 /// How far a rollup run reaches (`heal_rollup_settle_minutes`, `heal_rollup_max_minutes`).

@@ -87,6 +87,26 @@ impl Window {
     }
 }
 
+/// The window [`recount_sources`] counts, and the cursor: the minutes before it are the
+/// settling ones.
+pub struct RecountSources {
+    pub window: Window,
+    pub cursor: i64,
+}
+
+/// Counts and stores the raw rows of the window's minutes (`metrics::RECOUNT_SOURCES`); the
+/// first settling minute whose count changed since it was last stored.
+pub fn recount_sources(db: &Db, recount: &RecountSources) -> Result<Option<i64>, DbError> {
+    let rows = db.query(
+        metrics::RECOUNT_SOURCES,
+        &[&recount.window.params()[..], &[param::int8(recount.cursor)]].concat(),
+    )?;
+    match rows.first() {
+        Some(row) => row.opt_int8(0),
+        None => Ok(None),
+    }
+}
+
 /// The rows of `names` in the window that [`delete_window`] deletes.
 pub struct DeleteWindow<'a> {
     pub window: Window,

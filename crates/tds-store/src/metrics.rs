@@ -1,6 +1,8 @@
 //! Per-minute rollups into `tds_metrics` (names and meaning: `tds_core::metrics`).
 //! A run first folds intake's appended outcomes into their per-minute counters
-//! ([`FOLD_INTAKE_OUTCOMES`]), then locks its cursor (`tds_cursors`, [`CURSOR`]), replaces the rows of heal's metric
+//! ([`FOLD_INTAKE_OUTCOMES`]), then locks its cursor (`tds_cursors`, [`CURSOR`]), counts
+//! the raw rows of the window's minutes to find the first settling minute that changed
+//! ([`RECOUNT_SOURCES`]), replaces the rows of heal's metric
 //! names for a window of closed minutes ([`DELETE_WINDOW`], then [`INSERT_WINDOW`] and
 //! [`INSERT_WINDOW_COUNTERS`]), keeps the running totals in step
 //! ([`ADD_WINDOW_TO_TOTALS`] before and after) and moves the cursor, in one transaction:
@@ -59,6 +61,56 @@ pub const MOVE_CURSOR: Statement = Statement::new(
     "\
 UPDATE tds_cursors SET position_at = to_timestamp($2::int8), position = to_timestamp($2::int8)::text, updated_at = now()
 WHERE name = $1::text",
+);
+
+/// Counts the raw rows of each minute from `$1` to before `$2` (epoch seconds, int8) that
+/// [`INSERT_WINDOW`] and [`INSERT_WINDOW_COUNTERS`] read (inbox events, completed queue
+/// rows, intake counters, sync log, dead letters, finished runs; a statement that reads
+/// another source must be counted here too), stores the counts in `tds_rollup_sources`
+/// (forgetting the minutes before `$1`) and returns the first minute before `$3` (epoch
+/// seconds, int8: the cursor) whose count differs from the one stored, or NULL: one row.
+/// A minute's rows only grow while it settles, so an unchanged count means unchanged
+/// rows. The counts come from this statement's snapshot, which the window's later
+/// statements see at least: a row they see and this missed makes the next run recompute.
+pub const RECOUNT_SOURCES: Statement = Statement::new(
+    "metrics::recount_sources",
+    "\
+WITH counted AS (
+    SELECT minute, sum(n)::int8 AS n FROM (
+        SELECT date_trunc('minute', received_at) AS minute, count(*) AS n FROM tds_inbox_events
+        WHERE received_at >= to_timestamp($1::int8) AND received_at < to_timestamp($2::int8) GROUP BY 1
+        UNION ALL
+        SELECT date_trunc('minute', completed_at), count(*) FROM tds_sync_queue
+        WHERE status = 'completed' AND completed_at >= to_timestamp($1::int8) AND completed_at < to_timestamp($2::int8)
+        GROUP BY 1
+        UNION ALL
+        SELECT minute, sum(count) FROM tds_intake_counters
+        WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8) GROUP BY 1
+        UNION ALL
+        SELECT date_trunc('minute', created_at), count(*) FROM tds_sync_log
+        WHERE created_at >= to_timestamp($1::int8) AND created_at < to_timestamp($2::int8) GROUP BY 1
+        UNION ALL
+        SELECT date_trunc('minute', created_at), count(*) FROM tds_dead_letters
+        WHERE created_at >= to_timestamp($1::int8) AND created_at < to_timestamp($2::int8) GROUP BY 1
+        UNION ALL
+        SELECT date_trunc('minute', finished_at), count(*) FROM tds_sync_runs
+        WHERE finished_at >= to_timestamp($1::int8) AND finished_at < to_timestamp($2::int8) GROUP BY 1
+    ) s GROUP BY minute
+), stored AS (
+    SELECT minute, source_rows FROM tds_rollup_sources
+    WHERE minute >= to_timestamp($1::int8) AND minute < to_timestamp($2::int8)
+), saved AS (
+    INSERT INTO tds_rollup_sources AS r (minute, source_rows) SELECT minute, n FROM counted
+    ON CONFLICT (minute) DO UPDATE SET source_rows = excluded.source_rows
+    WHERE r.source_rows <> excluded.source_rows
+), forgotten AS (
+    DELETE FROM tds_rollup_sources
+    WHERE minute < to_timestamp($1::int8)
+        OR (minute < to_timestamp($2::int8) AND minute NOT IN (SELECT minute FROM counted))
+)
+SELECT extract(epoch FROM min(coalesce(c.minute, s.minute)))::int8
+FROM counted c FULL JOIN stored s ON s.minute = c.minute
+WHERE coalesce(c.minute, s.minute) < to_timestamp($3::int8) AND coalesce(c.n, 0) <> coalesce(s.source_rows, 0)",
 );
 
 /// Deletes the rows of names `$3` (text[]) for minutes from `$1` to before `$2` (epoch
@@ -195,11 +247,12 @@ SET count = t.count + excluded.count, sum = t.sum + excluded.sum, updated_at = n
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 8] = [
+pub const ALL: [Statement; 9] = [
     FOLD_INTAKE_OUTCOMES,
     ENSURE_CURSOR,
     LOCK_CURSOR,
     MOVE_CURSOR,
+    RECOUNT_SOURCES,
     DELETE_WINDOW,
     INSERT_WINDOW,
     INSERT_WINDOW_COUNTERS,

@@ -96,7 +96,7 @@ pub const KEYS: [ConfigKey; 37] = [
     int("heal_alert_delivery_limit", 0, 10_000, 20, "Heal: the most alert events one run delivers to the outbound webhooks."),
     int("alert_webhook_timeout_ms", 1, 600_000, 5000, "Heal: the longest one alert webhook delivery may take."),
     int("heal_rollup_max_minutes", 1, 7 * 1440, 60, "Heal: the most new minutes one run rolls up into tds_metrics."),
-    int("heal_rollup_settle_minutes", 0, 1440, 10, "Heal: closed minutes recomputed once per new closed minute, for rows committed after their minute closed."),
+    int("heal_rollup_settle_minutes", 0, 1440, 10, "Heal: closed minutes looked at again once per new closed minute, for rows committed after their minute closed; recomputed from the first whose raw rows changed."),
     int("retention_inbox_days", 1, 3650, 7, "Retention: inbox events older than this are deleted."),
     int("retention_log_days", 1, 3650, 90, "Retention: sync log and audit rows older than this are deleted."),
     int("retention_metrics_days", 1, 3650, 30, "Retention: metric rollups older than this are deleted."),

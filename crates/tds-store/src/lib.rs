@@ -36,11 +36,18 @@ pub mod trace;
 pub struct Statement {
     pub name: &'static str,
     pub sql: &'static str,
+    /// Where the final statement of a `WITH` query starts
+    /// ([`never_empty::final_statement_start`]), found at compile time.
+    pub final_start: Option<usize>,
 }
 
 impl Statement {
     pub const fn new(name: &'static str, sql: &'static str) -> Statement {
-        Statement { name, sql }
+        Statement {
+            name,
+            sql,
+            final_start: never_empty::final_statement_start(sql),
+        }
     }
 }
 
@@ -95,14 +102,14 @@ mod tests {
 
     #[test]
     fn every_placeholder_is_cast() {
-        for Statement { name, sql } in all_statements() {
+        for Statement { name, sql, .. } in all_statements() {
             assert_eq!(uncast_placeholders(sql), Vec::<String>::new(), "{name}");
         }
     }
 
     #[test]
     fn placeholders_are_numbered_without_gaps() {
-        for Statement { name, sql } in all_statements() {
+        for Statement { name, sql, .. } in all_statements() {
             let mut numbers: Vec<usize> = sql
                 .match_indices('$')
                 .filter_map(|(i, _)| {
@@ -121,7 +128,7 @@ mod tests {
 
     #[test]
     fn no_forbidden_features() {
-        for Statement { name, sql } in all_statements() {
+        for Statement { name, sql, .. } in all_statements() {
             let lower = sql.to_ascii_lowercase();
             for forbidden in ["listen ", "notify ", "pg_advisory", "returning *"] {
                 assert!(!lower.contains(forbidden), "{name} uses {forbidden}");

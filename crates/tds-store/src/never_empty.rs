@@ -48,8 +48,25 @@ const STATEMENT_WORDS: [&str; 7] = [
 ///                   tds_result AS MATERIALIZED (SELECT id FROM moved\n)"));
 /// ```
 pub fn wrap(sql: &str) -> String {
+    wrap_at(sql, final_statement_start(sql))
+}
+
+/// One of the store's statements rewritten as [`wrap`] does, with the start of its final
+/// statement found when the crate was compiled ([`crate::Statement::final_start`]), so a
+/// long `WITH` query is not scanned again at every call.
+///
+/// ```
+/// use tds_store::never_empty::{wrap, wrap_statement};
+/// let statement = tds_store::queue::CLAIM_BATCH;
+/// assert_eq!(wrap_statement(&statement), wrap(statement.sql));
+/// ```
+pub fn wrap_statement(statement: &crate::Statement) -> String {
+    wrap_at(statement.sql, statement.final_start)
+}
+
+fn wrap_at(sql: &str, final_start: Option<usize>) -> String {
     let sql = sql.trim_end().trim_end_matches(';').trim_end();
-    let (with_list, statement) = match final_statement_start(sql) {
+    let (with_list, statement) = match final_start {
         Some(at) => (format!("{} ,", sql[..at].trim_end()), &sql[at..]),
         None => ("WITH".to_string(), sql),
     };
@@ -60,7 +77,10 @@ pub fn wrap(sql: &str) -> String {
     )
 }
 
-/// Where the final statement of `sql` starts, when `sql` starts with a `WITH` list.
+/// Where the final statement of `sql` starts, when `sql` starts with a `WITH` list: the
+/// first word of [`STATEMENT_WORDS`] outside parentheses, string literals, quoted
+/// identifiers, dollar-quoted bodies and comments. A `const fn`, so
+/// [`crate::Statement::new`] finds it at compile time.
 ///
 /// ```
 /// use tds_store::never_empty::final_statement_start;
@@ -70,131 +90,165 @@ pub fn wrap(sql: &str) -> String {
 /// let noted = "-- a note\nWITH x AS (VALUES (1)) TABLE x";
 /// assert_eq!(&noted[final_statement_start(noted).unwrap()..], "TABLE x");
 /// ```
-pub fn final_statement_start(sql: &str) -> Option<usize> {
-    let mut words = Words::new(sql);
-    let (_, first) = words.next()?;
-    if !first.eq_ignore_ascii_case("with") {
+pub const fn final_statement_start(sql: &str) -> Option<usize> {
+    let bytes = sql.as_bytes();
+    let Some(first) = next_word(bytes, 0, 0) else {
+        return None;
+    };
+    if !word_is(bytes, first, b"with") {
         return None;
     }
-    words.find_map(|(at, word)| {
-        STATEMENT_WORDS
-            .iter()
-            .any(|w| word.eq_ignore_ascii_case(w))
-            .then_some(at)
-    })
+    let mut word = first;
+    while let Some(next) = next_word(bytes, word.end, word.depth) {
+        let mut i = 0;
+        while i < STATEMENT_WORDS.len() {
+            if word_is(bytes, next, STATEMENT_WORDS[i].as_bytes()) {
+                return Some(next.start);
+            }
+            i += 1;
+        }
+        word = next;
+    }
+    None
 }
 
-/// The words of a statement outside parentheses, string literals, quoted identifiers,
-/// dollar-quoted bodies and comments, with their byte offsets.
-struct Words<'a> {
-    sql: &'a str,
-    at: usize,
+/// A word at parenthesis depth 0: its byte range, and the depth the scan goes on at.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
     depth: usize,
 }
 
-impl<'a> Words<'a> {
-    fn new(sql: &'a str) -> Self {
-        Words {
-            sql,
-            at: 0,
-            depth: 0,
-        }
-    }
-
-    fn rest(&self) -> &'a [u8] {
-        &self.sql.as_bytes()[self.at..]
-    }
-
-    /// Moves past the quoted text starting at the cursor (closing `quote` doubled inside
-    /// is an escaped one; `backslash` also escapes, as in `E'…'`).
-    fn skip_quoted(&mut self, quote: u8, backslash: bool) {
-        let bytes = self.sql.as_bytes();
-        let mut i = self.at + 1;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' if backslash => i += 2,
-                b if b == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
-                b if b == quote => {
-                    i += 1;
-                    break;
-                }
-                _ => i += 1,
+/// The next word at depth 0 from byte `at`, the scan being `depth` parentheses deep there.
+const fn next_word(bytes: &[u8], mut at: usize, mut depth: usize) -> Option<Word> {
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let next = if at + 1 < bytes.len() { bytes[at + 1] } else { 0 };
+        if byte == b'-' && next == b'-' {
+            at = find(bytes, at, b"\n", bytes.len());
+        } else if byte == b'/' && next == b'*' {
+            let close = find(bytes, at + 2, b"*/", bytes.len());
+            at = if close < bytes.len() { close + 2 } else { bytes.len() };
+        } else if byte == b'\'' || byte == b'"' {
+            at = skip_quoted(bytes, at, byte, false);
+        } else if byte == b'$' && dollar_tag_len(bytes, at) > 0 {
+            at = skip_dollar_quoted(bytes, at, dollar_tag_len(bytes, at));
+        } else if byte == b'(' {
+            depth += 1;
+            at += 1;
+        } else if byte == b')' {
+            depth = depth.saturating_sub(1);
+            at += 1;
+        } else if byte.is_ascii_alphabetic() || byte == b'_' {
+            let start = at;
+            while at < bytes.len()
+                && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'$')
+            {
+                at += 1;
             }
+            let escaped_string = at == start + 1
+                && (byte == b'E' || byte == b'e')
+                && at < bytes.len()
+                && bytes[at] == b'\'';
+            if escaped_string {
+                at = skip_quoted(bytes, at, b'\'', true);
+            } else if depth == 0 {
+                return Some(Word { start, end: at, depth });
+            }
+        } else {
+            at += 1;
         }
-        self.at = i.min(bytes.len());
     }
+    None
+}
 
-    /// Moves past a `$tag$…$tag$` body starting at the cursor; false (cursor unmoved) when
-    /// the `$` starts a placeholder instead.
-    fn skip_dollar_quoted(&mut self) -> bool {
-        let rest = &self.sql[self.at + 1..];
-        let tag_len = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            .count();
-        let starts_with_digit = rest.bytes().next().is_some_and(|b| b.is_ascii_digit());
-        if starts_with_digit || rest.as_bytes().get(tag_len) != Some(&b'$') {
+/// Whether `word` is `expected` (lower case), ignoring ASCII case.
+const fn word_is(bytes: &[u8], word: Word, expected: &[u8]) -> bool {
+    if word.end - word.start != expected.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < expected.len() {
+        if bytes[word.start + i].to_ascii_lowercase() != expected[i] {
             return false;
         }
-        let tag = &self.sql[self.at..self.at + tag_len + 2];
-        let body = self.at + tag.len();
-        self.at = self.sql[body..]
-            .find(tag)
-            .map_or(self.sql.len(), |end| body + end + tag.len());
-        true
+        i += 1;
+    }
+    true
+}
+
+/// Where `needle` next starts at or after `from` (`missing` when it does not).
+const fn find(bytes: &[u8], from: usize, needle: &[u8], missing: usize) -> usize {
+    let mut at = from;
+    while at + needle.len() <= bytes.len() {
+        let mut i = 0;
+        while i < needle.len() && bytes[at + i] == needle[i] {
+            i += 1;
+        }
+        if i == needle.len() {
+            return at;
+        }
+        at += 1;
+    }
+    missing
+}
+
+/// Past the quoted text starting at `at` (closing `quote` doubled inside is an escaped
+/// one; `backslash` also escapes, as in `E'…'`).
+const fn skip_quoted(bytes: &[u8], at: usize, quote: u8, backslash: bool) -> usize {
+    let mut i = at + 1;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'\\' && backslash)
+            || (bytes[i] == quote && i + 1 < bytes.len() && bytes[i + 1] == quote);
+        if escaped {
+            i += 2;
+        } else if bytes[i] == quote {
+            i += 1;
+            break;
+        } else {
+            i += 1;
+        }
+    }
+    if i < bytes.len() {
+        i
+    } else {
+        bytes.len()
     }
 }
 
-impl<'a> Iterator for Words<'a> {
-    type Item = (usize, &'a str);
-
-    fn next(&mut self) -> Option<(usize, &'a str)> {
-        while let Some(&byte) = self.rest().first() {
-            let next = self.rest().get(1).copied();
-            match byte {
-                b'-' if next == Some(b'-') => {
-                    self.at = self.sql[self.at..]
-                        .find('\n')
-                        .map_or(self.sql.len(), |end| self.at + end);
-                }
-                b'/' if next == Some(b'*') => {
-                    self.at = self.sql[self.at + 2..]
-                        .find("*/")
-                        .map_or(self.sql.len(), |end| self.at + 2 + end + 2);
-                }
-                b'\'' => self.skip_quoted(b'\'', false),
-                b'"' => self.skip_quoted(b'"', false),
-                b'$' if self.skip_dollar_quoted() => {}
-                b'(' => {
-                    self.depth += 1;
-                    self.at += 1;
-                }
-                b')' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    self.at += 1;
-                }
-                b if b.is_ascii_alphabetic() || b == b'_' => {
-                    let start = self.at;
-                    let len = self
-                        .rest()
-                        .iter()
-                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'$')
-                        .count();
-                    self.at += len;
-                    let word = &self.sql[start..self.at];
-                    let escaped_string =
-                        (word == "E" || word == "e") && self.rest().first() == Some(&b'\'');
-                    if escaped_string {
-                        self.skip_quoted(b'\'', true);
-                    } else if self.depth == 0 {
-                        return Some((start, word));
-                    }
-                }
-                _ => self.at += 1,
-            }
-        }
-        None
+/// The length of the `$tag$` starting at `at`, 0 when the `$` starts a placeholder
+/// (`$1`) or nothing.
+const fn dollar_tag_len(bytes: &[u8], at: usize) -> usize {
+    let mut end = at + 1;
+    if end < bytes.len() && bytes[end].is_ascii_digit() {
+        return 0;
     }
+    while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+        end += 1;
+    }
+    if end < bytes.len() && bytes[end] == b'$' {
+        end + 1 - at
+    } else {
+        0
+    }
+}
+
+/// Past the `$tag$…$tag$` body starting at `at` (the tag `tag_len` bytes long).
+const fn skip_dollar_quoted(bytes: &[u8], at: usize, tag_len: usize) -> usize {
+    let body = at + tag_len;
+    let mut end = body;
+    while end + tag_len <= bytes.len() {
+        let mut i = 0;
+        while i < tag_len && bytes[end + i] == bytes[at + i] {
+            i += 1;
+        }
+        if i == tag_len {
+            return end + tag_len;
+        }
+        end += 1;
+    }
+    bytes.len()
 }
 
 #[cfg(test)]
@@ -219,14 +273,29 @@ mod tests {
     }
 
     #[test]
+    fn unterminated_quotes_and_comments_end_the_scan() {
+        for sql in [
+            "WITH a AS (SELECT 1) /* open",
+            "WITH a AS (SELECT 1) $body$ open",
+            "WITH a AS (SELECT 1) 'open",
+            "WITH a AS (SELECT E'\\",
+            "WITH a AS (SELECT 1) --",
+        ] {
+            assert_eq!(final_statement_start(sql), None, "{sql}");
+        }
+    }
+
+    #[test]
     fn a_trailing_comment_cannot_swallow_the_closing_parenthesis() {
         assert!(wrap("SELECT 1 -- one").contains("SELECT 1 -- one\n)"));
     }
 
     #[test]
     fn every_statement_of_the_store_keeps_its_text_inside_the_wrapper() {
-        for crate::Statement { name, sql } in crate::all_statements() {
+        for statement in crate::all_statements() {
+            let crate::Statement { name, sql, .. } = statement;
             let wrapped = wrap(sql);
+            assert_eq!(wrap_statement(&statement), wrapped, "{name}");
             let at = final_statement_start(sql).unwrap_or(0);
             assert!(wrapped.contains(sql[..at].trim_end()), "{name}");
             assert!(wrapped.contains(sql[at..].trim_end()), "{name}");

@@ -10,7 +10,9 @@
 //!
 //! Spin 4.0.0–4.0.2 never return from a `query` whose result has no rows
 //! (spinframework/spin#3671, docs/spin.md): [`Db::query`] therefore sends every statement
-//! through [`tds_store::never_empty::wrap`], which always answers at least one row, and
+//! through [`tds_store::never_empty::wrap`] (for the store's statements
+//! [`tds_store::never_empty::wrap_statement`], the same text found faster), which always
+//! answers at least one row, and
 //! hands back the statement's own rows (none, when that is what it found). Statements whose
 //! rows nobody reads go through [`Db::execute`].
 
@@ -77,7 +79,7 @@ impl Db {
     /// Runs one of the store's statements and returns its rows; never sends Spin a query
     /// that could answer none.
     pub fn query(&self, statement: Statement, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.query_built(statement.name, statement.sql, params)
+        self.query_wrapped(statement.name.into(), &never_empty::wrap_statement(&statement), params)
     }
 
     /// Runs `sql` built at run time (`tds_erp::sql`'s), which failures name `name`, and
@@ -88,9 +90,17 @@ impl Db {
         sql: &str,
         params: &[ParameterValue],
     ) -> Result<Rows, DbError> {
-        let name = name.into();
+        self.query_wrapped(name.into(), &never_empty::wrap(sql), params)
+    }
+
+    fn query_wrapped(
+        &self,
+        name: Cow<'static, str>,
+        wrapped_sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<Rows, DbError> {
         self.known_idle.set(false);
-        match self.conn.query(&never_empty::wrap(sql), params) {
+        match self.conn.query(wrapped_sql, params) {
             Ok(wrapped) => Rows::unwrap(name, wrapped),
             Err(e) => Err(DbError::from(e).of(name)),
         }

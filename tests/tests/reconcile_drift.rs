@@ -135,6 +135,24 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     )
     .unwrap();
     assert_eq!(stored, report["drift"], "the report is stored as answered");
+    let run_counts: Value = serde_json::from_str(
+        &client
+            .query_one(
+                "SELECT counts::text FROM tds_sync_runs WHERE component = 'reconcile' ORDER BY id DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+    )
+    .unwrap();
+    assert_eq!(run_counts["drift"], report["summary"]["drift"], "{run_counts}");
+    assert_eq!(run_counts["fixes_enqueued"], 0);
+    assert_eq!(
+        run_counts["api_requests"],
+        report["summary"]["requests"]["total"],
+        "the run's counts are the report's"
+    );
 
     let report = reconcile_ok(&app, "?fix=true").await;
     assert_eq!(report["fixes_enqueued"], 4, "{report:#}");

@@ -1,4 +1,5 @@
-//! One reconciliation run, recorded as a `tds_sync_runs` row (component `reconcile`) and a
+//! One reconciliation run, recorded as a `tds_sync_runs` row (component `reconcile`, its
+//! `counts` the drift totals, integrity findings, fixes enqueued and API requests) and a
 //! `tds_reconcile_reports` row:
 //!
 //! 1. unless Zoho is configured, record `not_configured` and stop (never an error);
@@ -69,6 +70,7 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
                 &db,
                 run_id,
                 "completed",
+                &json!({}),
                 json!({"not_configured": why}),
                 None,
             )?;
@@ -216,10 +218,15 @@ pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, Db
     } else {
         "completed"
     };
+    let run_counts = json!({
+        "drift": totals.to_json(), "integrity_findings": findings.len(),
+        "fixes_enqueued": fixes, "api_requests": counters.requests,
+    });
     finish_run(
         &db,
         run_id,
         run_status,
+        &run_counts,
         json!({"report_id": report_id.0, "summary": summary}),
         error,
     )?;
@@ -257,6 +264,7 @@ fn finish_run(
     db: &Db,
     run_id: RunId,
     status: &str,
+    counts: &Value,
     details: Value,
     error: Option<String>,
 ) -> Result<(), DbError> {
@@ -265,7 +273,7 @@ fn finish_run(
         &FinishRun {
             id: run_id,
             status,
-            counts: &json!({}),
+            counts,
             details: &details,
             error: error.as_deref(),
         },

@@ -11,8 +11,3 @@ CREATE TABLE tds_rollup_sources (
     source_rows         bigint      NOT NULL
 );
 COMMENT ON TABLE tds_rollup_sources IS 'Heal''s rollups: the raw rows each recent minute had when it was last rolled up; a settling minute whose count is unchanged is not recomputed.';
-
--- The setting's description says what it does now (V3's predates the once-a-minute rule).
-UPDATE tds_config
-SET description = 'Heal: closed minutes looked at again once per new closed minute, for rows committed after their minute closed; recomputed from the first whose raw rows changed.'
-WHERE key = 'heal_rollup_settle_minutes';

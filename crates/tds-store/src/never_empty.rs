@@ -92,14 +92,14 @@ fn wrap_at(sql: &str, final_start: Option<usize>) -> String {
 /// ```
 pub const fn final_statement_start(sql: &str) -> Option<usize> {
     let bytes = sql.as_bytes();
-    let Some(first) = next_word(bytes, 0, 0) else {
+    let Some(first) = next_word(bytes, 0) else {
         return None;
     };
     if !word_is(bytes, first, b"with") {
         return None;
     }
     let mut word = first;
-    while let Some(next) = next_word(bytes, word.end, word.depth) {
+    while let Some(next) = next_word(bytes, word.end) {
         let mut i = 0;
         while i < STATEMENT_WORDS.len() {
             if word_is(bytes, next, STATEMENT_WORDS[i].as_bytes()) {
@@ -112,28 +112,35 @@ pub const fn final_statement_start(sql: &str) -> Option<usize> {
     None
 }
 
-/// A word at parenthesis depth 0: its byte range, and the depth the scan goes on at.
+/// The byte range of a word outside parentheses.
 #[derive(Clone, Copy)]
 struct Word {
     start: usize,
     end: usize,
-    depth: usize,
 }
 
-/// The next word at depth 0 from byte `at`, the scan being `depth` parentheses deep there.
-const fn next_word(bytes: &[u8], mut at: usize, mut depth: usize) -> Option<Word> {
+/// The next word outside parentheses from byte `at`, which is outside them too (the end
+/// of such a word, or the start).
+const fn next_word(bytes: &[u8], mut at: usize) -> Option<Word> {
+    let mut depth = 0usize;
     while at < bytes.len() {
         let byte = bytes[at];
         let next = if at + 1 < bytes.len() { bytes[at + 1] } else { 0 };
         if byte == b'-' && next == b'-' {
-            at = find(bytes, at, b"\n", bytes.len());
+            at = find(bytes, at, b"\n");
         } else if byte == b'/' && next == b'*' {
-            let close = find(bytes, at + 2, b"*/", bytes.len());
-            at = if close < bytes.len() { close + 2 } else { bytes.len() };
+            at = past(bytes, find(bytes, at + 2, b"*/"), 2);
         } else if byte == b'\'' || byte == b'"' {
             at = skip_quoted(bytes, at, byte, false);
-        } else if byte == b'$' && dollar_tag_len(bytes, at) > 0 {
-            at = skip_dollar_quoted(bytes, at, dollar_tag_len(bytes, at));
+        } else if byte == b'$' {
+            at = match dollar_tag_len(bytes, at) {
+                0 => at + 1,
+                tag_len => {
+                    let (_, tag) = bytes.split_at(at);
+                    let (tag, _) = tag.split_at(tag_len);
+                    past(bytes, find(bytes, at + tag_len, tag), tag_len)
+                }
+            };
         } else if byte == b'(' {
             depth += 1;
             at += 1;
@@ -154,7 +161,7 @@ const fn next_word(bytes: &[u8], mut at: usize, mut depth: usize) -> Option<Word
             if escaped_string {
                 at = skip_quoted(bytes, at, b'\'', true);
             } else if depth == 0 {
-                return Some(Word { start, end: at, depth });
+                return Some(Word { start, end: at });
             }
         } else {
             at += 1;
@@ -178,8 +185,8 @@ const fn word_is(bytes: &[u8], word: Word, expected: &[u8]) -> bool {
     true
 }
 
-/// Where `needle` next starts at or after `from` (`missing` when it does not).
-const fn find(bytes: &[u8], from: usize, needle: &[u8], missing: usize) -> usize {
+/// Where `needle` next starts at or after `from` (the end of `bytes` when it does not).
+const fn find(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
     let mut at = from;
     while at + needle.len() <= bytes.len() {
         let mut i = 0;
@@ -191,7 +198,17 @@ const fn find(bytes: &[u8], from: usize, needle: &[u8], missing: usize) -> usize
         }
         at += 1;
     }
-    missing
+    bytes.len()
+}
+
+/// Past a closing mark `len` bytes long found at `at` by [`find`] (the end of `bytes` when
+/// none was found).
+const fn past(bytes: &[u8], at: usize, len: usize) -> usize {
+    if at < bytes.len() {
+        at + len
+    } else {
+        bytes.len()
+    }
 }
 
 /// Past the quoted text starting at `at` (closing `quote` doubled inside is an escaped
@@ -232,23 +249,6 @@ const fn dollar_tag_len(bytes: &[u8], at: usize) -> usize {
     } else {
         0
     }
-}
-
-/// Past the `$tag$…$tag$` body starting at `at` (the tag `tag_len` bytes long).
-const fn skip_dollar_quoted(bytes: &[u8], at: usize, tag_len: usize) -> usize {
-    let body = at + tag_len;
-    let mut end = body;
-    while end + tag_len <= bytes.len() {
-        let mut i = 0;
-        while i < tag_len && bytes[end + i] == bytes[at + i] {
-            i += 1;
-        }
-        if i == tag_len {
-            return end + tag_len;
-        }
-        end += 1;
-    }
-    bytes.len()
 }
 
 #[cfg(test)]

@@ -101,10 +101,7 @@ pub fn recount_sources(db: &Db, recount: &RecountSources) -> Result<Option<i64>,
         metrics::RECOUNT_SOURCES,
         &[&recount.window.params()[..], &[param::int8(recount.cursor)]].concat(),
     )?;
-    match rows.first() {
-        Some(row) => row.opt_int8(0),
-        None => Ok(None),
-    }
+    rows.expect_row()?.opt_int8(0)
 }
 
 /// The rows of `names` in the window that [`delete_window`] deletes.

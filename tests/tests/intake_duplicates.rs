@@ -116,6 +116,26 @@ async fn concurrent_versions_of_one_entity_coalesce_on_the_newest() {
         20,
         "each version is either queued (maybe re-pointed later) or superseded"
     );
+    let counted = client
+        .query(
+            "SELECT outcome, count(*) FROM tds_intake_outcomes WHERE module = 'invoices' \
+             GROUP BY outcome ORDER BY outcome",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+        .collect::<Vec<_>>();
+    let expected = [("accepted", queued), ("superseded", superseded)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(outcome, n)| (outcome.to_string(), n))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        counted, expected,
+        "each version is counted as what it was stored as"
+    );
 
     let older = Delivery::json(
         "/webhooks/zoho/invoices",
@@ -130,4 +150,67 @@ async fn concurrent_versions_of_one_entity_coalesce_on_the_newest() {
         "an older version does not re-point the queue"
     );
     assert_eq!(older.body["superseded"], json!(true));
+}
+
+/// The one race `inbox::STORE_AND_QUEUE`'s own lock cannot close: the entity has no
+/// unclaimed row when the statement starts, and another delivery's newer row is inserted
+/// before the statement's queue insert. The event is stored `accepted` and then marked
+/// `superseded`, so its status, its count and the answer agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_beaten_by_a_newer_row_queued_while_it_is_stored_is_marked_superseded() {
+    let app = app().await;
+    let watcher = app.db.client().await;
+    let mut client = app.db.client().await;
+    let newer = client.transaction().await.unwrap();
+    newer
+        .execute(
+            "INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id,
+                 source_modified_at, max_attempts, correlation_id)
+             VALUES ('invoices', '888', 'documents', 10, 'upsert', 0, '2026-11-21T00:00:00Z', 8, 'newer')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let body = invoice("888", "2026-11-20T09:00:00+0000", "5.00");
+    let send = tokio::spawn(async move {
+        let answer = Delivery::json("/webhooks/zoho/invoices", &body).send(&app).await;
+        (app, answer)
+    });
+    let waiting = app_waits_on_a_lock(&watcher).await;
+    assert!(waiting, "intake's queue insert waits for the newer row's transaction");
+    newer.commit().await.unwrap();
+    let (_app, answer) = send.await.unwrap();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.body["queued"], json!(false), "{}", answer.body);
+    assert_eq!(answer.body["superseded"], json!(true), "{}", answer.body);
+    let status: String = watcher
+        .query_one("SELECT status FROM tds_inbox_events WHERE entity_id = '888'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "superseded");
+    let outcomes: Vec<String> = watcher
+        .query("SELECT outcome FROM tds_intake_outcomes WHERE module = 'invoices'", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(outcomes, ["superseded"]);
+}
+
+/// Whether another session comes to wait on a lock within five seconds.
+async fn app_waits_on_a_lock(client: &tokio_postgres::Client) -> bool {
+    for _ in 0..100 {
+        let waiting: i64 = client
+            .query_one("SELECT count(*) FROM pg_locks WHERE NOT granted", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }

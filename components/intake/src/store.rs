@@ -1,5 +1,5 @@
-//! Storing an authentic, readable delivery in one transaction (inbox event, queue row or
-//! dead letter, outcome counter) and counting refusals; the protocol is docs/design.md's
+//! Storing an authentic, readable delivery (inbox event, queue row or dead letter, outcome
+//! counter; all or nothing) and counting refusals; the protocol is docs/design.md's
 //! "Queue protocol" and "Intake contract".
 
 use serde_json::{json, Map, Value};
@@ -90,14 +90,9 @@ fn store_or_keep_raw(
     delivery: &DeliveryFacts<'_>,
     log: &Logger,
 ) -> Result<(Stored, Event), DbError> {
-    let first = store(db, &event, delivery);
-    // The transaction may still be open after a failure; a rollback failing too changes nothing.
-    let error = match first {
+    let error = match store(db, &event, delivery) {
         Ok(stored) => return Ok((stored, event)),
-        Err(e) => {
-            let _ = db.rollback();
-            e
-        }
+        Err(e) => e,
     };
     if !error.is_data_exception() {
         return Err(error);
@@ -119,11 +114,7 @@ fn store_or_keep_raw(
         headers: delivery.headers.clone(),
         ..*delivery
     };
-    store(db, &unreadable, &kept)
-        .inspect_err(|_| {
-            let _ = db.rollback();
-        })
-        .map(|stored| (stored, unreadable))
+    store(db, &unreadable, &kept).map(|stored| (stored, unreadable))
 }
 
 /// What is stored besides the normalised event.
@@ -140,11 +131,10 @@ struct DeliveryFacts<'a> {
     max_attempts: u32,
 }
 
-/// One transaction: the inbox event, then the queue row (or, for an invalid event, a dead
-/// letter), then the outcome's counter. A valid event's event, queue row and `accepted`
-/// count are one statement ([`inbox::store_and_queue`]); the rarer outcomes take more.
+/// Stores the event: a valid one with its queue row and count in one statement
+/// ([`store_valid`]), an invalid one with its dead letter in a transaction
+/// ([`store_invalid`]).
 fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
-    db.begin()?;
     let insert = InsertEvent {
         correlation_id: delivery.request_id,
         event,
@@ -154,28 +144,50 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
         raw_body: delivery.raw_body,
         headers: &delivery.headers,
     };
-    let stored = if event.entity_id.is_some() && event.is_valid() {
-        let store = StoreAndQueue {
-            insert,
-            max_attempts: delivery.max_attempts,
-        };
-        match inbox::store_and_queue(db, &store)? {
-            None => duplicate(db, event)?,
-            Some(StoredAndQueued {
-                event: inserted,
-                queue_id,
-            }) => {
-                if queue_id.is_none() {
-                    inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id })?;
-                }
-                Stored::Accepted {
-                    event_id: inserted.id.0,
-                    queued: queue_id.is_some(),
-                }
-            }
-        }
+    if event.entity_id.is_some() && event.is_valid() {
+        store_valid(db, insert, delivery.max_attempts)
     } else {
-        match inbox::insert_event(db, &insert)? {
+        store_invalid(db, insert, delivery.request_id)
+    }
+}
+
+/// The event, its queue row (or the entity's re-pointed one) and its `accepted` or
+/// `superseded` count: one statement ([`inbox::store_and_queue`]), committed on its own,
+/// so the hot path is one round trip with no `BEGIN` or `COMMIT`. A duplicate stored
+/// nothing; it is looked up and counted afterwards.
+fn store_valid(db: &Db, insert: InsertEvent<'_>, max_attempts: u32) -> Result<Stored, DbError> {
+    let event = insert.event;
+    let store = StoreAndQueue {
+        insert,
+        max_attempts,
+    };
+    let Some(StoredAndQueued {
+        event: inserted,
+        queue_id,
+        unmarked,
+    }) = inbox::store_and_queue(db, &store)?
+    else {
+        let stored = duplicate(db, event)?;
+        count_in(db, &stored, event.module)?;
+        return Ok(stored);
+    };
+    if unmarked {
+        inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id })?;
+    }
+    Ok(Stored::Accepted {
+        event_id: inserted.id.0,
+        queued: queue_id.is_some(),
+    })
+}
+
+/// One transaction: the inbox event, its dead letter and the `invalid` count (or, for a
+/// duplicate, nothing stored and the `duplicate` count). Rolled back when a statement
+/// fails.
+fn store_invalid(db: &Db, insert: InsertEvent<'_>, request_id: &str) -> Result<Stored, DbError> {
+    let event = insert.event;
+    let in_transaction = || {
+        db.begin()?;
+        let stored = match inbox::insert_event(db, &insert)? {
             None => duplicate(db, event)?,
             Some(inserted) => {
                 let letter = DeadLetterInvalid {
@@ -184,7 +196,7 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
                     entity_id: event.entity_id.as_ref(),
                     operation: event.operation,
                     reason: &event.invalid_reasons.join("; "),
-                    correlation_id: delivery.request_id,
+                    correlation_id: request_id,
                 };
                 let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
                 Stored::Invalid {
@@ -192,14 +204,15 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
                     dead_letter_id: dead_letter_id.0,
                 }
             }
-        }
-    };
-    // `store_and_queue` counted a queued event in its own statement.
-    if !matches!(stored, Stored::Accepted { queued: true, .. }) {
+        };
         count_in(db, &stored, event.module)?;
-    }
-    db.commit()?;
-    Ok(stored)
+        db.commit()?;
+        Ok(stored)
+    };
+    // A rollback failing too changes nothing: the first error is the one to answer.
+    in_transaction().inspect_err(|_| {
+        let _ = db.rollback();
+    })
 }
 
 /// A delivery whose idempotency key is already stored: the stored event.
@@ -214,8 +227,9 @@ fn duplicate(db: &Db, event: &Event) -> Result<Stored, DbError> {
     })
 }
 
-/// Counts what `store` made of a delivery, inside its transaction: the count commits with
-/// the event or not at all.
+/// Counts what `store` made of a delivery other than a valid new event (counted by its own
+/// statement): inside an invalid event's transaction, so it commits with the event or not
+/// at all; on its own for a duplicate, which stored nothing.
 fn count_in(db: &Db, stored: &Stored, module: Module) -> Result<(), DbError> {
     let count = CountOutcome {
         outcome: stored.outcome(),

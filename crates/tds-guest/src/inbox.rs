@@ -63,13 +63,16 @@ pub struct StoreAndQueue<'a> {
 pub struct StoredAndQueued {
     pub event: InsertedEvent,
     /// The entity's unclaimed row now pointing at the event; `None` when the queued
-    /// version is newer (the event is superseded: mark and count it so).
+    /// version is newer (the event is superseded, and counted so).
     pub queue_id: Option<QueueId>,
+    /// Superseded but stored as `accepted`: a newer version was queued by another
+    /// delivery while the statement ran; mark it ([`mark_superseded`]).
+    pub unmarked: bool,
 }
 
-/// Stores, queues and counts a valid event in one round trip (`inbox::STORE_AND_QUEUE`);
-/// `None` when its idempotency key is already stored (a duplicate, stored and counted
-/// nothing).
+/// Stores, queues and counts a valid event in one statement committed on its own
+/// (`inbox::STORE_AND_QUEUE`); `None` when its idempotency key is already stored (a
+/// duplicate, stored and counted nothing).
 pub fn store_and_queue(
     db: &Db,
     store: &StoreAndQueue<'_>,
@@ -90,6 +93,7 @@ pub fn store_and_queue(
                     source_modified_at: StoredVersion::from_stored(row.text(1)?),
                 },
                 queue_id: row.opt_int8(2)?.map(QueueId),
+                unmarked: row.opt_int8(2)?.is_none() && row.text(3)? != "superseded",
             })
         })
         .transpose()

@@ -10,39 +10,58 @@ use crate::Statement;
 /// `$9` document (JSON text), `$10` redacted headers (JSON text), `$11` source version
 /// (text; NULL: the receipt time), `$12` version source, `$13` content hash,
 /// `$14` idempotency key, `$15` status, `$16` invalid reasons (text[]).
-/// Returns `id`, `source_modified_at` (text); no row for a duplicate.
-pub const INSERT_EVENT: Statement = Statement::new("inbox::insert_event", insert_event!());
+/// Returns `id`, `source_modified_at` (text), `status`; no row for a duplicate.
+pub const INSERT_EVENT: Statement = Statement::new("inbox::insert_event", insert_event!("$15::text"));
 
-/// [`INSERT_EVENT`]'s text, which [`STORE_AND_QUEUE`] runs too.
+/// [`INSERT_EVENT`]'s text with the status as the SQL expression `$status`;
+/// [`STORE_AND_QUEUE`] runs it too.
 macro_rules! insert_event {
-    () => {
-        "\
+    ($status:literal) => {
+        concat!(
+            "\
 INSERT INTO tds_inbox_events (correlation_id, module, entity_id, operation, http_method, content_type, payload_shape,
     raw_body, document, headers, source_modified_at, version_source, content_hash, idempotency_key, status, invalid_reasons)
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text::jsonb, $10::text::jsonb,
-    coalesce($11::text::timestamptz, now()), $12::text, $13::text, $14::text, $15::text, $16::text[])
+    coalesce($11::text::timestamptz, now()), $12::text, $13::text, $14::text, ",
+            $status,
+            ", $16::text[])
 ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id, source_modified_at::text"
+RETURNING id, source_modified_at::text, status"
+        )
     };
 }
 use insert_event;
 
-/// Intake's whole work for a valid event, in one statement (one round trip): stores it as
-/// [`INSERT_EVENT`] does, queues it as `queue::ENQUEUE_OR_REPOINT` does, and counts it
-/// `accepted` as [`COUNT_OUTCOME`] does when it was queued. `$1`–`$16` as for
+/// Intake's whole work for a valid event, in one statement (one round trip, committed on
+/// its own): stores it as [`INSERT_EVENT`] does, queues it as `queue::ENQUEUE_OR_REPOINT`
+/// does, and counts it `accepted`, or `superseded` when the entity's unclaimed row holds a
+/// newer version and keeps it, as [`COUNT_OUTCOME`] does. `$1`–`$16` as for
 /// [`INSERT_EVENT`] (`$3` not NULL, `$15` `accepted`), then `$17` lane, `$18` priority
 /// (int4), `$19` max attempts (int4). Returns `id`, `source_modified_at` (text),
-/// `queue_id` (NULL when the queued version is newer: the event is superseded, and the
-/// caller marks and counts it so in the same transaction); no row for a duplicate.
+/// `queue_id` (NULL when the event is superseded), `status`; no row for a duplicate.
 ///
-/// The three inserts share one snapshot, so the queue row is written whatever the event's
+/// The event is stored as `superseded` rather than `$15` when the entity's unclaimed row,
+/// locked first (`tds_unclaimed`), is newer: that row cannot change before the statement
+/// commits, so the queue's conflict clause then keeps it too. Only a newer unclaimed row
+/// inserted by another delivery between this statement's snapshot and its queue insert
+/// supersedes an event stored as `accepted`; the caller then marks it
+/// ([`MARK_SUPERSEDED`]).
+///
+/// The inserts share one snapshot, so the queue row is written whatever the event's
 /// insert saw; the queue's conflict clause locks and re-checks the entity's unclaimed row
 /// as a statement of its own would.
 pub const STORE_AND_QUEUE: Statement = Statement::new(
     "inbox::store_and_queue",
     concat!(
-        "WITH tds_event AS (\n",
-        insert_event!(),
+        "WITH tds_unclaimed AS MATERIALIZED (
+SELECT source_modified_at FROM tds_sync_queue
+WHERE module = $2::text AND entity_id = $3::text AND status IN ('pending', 'retry')
+FOR UPDATE
+), tds_event AS (\n",
+        insert_event!(
+            "CASE WHEN EXISTS (SELECT FROM tds_unclaimed
+    WHERE tds_unclaimed.source_modified_at > coalesce($11::text::timestamptz, now())) THEN 'superseded' ELSE $15::text END"
+        ),
         "
 ), tds_queued AS (
 INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
@@ -54,9 +73,10 @@ FROM tds_event
 RETURNING id
 ), tds_counted AS (
 INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
-SELECT date_trunc('minute', now()), 'accepted', $2::text, '' FROM tds_queued
+SELECT date_trunc('minute', now()), CASE WHEN tds_queued.id IS NULL THEN 'superseded' ELSE 'accepted' END, $2::text, ''
+FROM tds_event LEFT JOIN tds_queued ON true
 )
-SELECT tds_event.id, tds_event.source_modified_at, tds_queued.id AS queue_id
+SELECT tds_event.id, tds_event.source_modified_at, tds_queued.id AS queue_id, tds_event.status
 FROM tds_event LEFT JOIN tds_queued ON true"
     ),
 );

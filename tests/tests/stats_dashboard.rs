@@ -3,8 +3,9 @@
 //! through the host library exactly as `tds up` loads it (`TestApp`, HTTP on a free port),
 //! signs in with the stats token once (kept in sessionStorage across a reload), sees the
 //! real figures, clicks Replay on a dead letter and sees it leave the table — the event is
-//! then applied by the processor — resolves another with a note, and saves a screenshot
-//! for the README (`docs/dashboard.png`).
+//! then applied by the processor — resolves another with a note, and saves a screenshot to
+//! `target/dashboard.png` (a test leaves the working tree alone; copy it over
+//! `docs/dashboard.png` to refresh the README's).
 
 use serde_json::json;
 use tds_tests::browser::Browser;
@@ -130,8 +131,10 @@ async fn the_dashboard_shows_real_figures_and_its_buttons_replay_and_resolve() {
     )
     .await;
 
-    page.screenshot(&repo_root().join("docs").join("dashboard.png"))
-        .await;
+    let screenshot = repo_root().join("target").join("dashboard.png");
+    page.screenshot(&screenshot).await;
+    let png = std::fs::read(&screenshot).expect("the screenshot was written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the screenshot is a PNG");
 
     page.click(&format!(
         "button[data-action=\"resolve\"][data-id=\"{poison}\"]"

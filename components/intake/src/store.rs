@@ -90,7 +90,7 @@ fn store_or_keep_raw(
     delivery: &DeliveryFacts<'_>,
     log: &Logger,
 ) -> Result<(Stored, Event), DbError> {
-    let error = match store(db, &event, delivery) {
+    let error = match store(db, &event, delivery, log) {
         Ok(stored) => return Ok((stored, event)),
         Err(e) => e,
     };
@@ -114,7 +114,7 @@ fn store_or_keep_raw(
         headers: delivery.headers.clone(),
         ..*delivery
     };
-    store(db, &unreadable, &kept).map(|stored| (stored, unreadable))
+    store(db, &unreadable, &kept, log).map(|stored| (stored, unreadable))
 }
 
 /// What is stored besides the normalised event.
@@ -134,7 +134,12 @@ struct DeliveryFacts<'a> {
 /// Stores the event: a valid one with its queue row and count in one statement
 /// ([`store_valid`]), an invalid one with its dead letter in a transaction
 /// ([`store_invalid`]).
-fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored, DbError> {
+fn store(
+    db: &Db,
+    event: &Event,
+    delivery: &DeliveryFacts<'_>,
+    log: &Logger,
+) -> Result<Stored, DbError> {
     let insert = InsertEvent {
         correlation_id: delivery.request_id,
         event,
@@ -145,7 +150,7 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
         headers: &delivery.headers,
     };
     if event.entity_id.is_some() && event.is_valid() {
-        store_valid(db, insert, delivery.max_attempts)
+        store_valid(db, insert, delivery.max_attempts, log)
     } else {
         store_invalid(db, insert, delivery.request_id)
     }
@@ -154,8 +159,16 @@ fn store(db: &Db, event: &Event, delivery: &DeliveryFacts<'_>) -> Result<Stored,
 /// The event, its queue row (or the entity's re-pointed one) and its `accepted` or
 /// `superseded` count: one statement ([`inbox::store_and_queue`]), committed on its own,
 /// so the hot path is one round trip with no `BEGIN` or `COMMIT`. A duplicate stored
-/// nothing; it is looked up and counted afterwards.
-fn store_valid(db: &Db, insert: InsertEvent<'_>, max_attempts: u32) -> Result<Stored, DbError> {
+/// nothing; it is looked up and counted afterwards. An event superseded while the
+/// statement ran is marked afterwards; the event is stored and counted by then, so a
+/// failure to mark it is logged and the answer stays 202 (a 503 would only bring Zoho's
+/// retry back as a duplicate).
+fn store_valid(
+    db: &Db,
+    insert: InsertEvent<'_>,
+    max_attempts: u32,
+    log: &Logger,
+) -> Result<Stored, DbError> {
     let event = insert.event;
     let store = StoreAndQueue {
         insert,
@@ -172,7 +185,12 @@ fn store_valid(db: &Db, insert: InsertEvent<'_>, max_attempts: u32) -> Result<St
         return Ok(stored);
     };
     if unmarked {
-        inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id })?;
+        if let Err(e) = inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id }) {
+            log.warn(
+                "the event is stored and counted superseded, but its status could not be marked so",
+                json!({"event_id": inserted.id.0, "sqlstate": e.sqlstate(), "error": e.to_string()}),
+            );
+        }
     }
     Ok(Stored::Accepted {
         event_id: inserted.id.0,

@@ -6,11 +6,10 @@
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
-use tds_core::ids::LeaseOwner;
 use tds_guest::db::{Db, DbError};
-use tds_guest::journal::{self, FinishRun, StartRun};
+use tds_guest::journal::{self, FinishRun, Invocation};
 use tds_guest::log::Logger;
-use tds_guest::{random, vars};
+use tds_guest::vars;
 
 use crate::settings::HealConfig;
 use crate::{abandoned, alerts, auto_retry, notify, reclaim, retention, rollups};
@@ -27,22 +26,7 @@ pub struct Outcome {
 /// Runs the cycle and records it. Fails only when the run cannot start (no database).
 pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let database_url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
-    let owner = LeaseOwner::new(random::lease_owner(COMPONENT));
-    let log = log.for_correlation(owner.as_str());
-    let db = Db::open(&database_url)
-        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
-    let run_id = journal::start_run(
-        &db,
-        &StartRun {
-            component: COMPONENT,
-            lane: None,
-            run_owner: &owner,
-            trigger,
-            details: &json!({}),
-        },
-    )?;
+    let (Invocation { owner, log, db }, run_id) = Invocation::begin_run(COMPONENT, trigger, log)?;
     let mut counts = Map::new();
     let mut errors = Map::new();
     match HealConfig::read(&db) {

@@ -5,10 +5,9 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use tds_core::ids::{LeaseOwner, RunId};
-use tds_guest::db::{Db, DbError};
-use tds_guest::journal::{self, FinishRun, StartRun};
+use tds_guest::db::DbError;
+use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
-use tds_guest::random;
 
 use crate::context::Context;
 use crate::drain::{drain, Stop};
@@ -54,10 +53,7 @@ impl Report {
 pub fn run(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<Report, DbError> {
     let started = Instant::now();
     let component = settings.component();
-    let owner = LeaseOwner::new(random::lease_owner(&component));
-    let log = log.for_correlation(owner.as_str());
-    let db = Db::open(&settings.database_url)
-        .inspect_err(|e| log.error("cannot reach the database", json!({"error": e.to_string()})))?;
+    let Invocation { owner, log, db } = Invocation::open(&component, &settings.database_url, log)?;
     let tuning = Tuning::read(&db)?;
     let details = json!({
         "lane": settings.lane.as_str(),

@@ -16,13 +16,13 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
-use tds_core::ids::{LeaseOwner, ReportId, RunId};
+use tds_core::ids::{ReportId, RunId};
 use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{Db, DbError};
-use tds_guest::journal::{self, FinishRun, StartRun};
+use tds_guest::journal::{self, FinishRun, Invocation};
 use tds_guest::log::Logger;
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
-use tds_guest::{random, vars};
+use tds_guest::vars;
 use tds_zoho::integrity::counts;
 
 use crate::client::{ApiFailure, Client};
@@ -46,21 +46,7 @@ pub enum Outcome {
 /// Runs the cycle. Fails only when the database cannot be used.
 pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let database_url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
-    let owner = LeaseOwner::new(random::lease_owner(COMPONENT));
-    let log = log.for_correlation(owner.as_str());
-    let db = Db::open(&database_url)?;
-    let run_id = journal::start_run(
-        &db,
-        &StartRun {
-            component: COMPONENT,
-            lane: None,
-            run_owner: &owner,
-            trigger,
-            details: &json!({}),
-        },
-    )?;
+    let (Invocation { owner, log, db }, run_id) = Invocation::begin_run(COMPONENT, trigger, log)?;
     let credentials = match Credentials::from_variables() {
         Ok(c) => c,
         Err(why) => {

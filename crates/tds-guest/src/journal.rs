@@ -1,8 +1,9 @@
-//! Typed functions beside `tds_store::journal`'s statements (see [`crate::queue`]): a run
+//! Typed functions beside `tds_store::journal`'s statements (see [`crate::queue`]): what a
+//! background invocation starts with ([`Invocation`]: lease owner, logger, connection), a run
 //! per invocation, a log row per attempt, an audit row per real ERP change, and heal's
 //! closing of the runs whose invocation died before finishing them.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use spin_sdk::pg4::ParameterValue;
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{InboxEventId, LeaseOwner, QueueId, RunId};
@@ -10,6 +11,52 @@ use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::journal;
 
 use crate::db::{param, Db, DbError};
+use crate::log::Logger;
+use crate::{random, vars};
+
+/// What an invocation of a background component (processor, heal, reconcile) runs with: a
+/// lease owner unique to it, a logger carrying that owner as its correlation id, and its
+/// connection.
+pub struct Invocation {
+    pub owner: LeaseOwner,
+    pub log: Logger,
+    pub db: Db,
+}
+
+impl Invocation {
+    /// Connects to `database_url` as a new invocation of `component`; a connection that
+    /// fails is logged ("cannot reach the database") before its error is returned.
+    pub fn open(component: &str, database_url: &str, log: &Logger) -> Result<Invocation, DbError> {
+        let owner = LeaseOwner::new(random::lease_owner(component));
+        let log = log.for_correlation(owner.as_str());
+        let db = Db::open(database_url).inspect_err(|e| {
+            log.error("cannot reach the database", json!({"error": e.to_string()}));
+        })?;
+        Ok(Invocation { owner, log, db })
+    }
+
+    /// Heal's and reconcile's start: connects to the `database_url` variable as
+    /// [`Invocation::open`] does, then opens the invocation's run ([`start_run`], no lane,
+    /// details `{}`).
+    pub fn begin_run(
+        component: &str,
+        trigger: &str,
+        log: &Logger,
+    ) -> Result<(Invocation, RunId), DbError> {
+        let database_url = vars::get("database_url")
+            .ok_or_else(|| DbError::local("variable database_url is not set"))?;
+        let invocation = Invocation::open(component, &database_url, log)?;
+        let run = StartRun {
+            component,
+            lane: None,
+            run_owner: &invocation.owner,
+            trigger,
+            details: &json!({}),
+        };
+        let run_id = start_run(&invocation.db, &run)?;
+        Ok((invocation, run_id))
+    }
+}
 
 /// The run [`start_run`] opens: `lane` for a processor's, `None` for heal's and
 /// reconcile's; `trigger` `cron` or `http`.

@@ -12,10 +12,10 @@
 //! - The host's own behaviour is tested with a probe component ([`probe`]) that reports
 //!   what the host gave it: `tests/guests/probe`, loaded from `tests/fixtures/probe.toml`.
 //! - What many tests do is here once, mirroring the code it drives: posting webhooks
-//!   ([`webhooks`]), running processors and heal ([`internal`]), holding a row lock
-//!   ([`locks`]), capturing the process's log ([`capture`]), moving history back in time
-//!   ([`history`]), and waiting for something to
-//!   happen by polling a condition rather than sleeping ([`wait`]).
+//!   ([`webhooks`]), writing requests by hand over TCP ([`raw_http`]), running processors
+//!   and heal ([`internal`]), holding a row lock ([`locks`]), capturing the process's log
+//!   ([`capture`]), moving history back in time ([`history`]), and waiting for something
+//!   to happen by polling a condition rather than sleeping ([`wait`]).
 
 mod cluster;
 mod database;
@@ -27,6 +27,7 @@ pub mod internal;
 pub mod locks;
 pub mod probe;
 pub mod pytools;
+pub mod raw_http;
 pub mod reliability;
 pub mod stats;
 mod test_app;

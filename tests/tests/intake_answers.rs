@@ -1,10 +1,16 @@
 //! Every status code intake answers, each a JSON body of a stable shape naming what was
 //! wrong, with the request id echoed; refusals store nothing but are counted by reason.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use tds_core::entity::Module;
+use tds_core::payload::MAX_BODY_BYTES;
+use tds_tests::raw_http::{answer_of, chunk, read_answer, request_head, LAST_CHUNK};
 use tds_tests::webhooks::{count, example, intake_counters, wrapped, Answer, Delivery, KEY};
 use tds_tests::{TestApp, TestAppOptions};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpSocket, TcpStream};
 
 async fn app_with(variables: &[&str]) -> TestApp {
     TestApp::start_with(TestAppOptions {
@@ -214,6 +220,68 @@ async fn refusals_store_nothing_and_are_counted_by_reason() {
     counted.sort();
     expected.sort();
     assert_eq!(counted, expected);
+}
+
+/// A body over the limit sent in chunks (no `Content-Length` to refuse it by) is read to
+/// its end and then refused, so the whole body goes out and the 413 arrives intact; one
+/// that goes on far past the limit is not read to its end.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_chunked_body_is_read_to_its_end_and_refused_with_413() {
+    let app = app().await;
+    let mut oversized = item("oversized");
+    oversized["item"]["description"] = json!("x".repeat(MAX_BODY_BYTES + 3 * 1024 * 1024));
+    let body = serde_json::to_vec(&oversized).unwrap();
+    let head = request_head(
+        "POST",
+        "/webhooks/zoho/items",
+        &[
+            ("content-type", "application/json"),
+            ("x-webhook-key", KEY),
+            ("x-request-id", "oversized-chunked"),
+            ("transfer-encoding", "chunked"),
+        ],
+    );
+    let mut stream = with_small_send_buffer(&app).await;
+    stream.write_all(&head).await.unwrap();
+    for piece in body.chunks(64 * 1024) {
+        stream.write_all(&chunk(piece)).await.expect("the host reads the whole body");
+    }
+    stream.write_all(LAST_CHUNK).await.expect("the host reads the whole body");
+    let (status, text) = read_answer(&mut stream, Duration::from_secs(30)).await.expect("an answer");
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains(r#""code":"payload_too_large""#), "{text}");
+    assert!(text.contains(r#""request_id":"oversized-chunked""#), "{text}");
+
+    let endless = 64 * 1024 * 1024;
+    let (mut reader, mut writer) = with_small_send_buffer(&app).await.into_split();
+    let answer = tokio::spawn(async move {
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(60), reader.read_to_end(&mut raw)).await;
+        raw
+    });
+    writer.write_all(&head).await.unwrap();
+    let piece = chunk(&vec![b' '; 64 * 1024]);
+    let mut sent = 0;
+    while sent < endless {
+        match tokio::time::timeout(Duration::from_secs(10), writer.write_all(&piece)).await {
+            Ok(Ok(())) => sent += 64 * 1024,
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    assert!(sent < endless, "the host read a {endless}-byte body to its end");
+    let raw = answer.await.unwrap();
+    if let Some((status, text)) = answer_of(&raw) {
+        assert_eq!(status, 413, "{text}");
+    }
+    nothing_stored(&app).await;
+}
+
+/// A connection to the app whose send buffer holds 16 KiB, so that a body is still being
+/// sent, not already buffered, while the host reads it.
+async fn with_small_send_buffer(app: &TestApp) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    socket.connect(app.address).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,7 +12,7 @@ use tds_guest::db::{Db, DbError};
 use tds_guest::http::{header, HttpError};
 use tds_guest::inbox::{
     self, CountOutcome, DeadLetterInvalid, FindByIdempotencyKey, InsertEvent, MarkSuperseded,
-    StoreAndQueue, StoredAndQueued,
+    StoreAndQueue,
 };
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -174,17 +174,13 @@ fn store_valid(
         insert,
         max_attempts,
     };
-    let Some(StoredAndQueued {
-        event: inserted,
-        queue_id,
-        unmarked,
-    }) = inbox::store_and_queue(db, &store)?
-    else {
+    let Some(stored_and_queued) = inbox::store_and_queue(db, &store)? else {
         let stored = duplicate(db, event)?;
         count_in(db, &stored, event.module)?;
         return Ok(stored);
     };
-    if unmarked {
+    let inserted = &stored_and_queued.event;
+    if stored_and_queued.unmarked() {
         if let Err(e) = inbox::mark_superseded(db, &MarkSuperseded { id: inserted.id }) {
             log.warn(
                 "the event is stored and counted superseded, but its status could not be marked so",
@@ -194,7 +190,7 @@ fn store_valid(
     }
     Ok(Stored::Accepted {
         event_id: inserted.id.0,
-        queued: queue_id.is_some(),
+        queued: stored_and_queued.queue_id.is_some(),
     })
 }
 

@@ -65,9 +65,18 @@ pub struct StoredAndQueued {
     /// The entity's unclaimed row now pointing at the event; `None` when the queued
     /// version is newer (the event is superseded, and counted so).
     pub queue_id: Option<QueueId>,
-    /// Superseded but stored as `accepted`: a newer version was queued by another
-    /// delivery while the statement ran; mark it ([`mark_superseded`]).
-    pub unmarked: bool,
+    /// Whether the statement stored the event as `superseded`: the entity's unclaimed row,
+    /// locked before the insert, was newer.
+    pub stored_superseded: bool,
+}
+
+impl StoredAndQueued {
+    /// Superseded but stored as `accepted`: not queued, though no newer row was there when
+    /// the statement locked it, so another delivery queued one while the statement ran;
+    /// mark it ([`mark_superseded`]).
+    pub fn unmarked(&self) -> bool {
+        self.queue_id.is_none() && !self.stored_superseded
+    }
 }
 
 /// Stores, queues and counts a valid event in one statement committed on its own
@@ -93,7 +102,7 @@ pub fn store_and_queue(
                     source_modified_at: StoredVersion::from_stored(row.text(1)?),
                 },
                 queue_id: row.opt_int8(2)?.map(QueueId),
-                unmarked: row.opt_int8(2)?.is_none() && row.text(3)? != "superseded",
+                stored_superseded: row.text(3)? == "superseded",
             })
         })
         .transpose()

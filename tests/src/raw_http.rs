@@ -32,19 +32,7 @@ pub async fn read_answer(
 ) -> Option<(u16, String)> {
     let mut raw = Vec::new();
     let _ = tokio::time::timeout(limit, stream.read_to_end(&mut raw)).await;
-    answer_of(&raw)
-}
-
-/// The status and text of the bytes `raw` a server answered, or `None` when they are not
-/// an HTTP/1.1 answer.
-///
-/// ```
-/// let (status, _) = tds_tests::raw_http::answer_of(b"HTTP/1.1 413 Payload Too Large\r\n\r\n").unwrap();
-/// assert_eq!(status, 413);
-/// assert!(tds_tests::raw_http::answer_of(b"").is_none());
-/// ```
-pub fn answer_of(raw: &[u8]) -> Option<(u16, String)> {
-    let text = String::from_utf8_lossy(raw).to_string();
+    let text = String::from_utf8_lossy(&raw).to_string();
     let status = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
     Some((status, text))
 }

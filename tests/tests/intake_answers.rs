@@ -6,10 +6,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::payload::MAX_BODY_BYTES;
-use tds_tests::raw_http::{answer_of, chunk, read_answer, request_head, LAST_CHUNK};
+use tds_tests::raw_http::{chunk, read_answer, request_head, LAST_CHUNK};
 use tds_tests::webhooks::{count, example, intake_counters, wrapped, Answer, Delivery, KEY};
 use tds_tests::{TestApp, TestAppOptions};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpSocket, TcpStream};
 
 async fn app_with(variables: &[&str]) -> TestApp {
@@ -254,11 +254,8 @@ async fn an_oversized_chunked_body_is_read_to_its_end_and_refused_with_413() {
 
     let endless = 64 * 1024 * 1024;
     let (mut reader, mut writer) = with_small_send_buffer(&app).await.into_split();
-    let answer = tokio::spawn(async move {
-        let mut raw = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(60), reader.read_to_end(&mut raw)).await;
-        raw
-    });
+    let answer =
+        tokio::spawn(async move { read_answer(&mut reader, Duration::from_secs(60)).await });
     writer.write_all(&head).await.unwrap();
     let piece = chunk(&vec![b' '; 64 * 1024]);
     let mut sent = 0;
@@ -269,8 +266,7 @@ async fn an_oversized_chunked_body_is_read_to_its_end_and_refused_with_413() {
         }
     }
     assert!(sent < endless, "the host read a {endless}-byte body to its end");
-    let raw = answer.await.unwrap();
-    if let Some((status, text)) = answer_of(&raw) {
+    if let Some((status, text)) = answer.await.unwrap() {
         assert_eq!(status, 413, "{text}");
     }
     nothing_stored(&app).await;

@@ -2,7 +2,8 @@
 //! while its batch neighbours complete; a lock wait gives up and is retried with backoff;
 //! attempts run out into the dead-letter table; a batch whose lease was taken over commits
 //! nothing; a batch slower than its lease keeps its rows; and four processors draining one
-//! lane apply every event at most once and leave the newest version of every entity.
+//! lane apply every event at most once and leave the newest version of every entity. A
+//! drain refused for the processor's settings is answered 503 and logged as an error.
 //!
 //! Events reach the queue through intake (key auth) or, for the bulk test, through SQL in
 //! the shape intake produces. Runs are started through the authenticated drain route
@@ -19,7 +20,8 @@ use tds_tests::internal::{drain, heal, try_drain_at};
 use tds_tests::locks::RowLock;
 use tds_tests::wait::eventually;
 use tds_tests::webhooks::{item, post_item};
-use tds_tests::{scalar_i64, set_config, TestApp};
+use tds_tests::host_process::{HostOptions, HostProcess};
+use tds_tests::{cluster, scalar_i64, set_config, TestApp, TestDatabase};
 
 const KEY: &str = "processor-queue-key-0123456789";
 const TOKEN: &str = "processor-queue-token";
@@ -841,4 +843,49 @@ async fn the_internal_routes_take_an_authenticated_post_only() {
         0,
         "nothing ran"
     );
+}
+
+/// A drain its processor cannot serve as configured (here `batch_size=0`) is answered 503
+/// `not_configured` and logged as an error under the request's id, as the cron invocation
+/// logs it: on a platform without cron this route is all that runs the processor. Served
+/// by a `tds up` child, whose log is a file of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drain_refused_for_its_settings_is_answered_503_and_logged() {
+    let database = TestDatabase::new().await;
+    let mut host = HostProcess::start(HostOptions {
+        label: "processor-not-configured".into(),
+        database_url: database.url.clone(),
+        database_host: cluster().host_port().into(),
+        variables: vec![format!("stats_token={TOKEN}"), "batch_size=0".into()],
+        no_cron: true,
+        ..HostOptions::default()
+    });
+    host.wait_ready(PATIENCE).await;
+    let response = reqwest::Client::new()
+        .post(host.url("/internal/drain/catalog"))
+        .bearer_auth(TOKEN)
+        .header("x-request-id", "drain-not-configured")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], json!("not_configured"), "{body}");
+    let reason = body["error"]["message"].as_str().unwrap().to_string();
+    assert!(reason.contains("batch_size"), "{body}");
+
+    let line = eventually(PATIENCE, "the refusal in the host's log", || {
+        let log = std::fs::read_to_string(host.log_path()).unwrap_or_default();
+        let line = log
+            .lines()
+            .find(|line| line.starts_with("[processor-catalog] ") && line.contains("drain-not-configured"))
+            .map(str::to_string);
+        async move { line }
+    })
+    .await;
+    let logged: Value = serde_json::from_str(line.trim_start_matches("[processor-catalog] ")).unwrap();
+    assert_eq!(logged["level"], json!("error"), "{line}");
+    assert_eq!(logged["msg"], json!("cannot drain the lane"), "{line}");
+    assert_eq!(logged["code"], json!("not_configured"), "{line}");
+    assert_eq!(logged["reason"], json!(reason), "{line}");
 }

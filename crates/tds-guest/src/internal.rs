@@ -6,7 +6,9 @@
 //!   logger whose correlation id is `cron-<timestamp>`, its failure a cron `Error::Other`.
 //! - [`serve`] admits the request ([`check_internal_post`]), reads what the work needs
 //!   from it, runs the work with a logger whose correlation id is the request id, and
-//!   answers its [`Answer`]; a database failure is 503 `database_unavailable`.
+//!   answers its [`Answer`]; a database failure is 503 `database_unavailable`. A request
+//!   the component cannot serve as configured (a 5xx from reading it, such as 503
+//!   `not_configured`) is logged as an error too; the work logs its own failures.
 
 use std::fmt::Display;
 
@@ -68,13 +70,27 @@ pub fn serve<T>(
     let log = Logger::new(component, &request_id);
     let token = vars::get("stats_token");
     let answer = check_internal_post(req, purpose, token.as_deref())
-        .and_then(|()| read(req))
+        .and_then(|()| read(req).inspect_err(|e| log_unservable(&log, purpose, e)))
         .and_then(|input| {
             work(input, &log).map_err(|e| HttpError::database_unavailable(e.to_string()))
         });
     match answer {
         Ok(answer) => answer.into_response(&request_id),
         Err(e) => e.into_response(&request_id),
+    }
+}
+
+/// Logs, as an error, a request refused with a 5xx because the component cannot serve it
+/// as configured (such as 503 `not_configured`), as its cron invocation logs the same
+/// failure: on a platform without cron the route is all that runs the component, and its
+/// caller is a scheduler nobody reads. Refusals of the caller's request (4xx) are answered
+/// only.
+fn log_unservable(log: &Logger, purpose: &str, error: &HttpError) {
+    if error.status >= 500 {
+        log.error(
+            &format!("cannot {purpose}"),
+            json!({"status": error.status, "code": error.code, "reason": error.message}),
+        );
     }
 }
 

@@ -21,7 +21,7 @@ use tds_tests::locks::RowLock;
 use tds_tests::wait::eventually;
 use tds_tests::webhooks::{item, post_item};
 use tds_tests::host_process::{HostOptions, HostProcess};
-use tds_tests::{cluster, scalar_i64, set_config, TestApp, TestDatabase};
+use tds_tests::{cluster, scalar_i64, set_config, TestApp, TestAppOptions, TestDatabase};
 
 const KEY: &str = "processor-queue-key-0123456789";
 const TOKEN: &str = "processor-queue-token";
@@ -888,4 +888,26 @@ async fn a_drain_refused_for_its_settings_is_answered_503_and_logged() {
     assert_eq!(logged["msg"], json!("cannot drain the lane"), "{line}");
     assert_eq!(logged["code"], json!("not_configured"), "{line}");
     assert_eq!(logged["reason"], json!(reason), "{line}");
+}
+
+/// Without `database_url` every internal route answers 503 `not_configured` naming the
+/// variable: the database is not unavailable, it is not configured.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_database_url_the_internal_routes_answer_not_configured() {
+    let app = TestApp::start_with(TestAppOptions {
+        variables: vec![format!("stats_token={TOKEN}"), "database_url=".into()],
+        ..TestAppOptions::default()
+    })
+    .await;
+    for path in ["/internal/drain/catalog", "/internal/heal", "/internal/reconcile"] {
+        let response = app.client.post(app.url(path)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 503, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], json!("not_configured"), "{path}: {body}");
+        assert_eq!(
+            body["error"]["message"],
+            json!("variable database_url is not set"),
+            "{path}: {body}"
+        );
+    }
 }

@@ -23,10 +23,12 @@ pub struct Outcome {
     pub failed_steps: Vec<String>,
 }
 
-/// Runs the cycle and records it. Fails only when the run cannot start (no database).
-pub fn run(trigger: &str, log: &Logger) -> Result<Outcome, DbError> {
+/// Runs the cycle on `database_url` and records it. Fails only when the run cannot start
+/// (no database).
+pub fn run(trigger: &str, database_url: &str, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let (Invocation { owner, log, db }, run_id) = Invocation::begin_run(COMPONENT, trigger, log)?;
+    let (Invocation { owner, log, db }, run_id) =
+        Invocation::begin_run(COMPONENT, trigger, database_url, log)?;
     let mut counts = Map::new();
     let mut errors = Map::new();
     match HealConfig::read(&db) {

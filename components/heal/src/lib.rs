@@ -41,15 +41,18 @@ mod settings;
 
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use tds_guest::http::HttpError;
 use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
+use tds_guest::vars;
 
 const COMPONENT: &str = "heal";
 
 tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
-    let outcome = cycle::run("cron", log).map_err(|e| e.to_string())?;
+    let database_url = internal::configured(vars::required("database_url"), log)?;
+    let outcome = cycle::run("cron", &database_url, log).map_err(|e| e.to_string())?;
     failed_steps(&outcome).map_or(Ok(()), Err)
 }
 
@@ -59,9 +62,9 @@ fn handle(req: Request) -> Response {
         &req,
         COMPONENT,
         "run the heal cycle",
-        |_| Ok(()),
-        |(), log| {
-            let outcome = cycle::run("http", log)?;
+        |_| vars::required("database_url").map_err(HttpError::not_configured),
+        |database_url, log| {
+            let outcome = cycle::run("http", &database_url, log)?;
             Ok(match failed_steps(&outcome) {
                 None => Answer::Report(outcome.report),
                 Some(message) => Answer::Failed {

@@ -53,7 +53,7 @@ pub fn persist(
 ) -> Result<(Stored, Event), Refusal> {
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
         .map(i32::unsigned_abs)
-        .map_err(|e| Refusal::new(HttpError::new(503, "not_configured", e), Some(event.module)))?;
+        .map_err(|e| Refusal::new(HttpError::not_configured(e), Some(event.module)))?;
     let database_url = database_url.ok_or_else(|| {
         let error = HttpError::database_unavailable("database_url is not set");
         Refusal::new(error, Some(event.module))

@@ -20,7 +20,6 @@ mod run;
 mod settings;
 mod tally;
 
-use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use tds_guest::http::HttpError;
@@ -39,9 +38,7 @@ const COMPONENT: &str = "processor";
 tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
-    let settings = Settings::read().inspect_err(|e| {
-        log.error("not configured", json!({"error": e}));
-    })?;
+    let settings = internal::configured(Settings::read(), log)?;
     run::run(&settings, Trigger::Cron, log)
         .map(drop)
         .map_err(|e| e.to_string())
@@ -64,7 +61,7 @@ fn handle(req: Request) -> Response {
 fn http_settings(req: &Request) -> Result<Settings, HttpError> {
     let keep_going = Params::parse(req.query(), &["keep_going_ms"])
         .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS))?;
-    let mut settings = Settings::read().map_err(|e| HttpError::new(503, "not_configured", e))?;
+    let mut settings = Settings::read().map_err(HttpError::not_configured)?;
     settings.keep_going = keep_going.map(|ms| Duration::from_millis(ms.unsigned_abs()));
     Ok(settings)
 }

@@ -59,8 +59,8 @@ pub const MAX_KEEP_GOING_MS: i64 = 600_000;
 
 impl Settings {
     pub fn read() -> Result<Settings, String> {
-        let database_url = vars::get("database_url").ok_or("variable database_url is not set")?;
-        let lane_name = vars::get("lane").ok_or("variable lane is not set")?;
+        let database_url = vars::required("database_url")?;
+        let lane_name = vars::required("lane")?;
         let lane = Lane::from_name(&lane_name)
             .ok_or_else(|| format!("variable lane: {lane_name:?} is not a lane"))?;
         let (configured, ignored) = lane.select(vars::get("entity_types").as_deref());

@@ -43,10 +43,16 @@ pub enum Outcome {
     Ran { report: Value, status: String },
 }
 
-/// Runs the cycle. Fails only when the database cannot be used.
-pub fn run(trigger: &str, fix: Option<bool>, log: &Logger) -> Result<Outcome, DbError> {
+/// Runs the cycle on `database_url`. Fails only when the database cannot be used.
+pub fn run(
+    trigger: &str,
+    database_url: &str,
+    fix: Option<bool>,
+    log: &Logger,
+) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let (Invocation { owner, log, db }, run_id) = Invocation::begin_run(COMPONENT, trigger, log)?;
+    let (Invocation { owner, log, db }, run_id) =
+        Invocation::begin_run(COMPONENT, trigger, database_url, log)?;
     let credentials = match Credentials::from_variables() {
         Ok(c) => c,
         Err(why) => {

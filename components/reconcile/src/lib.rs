@@ -37,13 +37,15 @@ use spin_sdk::http_component;
 use tds_guest::http::HttpError;
 use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
+use tds_guest::vars;
 
 const COMPONENT: &str = "reconcile";
 
 tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
-    match cycle::run("cron", None, log) {
+    let database_url = internal::configured(vars::required("database_url"), log)?;
+    match cycle::run("cron", &database_url, None, log) {
         Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => Err(format!(
             "reconcile failed: {}",
             report["error"].as_str().unwrap_or_default()
@@ -55,9 +57,13 @@ fn cron(log: &Logger) -> Result<(), String> {
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let read = |req: &Request| fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m));
-    internal::serve(&req, COMPONENT, "run a reconciliation", read, |fix, log| {
-        Ok(match cycle::run("http", fix, log)? {
+    let read = |req: &Request| {
+        let fix = fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
+        let database_url = vars::required("database_url").map_err(HttpError::not_configured)?;
+        Ok((fix, database_url))
+    };
+    internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, database_url), log| {
+        Ok(match cycle::run("http", &database_url, fix, log)? {
             cycle::Outcome::NotConfigured { report_id, why } => Answer::Failed {
                 status: 503,
                 code: "not_configured",

@@ -99,8 +99,7 @@ pub fn db() -> Result<Db, HttpError> {
 
 /// The `database_url` variable; 503 `not_configured` when it is not set.
 pub fn database_url() -> Result<String, HttpError> {
-    vars::get("database_url")
-        .ok_or_else(|| HttpError::new(503, "not_configured", "variable database_url is not set"))
+    vars::required("database_url").map_err(HttpError::not_configured)
 }
 
 /// JSON text from PostgreSQL.

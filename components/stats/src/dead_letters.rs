@@ -299,7 +299,7 @@ fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, HttpError>
     let max_attempts = match source.max_attempts {
         Some(n) => n,
         None => vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-            .map_err(|e| HttpError::new(503, "not_configured", e))?
+            .map_err(HttpError::not_configured)?
             .unsigned_abs(),
     };
     let enqueue = EnqueueOrRepoint {

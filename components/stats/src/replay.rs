@@ -48,7 +48,7 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
     };
     let by = actor(&body)?;
     let max_attempts = vars::positive::<i32>("max_attempts", 8)
-        .map_err(|e| HttpError::new(503, "not_configured", e))?
+        .map_err(HttpError::not_configured)?
         .unsigned_abs();
     let range = Range {
         from: &from,

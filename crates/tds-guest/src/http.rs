@@ -108,6 +108,12 @@ impl HttpError {
         HttpError::new(409, code, message)
     }
 
+    /// 503 `not_configured`: the component cannot serve the request as it is configured
+    /// (`message` names the variable or setting).
+    pub fn not_configured(message: impl Into<String>) -> HttpError {
+        HttpError::new(503, "not_configured", message)
+    }
+
     /// 503 [`DATABASE_UNAVAILABLE`].
     pub fn database_unavailable(message: impl Into<String>) -> HttpError {
         HttpError::new(503, DATABASE_UNAVAILABLE, message)

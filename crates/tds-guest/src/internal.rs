@@ -94,6 +94,12 @@ fn log_unservable(log: &Logger, purpose: &str, error: &HttpError) {
     }
 }
 
+/// A cron invocation's `setting`, its error logged as "not configured": the cron
+/// counterpart of the 503 `not_configured` an internal route answers (and logs).
+pub fn configured<T>(setting: Result<T, String>, log: &Logger) -> Result<T, String> {
+    setting.inspect_err(|e| log.error("not configured", json!({"error": e})))
+}
+
 /// The logger of the cron invocation fired at `timestamp`.
 pub fn cron_logger(component: &'static str, timestamp: impl Display) -> Logger {
     Logger::new(component, format!("cron-{timestamp}"))

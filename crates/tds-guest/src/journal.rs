@@ -12,7 +12,7 @@ use tds_store::journal;
 
 use crate::db::{param, Db, DbError};
 use crate::log::Logger;
-use crate::{random, vars};
+use crate::random;
 
 /// What an invocation of a background component (processor, heal, reconcile) runs with: a
 /// lease owner unique to it, a logger carrying that owner as its correlation id, and its
@@ -35,17 +35,15 @@ impl Invocation {
         Ok(Invocation { owner, log, db })
     }
 
-    /// Heal's and reconcile's start: connects to the `database_url` variable as
-    /// [`Invocation::open`] does, then opens the invocation's run ([`start_run`], no lane,
-    /// details `{}`).
+    /// Heal's and reconcile's start: connects to `database_url` as [`Invocation::open`]
+    /// does, then opens the invocation's run ([`start_run`], no lane, details `{}`).
     pub fn begin_run(
         component: &str,
         trigger: &str,
+        database_url: &str,
         log: &Logger,
     ) -> Result<(Invocation, RunId), DbError> {
-        let database_url = vars::get("database_url")
-            .ok_or_else(|| DbError::local("variable database_url is not set"))?;
-        let invocation = Invocation::open(component, &database_url, log)?;
+        let invocation = Invocation::open(component, database_url, log)?;
         let run = StartRun {
             component,
             lane: None,

@@ -11,6 +11,12 @@ pub fn get(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The trimmed value of `name`, or an error naming it when it is unset, empty or
+/// undeclared.
+pub fn required(name: &str) -> Result<String, String> {
+    get(name).ok_or_else(|| format!("variable {name} is not set"))
+}
+
 /// `name` parsed as a number, `default` when unset; an unparsable or non-positive value is
 /// an error naming the variable.
 pub fn positive<T>(name: &str, default: T) -> Result<T, String>

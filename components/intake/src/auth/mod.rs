@@ -23,7 +23,7 @@ pub fn authenticate(
     let module_secrets = vars::get("zoho_module_secrets");
     let key = vars::get("webhook_key");
     let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
-        .map_err(|e| HttpError::new(503, "not_configured", e.to_string()))?;
+        .map_err(|e| HttpError::not_configured(e.to_string()))?;
     match auth.proof_for(module) {
         Proof::Signature(secret) => {
             let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
@@ -74,9 +74,7 @@ pub fn authenticate(
                 ))
             }
         }
-        Proof::NotConfigured => Err(HttpError::new(
-            503,
-            "not_configured",
+        Proof::NotConfigured => Err(HttpError::not_configured(
             "intake accepts nothing until zoho_webhook_secret, zoho_module_secrets or webhook_key is set",
         )),
     }

@@ -41,7 +41,7 @@ mod settings;
 
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http::HttpError;
+use tds_guest::http;
 use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -62,7 +62,7 @@ fn handle(req: Request) -> Response {
         &req,
         COMPONENT,
         "run the heal cycle",
-        |_| vars::required("database_url").map_err(HttpError::not_configured),
+        |_| http::database_url(),
         |database_url, log| {
             let outcome = cycle::run("http", &database_url, log)?;
             Ok(match failed_steps(&outcome) {

@@ -59,8 +59,7 @@ fn cron(log: &Logger) -> Result<(), String> {
 fn handle(req: Request) -> Response {
     let read = |req: &Request| {
         let fix = fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
-        let database_url = vars::required("database_url").map_err(HttpError::not_configured)?;
-        Ok((fix, database_url))
+        Ok((fix, tds_guest::http::database_url()?))
     };
     internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, database_url), log| {
         Ok(match cycle::run("http", &database_url, fix, log)? {

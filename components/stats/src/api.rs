@@ -6,8 +6,7 @@ use spin_sdk::http::{Request, Response};
 use tds_core::config_values::whole_number;
 use tds_core::query::{ParamError, Params};
 use tds_guest::db::Db;
-use tds_guest::http::{header, HttpError};
-use tds_guest::vars;
+use tds_guest::http::{database_url, header, HttpError};
 
 use crate::cursor::{self, Cursor, CursorError};
 
@@ -95,11 +94,6 @@ pub type ApiResult = Result<Answer, HttpError>;
 /// The database named by `database_url`.
 pub fn db() -> Result<Db, HttpError> {
     Ok(Db::open(&database_url()?)?)
-}
-
-/// The `database_url` variable; 503 `not_configured` when it is not set.
-pub fn database_url() -> Result<String, HttpError> {
-    vars::required("database_url").map_err(HttpError::not_configured)
 }
 
 /// JSON text from PostgreSQL.

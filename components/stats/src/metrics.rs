@@ -19,12 +19,12 @@ use std::collections::BTreeMap;
 
 use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_BUCKETS};
 use tds_guest::db::{Db, DbError};
-use tds_guest::http::HttpError;
+use tds_guest::http::{database_url, HttpError};
 use tds_guest::queue::figures;
 use tds_guest::stats;
 use tds_store::queue;
 
-use crate::api::{database_url, Answer, ApiResult, Ctx};
+use crate::api::{Answer, ApiResult, Ctx};
 use crate::health::STATUSES;
 use crate::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 

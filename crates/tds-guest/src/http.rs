@@ -38,6 +38,12 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| v.as_str())
 }
 
+/// The `database_url` variable, for a route that needs the database; 503 `not_configured`
+/// when it is not set.
+pub fn database_url() -> Result<String, HttpError> {
+    crate::vars::required("database_url").map_err(HttpError::not_configured)
+}
+
 /// A JSON answer.
 pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
     Response::builder()

@@ -1,4 +1,4 @@
-//! `tds-loadgen`: the load generator behind `bench/run` (see BENCHMARKS.md).
+//! `tds-loadgen`: the load generator behind `bench/run` (see BENCHMARKS.md, "Method").
 //!
 //! Every scenario prints a human summary on stderr and ONE JSON line on stdout, which
 //! `bench/run` assembles into the table. Webhooks are Zoho's example records

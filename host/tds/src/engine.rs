@@ -13,7 +13,7 @@
 //!   `PAGEMAP_SCAN` ioctl (6.7 and later), only the pages the guest wrote are reset,
 //!   wherever they are (up to that budget; the rest go back by `madvise`); elsewhere the
 //!   slot's lowest megabyte is, written or not. Measured: 0.86x host CPU per intake
-//!   request against the lowest megabyte (BENCHMARKS.md).
+//!   request against the lowest megabyte (BENCHMARKS.md, "Changes measured, kept and dropped").
 //! - When the pool's address space cannot be reserved (a `ulimit -v`, an overcommit
 //!   policy), the engine falls back to allocating each instance on demand and says so in
 //!   the log: slower, never refused.

@@ -1,6 +1,6 @@
 //! The configuration registry (`tds_core::config_values::KEYS`) is the one source of the
 //! `tds_config` keys: the migrations seed only registry keys, each with its default, and the
-//! README's table lists every registry key with its default and range.
+//! table in docs/configuration.md lists every registry key with its default and range.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,8 @@ fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The default as the README and the migrations write it: `1000`, `0.2`, `items,bills`.
+/// The default as docs/configuration.md and the migrations write it: `1000`, `0.2`,
+/// `items,bills`.
 fn default_text(k: &ConfigKey) -> String {
     match k.default {
         DefaultValue::Integer(n) => n.to_string(),
@@ -163,21 +164,26 @@ fn migrations_seed_registry_keys_with_their_defaults() {
     }
 }
 
-/// The rows of the README's table of `tds_config` keys: the first table after the heading
-/// `## Runtime configuration`, as cells.
-fn readme_rows() -> Vec<Vec<String>> {
-    let readme = std::fs::read_to_string(repository().join("README.md")).unwrap();
-    let section = readme
+/// The page that documents the `tds_config` keys.
+const CONFIGURATION_PAGE: &str = "docs/configuration.md";
+
+/// The rows of docs/configuration.md's table of `tds_config` keys: the first table after the
+/// heading `## Runtime configuration`, as cells.
+fn documented_rows() -> Vec<Vec<String>> {
+    let path = repository().join(CONFIGURATION_PAGE);
+    let page =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let section = page
         .split("\n## ")
         .find(|s| s.starts_with("Runtime configuration"))
-        .expect("README.md has a section \"## Runtime configuration\"");
+        .expect("docs/configuration.md has a section \"## Runtime configuration\"");
     let mut lines = section
         .lines()
         .skip_while(|l| !l.starts_with('|'))
         .take_while(|l| l.starts_with('|'));
     let header = lines
         .next()
-        .expect("a table in README's Runtime configuration");
+        .expect("a table in docs/configuration.md's Runtime configuration");
     let cells = |line: &str| -> Vec<String> {
         line.trim()
             .trim_matches('|')
@@ -191,41 +197,41 @@ fn readme_rows() -> Vec<Vec<String>> {
 }
 
 #[test]
-fn the_readme_table_lists_every_registry_key_with_its_default_and_range() {
-    let rows = readme_rows();
+fn the_documented_table_lists_every_registry_key_with_its_default_and_range() {
+    let rows = documented_rows();
     let mut listed = BTreeMap::new();
     for row in &rows {
         assert_eq!(row.len(), 4, "{row:?}");
         let name = row[0].trim_matches('`');
         let spec = key(name).unwrap_or_else(|| {
-            panic!("README lists {name}, not a registry key (tds_core::config_values::KEYS)")
+            panic!("{CONFIGURATION_PAGE} lists {name}, not a registry key (tds_core::config_values::KEYS)")
         });
         assert!(
             listed.insert(name, ()).is_none(),
-            "README lists {name} twice"
+            "{CONFIGURATION_PAGE} lists {name} twice"
         );
         assert_eq!(
             row[1].trim_matches('`'),
             default_text(spec),
-            "README's default of {name}"
+            "{CONFIGURATION_PAGE}'s default of {name}"
         );
         match spec.kind {
             ValueKind::Integer { min, max } => {
-                assert_eq!(row[2], format!("{min}–{max}"), "README's range of {name}")
+                assert_eq!(row[2], format!("{min}–{max}"), "{CONFIGURATION_PAGE}'s range of {name}")
             }
             ValueKind::Number { min, max } => assert!(
                 row[2].starts_with(&format!("{min}–{max}")),
-                "README's range of {name}: {}",
+                "{CONFIGURATION_PAGE}'s range of {name}: {}",
                 row[2]
             ),
             ValueKind::ModuleList => {}
         }
-        assert!(!row[3].is_empty(), "README's meaning of {name}");
+        assert!(!row[3].is_empty(), "{CONFIGURATION_PAGE}'s meaning of {name}");
     }
     let missing: Vec<&str> = KEYS
         .iter()
         .map(|k| k.key)
         .filter(|k| !listed.contains_key(k))
         .collect();
-    assert!(missing.is_empty(), "README does not list {missing:?}");
+    assert!(missing.is_empty(), "{CONFIGURATION_PAGE} does not list {missing:?}");
 }

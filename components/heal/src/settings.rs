@@ -1,7 +1,7 @@
 //! Heal's configuration: the `tds_config` keys it reads at the start of every run (`KEYS`,
 //! through the registry `tds_core::config_values`, which holds their types, ranges and
-//! defaults; the README's "Runtime configuration" lists them), and the component variables
-//! naming the alert webhooks.
+//! defaults; docs/configuration.md, "Runtime configuration", lists them), and the component
+//! variables naming the alert webhooks.
 //!
 //! Variables: `alert_webhook_url` (generic JSON body) and `alert_slack_webhook_url`
 //! (Slack-compatible `{"text": …}`); unset or empty, alerts are only stored. Their

@@ -15,7 +15,7 @@
 //!
 //! Runtime tuning an operator may change between runs lives in `tds_config` and is read
 //! at the start of every invocation ([`Tuning`]), through the registry of keys
-//! (`tds_core::config_values`; the README's "Runtime configuration" lists them).
+//! (`tds_core::config_values`; docs/configuration.md, "Runtime configuration", lists them).
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Reconcile's configuration: the Zoho credentials and endpoints (component variables)
 //! and its tuning: the `tds_config` keys of `KEYS`, seeded by migration V4 (the circuit keys
 //! by V1) and read through the registry `tds_core::config_values`, which holds their types,
-//! ranges and defaults (the README's "Runtime configuration" lists them).
+//! ranges and defaults (docs/configuration.md, "Runtime configuration", lists them).
 
 use std::collections::HashMap;
 use std::time::Duration;

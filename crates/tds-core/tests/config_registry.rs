@@ -171,8 +171,7 @@ const CONFIGURATION_PAGE: &str = "docs/configuration.md";
 /// heading `## Runtime configuration`, as cells.
 fn documented_rows() -> Vec<Vec<String>> {
     let path = repository().join(CONFIGURATION_PAGE);
-    let page =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let section = page
         .split("\n## ")
         .find(|s| s.starts_with("Runtime configuration"))
@@ -217,7 +216,11 @@ fn the_documented_table_lists_every_registry_key_with_its_default_and_range() {
         );
         match spec.kind {
             ValueKind::Integer { min, max } => {
-                assert_eq!(row[2], format!("{min}–{max}"), "{CONFIGURATION_PAGE}'s range of {name}")
+                assert_eq!(
+                    row[2],
+                    format!("{min}–{max}"),
+                    "{CONFIGURATION_PAGE}'s range of {name}"
+                )
             }
             ValueKind::Number { min, max } => assert!(
                 row[2].starts_with(&format!("{min}–{max}")),
@@ -226,12 +229,18 @@ fn the_documented_table_lists_every_registry_key_with_its_default_and_range() {
             ),
             ValueKind::ModuleList => {}
         }
-        assert!(!row[3].is_empty(), "{CONFIGURATION_PAGE}'s meaning of {name}");
+        assert!(
+            !row[3].is_empty(),
+            "{CONFIGURATION_PAGE}'s meaning of {name}"
+        );
     }
     let missing: Vec<&str> = KEYS
         .iter()
         .map(|k| k.key)
         .filter(|k| !listed.contains_key(k))
         .collect();
-    assert!(missing.is_empty(), "{CONFIGURATION_PAGE} does not list {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "{CONFIGURATION_PAGE} does not list {missing:?}"
+    );
 }

@@ -4,8 +4,8 @@
 //! cross-key rule that a first backoff delay does not exceed the largest), and the values in
 //! force for the components ([`Config`]: the stored value when valid, the default otherwise).
 //!
-//! The migrations' seeds and the README's table of keys are held to this registry by
-//! `tests/config_registry.rs`.
+//! The migrations' seeds and the table of keys in docs/configuration.md are held to this
+//! registry by `tests/config_registry.rs`.
 
 use serde_json::Value;
 

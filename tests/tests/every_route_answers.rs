@@ -1,4 +1,4 @@
-//! Every route the README lists answers, on an empty database and after traffic, with the
+//! Every route docs/stats.md lists answers, on an empty database and after traffic, with the
 //! host refusing every query without rows as Spin 4.0.0–4.0.2 hang on them
 //! (spinframework/spin#3671): no route may depend on a query that returns nothing.
 
@@ -10,7 +10,7 @@ use tds_tests::{internal, TestApp};
 
 /// `GET` routes and the status each answers, on any database (what is not there is a 404
 /// that says so).
-const READS: [(&str, u16); 14] = [
+const READS: [(&str, u16); 15] = [
     ("/health", 200),
     ("/openapi.json", 200),
     ("/dashboard", 200),
@@ -22,6 +22,7 @@ const READS: [(&str, u16); 14] = [
     ("/api/runs", 200),
     ("/api/circuits", 200),
     ("/api/config", 200),
+    ("/api/intake/credentials", 200),
     ("/api/history/items/never-seen", 200),
     ("/api/trace?correlation_id=never-seen", 404),
     ("/api/reconcile/reports/latest", 404),

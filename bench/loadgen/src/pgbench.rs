@@ -31,6 +31,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde_json::Value;
+use tds_core::credential::{CredentialRef, CredentialVariable};
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
@@ -161,6 +162,13 @@ fn text_array(items: &[String]) -> String {
     literal(&format!("{{{}}}", items.join(",")))
 }
 
+/// The credential the load generator's webhooks are proved by: `zoho_webhook_secret`'s one
+/// value.
+const SIGNED_WITH: CredentialRef = CredentialRef {
+    variable: CredentialVariable::ZohoWebhookSecret,
+    position: 1,
+};
+
 fn intake_script(example: &Example) -> String {
     let spec = MODULE.spec();
     let store = bind(
@@ -185,6 +193,7 @@ fn intake_script(example: &Example) -> String {
             literal(spec.lane.as_str()),
             literal(&spec.priority.to_string()),
             literal(MAX_ATTEMPTS),
+            literal(&SIGNED_WITH.label()),
         ],
     );
     format!(

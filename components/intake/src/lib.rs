@@ -77,7 +77,8 @@ fn receive(
     let query = payload::form_pairs(req.query().as_bytes());
     let parsed = payload::parse(format, body, route_module);
     let module = route_module.or(parsed.as_ref().ok().map(|p| p.module));
-    auth::authenticate(req, format, &query, module).map_err(|e| Refusal::new(e, module))?;
+    let credential =
+        auth::authenticate(req, format, &query, module).map_err(|e| Refusal::new(e, module))?;
     let payload = parsed.map_err(|e| Refusal::new(e, module))?;
     let method = req.method().to_string();
     let event = normalize(
@@ -88,8 +89,14 @@ fn receive(
             operation_header: header(req, "x-webhook-operation"),
         },
     );
-    let (stored, event) =
-        store::persist(database_url, req, &method, &payload, event, request_id, log)?;
+    let delivery = store::Received {
+        req,
+        method: &method,
+        payload: &payload,
+        credential,
+        request_id,
+    };
+    let (stored, event) = store::persist(database_url, &delivery, event, log)?;
     let outcome = stored.outcome();
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
     Ok(answer::stored(&stored, &event, request_id))

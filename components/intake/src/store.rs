@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 use spin_sdk::http::Request;
+use tds_core::credential::CredentialRef;
 use tds_core::entity::Module;
 use tds_core::normalize::Event;
 use tds_core::payload::Payload;
@@ -39,18 +40,32 @@ impl Stored {
     }
 }
 
+/// An authentic delivery, read and parsed.
+pub struct Received<'a> {
+    pub req: &'a Request,
+    pub method: &'a str,
+    pub payload: &'a Payload,
+    /// The configured secret or key that proved it.
+    pub credential: CredentialRef,
+    pub request_id: &'a str,
+}
+
 /// Stores the delivery's event ([`store_or_keep_raw`]) as the variables `max_attempts`
 /// (queue attempts, default 8) and `database_url` say; a database failure is logged and
 /// refused 503, so Zoho delivers again.
 pub fn persist(
     database_url: Option<&str>,
-    req: &Request,
-    method: &str,
-    payload: &Payload,
+    received: &Received<'_>,
     event: Event,
-    request_id: &str,
     log: &Logger,
 ) -> Result<(Stored, Event), Refusal> {
+    let Received {
+        req,
+        method,
+        payload,
+        credential,
+        request_id,
+    } = *received;
     let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
         .map(i32::unsigned_abs)
         .map_err(|e| Refusal::new(HttpError::not_configured(e), Some(event.module)))?;
@@ -77,6 +92,7 @@ pub fn persist(
         request_id,
         headers,
         max_attempts,
+        credential,
     };
     store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)
 }
@@ -129,6 +145,8 @@ struct DeliveryFacts<'a> {
     headers: Map<String, Value>,
     /// At most `i32::MAX` (the queue's `int4`).
     max_attempts: u32,
+    /// Counted with the outcome.
+    credential: CredentialRef,
 }
 
 /// Stores the event: a valid one with its queue row and count in one statement
@@ -150,9 +168,9 @@ fn store(
         headers: &delivery.headers,
     };
     if event.entity_id.is_some() && event.is_valid() {
-        store_valid(db, insert, delivery.max_attempts, log)
+        store_valid(db, insert, delivery, log)
     } else {
-        store_invalid(db, insert, delivery.request_id)
+        store_invalid(db, insert, delivery)
     }
 }
 
@@ -166,17 +184,18 @@ fn store(
 fn store_valid(
     db: &Db,
     insert: InsertEvent<'_>,
-    max_attempts: u32,
+    delivery: &DeliveryFacts<'_>,
     log: &Logger,
 ) -> Result<Stored, DbError> {
     let event = insert.event;
     let store = StoreAndQueue {
         insert,
-        max_attempts,
+        max_attempts: delivery.max_attempts,
+        credential: delivery.credential,
     };
     let Some(stored_and_queued) = inbox::store_and_queue(db, &store)? else {
         let stored = duplicate(db, event)?;
-        count_in(db, &stored, event.module)?;
+        count_in(db, &stored, event.module, delivery.credential)?;
         return Ok(stored);
     };
     let inserted = &stored_and_queued.event;
@@ -197,7 +216,11 @@ fn store_valid(
 /// One transaction: the inbox event, its dead letter and the `invalid` count (or, for a
 /// duplicate, nothing stored and the `duplicate` count). Rolled back when a statement
 /// fails.
-fn store_invalid(db: &Db, insert: InsertEvent<'_>, request_id: &str) -> Result<Stored, DbError> {
+fn store_invalid(
+    db: &Db,
+    insert: InsertEvent<'_>,
+    delivery: &DeliveryFacts<'_>,
+) -> Result<Stored, DbError> {
     let event = insert.event;
     let in_transaction = || {
         db.begin()?;
@@ -210,7 +233,7 @@ fn store_invalid(db: &Db, insert: InsertEvent<'_>, request_id: &str) -> Result<S
                     entity_id: event.entity_id.as_ref(),
                     operation: event.operation,
                     reason: &event.invalid_reasons.join("; "),
-                    correlation_id: request_id,
+                    correlation_id: delivery.request_id,
                 };
                 let dead_letter_id = inbox::dead_letter_invalid(db, &letter)?;
                 Stored::Invalid {
@@ -219,7 +242,7 @@ fn store_invalid(db: &Db, insert: InsertEvent<'_>, request_id: &str) -> Result<S
                 }
             }
         };
-        count_in(db, &stored, event.module)?;
+        count_in(db, &stored, event.module, delivery.credential)?;
         db.commit()?;
         Ok(stored)
     };
@@ -244,11 +267,17 @@ fn duplicate(db: &Db, event: &Event) -> Result<Stored, DbError> {
 /// Counts what `store` made of a delivery other than a valid new event (counted by its own
 /// statement): inside an invalid event's transaction, so it commits with the event or not
 /// at all; on its own for a duplicate, which stored nothing.
-fn count_in(db: &Db, stored: &Stored, module: Module) -> Result<(), DbError> {
+fn count_in(
+    db: &Db,
+    stored: &Stored,
+    module: Module,
+    credential: CredentialRef,
+) -> Result<(), DbError> {
     let count = CountOutcome {
         outcome: stored.outcome(),
         module: Some(module),
         reason: "",
+        credential: Some(credential),
     };
     inbox::count_outcome(db, &count)
 }
@@ -260,6 +289,7 @@ pub fn count_refusal(database_url: &str, refusal: &Refusal, log: &Logger) {
         outcome: refusal.outcome(),
         module: refusal.module,
         reason: refusal.error.code,
+        credential: None,
     };
     if let Err(e) = Db::open(database_url).and_then(|db| inbox::count_outcome(&db, &count)) {
         log.warn(

@@ -12,6 +12,7 @@ mod alerts;
 mod api;
 mod circuits;
 mod config;
+mod credentials;
 mod cursor;
 mod dashboard;
 mod dead_letters;

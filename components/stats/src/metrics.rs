@@ -25,6 +25,7 @@ use tds_guest::stats;
 use tds_store::queue;
 
 use crate::api::{Answer, ApiResult, Ctx};
+use crate::credentials;
 use crate::health::STATUSES;
 use crate::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
 
@@ -79,6 +80,7 @@ fn is_unreachable(e: &DbError) -> bool {
 /// and histograms from the running totals.
 fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
     let mut out = backlog(db)?;
+    out.extend(credential_use(db)?);
     let totals = Totals::read(db)?;
     out.extend(totals.counters());
     out.push(totals.histogram(
@@ -102,6 +104,31 @@ fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
         APPLY_MS,
     ));
     Ok(out)
+}
+
+/// Which configured webhook credential proved the last 24 hours' authentic deliveries, by
+/// variable and position: the deliveries and the last minute used.
+fn credential_use(db: &Db) -> Result<[Family; 2], DbError> {
+    let mut deliveries = Family::new(
+        "tds_intake_credential_deliveries",
+        Kind::Gauge,
+        "Authentic deliveries in the last 24 hours, by the configured secret or key that proved them (variable and 1-based position).",
+    );
+    let mut last_used = Family::new(
+        "tds_intake_credential_last_used_timestamp_seconds",
+        Kind::Gauge,
+        "Start of the last minute a configured secret or key proved a delivery, in the last 24 hours (Unix seconds).",
+    );
+    for (credential, usage) in credentials::recent(db, credentials::METRICS_WINDOW_HOURS)? {
+        let position = credential.position.to_string();
+        let names = labels(&[
+            ("variable", credential.variable.as_str()),
+            ("position", &position),
+        ]);
+        deliveries.value(names.clone(), usage.deliveries as f64);
+        last_used.value(names, usage.last_used_epoch as f64);
+    }
+    Ok([deliveries, last_used])
 }
 
 /// The gauges: rows waiting or failed in the queue, open dead letters, active alerts,

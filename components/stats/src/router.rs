@@ -10,7 +10,7 @@ use tds_guest::vars;
 
 use crate::api::{ApiResult, Ctx};
 use crate::{
-    alerts, circuits, config, dashboard, dead_letters, health, history, metrics, openapi, queue,
+    alerts, circuits, config, credentials, dashboard, dead_letters, health, history, metrics, openapi, queue,
     reconcile, replay, runs, trace,
 };
 
@@ -71,6 +71,7 @@ fn protected<'a>(segments: &[&'a str]) -> Option<Methods<'a>> {
             vec![(Method::Post, h(move |c| circuits::reset(c, name)))]
         }
         ["api", "replay"] => vec![(Method::Post, h(replay::inbox))],
+        ["api", "intake", "credentials"] => vec![(Method::Get, h(credentials::list))],
         ["api", "reconcile", "reports", "latest"] => vec![(Method::Get, h(reconcile::latest))],
         ["api", "reconcile", "reports", id] => {
             vec![(Method::Get, h(move |c| reconcile::show(c, id)))]

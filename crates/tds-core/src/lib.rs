@@ -1,9 +1,9 @@
 //! TDS's pure logic, shared by the components (and the crates beside them) and tested
-//! natively: the entity table, webhook signatures, payload parsing, normalisation into
-//! inbox events, canonical JSON, Zoho timestamps, header redaction, retry backoff and
-//! failure classes, the ids of TDS's own rows; for heal, circuit breakers, alert conditions
-//! and metric rollups; for the stats API and the processor, query parameters; runtime-
-//! configuration validation. No I/O.
+//! natively: the entity table, webhook signatures and the credentials that prove them,
+//! payload parsing, normalisation into inbox events, canonical JSON, Zoho timestamps,
+//! header redaction, retry backoff and failure classes, the ids of TDS's own rows; for
+//! heal, circuit breakers, alert conditions and metric rollups; for the stats API and the
+//! processor, query parameters; runtime-configuration validation. No I/O.
 //!
 //! Logic only one component uses lives beside it instead: which proof a webhook must carry
 //! in intake (`components/intake/src/auth/proof.rs`), the pagination cursors and the
@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod canonical;
 pub mod circuit;
 pub mod config_values;
+pub mod credential;
 pub mod entity;
 pub mod failure;
 pub mod ids;

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 use spin_sdk::pg4::ParameterValue;
+use tds_core::credential::CredentialRef;
 use tds_core::entity::Module;
 use tds_core::ids::{DeadLetterId, InboxEventId, QueueId};
 use tds_core::normalize::{ContentHash, EntityId, Event, IdempotencyKey, Operation, StoredVersion};
@@ -56,6 +57,8 @@ pub struct StoreAndQueue<'a> {
     pub insert: InsertEvent<'a>,
     /// The queue row's `max_attempts`.
     pub max_attempts: u32,
+    /// The configured secret or key that proved the delivery, counted with its outcome.
+    pub credential: CredentialRef,
 }
 
 /// What [`store_and_queue`] did with a new event.
@@ -92,6 +95,7 @@ pub fn store_and_queue(
         param::text(spec.lane.as_str()),
         param::int4(spec.priority),
         param::uint4(store.max_attempts),
+        param::text(&store.credential.label()),
     ]);
     let rows = db.query(inbox::STORE_AND_QUEUE, &params)?;
     rows.first()
@@ -198,11 +202,13 @@ pub fn dead_letter_invalid(
     Ok(DeadLetterId(rows.expect_row()?.int8(0)?))
 }
 
-/// One intake outcome [`count_outcome`] counts: `module` when known, `reason` empty for none.
+/// One intake outcome [`count_outcome`] counts: `module` when known, `reason` empty for
+/// none, `credential` for an authentic delivery (none for a refusal).
 pub struct CountOutcome<'a> {
     pub outcome: &'a str,
     pub module: Option<Module>,
     pub reason: &'a str,
+    pub credential: Option<CredentialRef>,
 }
 
 /// Counts the outcome in the current minute (`inbox::COUNT_OUTCOME`).
@@ -213,6 +219,7 @@ pub fn count_outcome(db: &Db, count: &CountOutcome<'_>) -> Result<(), DbError> {
             param::text(count.outcome),
             param::text(count.module.map(Module::as_str).unwrap_or_default()),
             param::text(count.reason),
+            param::text(&count.credential.map(|c| c.label()).unwrap_or_default()),
         ],
     )
     .map(drop)

@@ -286,3 +286,31 @@ pub fn count_dead_by_class(db: &Db) -> Result<Vec<DeadByClass>, DbError> {
         })
         .collect()
 }
+
+/// Authentic deliveries one configured credential proved in a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialUse {
+    /// The credential's label, `variable#position` (`tds_core::credential`).
+    pub credential: String,
+    pub deliveries: i64,
+    /// The start of the last minute it was used (UTC RFC 3339).
+    pub last_used_at: String,
+    /// The same, in Unix seconds.
+    pub last_used_epoch: i64,
+}
+
+/// The credentials that proved deliveries in the last `hours` hours
+/// (`stats::INTAKE_CREDENTIALS`).
+pub fn intake_credentials(db: &Db, hours: u32) -> Result<Vec<CredentialUse>, DbError> {
+    let rows = db.query(stats::INTAKE_CREDENTIALS, &[param::uint4(hours)])?;
+    rows.iter()
+        .map(|row| {
+            Ok(CredentialUse {
+                credential: row.text(0)?,
+                deliveries: row.int8(1)?,
+                last_used_at: row.text(2)?,
+                last_used_epoch: row.int8(3)?,
+            })
+        })
+        .collect()
+}

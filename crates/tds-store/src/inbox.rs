@@ -37,7 +37,8 @@ use insert_event;
 /// does, and counts it `accepted`, or `superseded` when the entity's unclaimed row holds a
 /// newer version and keeps it, as [`COUNT_OUTCOME`] does. `$1`–`$16` as for
 /// [`INSERT_EVENT`] (`$3` not NULL, `$15` `accepted`), then `$17` lane, `$18` priority
-/// (int4), `$19` max attempts (int4). Returns `id`, `source_modified_at` (text),
+/// (int4), `$19` max attempts (int4), `$20` the credential that proved the delivery
+/// (`tds_core::credential::CredentialRef::label`). Returns `id`, `source_modified_at` (text),
 /// `queue_id` (NULL when the event is superseded), `status`; no row for a duplicate.
 ///
 /// The event is stored as `superseded` rather than `$15` when the entity's unclaimed row,
@@ -72,8 +73,8 @@ FROM tds_event
         "
 RETURNING id
 ), tds_counted AS (
-INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
-SELECT date_trunc('minute', now()), CASE WHEN tds_queued.id IS NULL THEN 'superseded' ELSE 'accepted' END, $2::text, ''
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason, credential)
+SELECT date_trunc('minute', now()), CASE WHEN tds_queued.id IS NULL THEN 'superseded' ELSE 'accepted' END, $2::text, '', $20::text
 FROM tds_event LEFT JOIN tds_queued ON true
 )
 SELECT tds_event.id, tds_event.source_modified_at, tds_queued.id AS queue_id, tds_event.status
@@ -108,12 +109,12 @@ RETURNING id",
 /// `tds_intake_outcomes`, which heal folds into `tds_intake_counters`
 /// (`metrics::FOLD_INTAKE_OUTCOMES`); an append waits on no other transaction, so no lock
 /// is held until the commit. `$1` outcome, `$2` module ('' when unknown), `$3` reason (''
-/// for none).
+/// for none), `$4` the credential that proved the delivery ('' for a refusal).
 pub const COUNT_OUTCOME: Statement = Statement::new(
     "inbox::count_outcome",
     "\
-INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
-VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text)",
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason, credential)
+VALUES (date_trunc('minute', now()), $1::text, $2::text, $3::text, $4::text)",
 );
 
 /// The documents of inbox events `$1` (bigint[]), for a claimed batch. Returns `id`,

@@ -21,7 +21,8 @@ INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING",
 );
 
 /// Moves the intake outcomes of closed minutes from `tds_intake_outcomes` into the
-/// per-minute counters (`tds_intake_counters`, shard 0), adding to what is there: rows
+/// per-minute counters (`tds_intake_counters`, shard 0, one row per credential too),
+/// adding to what is there: rows
 /// committed after their minute was folded are folded by the next run. Concurrent runs
 /// never count a row twice (each row is deleted once).
 pub const FOLD_INTAKE_OUTCOMES: Statement = Statement::new(
@@ -29,11 +30,11 @@ pub const FOLD_INTAKE_OUTCOMES: Statement = Statement::new(
     "\
 WITH moved AS (
     DELETE FROM tds_intake_outcomes WHERE minute < date_trunc('minute', now())
-    RETURNING minute, outcome, module, reason
+    RETURNING minute, outcome, module, reason, credential
 )
-INSERT INTO tds_intake_counters AS c (minute, outcome, module, reason, shard, count)
-SELECT minute, outcome, module, reason, 0, count(*) FROM moved GROUP BY 1, 2, 3, 4
-ON CONFLICT (minute, outcome, module, reason, shard) DO UPDATE SET count = c.count + excluded.count",
+INSERT INTO tds_intake_counters AS c (minute, outcome, module, reason, credential, shard, count)
+SELECT minute, outcome, module, reason, credential, 0, count(*) FROM moved GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT (minute, outcome, module, reason, credential, shard) DO UPDATE SET count = c.count + excluded.count",
 );
 
 /// Locks cursor `$1` for this transaction, or returns no row while another run holds it.

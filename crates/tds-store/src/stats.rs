@@ -137,8 +137,28 @@ pub const METRIC_CIRCUITS: Statement = Statement::new(
     "SELECT name, state, consecutive_failures FROM tds_circuit_breakers ORDER BY name",
 );
 
+/// The credentials that proved authentic deliveries in the last `$1` hours (int4), from
+/// heal's folded counters and the outcomes not folded yet. Returns `credential` (its label,
+/// `variable#position`), `deliveries` (int8), `last_used_at` (the start of the last minute
+/// it was used, UTC RFC 3339 text) and the same in epoch seconds (int8), ordered by label.
+pub const INTAKE_CREDENTIALS: Statement = Statement::new(
+    "stats::intake_credentials",
+    "\
+SELECT credential, sum(n)::int8,
+    to_char(max(minute) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+    extract(epoch FROM max(minute))::int8
+FROM (
+    SELECT credential, count AS n, minute FROM tds_intake_counters
+    WHERE minute >= date_trunc('minute', now()) - make_interval(hours => $1::int4) AND credential <> ''
+    UNION ALL
+    SELECT credential, 1, minute FROM tds_intake_outcomes
+    WHERE minute >= date_trunc('minute', now()) - make_interval(hours => $1::int4) AND credential <> ''
+) AS used
+GROUP BY credential ORDER BY credential",
+);
+
 /// Every named statement of this module.
-pub const ALL: [Statement; 11] = [
+pub const ALL: [Statement; 12] = [
     QUEUE_COUNTS,
     THROUGHPUT,
     LATENCY,
@@ -150,6 +170,7 @@ pub const ALL: [Statement; 11] = [
     METRIC_ALERTS,
     METRIC_CIRCUITS,
     COUNT_DEAD_BY_CLASS,
+    INTAKE_CREDENTIALS,
 ];
 
 /// Unresolved dead letters per error class. Returns `error_class`, `count` (int8).

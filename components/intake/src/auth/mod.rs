@@ -1,9 +1,12 @@
 //! Authenticity: Zoho's signature or the shared key, as the variables `zoho_webhook_secret`,
-//! `zoho_module_secrets` and `webhook_key` require (docs/design.md, "Intake contract").
+//! `zoho_module_secrets` and `webhook_key` require (docs/design.md, "Intake contract"). Every
+//! configured value is tried, so a delivery proved by any one of a rotated variable's values
+//! is accepted, and the credential that proved it is returned to be counted.
 
 mod proof;
 
 use spin_sdk::http::Request;
+use tds_core::credential::CredentialRef;
 use tds_core::entity::Module;
 use tds_core::payload::{self, BodyFormat};
 use tds_core::signature;
@@ -12,20 +15,21 @@ use tds_guest::vars;
 
 use proof::{Proof, WebhookAuth};
 
-/// The proof [`WebhookAuth`] requires of `module`'s webhooks (see [`proof`]).
+/// Checks the proof [`WebhookAuth`] requires of `module`'s webhooks (see [`proof`]) and
+/// answers which configured credential it was.
 pub fn authenticate(
     req: &Request,
     format: BodyFormat,
     query: &[(String, String)],
     module: Option<Module>,
-) -> Result<(), HttpError> {
+) -> Result<CredentialRef, HttpError> {
     let secret = vars::get("zoho_webhook_secret");
     let module_secrets = vars::get("zoho_module_secrets");
     let key = vars::get("webhook_key");
     let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
         .map_err(|e| HttpError::not_configured(e.to_string()))?;
     match auth.proof_for(module) {
-        Proof::Signature(secret) => {
+        Proof::Signature(secrets) => {
             let given = header(req, "x-zoho-webhook-signature").ok_or_else(|| {
                 HttpError::new(
                     401,
@@ -39,17 +43,17 @@ pub fn authenticate(
                     signature::signed_message(query, &payload::form_pairs(req.body()), None)
                 }
             };
-            if signature::verify(secret, &message, given) {
-                Ok(())
-            } else {
-                Err(HttpError::new(
+            first_match(&secrets, |secret| signature::verify(secret, &message, given)).ok_or_else(
+                || {
+                    HttpError::new(
                     401,
                     "invalid_signature",
                     "X-Zoho-Webhook-Signature does not match the body",
-                ))
-            }
+                    )
+                },
+            )
         }
-        Proof::Key(key) => {
+        Proof::Key(keys) => {
             let given = header(req, "x-webhook-key")
                 .or_else(|| {
                     query
@@ -64,18 +68,25 @@ pub fn authenticate(
                         "send the webhook key in X-Webhook-Key or ?key=",
                     )
                 })?;
-            if signature::keys_match(key, given) {
-                Ok(())
-            } else {
-                Err(HttpError::new(
-                    401,
-                    "invalid_key",
-                    "the webhook key is not valid",
-                ))
-            }
+            first_match(&keys, |key| signature::keys_match(key, given))
+                .ok_or_else(|| HttpError::new(401, "invalid_key", "the webhook key is not valid"))
         }
         Proof::NotConfigured => Err(HttpError::not_configured(
             "intake accepts nothing until zoho_webhook_secret, zoho_module_secrets or webhook_key is set",
         )),
     }
+}
+
+/// The credential of the first value `proves` accepts. Every value is checked, so the time
+/// taken does not tell which one matched.
+fn first_match(
+    candidates: &[proof::Accepted<'_>],
+    proves: impl Fn(&str) -> bool,
+) -> Option<CredentialRef> {
+    candidates
+        .iter()
+        .fold(None, |found, (credential, value)| {
+            let matches = proves(value);
+            found.or(matches.then_some(*credential))
+        })
 }

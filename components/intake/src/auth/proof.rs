@@ -1,24 +1,32 @@
 //! Which proof a webhook must carry, from intake's configuration.
 //!
-//! - A module with its own secret (`zoho_module_secrets`, e.g.
+//! - A module with its own secrets (`zoho_module_secrets`, e.g.
 //!   `invoices=Abc123def456,items=Xyz789uvw012`) needs a valid `X-Zoho-Webhook-Signature`
-//!   made with that secret: each Zoho webhook has its own secret token, so a workflow per
+//!   made with one of them: each Zoho webhook has its own secret token, so a workflow per
 //!   module can each keep theirs.
-//! - Otherwise, when `zoho_webhook_secret` is set, a signature made with it.
-//! - Otherwise, when `webhook_key` is set, the shared key (`X-Webhook-Key` or `?key=`).
+//! - Otherwise, when `zoho_webhook_secret` is set, a signature made with one of its secrets.
+//! - Otherwise, when `webhook_key` is set, one of its shared keys (`X-Webhook-Key` or `?key=`).
 //! - With none of them, nothing is accepted: intake is secure by default.
+//!
+//! Each variable may hold several values, comma-separated, and a module may be named more
+//! than once in `zoho_module_secrets`: while a secret is rotated the old and the new one
+//! are both accepted, and the [`CredentialRef`] that proved a delivery is counted with it.
 //!
 //! Errors name the variable and the entry at fault, never a secret's value.
 
+use tds_core::credential::{listed_values, CredentialRef, CredentialVariable};
 use tds_core::entity::Module;
 
+/// One accepted value and the credential it is.
+pub type Accepted<'a> = (CredentialRef, &'a str);
+
 /// The proof a delivery must carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proof<'a> {
-    /// `X-Zoho-Webhook-Signature`, HMAC-SHA256 with this secret.
-    Signature(&'a str),
-    /// The shared key.
-    Key(&'a str),
+    /// `X-Zoho-Webhook-Signature`, HMAC-SHA256 with any one of these secrets.
+    Signature(Vec<Accepted<'a>>),
+    /// Any one of these shared keys.
+    Key(Vec<Accepted<'a>>),
     /// Nothing is configured: refuse.
     NotConfigured,
 }
@@ -27,131 +35,163 @@ pub enum Proof<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthConfigError {
     #[error("zoho_module_secrets entry {position} is not module=secret; write e.g. invoices=Abc123def456,items=Xyz789uvw012")]
-    NotAPair { position: usize },
+    NotAPair { position: u16 },
     #[error(
         "zoho_module_secrets entry {position} names {name:?}, which is not a module TDS syncs"
     )]
-    UnknownModule { position: usize, name: String },
-    #[error("zoho_module_secrets names {0} twice")]
-    Repeated(Module),
+    UnknownModule { position: u16, name: String },
+}
+
+/// A module's own secret: its entry's position in `zoho_module_secrets`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSecret {
+    pub module: Module,
+    pub position: u16,
+    pub secret: String,
 }
 
 /// Intake's authentication settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebhookAuth {
-    default_secret: Option<String>,
-    module_secrets: Vec<(Module, String)>,
-    key: Option<String>,
+    default_secrets: Vec<(u16, String)>,
+    module_secrets: Vec<ModuleSecret>,
+    keys: Vec<(u16, String)>,
 }
 
 impl WebhookAuth {
-    /// Settings from the three variables (blank values count as unset).
-    ///
-    /// ```ignore
-    /// use crate::auth::proof::{Proof, WebhookAuth};
-    /// use tds_core::entity::Module;
-    /// let auth = WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
-    /// assert_eq!(auth.proof_for(Some(Module::Invoices)), Proof::Signature("Abc123def456"));
-    /// assert_eq!(auth.proof_for(Some(Module::Items)), Proof::Key("shared-key"));
-    /// assert_eq!(auth.proof_for(None), Proof::Key("shared-key"));
-    /// ```
+    /// Settings from the three variables (blank values and entries count as unset); the
+    /// tests below are its examples (a cdylib runs no doc tests).
     pub fn new(
-        default_secret: Option<&str>,
+        default_secrets: Option<&str>,
         module_secrets: Option<&str>,
-        key: Option<&str>,
+        keys: Option<&str>,
     ) -> Result<WebhookAuth, AuthConfigError> {
-        let set = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+        let listed = |v: Option<&str>| {
+            listed_values(v.unwrap_or_default())
+                .into_iter()
+                .map(|(position, value)| (position, value.to_string()))
+                .collect()
+        };
         Ok(WebhookAuth {
-            default_secret: set(default_secret),
+            default_secrets: listed(default_secrets),
             module_secrets: parse_module_secrets(module_secrets.unwrap_or_default())?,
-            key: set(key),
+            keys: listed(keys),
         })
     }
 
     /// The proof required of a delivery for `module` (`None`: not known yet).
     pub fn proof_for(&self, module: Option<Module>) -> Proof<'_> {
-        let own = module.and_then(|m| {
-            self.module_secrets
-                .iter()
-                .find(|(candidate, _)| *candidate == m)
-                .map(|(_, secret)| secret.as_str())
-        });
-        match (own, &self.default_secret, &self.key) {
-            (Some(secret), _, _) => Proof::Signature(secret),
-            (None, Some(secret), _) => Proof::Signature(secret),
-            (None, None, Some(key)) => Proof::Key(key),
-            (None, None, None) => Proof::NotConfigured,
+        let own: Vec<Accepted<'_>> = self
+            .module_secrets
+            .iter()
+            .filter(|s| Some(s.module) == module)
+            .map(|s| {
+                let credential = CredentialRef {
+                    variable: CredentialVariable::ZohoModuleSecrets,
+                    position: s.position,
+                };
+                (credential, s.secret.as_str())
+            })
+            .collect();
+        if !own.is_empty() {
+            return Proof::Signature(own);
         }
+        if !self.default_secrets.is_empty() {
+            return Proof::Signature(accepted(
+                CredentialVariable::ZohoWebhookSecret,
+                &self.default_secrets,
+            ));
+        }
+        if !self.keys.is_empty() {
+            return Proof::Key(accepted(CredentialVariable::WebhookKey, &self.keys));
+        }
+        Proof::NotConfigured
     }
 }
 
-/// `module=secret` pairs separated by commas (blank entries skipped). A module may be
-/// named as in the routes: `invoices` or `invoice`.
-///
-/// ```ignore
-/// use crate::auth::proof::parse_module_secrets;
-/// use tds_core::entity::Module;
-/// let pairs = parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,").unwrap();
-/// assert_eq!(pairs, vec![(Module::Invoices, "Abc123def456".to_string()), (Module::Items, "Xyz789uvw012".to_string())]);
-/// assert!(parse_module_secrets("items").is_err());
-/// ```
-pub fn parse_module_secrets(text: &str) -> Result<Vec<(Module, String)>, AuthConfigError> {
-    let mut pairs: Vec<(Module, String)> = Vec::new();
-    let entries = text.split(',').map(str::trim).filter(|e| !e.is_empty());
-    for (index, entry) in entries.enumerate() {
-        let position = index + 1;
-        let (name, secret) = entry
-            .split_once('=')
-            .map(|(n, s)| (n.trim(), s.trim()))
-            .filter(|(n, s)| !n.is_empty() && !s.is_empty())
-            .ok_or(AuthConfigError::NotAPair { position })?;
-        let module =
-            Module::from_route_segment(name).ok_or_else(|| AuthConfigError::UnknownModule {
+fn accepted(variable: CredentialVariable, values: &[(u16, String)]) -> Vec<Accepted<'_>> {
+    values
+        .iter()
+        .map(|(position, value)| {
+            let credential = CredentialRef {
+                variable,
+                position: *position,
+            };
+            (credential, value.as_str())
+        })
+        .collect()
+}
+
+/// `module=secret` entries separated by commas (blank entries skipped), each with its
+/// 1-based position. A module may be named as in the routes (`invoices` or `invoice`), and
+/// more than once: each entry adds a secret it accepts.
+pub fn parse_module_secrets(text: &str) -> Result<Vec<ModuleSecret>, AuthConfigError> {
+    listed_values(text)
+        .into_iter()
+        .map(|(position, entry)| {
+            let (name, secret) = entry
+                .split_once('=')
+                .map(|(n, s)| (n.trim(), s.trim()))
+                .filter(|(n, s)| !n.is_empty() && !s.is_empty())
+                .ok_or(AuthConfigError::NotAPair { position })?;
+            let module =
+                Module::from_route_segment(name).ok_or_else(|| AuthConfigError::UnknownModule {
+                    position,
+                    name: name.to_string(),
+                })?;
+            Ok(ModuleSecret {
+                module,
                 position,
-                name: name.to_string(),
-            })?;
-        if pairs.iter().any(|(m, _)| *m == module) {
-            return Err(AuthConfigError::Repeated(module));
-        }
-        pairs.push((module, secret.to_string()));
-    }
-    Ok(pairs)
+                secret: secret.to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn of(variable: CredentialVariable, position: u16) -> CredentialRef {
+        CredentialRef { variable, position }
+    }
+
     // The doc examples (a cdylib runs no doc tests).
     #[test]
     fn example_of_new() {
-        use crate::auth::proof::{Proof, WebhookAuth};
-        use tds_core::entity::Module;
         let auth =
-            WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("shared-key")).unwrap();
+            WebhookAuth::new(None, Some("invoices=Abc123def456"), Some("OldKey,NewKey")).unwrap();
         assert_eq!(
             auth.proof_for(Some(Module::Invoices)),
-            Proof::Signature("Abc123def456")
+            Proof::Signature(vec![(
+                of(CredentialVariable::ZohoModuleSecrets, 1),
+                "Abc123def456"
+            )])
         );
-        assert_eq!(
-            auth.proof_for(Some(Module::Items)),
-            Proof::Key("shared-key")
-        );
-        assert_eq!(auth.proof_for(None), Proof::Key("shared-key"));
+        let keys = Proof::Key(vec![
+            (of(CredentialVariable::WebhookKey, 1), "OldKey"),
+            (of(CredentialVariable::WebhookKey, 2), "NewKey"),
+        ]);
+        assert_eq!(auth.proof_for(Some(Module::Items)), keys);
+        assert_eq!(auth.proof_for(None), keys);
     }
 
     #[test]
     fn example_of_parse_module_secrets() {
-        use crate::auth::proof::parse_module_secrets;
-        use tds_core::entity::Module;
-        let pairs = parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,").unwrap();
-        assert_eq!(
-            pairs,
-            vec![
-                (Module::Invoices, "Abc123def456".to_string()),
-                (Module::Items, "Xyz789uvw012".to_string())
-            ]
-        );
+        let pairs =
+            parse_module_secrets(" invoice = Abc123def456 , items=Xyz789uvw012,invoices=New1")
+                .unwrap();
+        let expected = [
+            (Module::Invoices, 1, "Abc123def456"),
+            (Module::Items, 2, "Xyz789uvw012"),
+            (Module::Invoices, 3, "New1"),
+        ]
+        .map(|(module, position, secret)| ModuleSecret {
+            module,
+            position,
+            secret: secret.to_string(),
+        });
+        assert_eq!(pairs, expected);
         assert!(parse_module_secrets("items").is_err());
     }
 
@@ -165,25 +205,48 @@ mod tests {
         .unwrap();
         assert_eq!(
             auth.proof_for(Some(Module::Bills)),
-            Proof::Signature("BillSecret12")
+            Proof::Signature(vec![(
+                of(CredentialVariable::ZohoModuleSecrets, 1),
+                "BillSecret12"
+            )])
         );
-        assert_eq!(
-            auth.proof_for(Some(Module::Items)),
-            Proof::Signature("DefaultSecret1")
-        );
-        assert_eq!(auth.proof_for(None), Proof::Signature("DefaultSecret1"));
-        let none = WebhookAuth::new(Some("  "), None, Some("")).unwrap();
+        let default = Proof::Signature(vec![(
+            of(CredentialVariable::ZohoWebhookSecret, 1),
+            "DefaultSecret1",
+        )]);
+        assert_eq!(auth.proof_for(Some(Module::Items)), default);
+        assert_eq!(auth.proof_for(None), default);
+        let none = WebhookAuth::new(Some("  , "), None, Some("")).unwrap();
         assert_eq!(none.proof_for(Some(Module::Items)), Proof::NotConfigured);
     }
 
     #[test]
+    fn a_rotated_secret_accepts_both_values_by_position() {
+        let auth = WebhookAuth::new(
+            Some("OldSecret1, NewSecret2"),
+            Some("bills=OldBill1,items=ItemSecret,bills=NewBill2"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            auth.proof_for(Some(Module::Invoices)),
+            Proof::Signature(vec![
+                (of(CredentialVariable::ZohoWebhookSecret, 1), "OldSecret1"),
+                (of(CredentialVariable::ZohoWebhookSecret, 2), "NewSecret2"),
+            ])
+        );
+        assert_eq!(
+            auth.proof_for(Some(Module::Bills)),
+            Proof::Signature(vec![
+                (of(CredentialVariable::ZohoModuleSecrets, 1), "OldBill1"),
+                (of(CredentialVariable::ZohoModuleSecrets, 3), "NewBill2"),
+            ])
+        );
+    }
+
+    #[test]
     fn errors_never_show_the_secret() {
-        for text in [
-            "items=",
-            "=Secret123456",
-            "estimates=Secret123456",
-            "items=Secret123456,item=Other1234567",
-        ] {
+        for text in ["items=", "=Secret123456", "estimates=Secret123456"] {
             let e = parse_module_secrets(text).unwrap_err().to_string();
             assert!(
                 !e.contains("Secret123456") && !e.contains("Other1234567"),

@@ -55,6 +55,36 @@ async fn concurrent_runs_apply_each_migration_once() {
     assert_eq!(history as usize, files, "each migration is recorded with its checksum");
 }
 
+/// `tds migrate` prints one line for each migration it applies, and refinery's own line
+/// for the same migration is not printed beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn tds_migrate_logs_each_migration_once() {
+    let url = fresh_database().await;
+    let output = std::process::Command::new(tds_tests::host_process::tds_binary())
+        .args(["migrate", "--database-url", &url])
+        .env_remove("TDS_LOG")
+        .output()
+        .expect("tds migrate runs");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "tds migrate failed:\n{log}");
+    let mut names: Vec<String> = std::fs::read_dir(tds_tests::repo_root().join("migrations"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().replace(".sql", ""))
+        .collect();
+    names.sort();
+    for name in &names {
+        let lines = log.lines().filter(|line| line.contains(name.as_str())).count();
+        assert_eq!(lines, 1, "{name} is logged once:\n{log}");
+    }
+    let again = std::process::Command::new(tds_tests::host_process::tds_binary())
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("tds migrate runs");
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(log.contains("tds: the database is up to date"), "{log}");
+    assert!(!log.contains("V1__init"), "a second run applies nothing:\n{log}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stored_payloads_are_compressed_with_lz4() {
     let url = fresh_database().await;

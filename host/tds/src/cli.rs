@@ -1,4 +1,4 @@
-//! The `tds` command line, shared by the `tds` binary and the test harness's copy of it.
+//! The `tds` command line (the `tds` binary).
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -121,8 +121,9 @@ impl From<EmptyResults> for EmptyQueryResults {
 
 /// `TDS_LOG` when unset: info, but not PostgreSQL's notices (a `ROLLBACK` outside a
 /// transaction gets one; the host answers the components' opening `ROLLBACK` itself when
-/// no transaction can be open, but not when one may be).
-const DEFAULT_LOG_FILTER: &str = "info,tokio_postgres::connection=warn";
+/// no transaction can be open, but not when one may be), nor refinery's own line per
+/// migration: `tds up` and `tds migrate` print one line for each migration they apply.
+const DEFAULT_LOG_FILTER: &str = "info,tokio_postgres::connection=warn,refinery_core=warn";
 
 /// Parses the process's arguments and runs the command they name.
 pub async fn run() -> Result<()> {

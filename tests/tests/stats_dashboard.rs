@@ -5,7 +5,7 @@
 //! real figures, clicks Replay on a dead letter and sees it leave the table — the event is
 //! then applied by the processor — resolves another with a note, and saves a screenshot to
 //! `target/dashboard.png` (a test leaves the working tree alone; copy it over
-//! `docs/dashboard.png` to refresh the README's).
+//! `docs/dashboard.png` to refresh the one docs/stats.md shows).
 
 use serde_json::json;
 use tds_tests::browser::Browser;

@@ -118,9 +118,15 @@ ensure_python_tools() {
   cp "$requirements" "$venv/requirements-test.txt"
 }
 
+# The host is built with the features `cargo test` resolves for the whole workspace, so
+# `./scripts/up` and `./scripts/test` share one build of it and of every dependency, in
+# either order. Cargo picks each dependency's features from the packages a command
+# selects: `-p tds` alone would enable fewer (the tests' dev-dependencies add some) and
+# compile wasmtime and the host a second time. Naming the (absent) example targets is what
+# makes `cargo build` take the dev-dependencies into account, as `cargo test` does.
 build_host() {
   say "building the tds host (the first build compiles wasmtime and takes several minutes)"
-  cargo build -p tds --quiet
+  cargo build --bin tds --examples --quiet
 }
 
 build_components() {

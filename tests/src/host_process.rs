@@ -1,9 +1,9 @@
 //! The real `tds` binary serving the application as a child process (`tds up`), for tests
 //! that kill the host or start it again.
 //!
-//! - The binary is this package's `tds-under-test` ([`tds_binary`]): the `tds` command line
-//!   (`tds::cli`) built by `cargo test` along with the tests; the components are built as
-//!   for [`TestApp`](crate::TestApp).
+//! - The binary is the `tds` command line ([`tds_binary`]), built by `cargo test` along
+//!   with the tests, the same build `./scripts/up` runs; the components are built as for
+//!   [`TestApp`](crate::TestApp).
 //! - `tds up` serves the repository's spin.toml on `127.0.0.1:<port>`, a free port picked by
 //!   [`HostProcess::start`] and kept by [`HostProcess::restart`], so clients keep one
 //!   address across restarts. It keeps its state (code cache, generated variables) in
@@ -183,19 +183,20 @@ impl Drop for HostProcess {
     }
 }
 
-/// The `tds` command line built for the tests: this package's `tds-under-test` binary
-/// (`tds::cli`, as the `tds` binary runs it), which cargo builds into the folder above the
-/// test executable's `deps/` before it runs any integration test.
+/// The `tds` binary (`host/tds`), which cargo builds into the folder above the test
+/// executable's `deps/` before it runs any integration test (host/tds has tests of its
+/// own), with the same features as `./scripts/up`'s build of it.
 pub fn tds_binary() -> PathBuf {
     let test_executable = std::env::current_exe().expect("the test executable's path");
     let binary = test_executable
         .parent()
         .and_then(Path::parent)
-        .map(|profile| profile.join("tds-under-test"))
+        .map(|profile| profile.join("tds"))
         .expect("the test executable sits in target/<profile>/deps");
     assert!(
         binary.exists(),
-        "{} is missing: run the tests with cargo test, which builds it",
+        "{} is missing: run the tests with `cargo test` in the workspace, which builds it \
+         (or build it with `cargo build --bin tds --examples`)",
         binary.display()
     );
     binary

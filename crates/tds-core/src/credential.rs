@@ -11,19 +11,20 @@
 
 use std::fmt;
 
-/// The variables that hold webhook credentials.
+/// The variables that hold webhook credentials, declared (and so ordered) as intake consults
+/// them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CredentialVariable {
-    /// Zoho's secret token for every module without its own (HMAC-SHA256 signature).
-    ZohoWebhookSecret,
     /// Per-module secret tokens, `module=secret` entries.
     ZohoModuleSecrets,
+    /// Zoho's secret token for every module without its own (HMAC-SHA256 signature).
+    ZohoWebhookSecret,
     /// TDS's shared key (`X-Webhook-Key` or `?key=`).
     WebhookKey,
 }
 
 impl CredentialVariable {
-    /// Every credential variable, in the order intake consults them.
+    /// Every credential variable, in order.
     pub const ALL: [CredentialVariable; 3] = [
         CredentialVariable::ZohoModuleSecrets,
         CredentialVariable::ZohoWebhookSecret,

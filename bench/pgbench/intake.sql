@@ -22,8 +22,8 @@ DO UPDATE SET inbox_event_id = EXCLUDED.inbox_event_id, operation = EXCLUDED.ope
 WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at
 RETURNING id
 ), tds_counted AS (
-INSERT INTO tds_intake_outcomes (minute, outcome, module, reason)
-SELECT date_trunc('minute', now()), CASE WHEN tds_queued.id IS NULL THEN 'superseded' ELSE 'accepted' END, E'items'::text, ''
+INSERT INTO tds_intake_outcomes (minute, outcome, module, reason, credential)
+SELECT date_trunc('minute', now()), CASE WHEN tds_queued.id IS NULL THEN 'superseded' ELSE 'accepted' END, E'items'::text, '', E'zoho_webhook_secret#1'::text
 FROM tds_event LEFT JOIN tds_queued ON true
 ) , tds_result AS MATERIALIZED (SELECT tds_event.id, tds_event.source_modified_at, tds_queued.id AS queue_id, tds_event.status
 FROM tds_event LEFT JOIN tds_queued ON true

@@ -95,7 +95,7 @@ pub fn store_and_queue(
         param::text(spec.lane.as_str()),
         param::int4(spec.priority),
         param::uint4(store.max_attempts),
-        param::text(&store.credential.label()),
+        param::text(store.credential.label()),
     ]);
     let rows = db.query(inbox::STORE_AND_QUEUE, &params)?;
     rows.first()
@@ -219,7 +219,7 @@ pub fn count_outcome(db: &Db, count: &CountOutcome<'_>) -> Result<(), DbError> {
             param::text(count.outcome),
             param::text(count.module.map(Module::as_str).unwrap_or_default()),
             param::text(count.reason),
-            param::text(&count.credential.map(|c| c.label()).unwrap_or_default()),
+            param::text(count.credential.map(|c| c.label()).unwrap_or_default()),
         ],
     )
     .map(drop)

@@ -43,15 +43,14 @@ pub fn authenticate(
                     signature::signed_message(query, &payload::form_pairs(req.body()), None)
                 }
             };
-            first_match(&secrets, |secret| signature::verify(secret, &message, given)).ok_or_else(
-                || {
-                    HttpError::new(
+            let signed_with = |secret: &str| signature::verify(secret, &message, given);
+            first_match(&secrets, signed_with).ok_or_else(|| {
+                HttpError::new(
                     401,
                     "invalid_signature",
                     "X-Zoho-Webhook-Signature does not match the body",
-                    )
-                },
-            )
+                )
+            })
         }
         Proof::Key(keys) => {
             let given = header(req, "x-webhook-key")
@@ -83,10 +82,8 @@ fn first_match(
     candidates: &[proof::Accepted<'_>],
     proves: impl Fn(&str) -> bool,
 ) -> Option<CredentialRef> {
-    candidates
-        .iter()
-        .fold(None, |found, (credential, value)| {
-            let matches = proves(value);
-            found.or(matches.then_some(*credential))
-        })
+    candidates.iter().fold(None, |found, (credential, value)| {
+        let matches = proves(value);
+        found.or(matches.then_some(*credential))
+    })
 }

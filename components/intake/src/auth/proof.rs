@@ -81,44 +81,40 @@ impl WebhookAuth {
 
     /// The proof required of a delivery for `module` (`None`: not known yet).
     pub fn proof_for(&self, module: Option<Module>) -> Proof<'_> {
-        let own: Vec<Accepted<'_>> = self
+        let own = self
             .module_secrets
             .iter()
             .filter(|s| Some(s.module) == module)
-            .map(|s| {
-                let credential = CredentialRef {
-                    variable: CredentialVariable::ZohoModuleSecrets,
-                    position: s.position,
-                };
-                (credential, s.secret.as_str())
-            })
-            .collect();
+            .map(|s| (s.position, s.secret.as_str()));
+        let own = accepted(CredentialVariable::ZohoModuleSecrets, own);
         if !own.is_empty() {
             return Proof::Signature(own);
         }
         if !self.default_secrets.is_empty() {
-            return Proof::Signature(accepted(
-                CredentialVariable::ZohoWebhookSecret,
-                &self.default_secrets,
-            ));
+            let secrets = listed(&self.default_secrets);
+            return Proof::Signature(accepted(CredentialVariable::ZohoWebhookSecret, secrets));
         }
         if !self.keys.is_empty() {
-            return Proof::Key(accepted(CredentialVariable::WebhookKey, &self.keys));
+            return Proof::Key(accepted(CredentialVariable::WebhookKey, listed(&self.keys)));
         }
         Proof::NotConfigured
     }
 }
 
-fn accepted(variable: CredentialVariable, values: &[(u16, String)]) -> Vec<Accepted<'_>> {
+/// A variable's listed values, borrowed.
+fn listed(values: &[(u16, String)]) -> impl Iterator<Item = (u16, &str)> {
     values
         .iter()
-        .map(|(position, value)| {
-            let credential = CredentialRef {
-                variable,
-                position: *position,
-            };
-            (credential, value.as_str())
-        })
+        .map(|(position, value)| (*position, value.as_str()))
+}
+
+/// Each `(position, value)` of `variable` as the credential it is.
+fn accepted<'a>(
+    variable: CredentialVariable,
+    values: impl Iterator<Item = (u16, &'a str)>,
+) -> Vec<Accepted<'a>> {
+    values
+        .map(|(position, value)| (CredentialRef { variable, position }, value))
         .collect()
 }
 

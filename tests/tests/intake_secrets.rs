@@ -10,10 +10,11 @@
 //! ([`tds_tests::capture::LogCapture`]), and the host's tracing (debug level) into the same
 //! capture.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tds_core::entity::Module;
 use tds_core::signature::{sign, signed_message};
 use tds_tests::capture::LogCapture;
+use tds_tests::stats::{self, Reply};
 use tds_tests::webhooks::{self, example, wrapped, Delivery};
 use tds_tests::{TestApp, TestAppOptions};
 
@@ -38,34 +39,37 @@ const SECRETS: [&str; 9] = [
     WRONG,
 ];
 
-/// `GET path` with the stats token: status and body text.
-async fn stats_get(app: &TestApp, path: &str) -> (u16, String) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(STATS_TOKEN)
-        .send()
-        .await
-        .expect("stats answers");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("a body"))
+/// `GET path` with the stats token.
+async fn stats_get(app: &TestApp, path: &str) -> Reply {
+    stats::call(app, "GET", path, Some(STATS_TOKEN), None).await
 }
 
 /// The credentials `/api/intake/credentials` lists, as `(variable, position, deliveries)`,
 /// and the answer's text.
 async fn credentials_used(app: &TestApp) -> (Vec<(String, u64, u64)>, String) {
-    let (status, text) = stats_get(app, "/api/intake/credentials?hours=1").await;
+    let Reply {
+        status,
+        body: answer,
+        text,
+        ..
+    } = stats_get(app, "/api/intake/credentials?hours=1").await;
     assert_eq!(status, 200, "{text}");
-    let answer: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(answer["window_hours"], json!(1), "{answer}");
     let used = answer["credentials"]
         .as_array()
         .expect("a list")
         .iter()
         .map(|c| {
-            assert!(c["last_used_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{c}");
+            assert!(
+                c["last_used_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+                "{c}"
+            );
             let variable = c["variable"].as_str().expect("a variable").to_string();
-            (variable, c["position"].as_u64().unwrap(), c["deliveries"].as_u64().unwrap())
+            (
+                variable,
+                c["position"].as_u64().unwrap(),
+                c["deliveries"].as_u64().unwrap(),
+            )
         })
         .collect();
     (used, text)
@@ -95,8 +99,10 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
     };
     let old_item = wrapped(Module::Invoices, example(Module::Invoices));
     let deliveries = [
-        Delivery::json("/webhooks/zoho/invoices", &old_item)
-            .header("x-zoho-webhook-signature", signed(OLD_DEFAULT_SECRET, &old_item)),
+        Delivery::json("/webhooks/zoho/invoices", &old_item).header(
+            "x-zoho-webhook-signature",
+            signed(OLD_DEFAULT_SECRET, &old_item),
+        ),
         Delivery::json("/webhooks/zoho/items", &item)
             .header("x-zoho-webhook-signature", signed(DEFAULT_SECRET, &item)),
         Delivery::json("/webhooks/zoho/bills", &bill)
@@ -140,7 +146,11 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
         "each delivery is counted under the position that proved it, the duplicate too: {listed}"
     );
     answers.push_str(&listed);
-    let (status, metrics) = stats_get(&app, "/metrics").await;
+    let Reply {
+        status,
+        text: metrics,
+        ..
+    } = stats_get(&app, "/metrics").await;
     assert_eq!(status, 200);
     assert!(
         metrics.contains(
@@ -184,7 +194,12 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
     .await;
     let mut statuses = Vec::new();
     for (n, key) in [OLD_KEY, KEY, WRONG].into_iter().enumerate() {
-        let body = webhooks::item(&format!("key-{n}"), "Keyed", json!(1), "2026-03-01T10:00:00+0000");
+        let body = webhooks::item(
+            &format!("key-{n}"),
+            "Keyed",
+            json!(1),
+            "2026-03-01T10:00:00+0000",
+        );
         let answer = Delivery::json("/webhooks/zoho/items", &body)
             .header("x-webhook-key", key.to_string())
             .send(&keyed)
@@ -192,11 +207,18 @@ async fn no_secret_appears_in_the_database_or_the_logs() {
         statuses.push(answer.status);
         answers.push_str(&answer.body.to_string());
     }
-    assert_eq!(statuses, [202, 202, 401], "either key of a rotated webhook_key");
+    assert_eq!(
+        statuses,
+        [202, 202, 401],
+        "either key of a rotated webhook_key"
+    );
     let (used, listed) = credentials_used(&keyed).await;
     assert_eq!(
         used,
-        [("webhook_key".to_string(), 1, 1), ("webhook_key".to_string(), 2, 1)],
+        [
+            ("webhook_key".to_string(), 1, 1),
+            ("webhook_key".to_string(), 2, 1)
+        ],
         "{listed}"
     );
     answers.push_str(&listed);

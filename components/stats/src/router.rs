@@ -10,8 +10,8 @@ use tds_guest::vars;
 
 use crate::api::{ApiResult, Ctx};
 use crate::{
-    alerts, circuits, config, credentials, dashboard, dead_letters, health, history, metrics, openapi, queue,
-    reconcile, replay, runs, trace,
+    alerts, circuits, config, credentials, dashboard, dead_letters, health, history, metrics,
+    openapi, queue, reconcile, replay, runs, trace,
 };
 
 /// What a 401 asks for (`WWW-Authenticate`).

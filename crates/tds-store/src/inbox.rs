@@ -38,8 +38,9 @@ use insert_event;
 /// newer version and keeps it, as [`COUNT_OUTCOME`] does. `$1`–`$16` as for
 /// [`INSERT_EVENT`] (`$3` not NULL, `$15` `accepted`), then `$17` lane, `$18` priority
 /// (int4), `$19` max attempts (int4), `$20` the credential that proved the delivery
-/// (`tds_core::credential::CredentialRef::label`). Returns `id`, `source_modified_at` (text),
-/// `queue_id` (NULL when the event is superseded), `status`; no row for a duplicate.
+/// (`tds_core::credential::CredentialRef::label`). Returns `id`, `source_modified_at`
+/// (text), `queue_id` (NULL when the event is superseded), `status`; no row for a
+/// duplicate.
 ///
 /// The event is stored as `superseded` rather than `$15` when the entity's unclaimed row,
 /// locked first (`tds_unclaimed`), is newer: that row cannot change before the statement

@@ -22,9 +22,8 @@ INSERT INTO tds_cursors (name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING",
 
 /// Moves the intake outcomes of closed minutes from `tds_intake_outcomes` into the
 /// per-minute counters (`tds_intake_counters`, shard 0, one row per credential too),
-/// adding to what is there: rows
-/// committed after their minute was folded are folded by the next run. Concurrent runs
-/// never count a row twice (each row is deleted once).
+/// adding to what is there: rows committed after their minute was folded are folded by the
+/// next run. Concurrent runs never count a row twice (each row is deleted once).
 pub const FOLD_INTAKE_OUTCOMES: Statement = Statement::new(
     "metrics::fold_intake_outcomes",
     "\

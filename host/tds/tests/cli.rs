@@ -17,7 +17,8 @@ fn help_names_every_command() {
     let help = String::from_utf8_lossy(&output.stdout);
     for command in ["up", "migrate", "profile", "build"] {
         assert!(
-            help.lines().any(|line| line.trim_start().starts_with(command)),
+            help.lines()
+                .any(|line| line.trim_start().starts_with(command)),
             "{command} in:\n{help}"
         );
     }

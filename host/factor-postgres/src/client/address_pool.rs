@@ -185,4 +185,3 @@ where
     });
     Ok(client)
 }
-

@@ -246,4 +246,3 @@ impl Drop for Connection {
         self.home.returned.notify_one();
     }
 }
-

@@ -190,15 +190,19 @@ fn reconcile_alert_kinds() -> BTreeSet<String> {
     kinds
 }
 
+/// The components' `.rs` files whose text contains `call`.
+fn components_calling(call: &str) -> Vec<String> {
+    rust_files("components")
+        .into_iter()
+        .filter(|f| read(f).contains(call))
+        .collect()
+}
+
 fn alert_kinds_in_code() -> BTreeSet<String> {
     // Only heal (tds_core::alerts) and reconcile open alerts; a new opener needs its kinds
     // read here.
-    let openers: Vec<String> = rust_files("components")
-        .into_iter()
-        .filter(|f| read(f).contains("open_or_touch"))
-        .collect();
     assert_eq!(
-        openers,
+        components_calling("open_or_touch"),
         [
             "components/heal/src/alerts.rs",
             "components/reconcile/src/report.rs"
@@ -344,12 +348,8 @@ fn error_codes_in_code() -> BTreeSet<String> {
         ["crates/tds-store/src/queue.rs ($4::text)"],
         "the statements filing dead letters with a caller's code changed: read their callers' codes here"
     );
-    let filers: Vec<String> = rust_files("components")
-        .into_iter()
-        .filter(|f| read(f).contains("queue::dead_letter("))
-        .collect();
     assert_eq!(
-        filers,
+        components_calling("queue::dead_letter("),
         ["components/processor/src/outcome.rs"],
         "the components filing dead letters changed: read their codes here"
     );

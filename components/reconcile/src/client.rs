@@ -1,12 +1,16 @@
 //! The Zoho Books API client of one run: paced requests (`tds_zoho::pacing`), the access
 //! token from [`crate::oauth`] (refreshed once and the request repeated when the API
-//! refuses it), waits after rate-limited answers, retries of passing failures, and the
-//! run's time budget — a request that would start after it is not sent.
+//! refuses it; a refresh that failed is not asked again in the same run), waits after
+//! rate-limited answers, retries of passing failures, the run's time budget — a request
+//! that would start after it is not sent — and the day's request budget: every request
+//! sent, retries included, is counted in `tds_zoho_request_days` first, and none is sent
+//! once the day's spendable budget (`tds_zoho::pull::DailyBudget`) is used up.
 
 use serde_json::json;
 use spin_sdk::http::Method;
 use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
+use tds_guest::reconcile::{self, SpendRequest};
 use tds_zoho::api::{judge, Verdict};
 use tds_zoho::pacing::Pacer;
 
@@ -19,6 +23,10 @@ use crate::settings::{Credentials, Settings};
 pub enum ApiFailure {
     #[error("the run's time budget is spent")]
     Budget,
+    #[error("today's request budget ({0} requests) is spent")]
+    DailyBudget(u32),
+    #[error("not found: {0}")]
+    NotFound(String),
     #[error("still rate-limited after {0} waits")]
     RateLimited(u32),
     #[error("the Zoho API is unavailable: {0}")]
@@ -35,6 +43,12 @@ impl ApiFailure {
     /// Whether the failure says the API is down (what the circuit breaker counts).
     pub fn is_outage(&self) -> bool {
         matches!(self, ApiFailure::Unavailable(_))
+    }
+
+    /// Whether the failure ends the API work of the run: an outage, a budget spent, no
+    /// token, or rate limits that would not let up. A refused or missing record does not.
+    pub fn ends_api_work(&self) -> bool {
+        !matches!(self, ApiFailure::NotFound(_) | ApiFailure::Rejected(_))
     }
 }
 
@@ -55,6 +69,8 @@ pub struct Client<'a> {
     pacer: Pacer,
     deadline_ms: u64,
     token: Option<oauth::AccessToken>,
+    /// Why the token could not be refreshed in this run, once it could not.
+    token_failure: Option<String>,
     pub counters: Counters,
 }
 
@@ -74,6 +90,7 @@ impl<'a> Client<'a> {
             pacer: Pacer::new(settings.requests_per_minute, settings.backoff),
             deadline_ms: http::now_ms().saturating_add(budget),
             token: None,
+            token_failure: None,
             counters: Counters::default(),
         }
     }
@@ -98,6 +115,10 @@ impl<'a> Client<'a> {
             }
             http::sleep_ms(wait);
             let token = self.token()?;
+            let budget = self.settings.daily.spendable();
+            if reconcile::spend_request(self.db, &SpendRequest { budget })?.is_none() {
+                return Err(ApiFailure::DailyBudget(budget));
+            }
             self.pacer.sent(http::now_ms());
             self.counters.requests += 1;
             let headers = [
@@ -155,6 +176,10 @@ impl<'a> Client<'a> {
                     );
                     http::sleep_ms(delay.min(self.deadline_ms.saturating_sub(http::now_ms())));
                 }
+                Verdict::NotFound(why) => {
+                    self.pacer.succeeded();
+                    return Err(ApiFailure::NotFound(why));
+                }
                 Verdict::Permanent(why) => return Err(ApiFailure::Rejected(why)),
             }
         }
@@ -168,8 +193,22 @@ impl<'a> Client<'a> {
         let token = match self.token.take() {
             Some(token) => token,
             None => {
-                let token =
-                    oauth::access_token(self.db, self.credentials, self.settings, self.log)?;
+                if let Some(why) = &self.token_failure {
+                    return Err(TokenError::Earlier(why.clone()).into());
+                }
+                let token = match oauth::access_token(
+                    self.db,
+                    self.credentials,
+                    self.settings,
+                    self.log,
+                ) {
+                    Ok(token) => token,
+                    Err(TokenError::Db(e)) => return Err(ApiFailure::Db(e)),
+                    Err(e) => {
+                        self.token_failure = Some(e.to_string());
+                        return Err(e.into());
+                    }
+                };
                 if token.refreshed {
                     self.counters.token_refreshes += 1;
                 }

@@ -4,13 +4,16 @@
 //!
 //! 1. unless Zoho is configured, record `not_configured` and stop (never an error);
 //! 2. ask the `outbound:zoho_api` circuit breaker; while it is open the API is left alone;
-//! 3. pull every module from its cursor ([`crate::pull`]);
-//! 4. compare every module with the ERP ([`crate::drift`]), fixing when asked;
+//! 3. pull ([`crate::pull`]): list every module from its cursor, read what the listing
+//!    shows changed, then re-read a rotating slice;
+//! 4. compare every module's listing with the ERP ([`crate::drift`], no requests), and
+//!    read and queue the fixes when asked (the default);
 //! 5. integrity checks ([`crate::integrity`]), which need no API;
 //! 6. alerts and the report ([`crate::report`]).
 //!
 //! API outages (5xx, transport failures after the retries) count against the breaker and
-//! end the API work of the run; the time budget ends it too (cursors keep their place).
+//! end the API work of the run; the time budget and the day's request budget end it too
+//! (cursors keep their place, and what was read is kept).
 
 use std::time::Instant;
 
@@ -22,13 +25,15 @@ use tds_guest::db::{Db, DbError};
 use tds_guest::journal::{self, FinishRun, Invocation};
 use tds_guest::log::Logger;
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
+use tds_guest::reconcile;
 use tds_guest::vars;
 use tds_zoho::integrity::counts;
+use tds_zoho::pull::ListingCursor;
 
 use crate::client::{ApiFailure, Client};
-use crate::drift::check_module;
+use crate::drift::{check_module, fix_module};
 use crate::integrity;
-use crate::pull::pull_module;
+use crate::pull::{list_module, read_listed, reread_slice, Pulls, StoreAs};
 use crate::report::{self, DriftTotals, Finished};
 use crate::settings::{Credentials, Settings};
 
@@ -80,8 +85,7 @@ pub fn run(
     let breaker = CircuitBreaker::new(&db, BREAKER, settings.circuit);
     let mut client = Client::new(&db, &credentials, &settings, &log);
     let mut errors: Vec<String> = Vec::new();
-    let mut outage: Option<String> = None;
-    let mut api_open = match breaker.admit()? {
+    let api_open = match breaker.admit()? {
         Gate::Pass { .. } | Gate::Probe => true,
         Gate::Refused { retry_in_seconds } => {
             errors.push(format!(
@@ -90,33 +94,46 @@ pub fn run(
             false
         }
     };
-    let mut pull = Map::new();
-    let mut pull_complete = true;
+    let store = StoreAs {
+        correlation_id: owner.as_str(),
+        max_attempts,
+    };
+    let mut pulls = Pulls::new();
+    let mut stopped: Option<ApiFailure> = None;
     for module in &settings.modules {
-        if !api_open {
-            pull_complete = false;
+        let outcome = pulls.entry(*module).or_default();
+        if !api_open || stopped.is_some() {
             break;
         }
-        let (outcome, failure) = pull_module(
+        if let Err(failure) = list_module(&db, &mut client, &settings, *module, outcome) {
+            let _ = db.rollback();
+            stop(failure, &mut stopped, &mut errors, &format!("list {module}"));
+        }
+    }
+    if api_open && stopped.is_none() {
+        if let Err(failure) = read_listed(&db, &mut client, &settings.modules, &store, &mut pulls) {
+            let _ = db.rollback();
+            stop(failure, &mut stopped, &mut errors, "read");
+        }
+    }
+    let waiting = reconcile::pull_progress(&db)?;
+    let to_read = |module: Module| {
+        waiting
+            .iter()
+            .find(|p| p.module == module.as_str())
+            .map_or(0, |p| p.to_read)
+    };
+    if api_open && stopped.is_none() && settings.modules.iter().all(|m| to_read(*m) == 0) {
+        if let Err(failure) = reread_slice(
             &db,
             &mut client,
-            &settings,
-            *module,
-            owner.as_str(),
-            max_attempts,
-            &log,
-        );
-        pull_complete &= outcome.complete;
-        if let Some(error) = &outcome.error {
-            errors.push(format!("pull {module}: {error}"));
-        }
-        pull.insert(module.as_str().to_string(), outcome.to_json());
-        if let Some(failure) = failure.filter(ApiFailure::is_outage) {
-            outage = Some(failure.to_string());
-            api_open = false;
-        }
-        if client.out_of_time() {
-            api_open = false;
+            &settings.modules,
+            settings.rereads_per_run,
+            &store,
+            &mut pulls,
+        ) {
+            let _ = db.rollback();
+            stop(failure, &mut stopped, &mut errors, "re-read");
         }
     }
     let mut drift = Map::new();
@@ -125,40 +142,46 @@ pub fn run(
     let mut unchecked: Vec<&str> = Vec::new();
     let limit = usize::try_from(settings.finding_limit).unwrap_or(usize::MAX);
     for module in &settings.modules {
-        if !api_open {
+        let pulled = pulls.entry(*module).or_default();
+        let mut found = check_module(&db, *module, pulled.pass_ended)?;
+        if !found.extra_checked {
             unchecked.push(module.as_str());
-            continue;
         }
-        match check_module(
-            &db,
-            &mut client,
-            &settings,
-            *module,
-            fix,
-            owner.as_str(),
-            max_attempts,
-        ) {
-            Ok(found) => {
-                totals.missing += found.drift.missing.len();
-                totals.extra += found.drift.extra.len();
-                totals.stale += found.drift.stale.len();
-                totals.in_flight += found.drift.in_flight.len();
-                fixes += found.fixes.as_ref().map_or(0, |t| t.queued + t.superseded);
-                drift.insert(module.as_str().to_string(), found.to_json(limit));
-            }
-            Err(e) => {
+        if fix && found.drift.differences() > 0 && api_open && stopped.is_none() {
+            if let Err(failure) = fix_module(&db, &mut client, *module, &mut found, &store) {
                 let _ = db.rollback();
-                errors.push(format!("drift {module}: {e}"));
-                unchecked.push(module.as_str());
-                if e.is_outage() {
-                    outage = Some(e.to_string());
-                }
-                if e.is_outage() || matches!(e, ApiFailure::Budget) {
-                    api_open = false;
-                }
+                stop(failure, &mut stopped, &mut errors, &format!("fix {module}"));
             }
         }
+        totals.missing += found.drift.missing.len();
+        totals.extra += found.drift.extra.len();
+        totals.stale += found.drift.stale.len();
+        totals.in_flight += found.drift.in_flight.len();
+        totals.pending += found.drift.pending.len();
+        fixes += found.fixes.as_ref().map_or(0, |t| t.queued + t.superseded);
+        drift.insert(module.as_str().to_string(), found.to_json(limit));
     }
+    let outage = stopped
+        .as_ref()
+        .filter(|f| f.is_outage())
+        .map(ApiFailure::to_string);
+    if !api_open {
+        pulls.clear();
+    }
+    let pull_complete = api_open
+        && settings.modules.iter().all(|m| {
+            let progress = waiting.iter().find(|p| p.module == m.as_str());
+            progress.is_some_and(|p| {
+                let cursor = ListingCursor::from_json(Some(&p.cursor));
+                cursor.whole() && !cursor.in_pass
+            }) && to_read(*m) == 0
+        });
+    let pull: Map<String, Value> = pulls
+        .iter()
+        .map(|(module, outcome)| {
+            (module.as_str().to_string(), outcome.to_json(to_read(*module)))
+        })
+        .collect();
     record_breaker(&breaker, &client, outage.as_deref(), &log);
     let findings = match integrity::run(&db, &settings) {
         Ok(f) => f,
@@ -176,18 +199,22 @@ pub fn run(
     let status = if outage.is_some() || (!errors.is_empty() && pull.is_empty() && drift.is_empty())
     {
         "failed"
-    } else if pull_complete && drift_checked && errors.is_empty() {
+    } else if pull_complete && drift_checked && errors.is_empty() && stopped.is_none() {
         "completed"
     } else {
         "partial"
     };
     let counters = client.counters;
+    let today = reconcile::requests_today(&db)?;
     let summary = json!({
         "drift": totals.to_json(), "drift_unchecked": unchecked,
         "integrity": counts(&findings), "alerts": alerts, "fix": fix,
         "modules": settings.modules.iter().map(|m: &Module| m.as_str()).collect::<Vec<_>>(),
         "requests": {"total": counters.requests, "rate_limited": counters.rate_limited,
-                     "retries": counters.retries, "token_refreshes": counters.token_refreshes},
+                     "retries": counters.retries, "token_refreshes": counters.token_refreshes,
+                     "today": today.requests, "refused_today": today.refused,
+                     "day_budget": settings.daily.spendable()},
+        "stopped": stopped.as_ref().map(ApiFailure::to_string),
         "duration_ms": started.elapsed().as_secs_f64() * 1000.0,
     });
     let error = (!errors.is_empty()).then(|| errors.join("; "));
@@ -230,6 +257,22 @@ pub fn run(
         report: report::read(&db, report_id)?,
         status: status.to_string(),
     })
+}
+
+/// Records a failure of the API work: one that ends it is kept in `stopped` (a spent
+/// budget is no error: the next run goes on); any other is an error of the run.
+fn stop(
+    failure: ApiFailure,
+    stopped: &mut Option<ApiFailure>,
+    errors: &mut Vec<String>,
+    context: &str,
+) {
+    if !matches!(failure, ApiFailure::Budget | ApiFailure::DailyBudget(_)) {
+        errors.push(format!("{context}: {failure}"));
+    }
+    if failure.ends_api_work() {
+        *stopped = Some(failure);
+    }
 }
 
 /// Tells the breaker how the API did: an outage is a failure; requests without one a success.

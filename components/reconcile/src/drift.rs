@@ -1,29 +1,33 @@
-//! Drift of one module: every id and modification time Zoho lists (all pages, no filter —
-//! incremental lists never show deletes) against the ERP rows and the versions waiting in
-//! the queue (`tds_zoho::drift`). With fixes on, the missing and stale records are read by
-//! id and stored like pulled ones, and the extra ones (gone from Zoho) are stored as
-//! deletes, versioned by their receipt time; the processors then apply them.
+//! Drift of one module: what the pull's listing last showed of Zoho (`tds_zoho_records`)
+//! against the ERP rows and the versions waiting in the queue (`tds_zoho::drift`), at no
+//! request's cost. Extra rows are only looked for when the module's listing pass ended in
+//! this run, so the listing is all of Zoho's and fresh. With fixes on, the missing and
+//! stale records are read by id and queued again (their stored event re-queued when the
+//! inbox already has it); an extra one is read by id too, since a record a listing missed
+//! is not yet a deleted one: a 404 queues its delete (versioned by the receipt time), an
+//! answer queues the record. The processors then apply them.
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tds_core::entity::Module;
-use tds_guest::db::Db;
-use tds_guest::reconcile::{self, OfModule};
-use tds_zoho::api::{detail_url, parse_detail, parse_list, ListRequest};
-use tds_zoho::drift::{compare, Drift, ErpRow};
+use tds_core::normalize::EntityId;
+use tds_guest::db::{Db, DbError};
+use tds_guest::reconcile::{self, ForgetRecord, OfModule};
+use tds_zoho::api::{detail_url, parse_detail};
+use tds_zoho::drift::{compare, Drift, ErpRow, ZohoRow};
 
 use crate::client::{ApiFailure, Client};
-use crate::pull::db_time;
-use crate::settings::Settings;
-use crate::store::{store_all, OnDuplicate, Record, Tally};
+use crate::pull::{db_time, deleted, StoreAs};
+use crate::store::{store_one, OnDuplicate, Record, Tally};
 
 /// One module's drift and what was done about it.
 #[derive(Debug)]
 pub struct ModuleDrift {
     pub drift: Drift,
     pub listed: usize,
-    pub pages: u32,
+    /// Extra rows were looked for (the listing was whole and fresh).
+    pub extra_checked: bool,
     pub fixes: Option<Tally>,
 }
 
@@ -32,47 +36,28 @@ impl ModuleDrift {
     pub fn to_json(&self, limit: usize) -> Value {
         let ids = |list: &[String]| json!(list.iter().take(limit).collect::<Vec<_>>());
         json!({
-            "listed": self.listed, "pages": self.pages, "matched": self.drift.matched,
+            "listed": self.listed, "matched": self.drift.matched, "extra_checked": self.extra_checked,
             "missing": ids(&self.drift.missing), "extra": ids(&self.drift.extra),
             "stale": ids(&self.drift.stale), "in_flight": ids(&self.drift.in_flight),
+            "pending": ids(&self.drift.pending),
             "counts": {"missing": self.drift.missing.len(), "extra": self.drift.extra.len(),
-                       "stale": self.drift.stale.len(), "in_flight": self.drift.in_flight.len()},
+                       "stale": self.drift.stale.len(), "in_flight": self.drift.in_flight.len(),
+                       "pending": self.drift.pending.len()},
             "fixes": self.fixes.as_ref().map(Tally::to_json),
         })
     }
 }
 
-/// Compares `module`, fixing the differences when `fix` is set.
-pub fn check_module(
-    db: &Db,
-    client: &mut Client<'_>,
-    settings: &Settings,
-    module: Module,
-    fix: bool,
-    correlation_id: &str,
-    max_attempts: i32,
-) -> Result<ModuleDrift, ApiFailure> {
-    let api_url = client.api_url()?;
-    let organization_id = client.credentials().organization_id.clone();
-    let mut listed = Vec::new();
-    let mut pages = 0;
-    for page_number in 1.. {
-        let url = ListRequest {
-            module,
-            page: page_number,
-            per_page: settings.page_size,
-            since: None,
-        }
-        .url(&api_url, &organization_id)
-        .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        let body = client.get(&url)?;
-        let page = parse_list(module, &body).map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        pages += 1;
-        listed.extend(page.records);
-        if !page.has_more {
-            break;
-        }
-    }
+/// Compares `module` (`whole`: its listing pass ended in this run).
+pub fn check_module(db: &Db, module: Module, whole: bool) -> Result<ModuleDrift, DbError> {
+    let listed: Vec<ZohoRow> = reconcile::listed_records(db, &OfModule { module })?
+        .into_iter()
+        .map(|r| ZohoRow {
+            id: r.entity_id.as_str().to_string(),
+            modified_at: db_time(r.modified_at),
+            pending: r.needs_read,
+        })
+        .collect();
     let mut erp = Vec::new();
     for row in reconcile::erp_rows(db, &OfModule { module })? {
         if let Some(version) = db_time(row.version) {
@@ -89,68 +74,71 @@ pub fn check_module(
             queued.insert(row.entity_id.as_str().to_string(), version);
         }
     }
-    let drift = compare(&listed, &erp, &queued);
-    let fixes = if fix && drift.differences() > 0 {
-        Some(enqueue_fixes(
-            db,
-            client,
-            module,
-            &drift,
-            (&api_url, &organization_id),
-            correlation_id,
-            max_attempts,
-        )?)
-    } else {
-        None
-    };
     Ok(ModuleDrift {
-        drift,
+        drift: compare(&listed, &erp, &queued, whole),
         listed: listed.len(),
-        pages,
-        fixes,
+        extra_checked: whole,
+        fixes: None,
     })
 }
 
-fn enqueue_fixes(
+/// Reads and queues the fixes of `found`'s differences, storing each as it is read; a
+/// failure that ends the API work is returned after what was read is stored.
+pub fn fix_module(
     db: &Db,
     client: &mut Client<'_>,
     module: Module,
-    drift: &Drift,
-    (api_url, organization_id): (&str, &str),
-    correlation_id: &str,
-    max_attempts: i32,
-) -> Result<Tally, ApiFailure> {
-    let mut records = Vec::new();
-    for id in drift.missing.iter().chain(&drift.stale) {
-        let url = detail_url(api_url, module, organization_id, id)
+    found: &mut ModuleDrift,
+    store: &StoreAs<'_>,
+) -> Result<(), ApiFailure> {
+    let api_url = client.api_url()?;
+    let organization_id = client.credentials().organization_id.clone();
+    let drift = &found.drift;
+    let ids = drift.missing.iter().chain(&drift.stale).chain(&drift.extra);
+    let tally = found.fixes.insert(Tally::default());
+    for id in ids {
+        let entity_id = EntityId::from_stored(id.clone());
+        let url = detail_url(&api_url, module, &organization_id, id)
             .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        let body = client.get(&url)?;
-        let document =
-            parse_detail(module, &body).map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        records.push(Record {
-            document,
-            method: "GET",
-        });
+        let record = match client.get(&url) {
+            Ok(body) => match parse_detail(module, &body) {
+                Ok(document) => Record {
+                    document,
+                    method: "GET",
+                },
+                Err(e) => {
+                    tally.invalid.push(format!("{id}: {e}"));
+                    continue;
+                }
+            },
+            Err(ApiFailure::NotFound(_)) => deleted(module, &entity_id),
+            Err(ApiFailure::Rejected(why)) => {
+                tally.invalid.push(format!("{id}: {why}"));
+                continue;
+            }
+            Err(failure) => return Err(failure),
+        };
+        let gone = record.method == "DELETE";
+        db.begin()?;
+        store_one(
+            db,
+            module,
+            record,
+            OnDuplicate::Requeue,
+            store.correlation_id,
+            store.max_attempts,
+            tally,
+        )?;
+        if gone {
+            reconcile::forget_record(
+                db,
+                &ForgetRecord {
+                    module,
+                    entity_id: &entity_id,
+                },
+            )?;
+        }
+        db.commit()?;
     }
-    for id in &drift.extra {
-        let document = Map::from_iter([(
-            module.spec().id_field.to_string(),
-            Value::String(id.clone()),
-        )]);
-        records.push(Record {
-            document,
-            method: "DELETE",
-        });
-    }
-    db.begin()?;
-    let tally = store_all(
-        db,
-        module,
-        records,
-        OnDuplicate::Requeue,
-        correlation_id,
-        max_attempts,
-    )?;
-    db.commit()?;
-    Ok(tally)
+    Ok(())
 }

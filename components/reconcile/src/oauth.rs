@@ -1,7 +1,9 @@
 //! The Zoho access token: kept in `tds_zoho_tokens` with its expiry, so every invocation
 //! (and every copy of the component) shares one; refreshed from the refresh token when it
-//! is about to expire or the API refuses it (401, code 57). Zoho allows 10 refreshes per
-//! refresh token per 10 minutes and then blocks it: past that, reconcile waits for the
+//! is about to expire or the API refuses it (401, code 57). The grant is a url-encoded form
+//! with its `Content-Length` (never chunked). Zoho allows 10 token requests per refresh
+//! token per 10 minutes, failed ones included, and then blocks it: every refresh, whether
+//! it succeeded or failed, counts in the window, and past 10 reconcile waits for the
 //! window instead of asking.
 
 use serde_json::json;
@@ -30,6 +32,8 @@ pub enum TokenError {
     Refresh(String),
     #[error("{0} token refreshes in the last 10 minutes: Zoho allows {REFRESHES_PER_WINDOW}; waiting for the window")]
     Throttled(i32),
+    #[error("{0} (earlier in this run; not asked again)")]
+    Earlier(String),
 }
 
 /// An access token and what Zoho said with it.
@@ -92,13 +96,17 @@ fn refresh(
         &credentials.refresh_token,
     );
     let url = credentials.endpoints.token_url();
+    let headers = [
+        (
+            "content-type",
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+        ("content-length", form.len().to_string()),
+    ];
     let answer = http::send(
         Method::Post,
         &url,
-        &[(
-            "content-type",
-            "application/x-www-form-urlencoded".to_string(),
-        )],
+        &headers,
         form.into_bytes(),
         settings.request_timeout,
     )

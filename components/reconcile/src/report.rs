@@ -21,6 +21,8 @@ pub struct DriftTotals {
     pub extra: usize,
     pub stale: usize,
     pub in_flight: usize,
+    /// Listed, not yet read by the pull: not drift.
+    pub pending: usize,
 }
 
 impl DriftTotals {
@@ -29,7 +31,8 @@ impl DriftTotals {
     }
 
     pub fn to_json(self) -> Value {
-        json!({"missing": self.missing, "extra": self.extra, "stale": self.stale, "in_flight": self.in_flight})
+        json!({"missing": self.missing, "extra": self.extra, "stale": self.stale,
+               "in_flight": self.in_flight, "pending": self.pending})
     }
 }
 

@@ -13,15 +13,18 @@ use tds_core::entity::Module;
 use tds_guest::config::{self, ReadValues};
 use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
+use tds_zoho::pull::DailyBudget;
 use tds_zoho::region::Endpoints;
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 15] = [
     "reconcile_page_size",
     "reconcile_requests_per_minute",
     "reconcile_backoff_base_ms",
     "reconcile_backoff_cap_ms",
     "reconcile_max_retries",
-    "reconcile_overlap_seconds",
+    "reconcile_daily_request_limit",
+    "reconcile_daily_request_reserve",
+    "reconcile_rereads_per_run",
     "reconcile_time_budget_ms",
     "reconcile_request_timeout_ms",
     "reconcile_stale_age_hours",
@@ -89,7 +92,8 @@ pub struct Settings {
     pub requests_per_minute: u32,
     pub backoff: Backoff,
     pub max_retries: u32,
-    pub overlap_seconds: i64,
+    pub daily: DailyBudget,
+    pub rereads_per_run: u32,
     pub time_budget: Duration,
     pub request_timeout: Duration,
     pub stale_age_hours: f64,
@@ -120,7 +124,11 @@ impl Settings {
                 cap_ms: config.int("reconcile_backoff_cap_ms") as u64,
             },
             max_retries: count("reconcile_max_retries"),
-            overlap_seconds: config.int("reconcile_overlap_seconds"),
+            daily: DailyBudget {
+                limit: count("reconcile_daily_request_limit"),
+                reserve: count("reconcile_daily_request_reserve"),
+            },
+            rereads_per_run: count("reconcile_rereads_per_run"),
             time_budget: ms("reconcile_time_budget_ms"),
             request_timeout: ms("reconcile_request_timeout_ms"),
             stale_age_hours: config.number("reconcile_stale_age_hours"),
@@ -134,10 +142,12 @@ impl Settings {
     }
 }
 
-/// Whether drift fixes are enqueued without being asked (`reconcile_enqueue_fixes`).
+/// Whether drift fixes are enqueued without being asked (`reconcile_enqueue_fixes`): yes
+/// unless the variable says `false` (or `0`, `no`, `off`). Drift is the pull's safety net,
+/// so what the pull missed is applied unless the operator chose to only report it.
 pub fn fixes_by_default() -> bool {
-    vars::get("reconcile_enqueue_fixes")
-        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+    !vars::get("reconcile_enqueue_fixes")
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"))
 }
 
 #[cfg(test)]
@@ -166,7 +176,11 @@ mod tests {
                     cap_ms: 60_000
                 },
                 max_retries: 5,
-                overlap_seconds: 60,
+                daily: DailyBudget {
+                    limit: 2000,
+                    reserve: 500
+                },
+                rereads_per_run: 10,
                 time_budget: Duration::from_millis(240_000),
                 request_timeout: Duration::from_millis(30_000),
                 stale_age_hours: 720.0,

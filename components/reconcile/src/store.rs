@@ -36,13 +36,6 @@ impl Tally {
                "requeued": self.requeued, "invalid": self.invalid})
     }
 
-    pub fn add(&mut self, other: &Tally) {
-        self.queued += other.queued;
-        self.superseded += other.superseded;
-        self.duplicates += other.duplicates;
-        self.requeued += other.requeued;
-        self.invalid.extend(other.invalid.iter().cloned());
-    }
 }
 
 /// One record to store: the document and the method it stands for (`GET` an upsert,
@@ -62,78 +55,78 @@ pub enum OnDuplicate {
     Requeue,
 }
 
-/// Stores `records` of `module` inside the caller's transaction.
-pub fn store_all(
+/// Stores one record inside the caller's transaction, counting it in `tally`. Returns the
+/// version the document carries (RFC 3339), when it carries one.
+pub fn store_one(
     db: &Db,
     module: Module,
-    records: Vec<Record>,
+    record: Record,
     on_duplicate: OnDuplicate,
     correlation_id: &str,
     max_attempts: i32,
-) -> Result<Tally, DbError> {
-    let mut tally = Tally::default();
-    for record in records {
-        let payload = Payload {
-            module,
-            document: record.document,
-            shape: Shape::Bare,
-            operation_hint: None,
-        };
-        let event = normalize(
-            &payload,
-            &Delivery {
-                method: record.method,
-                query: &[],
-                operation_header: None,
-            },
-        );
-        let Some(entity_id) = event.entity_id.as_ref().filter(|_| event.is_valid()) else {
-            tally.invalid.push(event.invalid_reasons.join("; "));
-            continue;
-        };
-        let document = Value::Object(payload.document).to_string();
-        let inserted = reconcile::insert_pulled_event(
-            db,
-            &InsertPulledEvent {
-                correlation_id,
-                module,
-                entity_id,
-                event: &event,
-                document: &document,
-            },
-        )?;
-        let stored = match inserted {
-            Some(stored) => stored,
-            None if on_duplicate == OnDuplicate::Requeue => {
-                let existing = reconcile::stored_event(
-                    db,
-                    &StoredEventByKey {
-                        key: &event.idempotency_key,
-                    },
-                )?;
-                tally.requeued += 1;
-                existing
-            }
-            None => {
-                tally.duplicates += 1;
-                continue;
-            }
-        };
-        let enqueue = EnqueueOrRepoint {
+    tally: &mut Tally,
+) -> Result<Option<String>, DbError> {
+    let payload = Payload {
+        module,
+        document: record.document,
+        shape: Shape::Bare,
+        operation_hint: None,
+    };
+    let event = normalize(
+        &payload,
+        &Delivery {
+            method: record.method,
+            query: &[],
+            operation_header: None,
+        },
+    );
+    let version = event.version.sql_text();
+    let Some(entity_id) = event.entity_id.as_ref().filter(|_| event.is_valid()) else {
+        tally.invalid.push(event.invalid_reasons.join("; "));
+        return Ok(version);
+    };
+    let document = Value::Object(payload.document).to_string();
+    let inserted = reconcile::insert_pulled_event(
+        db,
+        &InsertPulledEvent {
+            correlation_id,
             module,
             entity_id,
-            operation: event.operation,
-            inbox_event_id: stored.id,
-            source_modified_at: &stored.source_modified_at,
-            max_attempts: max_attempts.unsigned_abs(),
-            correlation_id,
-        };
-        if queue::enqueue_or_repoint(db, &enqueue)?.is_none() {
-            inbox::mark_superseded(db, &MarkSuperseded { id: stored.id })?;
-            tally.superseded += 1;
-        } else {
-            tally.queued += 1;
+            event: &event,
+            document: &document,
+        },
+    )?;
+    let stored = match inserted {
+        Some(stored) => stored,
+        None if on_duplicate == OnDuplicate::Requeue => {
+            let existing = reconcile::stored_event(
+                db,
+                &StoredEventByKey {
+                    key: &event.idempotency_key,
+                },
+            )?;
+            tally.requeued += 1;
+            existing
         }
+        None => {
+            tally.duplicates += 1;
+            return Ok(version);
+        }
+    };
+    let enqueue = EnqueueOrRepoint {
+        module,
+        entity_id,
+        operation: event.operation,
+        inbox_event_id: stored.id,
+        source_modified_at: &stored.source_modified_at,
+        max_attempts: max_attempts.unsigned_abs(),
+        correlation_id,
+    };
+    if queue::enqueue_or_repoint(db, &enqueue)?.is_none() {
+        inbox::mark_superseded(db, &MarkSuperseded { id: stored.id })?;
+        tally.superseded += 1;
+    } else {
+        tally.queued += 1;
     }
-    Ok(tally)
+    Ok(version)
 }

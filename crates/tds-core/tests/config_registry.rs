@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tds_core::config_values::{key, validate_value, ConfigKey, DefaultValue, ValueKind, KEYS};
+use tds_core::config_values::{
+    key, validate_value, ConfigKey, DefaultValue, ValueKind, KEYS, RETIRED,
+};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -71,8 +73,25 @@ fn value_rows(values: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// Every seed row of every migration, checking that no migration updates or deletes
-/// `tds_config` rows (that would change a seed this test does not read).
+/// A migration's version: `V12__pull_listing.sql` → 12.
+fn version(file: &str) -> u32 {
+    file.strip_prefix('V')
+        .and_then(|rest| rest.split("__").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{file}: not a migration's name (V<n>__<name>.sql)"))
+}
+
+/// The key a `DELETE FROM tds_config WHERE key = '<key>'` statement names, if it is one.
+fn deleted_key(statement: &str) -> Option<&str> {
+    let rest = statement.strip_prefix("tds_config")?.trim_start();
+    let rest = rest.strip_prefix("WHERE key = '")?;
+    let end = rest.find('\'')?;
+    rest[end + 1..].trim_start().starts_with(';').then(|| &rest[..end])
+}
+
+/// Every seed row of every migration, checking that no migration updates `tds_config` rows
+/// (that would change a seed this test does not read) and that a migration deletes only
+/// the row of a key [`RETIRED`] names with that migration.
 fn seeds() -> Vec<Seed> {
     let dir = repository().join("migrations");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -90,9 +109,17 @@ fn seeds() -> Vec<Seed> {
         for (at, _) in upper.match_indices("TDS_CONFIG") {
             let before = upper[..at].trim_end();
             assert!(
-                !before.ends_with("UPDATE") && !before.ends_with("DELETE FROM"),
+                !before.ends_with("UPDATE"),
                 "{file}: a migration changes tds_config's seeds; hold them to the registry here"
             );
+            if before.ends_with("DELETE FROM") {
+                let retired = deleted_key(&sql[at..]).filter(|k| RETIRED.contains(&(*k, file.as_str())));
+                assert!(
+                    retired.is_some(),
+                    "{file}: a migration deletes a tds_config row of a key RETIRED does not name with it"
+                );
+                continue;
+            }
             if !before.ends_with("INSERT INTO") {
                 continue;
             }
@@ -145,6 +172,14 @@ fn migrations_seed_registry_keys_with_their_defaults() {
     let mut seen = BTreeMap::new();
     for seed in &seeds {
         let at = format!("{} seeds {}", seed.file, seed.key);
+        if let Some((_, retired_by)) = RETIRED.iter().find(|(k, _)| *k == seed.key) {
+            assert!(key(&seed.key).is_none(), "{at}: retired, yet in the registry");
+            assert!(
+                version(&seed.file) < version(retired_by),
+                "{at}: seeded after {retired_by} retired it"
+            );
+            continue;
+        }
         let spec = key(&seed.key)
             .unwrap_or_else(|| panic!("{at}: not a registry key (tds_core::config_values::KEYS)"));
         if let Some(first) = seen.insert(seed.key.as_str(), seed.file.as_str()) {

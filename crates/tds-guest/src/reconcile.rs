@@ -1,5 +1,5 @@
 //! Typed functions beside `tds_store::reconcile`'s statements (see [`crate::queue`]): the
-//! records pulled from the Zoho API, their cursors and the versions TDS knows; the access
+//! records pulled from the Zoho API, the listing and its cursors, the day's requests; the access
 //! token ([`token`]), the run's report ([`report`]) and the integrity checks
 //! ([`integrity`]).
 
@@ -106,37 +106,227 @@ pub fn save_cursor(db: &Db, save: &SaveCursor<'_>) -> Result<(), DbError> {
     .map(drop)
 }
 
-/// The records of `module` whose versions [`known_versions`] looks up.
-pub struct KnownVersions<'a> {
+/// One listed page [`list_page`] stores: ids, modification times (`None` when the row
+/// shows none) and fingerprints, in step.
+pub struct ListPage {
     pub module: Module,
-    pub ids: &'a [String],
+    pub pass: u32,
+    pub ids: Vec<String>,
+    pub modified_at: Vec<Option<String>>,
+    pub fingerprints: Vec<String>,
 }
 
-/// The versions TDS holds of one record (text, as stored).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownVersion {
-    pub entity_id: EntityId,
-    /// The live ERP row's version.
-    pub erp_version: Option<String>,
-    /// The newest version waiting in the queue.
-    pub queued_version: Option<String>,
+/// What [`list_page`] found of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedPage {
+    pub listed: i64,
+    /// Records of the page now waiting to be read.
+    pub to_read: i64,
 }
 
-/// The versions held of the records (`reconcile::KNOWN_VERSIONS`).
-pub fn known_versions(db: &Db, known: &KnownVersions<'_>) -> Result<Vec<KnownVersion>, DbError> {
+/// Stores the page's rows (`reconcile::LIST_PAGE`).
+pub fn list_page(db: &Db, page: &ListPage) -> Result<ListedPage, DbError> {
     let rows = db.query(
-        reconcile::KNOWN_VERSIONS,
+        reconcile::LIST_PAGE,
         &[
-            param::text(known.module.as_str()),
-            param::text_array(known.ids.iter().cloned()),
+            param::text(page.module.as_str()),
+            param::uint4(page.pass),
+            param::text_array(page.ids.iter().cloned()),
+            param::text_array(page.modified_at.iter().map(|t| t.clone().unwrap_or_default())),
+            param::text_array(page.fingerprints.iter().cloned()),
         ],
+    )?;
+    let row = rows.expect_row()?;
+    Ok(ListedPage {
+        listed: row.int8(0)?,
+        to_read: row.int8(1)?,
+    })
+}
+
+/// The listing pass [`end_pass`] ends.
+pub struct EndPass {
+    pub module: Module,
+    pub pass: u32,
+}
+
+/// Forgets the records the whole pass did not show (`reconcile::END_PASS`): how many.
+pub fn end_pass(db: &Db, end: &EndPass) -> Result<i64, DbError> {
+    let rows = db.query(
+        reconcile::END_PASS,
+        &[param::text(end.module.as_str()), param::uint4(end.pass)],
+    )?;
+    rows.expect_row()?.int8(0)
+}
+
+/// The modules and the most records [`to_read`] or [`to_reread`] returns.
+pub struct ReadBatch<'a> {
+    pub modules: &'a [Module],
+    pub limit: u32,
+}
+
+/// A record of a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    pub module: Module,
+    pub entity_id: EntityId,
+}
+
+fn record_refs(rows: &crate::db::Rows) -> Result<Vec<RecordRef>, DbError> {
+    rows.iter()
+        .map(|row| {
+            let name = row.text(0)?;
+            let module = Module::from_name(&name)
+                .ok_or_else(|| row.invalid(format!("unknown module {name:?}")))?;
+            Ok(RecordRef {
+                module,
+                entity_id: EntityId::from_stored(row.text(1)?),
+            })
+        })
+        .collect()
+}
+
+fn batch_params(batch: &ReadBatch<'_>) -> [spin_sdk::pg4::ParameterValue; 2] {
+    [
+        param::text_array(batch.modules.iter().map(|m| m.as_str())),
+        param::uint4(batch.limit),
+    ]
+}
+
+/// Records waiting to be read, listed first first (`reconcile::TO_READ`).
+pub fn to_read(db: &Db, batch: &ReadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
+    record_refs(&db.query(reconcile::TO_READ, &batch_params(batch))?)
+}
+
+/// Records without a listed modification time, read longest ago first
+/// (`reconcile::TO_REREAD`).
+pub fn to_reread(db: &Db, batch: &ReadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
+    record_refs(&db.query(reconcile::TO_REREAD, &batch_params(batch))?)
+}
+
+/// A record [`mark_read`] marks: `version` the document's (RFC 3339), when it has one.
+pub struct MarkRead<'a> {
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+    pub version: Option<&'a str>,
+}
+
+/// The record was read (`reconcile::MARK_READ`).
+pub fn mark_read(db: &Db, read: &MarkRead<'_>) -> Result<(), DbError> {
+    db.execute(
+        reconcile::MARK_READ,
+        &[
+            param::text(read.module.as_str()),
+            param::text(read.entity_id.as_str()),
+            param::text(read.version.unwrap_or_default()),
+        ],
+    )
+    .map(drop)
+}
+
+/// The record [`forget_record`] forgets.
+pub struct ForgetRecord<'a> {
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+}
+
+/// The record is gone from Zoho (`reconcile::FORGET_RECORD`).
+pub fn forget_record(db: &Db, forget: &ForgetRecord<'_>) -> Result<(), DbError> {
+    db.execute(
+        reconcile::FORGET_RECORD,
+        &[
+            param::text(forget.module.as_str()),
+            param::text(forget.entity_id.as_str()),
+        ],
+    )
+    .map(drop)
+}
+
+/// A record as the listing last showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedRecord {
+    pub entity_id: EntityId,
+    /// Text, as stored; `None` when the row showed no time.
+    pub modified_at: Option<String>,
+    pub needs_read: bool,
+}
+
+/// What the listing last showed of the module (`reconcile::LISTED_RECORDS`).
+pub fn listed_records(db: &Db, of: &OfModule) -> Result<Vec<ListedRecord>, DbError> {
+    let rows = db.query(
+        reconcile::LISTED_RECORDS,
+        &[param::text(of.module.as_str())],
     )?;
     rows.iter()
         .map(|row| {
-            Ok(KnownVersion {
+            Ok(ListedRecord {
                 entity_id: EntityId::from_stored(row.text(0)?),
-                erp_version: row.opt_text(1)?,
-                queued_version: row.opt_text(2)?,
+                modified_at: row.opt_text(1)?,
+                needs_read: row.boolean(2)?,
+            })
+        })
+        .collect()
+}
+
+/// Today's budget [`spend_request`] spends from.
+pub struct SpendRequest {
+    pub budget: u32,
+}
+
+/// Spends one request of today's budget (`reconcile::SPEND_REQUEST`): the requests spent
+/// today, this one included, or `None` when the budget is spent (the refusal is counted,
+/// `reconcile::REFUSE_REQUEST`).
+pub fn spend_request(db: &Db, spend: &SpendRequest) -> Result<Option<i32>, DbError> {
+    let rows = db.query(reconcile::SPEND_REQUEST, &[param::uint4(spend.budget)])?;
+    match rows.first() {
+        Some(row) => Ok(Some(row.int4(0)?)),
+        None => {
+            db.execute(reconcile::REFUSE_REQUEST, &[])?;
+            Ok(None)
+        }
+    }
+}
+
+/// Today's (UTC) request figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestsToday {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub requests: i32,
+    pub refused: i32,
+}
+
+/// Today's request figures (`reconcile::REQUESTS_TODAY`).
+pub fn requests_today(db: &Db) -> Result<RequestsToday, DbError> {
+    let rows = db.query(reconcile::REQUESTS_TODAY, &[])?;
+    let row = rows.expect_row()?;
+    Ok(RequestsToday {
+        day: row.text(0)?,
+        requests: row.int4(1)?,
+        refused: row.int4(2)?,
+    })
+}
+
+/// One module's listing progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleProgress {
+    /// The module's name as stored (a module no longer configured is still shown).
+    pub module: String,
+    pub listed: i64,
+    pub to_read: i64,
+    /// The listing cursor, JSON text.
+    pub cursor: String,
+}
+
+/// Every listed module's progress (`reconcile::PULL_PROGRESS`).
+pub fn pull_progress(db: &Db) -> Result<Vec<ModuleProgress>, DbError> {
+    let rows = db.query(reconcile::PULL_PROGRESS, &[])?;
+    rows.iter()
+        .map(|row| {
+            Ok(ModuleProgress {
+                module: row.text(0)?,
+                listed: row.int8(1)?,
+                to_read: row.int8(2)?,
+                cursor: row.text(3)?,
             })
         })
         .collect()

@@ -1,7 +1,9 @@
 //! Reconcile's statements (components/reconcile): pulled records into the inbox (the
-//! queue side is [`crate::queue::ENQUEUE_OR_REPOINT`], as for webhooks), pull cursors,
-//! the Zoho access token, what drift and integrity compare, and the reports — including
-//! the two reads the stats API serves ([`LATEST_REPORT`], [`REPORT_BY_ID`]).
+//! queue side is [`crate::queue::ENQUEUE_OR_REPOINT`], as for webhooks), listing cursors,
+//! what each listing showed and what is still to read (`tds_zoho_records`), the day's
+//! request budget, the Zoho access token, what drift and integrity compare, and the
+//! reports — including the reads the stats API serves ([`LATEST_REPORT`],
+//! [`REPORT_BY_ID`], [`PULL_PROGRESS`], [`REQUESTS_TODAY`]).
 //!
 //! Times leave as UTC RFC 3339 text (`to_char(… AT TIME ZONE 'UTC', …)`), never as
 //! `timestamptz`, and every placeholder is cast, as real Spin requires.
@@ -49,19 +51,148 @@ ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, position_at = EXC
     details = EXCLUDED.details, updated_at = now()",
 );
 
-/// For module `$1` and ids `$2` (text[]): the ERP row's version when the row is live, and
-/// the newest version waiting in the queue. Returns `entity_id`, `erp_version` (text,
-/// NULL), `queued_version` (text, NULL).
-pub const KNOWN_VERSIONS: Statement = Statement::new(
-    "reconcile::known_versions",
+/// Stores one listed page of module `$1` in listing pass `$2` (int4): `$3` ids, `$4` the
+/// rows' modification times (RFC 3339, `''` when the row shows none), `$5` the rows'
+/// fingerprints (text[] each, in step). A record seen for the first time that the ERP (or
+/// the queue) already holds at the listed version (any version, when the row shows no
+/// time) is taken as read: webhooks brought it, and reading it again would spend a
+/// request on nothing. A record already read is taken as read again when the ERP holds
+/// the newer time its row now shows. Returns `listed` (int8), `to_read` (int8: those of
+/// the page waiting to be read).
+pub const LIST_PAGE: Statement = Statement::new(
+    "reconcile::list_page",
     "\
-SELECT i.id,
-    (SELECT to_char(v.source_modified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-     FROM tds_erp_versions v WHERE v.module = $1::text AND v.entity_id = i.id AND v.deleted_at IS NULL),
-    (SELECT to_char(max(q.source_modified_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-     FROM tds_sync_queue q WHERE q.module = $1::text AND q.entity_id = i.id AND q.operation = 'upsert'
-       AND q.status IN ('pending', 'retry', 'processing'))
-FROM unnest($2::text[]) AS i(id)",
+WITH listed AS (
+    SELECT DISTINCT ON (id) id, nullif(at, '')::timestamptz AS modified_at, fingerprint
+    FROM unnest($3::text[], $4::text[], $5::text[]) AS l(id, at, fingerprint)
+    ORDER BY id
+), judged AS (
+    SELECT l.id, l.modified_at, l.fingerprint,
+        EXISTS (SELECT 1 FROM tds_erp_versions v WHERE v.module = $1::text AND v.entity_id = l.id
+                    AND v.deleted_at IS NULL AND (l.modified_at IS NULL OR v.source_modified_at >= l.modified_at))
+        OR EXISTS (SELECT 1 FROM tds_sync_queue q WHERE q.module = $1::text AND q.entity_id = l.id
+                    AND q.operation = 'upsert' AND q.status IN ('pending', 'retry', 'processing')
+                    AND (l.modified_at IS NULL OR q.source_modified_at >= l.modified_at)) AS held
+    FROM listed l
+), stored AS (
+    INSERT INTO tds_zoho_records AS r (module, entity_id, listed_modified_at, list_fingerprint, listed_pass,
+        listed_at, read_modified_at, read_fingerprint)
+    SELECT $1::text, id, modified_at, fingerprint, $2::int4, now(),
+        CASE WHEN held THEN modified_at END, CASE WHEN held THEN fingerprint END
+    FROM judged
+    ON CONFLICT (module, entity_id) DO UPDATE SET
+        listed_modified_at = EXCLUDED.listed_modified_at, list_fingerprint = EXCLUDED.list_fingerprint,
+        listed_pass = EXCLUDED.listed_pass,
+        listed_at = CASE WHEN r.needs_read THEN r.listed_at ELSE EXCLUDED.listed_at END,
+        read_fingerprint = coalesce(r.read_fingerprint, EXCLUDED.read_fingerprint),
+        read_modified_at = CASE
+            WHEN r.read_fingerprint IS NULL THEN EXCLUDED.read_modified_at
+            WHEN EXCLUDED.listed_modified_at IS NOT NULL AND EXCLUDED.read_modified_at IS NOT NULL
+                THEN greatest(r.read_modified_at, EXCLUDED.read_modified_at)
+            ELSE r.read_modified_at END
+    RETURNING needs_read
+)
+SELECT count(*)::int8, (count(*) FILTER (WHERE needs_read))::int8 FROM stored",
+);
+
+/// Ends listing pass `$2` (int4) of module `$1`: the records it did not show are gone from
+/// Zoho's list and are forgotten. Returns `gone` (int8).
+pub const END_PASS: Statement = Statement::new(
+    "reconcile::end_pass",
+    "\
+WITH gone AS (
+    DELETE FROM tds_zoho_records WHERE module = $1::text AND listed_pass < $2::int4 RETURNING 1
+)
+SELECT count(*)::int8 FROM gone",
+);
+
+/// At most `$2` (int4) records of modules `$1` (text[]) waiting to be read, those listed
+/// first before the others. Returns `module`, `entity_id`.
+pub const TO_READ: Statement = Statement::new(
+    "reconcile::to_read",
+    "\
+SELECT module, entity_id FROM tds_zoho_records
+WHERE needs_read AND module = ANY($1::text[])
+ORDER BY listed_at, module, entity_id LIMIT $2::int4",
+);
+
+/// At most `$2` (int4) records of modules `$1` (text[]) whose list rows show no
+/// modification time, read longest ago (or never) first: the rotating re-read. Returns
+/// `module`, `entity_id`.
+pub const TO_REREAD: Statement = Statement::new(
+    "reconcile::to_reread",
+    "\
+SELECT module, entity_id FROM tds_zoho_records
+WHERE listed_modified_at IS NULL AND NOT needs_read AND module = ANY($1::text[])
+ORDER BY read_at NULLS FIRST, module, entity_id LIMIT $2::int4",
+);
+
+/// Record `$2` of module `$1` was read; `$3` the version the document carried (RFC 3339,
+/// `''` when none). What its list row showed is then what TDS holds.
+pub const MARK_READ: Statement = Statement::new(
+    "reconcile::mark_read",
+    "\
+UPDATE tds_zoho_records
+SET read_fingerprint = list_fingerprint, read_at = now(),
+    read_modified_at = greatest(listed_modified_at, nullif($3::text, '')::timestamptz)
+WHERE module = $1::text AND entity_id = $2::text",
+);
+
+/// Record `$2` of module `$1` is gone from Zoho (its detail answered 404): forgotten.
+pub const FORGET_RECORD: Statement = Statement::new(
+    "reconcile::forget_record",
+    "DELETE FROM tds_zoho_records WHERE module = $1::text AND entity_id = $2::text",
+);
+
+/// What the listing last showed of module `$1`. Returns `entity_id`, `modified_at` (text,
+/// NULL when the row showed none), `needs_read` (bool).
+pub const LISTED_RECORDS: Statement = Statement::new(
+    "reconcile::listed_records",
+    "\
+SELECT entity_id, to_char(listed_modified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), needs_read
+FROM tds_zoho_records WHERE module = $1::text",
+);
+
+/// Spends one request of today's (UTC) budget of `$1` (int4) requests. Returns
+/// `requests` (int4: spent today, this one included); no row when the budget is spent.
+pub const SPEND_REQUEST: Statement = Statement::new(
+    "reconcile::spend_request",
+    "\
+INSERT INTO tds_zoho_request_days AS d (day, requests)
+SELECT (now() AT TIME ZONE 'UTC')::date, 1 WHERE $1::int4 > 0
+ON CONFLICT (day) DO UPDATE SET requests = d.requests + 1, updated_at = now()
+    WHERE d.requests < $1::int4
+RETURNING requests",
+);
+
+/// A request was not sent because today's budget is spent.
+pub const REFUSE_REQUEST: Statement = Statement::new(
+    "reconcile::refuse_request",
+    "\
+INSERT INTO tds_zoho_request_days AS d (day, refused) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
+ON CONFLICT (day) DO UPDATE SET refused = d.refused + 1, updated_at = now()",
+);
+
+/// Today's (UTC) request figures. Returns `day` (text, `YYYY-MM-DD`), `requests` (int4),
+/// `refused` (int4); zero when none was made.
+pub const REQUESTS_TODAY: Statement = Statement::new(
+    "reconcile::requests_today",
+    "\
+SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), coalesce(d.requests, 0), coalesce(d.refused, 0)
+FROM (SELECT 1) one LEFT JOIN tds_zoho_request_days d ON d.day = (now() AT TIME ZONE 'UTC')::date",
+);
+
+/// Each listed module's progress: `module`, `listed` (int8: records the listing holds),
+/// `to_read` (int8), `cursor` (the listing cursor, JSON text).
+pub const PULL_PROGRESS: Statement = Statement::new(
+    "reconcile::pull_progress",
+    "\
+SELECT c.module, coalesce(r.listed, 0)::int8, coalesce(r.to_read, 0)::int8, c.details::text
+FROM (SELECT substr(name, length('zoho_listing:') + 1) AS module, details FROM tds_cursors
+      WHERE name LIKE 'zoho_listing:%') c
+LEFT JOIN (SELECT module, count(*) AS listed, count(*) FILTER (WHERE needs_read) AS to_read
+           FROM tds_zoho_records GROUP BY module) r USING (module)
+ORDER BY c.module",
 );
 
 /// Every ERP header row of module `$1`. Returns `entity_id`, `version` (text), `deleted`
@@ -130,10 +261,18 @@ UPDATE tds_zoho_tokens SET expires_at = least(expires_at, now()), last_error = $
 WHERE name = $1::text",
 );
 
-/// A refresh of token `$1` failed: `$2` the error.
+/// A refresh of token `$1` failed: `$2` the error. It counts in the current 10-minute
+/// window like a refresh that succeeded: Zoho counts every request to its token endpoint.
 pub const TOKEN_ERROR: Statement = Statement::new(
     "reconcile::token_error",
-    "UPDATE tds_zoho_tokens SET last_error = $2::text, updated_at = now() WHERE name = $1::text",
+    "\
+UPDATE tds_zoho_tokens
+SET last_error = $2::text, updated_at = now(),
+    refresh_window_count = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
+        THEN refresh_window_count + 1 ELSE 1 END,
+    refresh_window_started_at = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
+        THEN refresh_window_started_at ELSE now() END
+WHERE name = $1::text",
 );
 
 /// Starts a report: `$1` trigger (`cron` or `http`), `$2` the run's id (int8). Returns `id`.
@@ -288,12 +427,22 @@ ORDER BY updated_at, module, entity_id LIMIT $1::int4",
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 22] = [
+pub const ALL: [Statement; 32] = [
     INSERT_PULLED_EVENT,
     STORED_EVENT,
     READ_CURSOR,
     SAVE_CURSOR,
-    KNOWN_VERSIONS,
+    LIST_PAGE,
+    END_PASS,
+    TO_READ,
+    TO_REREAD,
+    MARK_READ,
+    FORGET_RECORD,
+    LISTED_RECORDS,
+    SPEND_REQUEST,
+    REFUSE_REQUEST,
+    REQUESTS_TODAY,
+    PULL_PROGRESS,
     ERP_ROWS,
     QUEUED_VERSIONS,
     READ_TOKEN,

@@ -4,16 +4,27 @@
 //! - **extra**: in the ERP (not deleted), not in Zoho — deleted in Zoho without a webhook;
 //! - **stale**: in both, Zoho's modification time newer than the ERP row's version;
 //! - **in_flight**: missing or stale, but the queue already holds that version (or a newer
-//!   one) waiting to be applied — not drift, only not done yet.
+//!   one) waiting to be applied — not drift, only not done yet;
+//! - **pending**: missing or stale, but the pull has yet to read it (a backfill under way,
+//!   or a run that ran out of budget) — not drift either.
 //!
-//! Records Zoho lists without a modification time cannot be stale.
+//! Zoho's side is what the pull's listing last showed (`tds_zoho_records`). Records listed
+//! without a modification time are never stale here: a change to their row makes them
+//! pending instead. Extra rows are only known once a listing pass was whole.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::api::Listed;
+/// A record as the pull's listing last showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZohoRow {
+    pub id: String,
+    pub modified_at: Option<DateTime<Utc>>,
+    /// The pull has yet to read it.
+    pub pending: bool,
+}
 
 /// An ERP row as drift sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +41,7 @@ pub struct Drift {
     pub extra: Vec<String>,
     pub stale: Vec<String>,
     pub in_flight: Vec<String>,
+    pub pending: Vec<String>,
     /// Records in step.
     pub matched: usize,
 }
@@ -42,27 +54,35 @@ impl Drift {
 }
 
 /// Compares Zoho's listing with the ERP's rows and the versions waiting in the queue
-/// (`queued`: entity id → the queued event's version).
+/// (`queued`: entity id → the queued event's version). `whole`: the listing is all of
+/// Zoho's records, so ERP rows it lacks are extra.
 ///
 /// ```
-/// use tds_core::normalize::EntityId;
-/// use tds_zoho::api::Listed;
-/// use tds_zoho::drift::{compare, ErpRow};
+/// use tds_zoho::drift::{compare, ErpRow, ZohoRow};
 /// let at = |t: &str| tds_core::time::parse_zoho_timestamp(t).unwrap();
+/// let row = |id: &str, t: &str, pending| ZohoRow { id: id.into(), modified_at: Some(at(t)), pending };
 /// let zoho = [
-///     Listed { id: EntityId::from_text("1").unwrap(), modified_at: Some(at("2024-01-02T00:00:00Z")) },
-///     Listed { id: EntityId::from_text("2").unwrap(), modified_at: Some(at("2024-01-01T00:00:00Z")) },
-///     Listed { id: EntityId::from_text("3").unwrap(), modified_at: Some(at("2024-01-01T00:00:00Z")) },
+///     row("1", "2024-01-02T00:00:00Z", false),
+///     row("2", "2024-01-01T00:00:00Z", false),
+///     row("3", "2024-01-01T00:00:00Z", false),
+///     row("5", "2024-01-01T00:00:00Z", true),
 /// ];
 /// let erp = [
 ///     ErpRow { id: "1".into(), version: at("2024-01-01T00:00:00Z"), deleted: false },
 ///     ErpRow { id: "2".into(), version: at("2024-01-01T00:00:00Z"), deleted: false },
 ///     ErpRow { id: "4".into(), version: at("2024-01-01T00:00:00Z"), deleted: false },
 /// ];
-/// let d = compare(&zoho, &erp, &Default::default());
-/// assert_eq!((d.stale, d.missing, d.extra, d.matched), (vec!["1".to_string()], vec!["3".to_string()], vec!["4".to_string()], 1));
+/// let d = compare(&zoho, &erp, &Default::default(), true);
+/// assert_eq!((d.stale, d.missing, d.extra, d.pending, d.matched),
+///            (vec!["1".to_string()], vec!["3".to_string()], vec!["4".to_string()], vec!["5".to_string()], 1));
+/// assert!(compare(&zoho, &erp, &Default::default(), false).extra.is_empty());
 /// ```
-pub fn compare(zoho: &[Listed], erp: &[ErpRow], queued: &BTreeMap<String, DateTime<Utc>>) -> Drift {
+pub fn compare(
+    zoho: &[ZohoRow],
+    erp: &[ErpRow],
+    queued: &BTreeMap<String, DateTime<Utc>>,
+    whole: bool,
+) -> Drift {
     let rows: BTreeMap<&str, &ErpRow> = erp.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut drift = Drift::default();
     let mut seen = BTreeSet::new();
@@ -76,31 +96,33 @@ pub fn compare(zoho: &[Listed], erp: &[ErpRow], queued: &BTreeMap<String, DateTi
                 .get(id)
                 .is_some_and(|q| listed.modified_at.is_none_or(|z| *q >= z))
         };
-        match rows.get(id) {
-            Some(row) if !row.deleted => {
-                let behind = listed.modified_at.is_some_and(|z| z > row.version);
-                if !behind {
-                    drift.matched += 1;
-                } else if queued_covers() {
-                    drift.in_flight.push(id.to_string());
-                } else {
-                    drift.stale.push(id.to_string());
-                }
-            }
-            _ if queued_covers() => drift.in_flight.push(id.to_string()),
-            _ => drift.missing.push(id.to_string()),
+        let live = rows.get(id).filter(|row| !row.deleted);
+        let behind = live.is_none_or(|row| listed.modified_at.is_some_and(|z| z > row.version));
+        if !behind {
+            drift.matched += 1;
+        } else if queued_covers() {
+            drift.in_flight.push(id.to_string());
+        } else if listed.pending {
+            drift.pending.push(id.to_string());
+        } else if live.is_some() {
+            drift.stale.push(id.to_string());
+        } else {
+            drift.missing.push(id.to_string());
         }
     }
-    drift.extra = erp
-        .iter()
-        .filter(|r| !r.deleted && !seen.contains(r.id.as_str()))
-        .map(|r| r.id.clone())
-        .collect();
+    if whole {
+        drift.extra = erp
+            .iter()
+            .filter(|r| !r.deleted && !seen.contains(r.id.as_str()))
+            .map(|r| r.id.clone())
+            .collect();
+    }
     for list in [
         &mut drift.missing,
         &mut drift.extra,
         &mut drift.stale,
         &mut drift.in_flight,
+        &mut drift.pending,
     ] {
         list.sort();
     }
@@ -109,7 +131,6 @@ pub fn compare(zoho: &[Listed], erp: &[ErpRow], queued: &BTreeMap<String, DateTi
 
 #[cfg(test)]
 mod tests {
-    use tds_core::normalize::EntityId;
     use tds_core::time::parse_zoho_timestamp;
 
     use super::*;
@@ -118,10 +139,11 @@ mod tests {
         parse_zoho_timestamp(t).unwrap()
     }
 
-    fn listed(id: &str, t: Option<&str>) -> Listed {
-        Listed {
-            id: EntityId::from_text(id).unwrap(),
+    fn listed(id: &str, t: Option<&str>) -> ZohoRow {
+        ZohoRow {
+            id: id.to_string(),
             modified_at: t.map(at),
+            pending: false,
         }
     }
 
@@ -156,13 +178,13 @@ mod tests {
             },
         ];
         let queued = BTreeMap::from([("2".to_string(), at("2024-01-03T00:00:00Z"))]);
-        let d = compare(&zoho, &erp, &queued);
+        let d = compare(&zoho, &erp, &queued, true);
         assert_eq!(d.missing, ["1"]);
         assert_eq!(d.in_flight, ["2"]);
         assert!(d.stale.is_empty() && d.extra.is_empty());
         assert_eq!(d.matched, 1);
         assert_eq!(d.differences(), 1);
         let older_queue = BTreeMap::from([("2".to_string(), at("2024-01-02T00:00:00Z"))]);
-        assert_eq!(compare(&zoho, &erp, &older_queue).stale, ["2"]);
+        assert_eq!(compare(&zoho, &erp, &older_queue, true).stale, ["2"]);
     }
 }

@@ -1,77 +1,62 @@
-//! Pull cursors: where each module's pull stands, moved only after a page is stored.
+//! The pull's plan: where each module's listing stands, and what a day's request budget
+//! allows.
 //!
-//! Two strategies:
-//! - **Incremental** (modules Zoho filters by `last_modified_time`): a pass starts at the
-//!   high-water mark minus an overlap (a cursor moved exactly to the last record would lose
-//!   same-second edits) and lists ascending by modification time. After a stored page the
-//!   filter moves to the page's latest time and paging restarts at 1, so records that move
-//!   while the pass runs are never skipped; only when a whole page shares the filter's
-//!   second does paging go on to the next page number.
-//! - **Sweep** (the rest): every page of the list, in order. A pass interrupted (a crash,
-//!   the time budget) resumes at the page after the last one stored.
-//!
-//! Either way the cursor is written in the transaction that stores the page's records, so
-//! a run that dies mid-page repeats that page and nothing after it was counted as done.
+//! - **Listing passes.** A pass lists every page of a module, in Zoho's own order, with no
+//!   sort or filter (see [`crate::api::ListRequest`]). The cursor moves one page at a time,
+//!   stored with that page's rows, so a run stopped by its time budget, the day's budget or
+//!   an outage resumes at the page after the last one stored. When a pass reaches the last
+//!   page it is *whole*: rows the pass did not show are gone from Zoho.
+//! - **Reads.** What a listed row shows decides whether the record is read by id (lists omit
+//!   line items). That decision is `tds_zoho_records.needs_read` in the database; what is
+//!   still to read waits there across runs and days, so nothing fetched is ever thrown away
+//!   and the cursor never moves past a record that was not read.
+//! - **The day's budget** ([`DailyBudget`]): the plan's documented daily limit less a
+//!   reserve for the organisation's other clients. [`estimate`] says when a backfill ends.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tds_core::entity::Module;
 
-use crate::api::{filters_by_modified_time, ListRequest, Page};
+use crate::api::{ListRequest, Page};
 
-/// How a module is pulled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    Incremental,
-    Sweep,
-}
-
-impl Strategy {
-    pub fn of(module: Module) -> Strategy {
-        if filters_by_modified_time(module) {
-            Strategy::Incremental
-        } else {
-            Strategy::Sweep
-        }
-    }
-}
-
-/// A module's stored pull position (`tds_cursors.details` of `zoho_pull:<module>`).
+/// A module's listing position (`tds_cursors.details` of [`cursor_name`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PullCursor {
-    /// The latest modification time of a stored record.
+pub struct ListingCursor {
+    /// The running pass, or the last one; passes count from 1.
     #[serde(default)]
-    pub high_water: Option<DateTime<Utc>>,
+    pub pass: u32,
     /// Whether a pass is under way (a new one starts otherwise).
     #[serde(default)]
     pub in_pass: bool,
-    /// Incremental: the filter of the running pass.
-    #[serde(default)]
-    pub since: Option<DateTime<Utc>>,
-    /// The next page to ask for.
+    /// The next page to ask for in the running pass.
     #[serde(default)]
     pub page: u32,
-    /// Pages stored in the running pass.
+    /// Records listed so far in the running pass.
     #[serde(default)]
-    pub pages_in_pass: u32,
-    /// Passes completed.
+    pub listed_in_pass: u32,
+    /// Passes that reached the last page.
     #[serde(default)]
     pub passes: u32,
+    /// Pages of the last whole pass: what a pass costs.
+    #[serde(default)]
+    pub last_pass_pages: u32,
+    /// Records of the last whole pass.
+    #[serde(default)]
+    pub last_pass_records: u32,
 }
 
 /// The cursor's name in `tds_cursors`.
 ///
 /// ```
-/// assert_eq!(tds_zoho::pull::cursor_name(tds_core::entity::Module::Bills), "zoho_pull:bills");
+/// assert_eq!(tds_zoho::pull::cursor_name(tds_core::entity::Module::Bills), "zoho_listing:bills");
 /// ```
 pub fn cursor_name(module: Module) -> String {
-    format!("zoho_pull:{}", module.as_str())
+    format!("zoho_listing:{}", module.as_str())
 }
 
-impl PullCursor {
-    /// The cursor stored as JSON; unreadable or absent, a fresh one (a full pull).
-    pub fn from_json(text: Option<&str>) -> PullCursor {
+impl ListingCursor {
+    /// The cursor stored as JSON; unreadable or absent, a fresh one (a first pass).
+    pub fn from_json(text: Option<&str>) -> ListingCursor {
         text.and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default()
     }
@@ -80,32 +65,32 @@ impl PullCursor {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
     }
 
-    /// The cursor with its pass started, if none was running.
+    /// Whether a pass ever reached the last page: the listed rows are then all of Zoho's.
+    pub fn whole(&self) -> bool {
+        self.passes > 0
+    }
+
+    /// The cursor with a pass under way: the running one, or the next.
     ///
     /// ```
-    /// use tds_zoho::pull::{PullCursor, Strategy};
-    /// let t = tds_core::time::parse_zoho_timestamp("2024-03-01T10:00:00+0000");
-    /// let c = PullCursor { high_water: t, ..PullCursor::default() }.started(Strategy::Incremental, 60);
-    /// assert_eq!(c.since, tds_core::time::parse_zoho_timestamp("2024-03-01T09:59:00+0000"));
-    /// assert_eq!((c.page, c.in_pass), (1, true));
+    /// use tds_zoho::pull::ListingCursor;
+    /// let c = ListingCursor::default().started();
+    /// assert_eq!((c.pass, c.page, c.in_pass), (1, 1, true));
+    /// assert_eq!(c.started(), c);
     /// ```
-    pub fn started(&self, strategy: Strategy, overlap_seconds: i64) -> PullCursor {
+    pub fn started(&self) -> ListingCursor {
         if self.in_pass {
-            return PullCursor {
+            return ListingCursor {
+                pass: self.pass.max(1),
                 page: self.page.max(1),
                 ..self.clone()
             };
         }
-        PullCursor {
+        ListingCursor {
+            pass: self.pass + 1,
             in_pass: true,
-            since: match strategy {
-                Strategy::Incremental => self
-                    .high_water
-                    .map(|t| t - Duration::seconds(overlap_seconds.max(0))),
-                Strategy::Sweep => None,
-            },
             page: 1,
-            pages_in_pass: 0,
+            listed_in_pass: 0,
             ..self.clone()
         }
     }
@@ -116,107 +101,163 @@ impl PullCursor {
             module,
             page: self.page.max(1),
             per_page,
-            since: self.since,
         }
     }
 
-    /// The cursor after `page` (asked for with [`PullCursor::request`]) was stored.
+    /// The cursor after `page` (asked for with [`ListingCursor::request`]) was stored.
     ///
     /// ```
-    /// use tds_core::entity::Module;
     /// use tds_core::normalize::EntityId;
     /// use tds_zoho::api::{Listed, Page};
-    /// use tds_zoho::pull::{PullCursor, Strategy};
-    /// let at = |t: &str| tds_core::time::parse_zoho_timestamp(t);
-    /// let listed = |t| Listed { id: EntityId::from_text("1").unwrap(), modified_at: at(t) };
-    /// let c = PullCursor::default().started(Strategy::Incremental, 60);
-    /// let page = Page { records: vec![listed("2024-01-01T00:00:00+0000")], has_more: true, unreadable: vec![] };
-    /// let next = c.advanced(Strategy::Incremental, &page);
-    /// assert_eq!((next.since, next.page), (at("2024-01-01T00:00:00+0000"), 1));
-    /// let same_second = next.advanced(Strategy::Incremental, &page);
-    /// assert_eq!(same_second.page, 2);
-    /// let last = Page { has_more: false, ..page };
-    /// let done = same_second.advanced(Strategy::Incremental, &last);
-    /// assert!(!done.in_pass);
-    /// assert_eq!((done.high_water, done.passes), (at("2024-01-01T00:00:00+0000"), 1));
+    /// use tds_zoho::pull::ListingCursor;
+    /// let row = Listed { id: EntityId::from_text("1").unwrap(), modified_at: None, fingerprint: "f".into() };
+    /// let page = Page { records: vec![row.clone(), row], has_more: true, unreadable: vec![] };
+    /// let c = ListingCursor::default().started().advanced(&page);
+    /// assert_eq!((c.page, c.listed_in_pass, c.in_pass), (2, 2, true));
+    /// let last = c.advanced(&Page { has_more: false, ..page });
+    /// assert_eq!((last.in_pass, last.passes, last.last_pass_pages, last.last_pass_records), (false, 1, 2, 4));
+    /// assert!(last.whole());
+    /// assert_eq!(last.started().pass, 2);
     /// ```
-    pub fn advanced(&self, strategy: Strategy, page: &Page) -> PullCursor {
-        let latest = page.latest();
-        let high_water = match (self.high_water, latest) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let mut next = PullCursor {
-            high_water,
-            pages_in_pass: self.pages_in_pass + 1,
+    pub fn advanced(&self, page: &Page) -> ListingCursor {
+        let listed = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
+        let mut next = ListingCursor {
+            listed_in_pass: self.listed_in_pass.saturating_add(listed),
+            page: self.page.max(1) + 1,
             ..self.clone()
         };
         if !page.has_more {
             next.in_pass = false;
-            next.since = None;
-            next.page = 0;
             next.passes = self.passes + 1;
-            return next;
-        }
-        let moves = strategy == Strategy::Incremental
-            && latest.is_some_and(|l| self.since.is_none_or(|s| l > s));
-        if moves {
-            next.since = latest;
-            next.page = 1;
-        } else {
-            next.page = self.page.max(1) + 1;
+            next.last_pass_pages = self.page.max(1);
+            next.last_pass_records = next.listed_in_pass;
         }
         next
     }
+
+    /// List pages still to ask for before the running pass (or a new one) is whole: the
+    /// last whole pass's size is the guess for a pass not under way or not yet measured.
+    ///
+    /// ```
+    /// use tds_zoho::pull::ListingCursor;
+    /// assert_eq!(ListingCursor::default().pages_to_go(), 1);
+    /// let c = ListingCursor { in_pass: true, page: 3, last_pass_pages: 5, passes: 1, pass: 2, ..Default::default() };
+    /// assert_eq!(c.pages_to_go(), 3);
+    /// assert_eq!(ListingCursor { in_pass: false, ..c }.pages_to_go(), 5);
+    /// ```
+    pub fn pages_to_go(&self) -> u32 {
+        let pass_pages = self.last_pass_pages.max(1);
+        if self.in_pass {
+            (pass_pages + 1).saturating_sub(self.page.max(1)).max(1)
+        } else {
+            pass_pages
+        }
+    }
 }
 
-/// What TDS already holds of a listed record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Known {
-    /// The ERP row's version, when the row exists and is not deleted.
-    pub erp_version: Option<DateTime<Utc>>,
-    /// The version waiting in the queue for the entity (pending, retry or processing).
-    pub queued_version: Option<DateTime<Utc>>,
+/// The requests a day the pull may spend: the plan's limit less a reserve for the
+/// organisation's other clients (`reconcile_daily_request_limit`,
+/// `reconcile_daily_request_reserve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyBudget {
+    pub limit: u32,
+    pub reserve: u32,
 }
 
-/// Whether a listed record must be fetched and stored: unless the ERP or the queue already
-/// holds its version (or a newer one). A record without a time is always fetched.
+impl DailyBudget {
+    /// ```
+    /// use tds_zoho::pull::DailyBudget;
+    /// assert_eq!(DailyBudget { limit: 2000, reserve: 500 }.spendable(), 1500);
+    /// assert_eq!(DailyBudget { limit: 100, reserve: 500 }.spendable(), 0);
+    /// ```
+    pub fn spendable(&self) -> u32 {
+        self.limit.saturating_sub(self.reserve)
+    }
+}
+
+/// What is left to do and what a day allows, for [`estimate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Workload {
+    /// List pages before every module's pass is whole.
+    pub list_pages: u32,
+    /// Records waiting to be read by id.
+    pub reads: u32,
+    /// Requests left in today's budget.
+    pub left_today: u32,
+    /// Requests a day the budget allows ([`DailyBudget::spendable`]).
+    pub per_day: u32,
+    /// Requests one run can make within its time budget at the configured pace.
+    pub per_run: u32,
+    /// List pages every day's run spends before reading (every module's whole pass).
+    pub daily_listing: u32,
+}
+
+/// When the work ends, assuming one run a day (the nightly schedule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Estimate {
+    /// Requests the work needs.
+    pub requests: u32,
+    /// Days after today it needs: 0 when today's budget covers it; `None` when a day's
+    /// budget does not even cover the listing, so it never ends.
+    pub days_after_today: Option<u32>,
+}
+
+/// ```
+/// use tds_zoho::pull::{estimate, Workload};
+/// let w = Workload { list_pages: 18, reads: 2250, left_today: 1500, per_day: 1500, per_run: 10_000, daily_listing: 18 };
+/// let e = estimate(&w);
+/// assert_eq!((e.requests, e.days_after_today), (2268, Some(1)));
+/// let slow = Workload { per_run: 400, ..w };
+/// assert_eq!(estimate(&slow).days_after_today, Some(5));
+/// assert_eq!(estimate(&Workload { reads: 0, list_pages: 0, ..w }).days_after_today, Some(0));
+/// assert_eq!(estimate(&Workload { per_day: 10, left_today: 0, ..w }).days_after_today, None);
+/// ```
+pub fn estimate(work: &Workload) -> Estimate {
+    let requests = work.list_pages.saturating_add(work.reads);
+    let today = work.left_today.min(work.per_run);
+    if requests <= today {
+        return Estimate {
+            requests,
+            days_after_today: Some(0),
+        };
+    }
+    let daily = work
+        .per_day
+        .min(work.per_run)
+        .saturating_sub(work.daily_listing);
+    let days_after_today = (daily > 0).then(|| (requests - today).div_ceil(daily));
+    Estimate {
+        requests,
+        days_after_today,
+    }
+}
+
+/// The UTC date `days` after `today`.
 ///
 /// ```
-/// use tds_zoho::pull::{needs_fetch, Known};
-/// let t = tds_core::time::parse_zoho_timestamp("2024-01-01T00:00:00+0000");
-/// assert!(needs_fetch(t, Known::default()));
-/// assert!(!needs_fetch(t, Known { erp_version: t, queued_version: None }));
-/// assert!(!needs_fetch(t, Known { erp_version: None, queued_version: t }));
-/// assert!(needs_fetch(None, Known { erp_version: t, queued_version: t }));
+/// let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).unwrap();
+/// assert_eq!(tds_zoho::pull::date_after(d, 3).to_string(), "2027-01-02");
 /// ```
-pub fn needs_fetch(modified_at: Option<DateTime<Utc>>, known: Known) -> bool {
-    let Some(at) = modified_at else {
-        return true;
-    };
-    let held = [known.erp_version, known.queued_version]
-        .into_iter()
-        .flatten()
-        .max();
-    held.is_none_or(|held| held < at)
+pub fn date_after(today: NaiveDate, days: u32) -> NaiveDate {
+    today
+        .checked_add_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use tds_core::normalize::EntityId;
-    use tds_core::time::parse_zoho_timestamp;
 
     use super::*;
     use crate::api::Listed;
 
-    fn page(times: &[&str], has_more: bool) -> Page {
+    fn page(records: usize, has_more: bool) -> Page {
         Page {
-            records: times
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Listed {
+            records: (0..records)
+                .map(|i| Listed {
                     id: EntityId::from_text(&i.to_string()).unwrap(),
-                    modified_at: parse_zoho_timestamp(t),
+                    modified_at: None,
+                    fingerprint: String::new(),
                 })
                 .collect(),
             has_more,
@@ -225,38 +266,16 @@ mod tests {
     }
 
     #[test]
-    fn a_sweep_resumes_after_the_last_stored_page() {
-        let c = PullCursor::default().started(Strategy::Sweep, 60);
-        let after_one = c.advanced(Strategy::Sweep, &page(&["2024-01-02T00:00:00Z"], true));
-        let after_two = after_one.advanced(Strategy::Sweep, &page(&["2024-01-01T00:00:00Z"], true));
-        assert_eq!(after_two.page, 3);
-        let json = after_two.to_json();
-        let resumed = PullCursor::from_json(Some(&json)).started(Strategy::Sweep, 60);
+    fn a_pass_resumes_after_the_last_stored_page() {
+        let c = ListingCursor::default().started();
+        let after_two = c.advanced(&page(2, true)).advanced(&page(2, true));
+        let resumed = ListingCursor::from_json(Some(&after_two.to_json())).started();
         assert_eq!(resumed.request(Module::Items, 50).page, 3);
-        assert_eq!(resumed.since, None);
-        let done = resumed.advanced(Strategy::Sweep, &page(&[], false));
-        assert!(!done.in_pass);
-        assert_eq!(
-            done.high_water,
-            parse_zoho_timestamp("2024-01-02T00:00:00Z")
-        );
-        let again = done.started(Strategy::Sweep, 60);
-        assert_eq!((again.page, again.since), (1, None));
-    }
-
-    #[test]
-    fn an_incremental_pass_starts_before_the_high_water_mark() {
-        let c = PullCursor::default().started(Strategy::Incremental, 30);
-        assert_eq!(c.since, None);
-        let done = c.advanced(
-            Strategy::Incremental,
-            &page(&["2024-01-01T00:00:00Z", "2024-01-01T00:05:00Z"], false),
-        );
-        let next = done.started(Strategy::Incremental, 30);
-        assert_eq!(next.since, parse_zoho_timestamp("2024-01-01T00:04:30Z"));
-        assert_eq!(
-            PullCursor::from_json(Some("not json")),
-            PullCursor::default()
-        );
+        assert_eq!(resumed.pass, 1);
+        let done = resumed.advanced(&page(1, false));
+        assert_eq!((done.passes, done.last_pass_records, done.last_pass_pages), (1, 5, 3));
+        let again = done.started();
+        assert_eq!((again.pass, again.page, again.listed_in_pass), (2, 1, 0));
+        assert_eq!(ListingCursor::from_json(Some("not json")), ListingCursor::default());
     }
 }

@@ -73,7 +73,7 @@ const DAY_S: i64 = 86_400;
 /// Every key the components read (processor, heal, reconcile), in a stable order. A key a
 /// migration seeds must be listed here, with its type and range, to be changed through
 /// the stats API.
-pub const KEYS: [ConfigKey; 37] = [
+pub const KEYS: [ConfigKey; 39] = [
     int("backoff_base_ms", 1, DAY_MS, 1000, "Retry backoff: the ceiling of the first retry delay, doubled per attempt (full jitter below it)."),
     int("backoff_cap_ms", 1, DAY_MS, 300_000, "Retry backoff: the largest retry delay."),
     int("lock_timeout_ms", 1, 600_000, 5000, "Processor: the longest a batch waits for a row lock; keep well under half of lease_seconds."),
@@ -110,7 +110,9 @@ pub const KEYS: [ConfigKey; 37] = [
     int("reconcile_backoff_base_ms", 1, DAY_MS, 2000, "Reconcile: the first wait after a rate-limited answer (429), doubled per repeat."),
     int("reconcile_backoff_cap_ms", 1, DAY_MS, 60_000, "Reconcile: the longest wait after a rate-limited answer."),
     int("reconcile_max_retries", 0, 100, 5, "Reconcile: rate-limited or failed requests retried at most this many times each."),
-    int("reconcile_overlap_seconds", 0, DAY_S, 60, "Reconcile: an incremental pull starts this long before the cursor, so same-second edits are not lost."),
+    int("reconcile_daily_request_limit", 1, 1_000_000, 2000, "Reconcile: the Zoho Books plan's API requests per day (Free 1000, Standard 2000, Professional 5000, Premium and up 10000)."),
+    int("reconcile_daily_request_reserve", 0, 1_000_000, 500, "Reconcile: requests a day left for the organisation's other API clients; the pull spends at most the limit minus this."),
+    int("reconcile_rereads_per_run", 0, 10_000, 10, "Reconcile: records whose list row shows no modification time read again per run, oldest read first."),
     int("reconcile_time_budget_ms", 1000, 3_600_000, 240_000, "Reconcile: how long one run keeps pulling before it stops (the cursor keeps its place)."),
     int("reconcile_request_timeout_ms", 100, 600_000, 30_000, "Reconcile: the longest one Zoho API request may take."),
     int("reconcile_stale_age_hours", 1, 24 * 3650, 720, "Reconcile integrity: ERP rows not written for longer than this are reported."),
@@ -122,6 +124,13 @@ pub const KEYS: [ConfigKey; 37] = [
         description: "Reconcile: the Zoho Books modules pulled and compared.",
     },
 ];
+
+/// Keys no component reads any more, each with the migration that deletes its row: the
+/// only deletes of `tds_config` rows a migration may make (`tests/config_registry.rs`).
+pub const RETIRED: [(&str, &str); 1] = [(
+    "reconcile_overlap_seconds",
+    "V12__pull_listing.sql",
+)];
 
 /// Pairs of keys where the first may not exceed the second.
 const NOT_ABOVE: [(&str, &str); 2] = [

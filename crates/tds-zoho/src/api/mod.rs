@@ -1,21 +1,22 @@
 //! Requests to the Zoho Books API and reading its answers.
 //!
 //! - Lists: `GET <api>/<module>?organization_id=…&page=…&per_page=…` (200 per page at most),
-//!   sorted by `last_modified_time` ascending where Zoho allows it, optionally filtered
-//!   with `last_modified_time=<since>`. The answer holds the records under the module's name
-//!   and `page_context.has_more_page`. Lists omit line items.
+//!   no sort and no filter. The answer holds the records under the module's list key
+//!   ([`list_keys`]) and `page_context.has_more_page`. Lists omit line items.
 //! - Details: `GET <api>/<module>/<id>?organization_id=…`, the record under its wrapper key
 //!   (`invoice`, `payment`, …).
 //! - Every answer carries `{"code": n, "message": "…"}`; code 0 is success. HTTP 429 and
 //!   code 45 (*unconfirmed*: "request limit exceeded", third-party documentation) mean the
-//!   rate limit; HTTP 401 and code 57 an access token to refresh.
+//!   rate limit; HTTP 401 and code 57 an access token to refresh; HTTP 404, or code 1002
+//!   ("does not exist") under any status, a record that is gone.
 
 mod request;
 mod response;
 
-pub use request::{detail_url, filters_by_modified_time, refresh_form, zoho_time, ListRequest};
+pub use request::{detail_url, refresh_form, ListRequest};
 pub use response::{
-    judge, modified_at, parse_detail, parse_list, parse_token, Listed, Page, Token, Verdict,
+    fingerprint, judge, modified_at, parse_detail, parse_list, parse_token, Listed, Page, Token,
+    Verdict,
 };
 
 use tds_core::entity::Module;
@@ -25,6 +26,10 @@ pub const MAX_PER_PAGE: u32 = 200;
 
 /// Zoho's code for an invalid or expired access token.
 pub const CODE_INVALID_TOKEN: i64 = 57;
+
+/// Zoho's code for a record that does not exist (docs/zoho.md, "Errors": "Invoice does not
+/// exist."); Zoho does not say which HTTP status comes with it.
+pub const CODE_NOT_FOUND: i64 = 1002;
 
 /// Zoho codes that mean the rate limit was hit (*unconfirmed*, see the module doc).
 pub const RATE_LIMIT_CODES: [i64; 1] = [45];
@@ -44,8 +49,7 @@ pub enum ApiError {
     NotInBooks(&'static str),
 }
 
-/// The module's path in the Books API, which is also the key its list answers use;
-/// `None` for modules of Zoho Inventory.
+/// The module's path in the Books API; `None` for modules of Zoho Inventory.
 ///
 /// ```
 /// use tds_core::entity::Module;
@@ -57,5 +61,32 @@ pub fn books_path(module: Module) -> Option<&'static str> {
     match module {
         Module::InventoryAdjustments | Module::PriceBooks => None,
         other => Some(other.as_str()),
+    }
+}
+
+/// The keys under which a list answer of `module` may hold its records, the first as
+/// Zoho's API reference pages show it. Where Zoho's sources disagree (the OpenAPI document
+/// for Books names customer payments' array `customer_payments`, the reference page and the
+/// SDKs `customerpayments`), each documented form is read (docs/zoho.md, "Lists").
+///
+/// ```
+/// use tds_core::entity::Module;
+/// use tds_zoho::api::list_keys;
+/// assert_eq!(list_keys(Module::CustomerPayments), ["customerpayments", "customer_payments"]);
+/// assert_eq!(list_keys(Module::Invoices), ["invoices"]);
+/// assert!(list_keys(Module::PriceBooks).is_empty());
+/// ```
+pub fn list_keys(module: Module) -> &'static [&'static str] {
+    match module {
+        Module::Items => &["items"],
+        Module::Contacts => &["contacts"],
+        Module::Invoices => &["invoices"],
+        Module::Bills => &["bills"],
+        Module::CreditNotes => &["creditnotes"],
+        Module::SalesOrders => &["salesorders"],
+        Module::PurchaseOrders => &["purchaseorders"],
+        Module::CustomerPayments => &["customerpayments", "customer_payments"],
+        Module::VendorPayments => &["vendorpayments"],
+        Module::InventoryAdjustments | Module::PriceBooks => &[],
     }
 }

@@ -1,33 +1,15 @@
-//! Building requests: list and detail URLs (paging, sorting, the `last_modified_time`
-//! filter) and the refresh-token grant's form body.
+//! Building requests: list and detail URLs and the refresh-token grant's form body.
+//!
+//! A list request names only `organization_id`, `page` and `per_page`, which Zoho documents
+//! for every module's list. It asks for no sort and no filter: Zoho documents
+//! `sort_column=last_modified_time` for two modules, `sort_order` for one and a
+//! `last_modified_time` filter for none of the lists alike (docs/zoho.md, "Lists"), and an
+//! API that ignores an undocumented parameter answers as if it were not there. The pull
+//! walks every page instead and decides from each row what changed.
 
-use chrono::{DateTime, Utc};
 use tds_core::entity::Module;
 
 use super::{books_path, ApiError, MAX_PER_PAGE};
-
-/// Whether the module's list takes the `last_modified_time` filter (docs/zoho.md, "REST API": invoices,
-/// bills, sales orders, purchase orders, vendor payments); others are swept whole.
-pub fn filters_by_modified_time(module: Module) -> bool {
-    matches!(
-        module,
-        Module::Invoices
-            | Module::Bills
-            | Module::SalesOrders
-            | Module::PurchaseOrders
-            | Module::VendorPayments
-    )
-}
-
-/// A Zoho timestamp for a query: UTC with a `+0000` offset.
-///
-/// ```
-/// let t = tds_core::time::parse_zoho_timestamp("2024-03-01T10:00:00+0530").unwrap();
-/// assert_eq!(tds_zoho::api::zoho_time(&t), "2024-03-01T04:30:00+0000");
-/// ```
-pub fn zoho_time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S+0000").to_string()
-}
 
 /// One list page to ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +17,6 @@ pub struct ListRequest {
     pub module: Module,
     pub page: u32,
     pub per_page: u32,
-    /// Only records modified at or after this time (modules that filter by it).
-    pub since: Option<DateTime<Utc>>,
 }
 
 impl ListRequest {
@@ -45,15 +25,11 @@ impl ListRequest {
     /// ```
     /// use tds_core::entity::Module;
     /// use tds_zoho::api::ListRequest;
-    /// let since = tds_core::time::parse_zoho_timestamp("2024-03-01T00:00:00+0000");
-    /// let r = ListRequest { module: Module::Invoices, page: 2, per_page: 500, since };
+    /// let r = ListRequest { module: Module::Invoices, page: 2, per_page: 500 };
     /// assert_eq!(
     ///     r.url("https://www.zohoapis.com/books/v3", "42").unwrap(),
-    ///     "https://www.zohoapis.com/books/v3/invoices?organization_id=42&page=2&per_page=200\
-    ///      &sort_column=last_modified_time&sort_order=A&last_modified_time=2024-03-01T00%3A00%3A00%2B0000"
+    ///     "https://www.zohoapis.com/books/v3/invoices?organization_id=42&page=2&per_page=200"
     /// );
-    /// let items = ListRequest { module: Module::Items, page: 1, per_page: 50, since };
-    /// assert!(!items.url("https://x/books/v3", "42").unwrap().contains("last_modified_time="));
     /// ```
     pub fn url(&self, api_url: &str, organization_id: &str) -> Result<String, ApiError> {
         let path = books_path(self.module).ok_or(ApiError::NotInBooks(self.module.as_str()))?;
@@ -65,14 +41,6 @@ impl ListRequest {
                 "per_page",
                 &self.per_page.clamp(1, MAX_PER_PAGE).to_string(),
             );
-        if self.module != Module::Items {
-            query
-                .append_pair("sort_column", "last_modified_time")
-                .append_pair("sort_order", "A");
-        }
-        if let Some(since) = self.since.filter(|_| filters_by_modified_time(self.module)) {
-            query.append_pair("last_modified_time", &zoho_time(&since));
-        }
         Ok(format!(
             "{}/{path}?{}",
             api_url.trim_end_matches('/'),
@@ -134,7 +102,6 @@ mod tests {
             module: Module::InventoryAdjustments,
             page: 1,
             per_page: 10,
-            since: None,
         };
         assert_eq!(
             r.url("https://x", "1"),

@@ -7,14 +7,21 @@ use tds_core::entity::Module;
 use tds_core::normalize::EntityId;
 use tds_core::time::parse_zoho_timestamp;
 
-use super::{books_path, ApiError, CODE_INVALID_TOKEN, RATE_LIMIT_CODES};
+use tds_core::normalize::ContentHash;
 
-/// A record as a list shows it: its id and when it was last modified.
+use super::{
+    books_path, list_keys, ApiError, CODE_INVALID_TOKEN, CODE_NOT_FOUND, RATE_LIMIT_CODES,
+};
+
+/// A record as a list shows it: its id, when it was last modified, and a fingerprint of
+/// its row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {
     pub id: EntityId,
     /// `last_modified_time`, else `updated_time`; `None` when the list shows neither.
     pub modified_at: Option<DateTime<Utc>>,
+    /// [`fingerprint`] of the list row.
+    pub fingerprint: String,
 }
 
 /// One list page.
@@ -37,7 +44,7 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::NotJson(e.to_string()))
 }
 
-/// Reads a list answer of `module`.
+/// Reads a list answer of `module`, its records under any of the module's [`list_keys`].
 ///
 /// ```
 /// use tds_core::entity::Module;
@@ -46,14 +53,18 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 /// let page = tds_zoho::api::parse_list(Module::Invoices, body).unwrap();
 /// assert_eq!(page.records[0].id.as_str(), "9007199254740993123");
 /// assert!(page.has_more);
+/// let body = br#"{"code":0,"customer_payments":[{"payment_id":"7"}],"page_context":{"has_more_page":false}}"#;
+/// let page = tds_zoho::api::parse_list(Module::CustomerPayments, body).unwrap();
+/// assert_eq!((page.records[0].id.as_str(), page.records[0].modified_at), ("7", None));
 /// ```
 pub fn parse_list(module: Module, body: &[u8]) -> Result<Page, ApiError> {
-    let path = books_path(module).ok_or(ApiError::NotInBooks(module.as_str()))?;
+    books_path(module).ok_or(ApiError::NotInBooks(module.as_str()))?;
     let value = parse_json(body)?;
-    let list = value
-        .get(path)
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::MissingList(path.to_string()))?;
+    let keys = list_keys(module);
+    let list = keys
+        .iter()
+        .find_map(|key| value.get(*key).and_then(Value::as_array))
+        .ok_or_else(|| ApiError::MissingList(keys.join(" or ")))?;
     let id_field = module.spec().id_field;
     let mut records = Vec::with_capacity(list.len());
     let mut unreadable = Vec::new();
@@ -65,6 +76,7 @@ pub fn parse_list(module: Module, body: &[u8]) -> Result<Page, ApiError> {
             Ok(id) => records.push(Listed {
                 id,
                 modified_at: modified_at(record),
+                fingerprint: fingerprint(record),
             }),
             Err(why) => unreadable.push(format!("record {i}: {id_field} {why}")),
         }
@@ -78,6 +90,26 @@ pub fn parse_list(module: Module, body: &[u8]) -> Result<Page, ApiError> {
         has_more,
         unreadable,
     })
+}
+
+/// The fingerprint of a list row: the SHA-256 of its canonical JSON without its time
+/// fields ([`ContentHash`]), so a row whose fields changed has a new one even where the
+/// list shows no modification time.
+///
+/// ```
+/// use serde_json::json;
+/// use tds_zoho::api::fingerprint;
+/// let a = fingerprint(&json!({"payment_id": "1", "amount": 10.5, "date": "2024-01-01"}));
+/// assert_eq!(a, fingerprint(&json!({"date": "2024-01-01", "amount": 10.5, "payment_id": "1"})));
+/// assert_ne!(a, fingerprint(&json!({"payment_id": "1", "amount": 11, "date": "2024-01-01"})));
+/// ```
+pub fn fingerprint(record: &Value) -> String {
+    match record.as_object() {
+        Some(object) => ContentHash::of(object).as_str().to_string(),
+        None => ContentHash::of(&Map::from_iter([("row".to_string(), record.clone())]))
+            .as_str()
+            .to_string(),
+    }
 }
 
 /// `last_modified_time`, else `updated_time`, of a record.
@@ -114,6 +146,9 @@ pub enum Verdict {
     RateLimited,
     /// The access token was refused: refresh it, then ask again.
     TokenRejected,
+    /// What was asked for does not exist (HTTP 404, or code 1002 under any status): for a
+    /// record, deleted in Zoho.
+    NotFound(String),
     /// Zoho failed in a passing way (5xx): ask again later.
     Transient(String),
     /// The request itself is wrong (4xx, or a non-zero code): asking again will not help.
@@ -130,7 +165,9 @@ pub enum Verdict {
 /// assert_eq!(judge(401, br#"{"code":57,"message":"You are not authorized"}"#), Verdict::TokenRejected);
 /// assert_eq!(judge(200, br#"{"code":57,"message":"Invalid token"}"#), Verdict::TokenRejected);
 /// assert!(matches!(judge(503, b"busy"), Verdict::Transient(_)));
-/// assert!(matches!(judge(404, br#"{"code":2,"message":"Invalid ID"}"#), Verdict::Permanent(_)));
+/// assert!(matches!(judge(404, br#"{"code":1002,"message":"Invoice does not exist."}"#), Verdict::NotFound(_)));
+/// assert!(matches!(judge(400, br#"{"code":1002,"message":"Invoice does not exist."}"#), Verdict::NotFound(_)));
+/// assert!(matches!(judge(400, br#"{"code":2,"message":"Invalid value passed for organization_id"}"#), Verdict::Permanent(_)));
 /// ```
 pub fn judge(status: u16, body: &[u8]) -> Verdict {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
@@ -152,6 +189,8 @@ pub fn judge(status: u16, body: &[u8]) -> Verdict {
         Verdict::RateLimited
     } else if status == 401 || code == Some(CODE_INVALID_TOKEN) {
         Verdict::TokenRejected
+    } else if status == 404 || code == Some(CODE_NOT_FOUND) {
+        Verdict::NotFound(describe())
     } else if status >= 500 {
         Verdict::Transient(describe())
     } else if !(200..300).contains(&status) || code.is_some_and(|c| c != 0) {

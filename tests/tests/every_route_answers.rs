@@ -10,7 +10,7 @@ use tds_tests::{internal, TestApp};
 
 /// `GET` routes and the status each answers, on any database (what is not there is a 404
 /// that says so).
-const READS: [(&str, u16); 15] = [
+const READS: [(&str, u16); 16] = [
     ("/health", 200),
     ("/openapi.json", 200),
     ("/dashboard", 200),
@@ -23,6 +23,7 @@ const READS: [(&str, u16); 15] = [
     ("/api/circuits", 200),
     ("/api/config", 200),
     ("/api/intake/credentials", 200),
+    ("/api/reconcile/progress", 200),
     ("/api/history/items/never-seen", 200),
     ("/api/trace?correlation_id=never-seen", 404),
     ("/api/reconcile/reports/latest", 404),

@@ -19,7 +19,7 @@ use tds_tests::webhooks::KEY;
 use tds_tests::TestApp;
 
 /// Every operation the application serves, as `METHOD path-template`.
-const SERVED: [&str; 33] = [
+const SERVED: [&str; 34] = [
     "POST /webhooks/zoho",
     "POST /webhooks/zoho/{module}",
     "PUT /webhooks/zoho/{module}",
@@ -49,6 +49,7 @@ const SERVED: [&str; 33] = [
     "POST /api/circuits/{name}/reset",
     "POST /api/replay",
     "GET /api/intake/credentials",
+    "GET /api/reconcile/progress",
     "GET /api/reconcile/reports/latest",
     "GET /api/reconcile/reports/{id}",
     "GET /api/config",
@@ -338,6 +339,8 @@ async fn every_documented_operation_answers_as_its_schema_says() {
         ("POST", "/api/replay", "/api/replay".into(), Some(json!({"from": "2000-01-01T00:00:00Z"})), 400),
         ("GET", "/api/intake/credentials", "/api/intake/credentials?hours=1".into(), None, 200),
         ("GET", "/api/intake/credentials", "/api/intake/credentials?hours=721".into(), None, 400),
+        ("GET", "/api/reconcile/progress", "/api/reconcile/progress".into(), None, 200),
+        ("GET", "/api/reconcile/progress", "/api/reconcile/progress?x=1".into(), None, 400),
         ("GET", "/api/reconcile/reports/latest", "/api/reconcile/reports/latest".into(), None, 200),
         ("GET", "/api/reconcile/reports/{id}", format!("/api/reconcile/reports/{report_id}"), None, 200),
         ("GET", "/api/reconcile/reports/{id}", "/api/reconcile/reports/999999".into(), None, 404),

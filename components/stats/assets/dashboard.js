@@ -170,6 +170,33 @@ async function loadAlerts() {
     }, "Acknowledge")))), 6, "no active alerts");
 }
 
+function listing(m) {
+  if (m.listing === "in_pass") return `pass ${m.pass}, page ${m.page} (${m.listed_in_pass} listed)`;
+  if (m.listing === "whole") return `whole (${m.passes} ${m.passes === 1 ? "pass" : "passes"}, last ${m.last_pass_records} records)`;
+  return "not started";
+}
+
+async function loadPull() {
+  const p = await api("/api/reconcile/progress");
+  const r = p.requests, e = p.estimate;
+  setStat("pull-requests", `${r.today} of ${r.budget} requests today · ${r.left_today} left`
+    + ` (limit ${r.limit}, reserve ${r.reserve})` + (r.refused_today ? ` · ${r.refused_today} refused` : ""));
+  const meter = $("#pull-meter").parentElement;
+  meter.setAttribute("aria-valuemax", r.budget);
+  meter.setAttribute("aria-valuenow", Math.min(r.today, r.budget));
+  meter.classList.toggle("full", r.left_today === 0);
+  $("#pull-meter").style.width = `${r.budget ? Math.min(100, (100 * r.today) / r.budget) : 100}%`;
+  const days = e.days_after_today === 1 ? "1 day" : `${e.days_after_today} days`;
+  setStat("pull-estimate", p.caught_up ? "Caught up: every listing is whole and nothing waits to be read"
+    : e.finish_date === null ? `Estimate: ${e.requests} requests to go, never at this budget (a day's budget does not cover the listing)`
+    : `Estimate: ${e.requests} requests to go, done ${e.days_after_today === 0 ? "today" : `by ${e.finish_date} (${days})`}`);
+  document.querySelector('[data-stat="pull-estimate"]').title = e.assumes;
+  fill($("#pull tbody"), p.modules.map((m) => el("tr", { "data-module": m.module },
+    el("td", {}, m.module), el("td", { class: `listing-${m.listing}` }, listing(m)), el("td", {}, m.listed),
+    el("td", {}, m.read), el("td", {}, m.to_read))), 5, "no module listed yet");
+  for (const name of ["listed", "read", "to_read"]) document.querySelector(`[data-total="${name}"]`).textContent = p.totals[name];
+}
+
 function deadLetterRow(d) {
   const actions = el("td", { class: "actions" });
   const showButtons = () => actions.replaceChildren(
@@ -219,7 +246,7 @@ async function act(path, body, done) {
 async function refresh() {
   clearTimeout(timer);
   try {
-    await Promise.all([loadHealth(), loadQueue(), loadSeries(), loadCircuits(), loadAlerts(), loadDeadLetters()]);
+    await Promise.all([loadHealth(), loadQueue(), loadSeries(), loadCircuits(), loadPull(), loadAlerts(), loadDeadLetters()]);
     $("#refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
   } catch (e) {

@@ -21,6 +21,7 @@ mod history;
 mod metrics;
 mod openapi;
 mod prometheus;
+mod pull_progress;
 mod queue;
 mod reconcile;
 mod replay;

@@ -2,7 +2,9 @@
 //! `bearer_token_file`): the text exposition format.
 //!
 //! Gauges are read from the rows that are not history: the queue's backlog (through its
-//! status index), open dead letters, active alerts, circuit breakers. Counters and the
+//! status index), open dead letters, active alerts, circuit breakers, and the Zoho pull's
+//! day and listing (today's requests, the records listed and still to read per module: a
+//! count over `tds_zoho_records`, which follows Zoho's record count). Counters and the
 //! histograms (end-to-end latency, inbox `received_at` → queue `completed_at`; apply
 //! duration, `tds_sync_log.duration_ms`; by lane and module) come from the running totals
 //! heal keeps (`tds_metric_totals`, `tds_core::metrics`): they never go down — retention
@@ -28,6 +30,7 @@ use crate::api::{Answer, ApiResult, Ctx};
 use crate::credentials;
 use crate::health::STATUSES;
 use crate::prometheus::{labels, render, Family, Histogram, Kind, CONTENT_TYPE};
+use crate::pull_progress::Progress;
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
@@ -81,6 +84,7 @@ fn is_unreachable(e: &DbError) -> bool {
 fn from_tables(db: &Db) -> Result<Vec<Family>, DbError> {
     let mut out = backlog(db)?;
     out.extend(credential_use(db)?);
+    out.extend(pull(db)?);
     let totals = Totals::read(db)?;
     out.extend(totals.counters());
     out.push(totals.histogram(
@@ -129,6 +133,39 @@ fn credential_use(db: &Db) -> Result<[Family; 2], DbError> {
         last_used.value(names, usage.last_used_epoch as f64);
     }
     Ok([deliveries, last_used])
+}
+
+/// The Zoho pull's day and listing (`GET /api/reconcile/progress`): today's requests
+/// against the budget, and per module the records listed and those still to read.
+fn pull(db: &Db) -> Result<[Family; 4], DbError> {
+    let progress = Progress::read(db)?;
+    let mut requests = Family::new(
+        "tds_reconcile_requests_today",
+        Kind::Gauge,
+        "Zoho Books API requests the pull made today (UTC day).",
+    );
+    requests.value(Vec::new(), f64::from(progress.today.requests));
+    let mut budget = Family::new(
+        "tds_reconcile_request_budget",
+        Kind::Gauge,
+        "Zoho Books API requests a day the pull may spend: reconcile_daily_request_limit less reconcile_daily_request_reserve.",
+    );
+    budget.value(Vec::new(), f64::from(progress.budget.spendable()));
+    let mut listed = Family::new(
+        "tds_reconcile_records_listed",
+        Kind::Gauge,
+        "Records the pull's listing of Zoho holds, by module.",
+    );
+    let mut to_read = Family::new(
+        "tds_reconcile_records_to_read",
+        Kind::Gauge,
+        "Listed records waiting to be read by id (new, or changed since read), by module.",
+    );
+    for m in &progress.modules {
+        listed.value(labels(&[("module", &m.module)]), m.listed as f64);
+        to_read.value(labels(&[("module", &m.module)]), m.to_read as f64);
+    }
+    Ok([requests, budget, listed, to_read])
 }
 
 /// The gauges: rows waiting or failed in the queue, open dead letters, active alerts,

@@ -11,7 +11,7 @@ use tds_guest::vars;
 use crate::api::{ApiResult, Ctx};
 use crate::{
     alerts, circuits, config, credentials, dashboard, dead_letters, health, history, metrics,
-    openapi, queue, reconcile, replay, runs, trace,
+    openapi, pull_progress, queue, reconcile, replay, runs, trace,
 };
 
 /// What a 401 asks for (`WWW-Authenticate`).
@@ -72,6 +72,7 @@ fn protected<'a>(segments: &[&'a str]) -> Option<Methods<'a>> {
         }
         ["api", "replay"] => vec![(Method::Post, h(replay::inbox))],
         ["api", "intake", "credentials"] => vec![(Method::Get, h(credentials::list))],
+        ["api", "reconcile", "progress"] => vec![(Method::Get, h(pull_progress::get))],
         ["api", "reconcile", "reports", "latest"] => vec![(Method::Get, h(reconcile::latest))],
         ["api", "reconcile", "reports", id] => {
             vec![(Method::Get, h(move |c| reconcile::show(c, id)))]

@@ -4,7 +4,8 @@
 //! - **extra**: in the ERP (not deleted), not in Zoho — deleted in Zoho without a webhook;
 //! - **stale**: in both, Zoho's modification time newer than the ERP row's version;
 //! - **in_flight**: missing or stale, but the queue already holds that version (or a newer
-//!   one) waiting to be applied — not drift, only not done yet;
+//!   one) waiting to be applied — not drift, only not done yet; for a record listed without
+//!   a modification time, any update waiting in the queue;
 //! - **pending**: missing or stale, but the pull has yet to read it (a backfill under way,
 //!   or a run that ran out of budget) — not drift either.
 //!
@@ -98,7 +99,8 @@ pub fn compare(
         };
         let live = rows.get(id).filter(|row| !row.deleted);
         let behind = live.is_none_or(|row| listed.modified_at.is_some_and(|z| z > row.version));
-        if !behind {
+        let untimed_update_queued = listed.modified_at.is_none() && queued.contains_key(id);
+        if !behind && !untimed_update_queued {
             drift.matched += 1;
         } else if queued_covers() {
             drift.in_flight.push(id.to_string());
@@ -181,6 +183,8 @@ mod tests {
         let d = compare(&zoho, &erp, &queued, true);
         assert_eq!(d.missing, ["1"]);
         assert_eq!(d.in_flight, ["2"]);
+        let untimed_queued = BTreeMap::from([("3".to_string(), at("2024-01-03T00:00:00Z"))]);
+        assert_eq!(compare(&zoho, &erp, &untimed_queued, true).in_flight, ["3"]);
         assert!(d.stale.is_empty() && d.extra.is_empty());
         assert_eq!(d.matched, 1);
         assert_eq!(d.differences(), 1);

@@ -57,3 +57,29 @@ DELETE FROM tds_config WHERE key = 'reconcile_overlap_seconds';
 -- The cursors of the pull before V12 (an incremental filter and a sort Zoho does not
 -- document): the listing starts afresh under its own cursors (zoho_listing:<module>).
 DELETE FROM tds_cursors WHERE name LIKE 'zoho_pull:%';
+
+-- The ERP row's content hash beside its version, so a record read again whose content the
+-- ERP already holds is not stored as a new event (components/reconcile/src/store.rs).
+CREATE OR REPLACE VIEW tds_erp_versions AS
+    SELECT 'invoices'::text AS module, invoice_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_invoices
+    UNION ALL
+    SELECT 'salesorders'::text AS module, salesorder_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_sales_orders
+    UNION ALL
+    SELECT 'customerpayments'::text AS module, payment_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_customer_payments
+    UNION ALL
+    SELECT 'creditnotes'::text AS module, creditnote_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_credit_notes
+    UNION ALL
+    SELECT 'items'::text AS module, item_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_items
+    UNION ALL
+    SELECT 'contacts'::text AS module, contact_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_contacts
+    UNION ALL
+    SELECT 'bills'::text AS module, bill_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_bills
+    UNION ALL
+    SELECT 'purchaseorders'::text AS module, purchaseorder_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_purchase_orders
+    UNION ALL
+    SELECT 'vendorpayments'::text AS module, payment_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_vendor_payments
+    UNION ALL
+    SELECT 'inventoryadjustments'::text AS module, inventory_adjustment_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_stock_adjustments
+    UNION ALL
+    SELECT 'pricebooks'::text AS module, pricebook_id AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM erp_price_lists;
+COMMENT ON VIEW tds_erp_versions IS 'ERP header rows of every module: module, entity_id, source_modified_at (the version), deleted_at, updated_at (last written), content_hash (of the document applied).';

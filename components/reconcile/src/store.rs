@@ -2,8 +2,10 @@
 //! normalisation (`tds_core::normalize`: entity id, version, content hash, idempotency
 //! key), then the inbox event (source `zoho_pull`) and the entity's queue row created or
 //! re-pointed by `tds_store::queue::ENQUEUE_OR_REPOINT` — so a record that also came as a
-//! webhook is a duplicate, and an older version never replaces a newer queued one. The
-//! caller holds the transaction.
+//! webhook is a duplicate, and an older version never replaces a newer queued one. A record
+//! without a version of its own (versioned by its receipt time, as items and customer
+//! payments are) whose content the live ERP row already holds is not stored: the rotating
+//! re-read then costs a request and no write. The caller holds the transaction.
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
@@ -12,7 +14,7 @@ use tds_core::payload::{Payload, Shape};
 use tds_guest::db::{Db, DbError};
 use tds_guest::inbox::{self, MarkSuperseded};
 use tds_guest::queue::{self, EnqueueOrRepoint};
-use tds_guest::reconcile::{self, InsertPulledEvent, StoredEventByKey};
+use tds_guest::reconcile::{self, ErpRecord, InsertPulledEvent, StoredEventByKey};
 
 /// Figures of a batch of stores.
 #[derive(Debug, Default, Clone)]
@@ -23,6 +25,9 @@ pub struct Tally {
     pub superseded: u32,
     /// Already stored (same idempotency key).
     pub duplicates: u32,
+    /// Read again without a version of its own, and the ERP already holds that content:
+    /// not stored (a new receipt-time version would only rewrite the row).
+    pub unchanged: u32,
     /// Already stored, and queued again ([`OnDuplicate::Requeue`]; also counted as queued
     /// or superseded).
     pub requeued: u32,
@@ -33,6 +38,7 @@ pub struct Tally {
 impl Tally {
     pub fn to_json(&self) -> Value {
         json!({"queued": self.queued, "superseded": self.superseded, "duplicates": self.duplicates,
+               "unchanged": self.unchanged,
                "requeued": self.requeued, "invalid": self.invalid})
     }
 
@@ -85,6 +91,13 @@ pub fn store_one(
         tally.invalid.push(event.invalid_reasons.join("; "));
         return Ok(version);
     };
+    if on_duplicate == OnDuplicate::Skip && event.version.at.is_none() && record.method == "GET" {
+        let held = reconcile::erp_content_hash(db, &ErpRecord { module, entity_id })?;
+        if held.as_deref() == Some(event.content_hash.as_str()) {
+            tally.unchanged += 1;
+            return Ok(version);
+        }
+    }
     let document = Value::Object(payload.document).to_string();
     let inserted = reconcile::insert_pulled_event(
         db,

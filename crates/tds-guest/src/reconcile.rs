@@ -332,6 +332,25 @@ pub fn pull_progress(db: &Db) -> Result<Vec<ModuleProgress>, DbError> {
         .collect()
 }
 
+/// The ERP row [`erp_content_hash`] looks at.
+pub struct ErpRecord<'a> {
+    pub module: Module,
+    pub entity_id: &'a EntityId,
+}
+
+/// The content hash of the live ERP row (`reconcile::ERP_CONTENT_HASH`); `None` when the
+/// ERP has no live row.
+pub fn erp_content_hash(db: &Db, record: &ErpRecord<'_>) -> Result<Option<String>, DbError> {
+    let rows = db.query(
+        reconcile::ERP_CONTENT_HASH,
+        &[
+            param::text(record.module.as_str()),
+            param::text(record.entity_id.as_str()),
+        ],
+    )?;
+    rows.first().map(|row| row.text(0)).transpose()
+}
+
 /// The module whose rows [`erp_rows`] or [`queued_versions`] lists.
 pub struct OfModule {
     pub module: Module,

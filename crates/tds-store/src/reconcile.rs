@@ -195,6 +195,15 @@ LEFT JOIN (SELECT module, count(*) AS listed, count(*) FILTER (WHERE needs_read)
 ORDER BY c.module",
 );
 
+/// The content hash of the live ERP row `$2` of module `$1`. Returns `content_hash`; no
+/// row when the ERP has no live row.
+pub const ERP_CONTENT_HASH: Statement = Statement::new(
+    "reconcile::erp_content_hash",
+    "\
+SELECT content_hash FROM tds_erp_versions
+WHERE module = $1::text AND entity_id = $2::text AND deleted_at IS NULL",
+);
+
 /// Every ERP header row of module `$1`. Returns `entity_id`, `version` (text), `deleted`
 /// (bool).
 pub const ERP_ROWS: Statement = Statement::new(
@@ -427,7 +436,7 @@ ORDER BY updated_at, module, entity_id LIMIT $1::int4",
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 32] = [
+pub const ALL: [Statement; 33] = [
     INSERT_PULLED_EVENT,
     STORED_EVENT,
     READ_CURSOR,
@@ -443,6 +452,7 @@ pub const ALL: [Statement; 32] = [
     REFUSE_REQUEST,
     REQUESTS_TODAY,
     PULL_PROGRESS,
+    ERP_CONTENT_HASH,
     ERP_ROWS,
     QUEUED_VERSIONS,
     READ_TOKEN,

@@ -128,7 +128,7 @@ pub fn run(
             &db,
             &mut client,
             &settings.modules,
-            settings.rereads_per_run,
+            (settings.rereads_per_run, started.elapsed().as_secs_f64()),
             &store,
             &mut pulls,
         ) {

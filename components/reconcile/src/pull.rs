@@ -26,7 +26,7 @@ use tds_core::time::parse_zoho_timestamp;
 use tds_guest::db::Db;
 use tds_guest::reconcile::{
     self, CursorName, EndPass, ForgetRecord, ListPage, MarkRead, ReadBatch, RecordRef,
-    SaveCursor,
+    RereadBatch, SaveCursor,
 };
 use tds_zoho::api::{detail_url, parse_detail, parse_list};
 use tds_zoho::pull::{cursor_name, ListingCursor};
@@ -165,19 +165,24 @@ pub fn read_listed(
     }
 }
 
-/// Reads the rotating slice of records whose rows show no modification time.
+/// Reads the rotating slice of records whose rows show no modification time, at most
+/// `limit`; records read in this run (`run_seconds` so far) are left out.
 pub fn reread_slice(
     db: &Db,
     client: &mut Client<'_>,
     modules: &[Module],
-    limit: u32,
+    (limit, run_seconds): (u32, f64),
     store: &StoreAs<'_>,
     pulls: &mut Pulls,
 ) -> Result<(), ApiFailure> {
     if limit == 0 {
         return Ok(());
     }
-    let batch = reconcile::to_reread(db, &ReadBatch { modules, limit })?;
+    let reread = RereadBatch {
+        batch: ReadBatch { modules, limit },
+        run_seconds,
+    };
+    let batch = reconcile::to_reread(db, &reread)?;
     read_batch(db, client, &batch, store, pulls, true)
 }
 

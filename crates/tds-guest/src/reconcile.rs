@@ -158,7 +158,7 @@ pub fn end_pass(db: &Db, end: &EndPass) -> Result<i64, DbError> {
     rows.expect_row()?.int8(0)
 }
 
-/// The modules and the most records [`to_read`] or [`to_reread`] returns.
+/// The modules and the most records [`to_read`] (or [`to_reread`]) returns.
 pub struct ReadBatch<'a> {
     pub modules: &'a [Module],
     pub limit: u32,
@@ -197,10 +197,19 @@ pub fn to_read(db: &Db, batch: &ReadBatch<'_>) -> Result<Vec<RecordRef>, DbError
     record_refs(&db.query(reconcile::TO_READ, &batch_params(batch))?)
 }
 
-/// Records without a listed modification time, read longest ago first
-/// (`reconcile::TO_REREAD`).
-pub fn to_reread(db: &Db, batch: &ReadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
-    record_refs(&db.query(reconcile::TO_REREAD, &batch_params(batch))?)
+/// The rotating re-read [`to_reread`] takes: `batch`, less what was read in the last
+/// `run_seconds` (the run so far).
+pub struct RereadBatch<'a> {
+    pub batch: ReadBatch<'a>,
+    pub run_seconds: f64,
+}
+
+/// Records without a listed modification time and not read in this run, read longest ago
+/// first (`reconcile::TO_REREAD`).
+pub fn to_reread(db: &Db, reread: &RereadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
+    let [modules, limit] = batch_params(&reread.batch);
+    let params = [modules, limit, param::float8(reread.run_seconds)];
+    record_refs(&db.query(reconcile::TO_REREAD, &params)?)
 }
 
 /// A record [`mark_read`] marks: `version` the document's (RFC 3339), when it has one.

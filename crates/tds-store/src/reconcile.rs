@@ -117,13 +117,15 @@ ORDER BY listed_at, module, entity_id LIMIT $2::int4",
 );
 
 /// At most `$2` (int4) records of modules `$1` (text[]) whose list rows show no
-/// modification time, read longest ago (or never) first: the rotating re-read. Returns
-/// `module`, `entity_id`.
+/// modification time and that were not read in the last `$3` (float8) seconds (the run so
+/// far), read longest ago (or never) first: the rotating re-read. Returns `module`,
+/// `entity_id`.
 pub const TO_REREAD: Statement = Statement::new(
     "reconcile::to_reread",
     "\
 SELECT module, entity_id FROM tds_zoho_records
 WHERE listed_modified_at IS NULL AND NOT needs_read AND module = ANY($1::text[])
+    AND (read_at IS NULL OR read_at < now() - make_interval(secs => $3::float8))
 ORDER BY read_at NULLS FIRST, module, entity_id LIMIT $2::int4",
 );
 

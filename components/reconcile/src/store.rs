@@ -4,8 +4,8 @@
 //! re-pointed by `tds_store::queue::ENQUEUE_OR_REPOINT` — so a record that also came as a
 //! webhook is a duplicate, and an older version never replaces a newer queued one. A record
 //! without a version of its own (versioned by its receipt time, as items and customer
-//! payments are) whose content the live ERP row already holds is not stored: the rotating
-//! re-read then costs a request and no write. The caller holds the transaction.
+//! payments are) whose content TDS already holds (its newest inbox event, else its live ERP
+//! row) is not stored: the rotating re-read then costs a request and no write. The caller holds the transaction.
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
@@ -14,7 +14,7 @@ use tds_core::payload::{Payload, Shape};
 use tds_guest::db::{Db, DbError};
 use tds_guest::inbox::{self, MarkSuperseded};
 use tds_guest::queue::{self, EnqueueOrRepoint};
-use tds_guest::reconcile::{self, ErpRecord, InsertPulledEvent, StoredEventByKey};
+use tds_guest::reconcile::{self, HeldRecord, InsertPulledEvent, StoredEventByKey};
 
 /// Figures of a batch of stores.
 #[derive(Debug, Default, Clone)]
@@ -25,8 +25,9 @@ pub struct Tally {
     pub superseded: u32,
     /// Already stored (same idempotency key).
     pub duplicates: u32,
-    /// Read again without a version of its own, and the ERP already holds that content:
-    /// not stored (a new receipt-time version would only rewrite the row).
+    /// Read again without a version of its own, and TDS already holds that content (its
+    /// newest event, or the ERP row): not stored (a new receipt-time version would only
+    /// rewrite the row).
     pub unchanged: u32,
     /// Already stored, and queued again ([`OnDuplicate::Requeue`]; also counted as queued
     /// or superseded).
@@ -92,7 +93,7 @@ pub fn store_one(
         return Ok(version);
     };
     if on_duplicate == OnDuplicate::Skip && event.version.at.is_none() && record.method == "GET" {
-        let held = reconcile::erp_content_hash(db, &ErpRecord { module, entity_id })?;
+        let held = reconcile::held_content_hash(db, &HeldRecord { module, entity_id })?;
         if held.as_deref() == Some(event.content_hash.as_str()) {
             tally.unchanged += 1;
             return Ok(version);

@@ -341,23 +341,23 @@ pub fn pull_progress(db: &Db) -> Result<Vec<ModuleProgress>, DbError> {
         .collect()
 }
 
-/// The ERP row [`erp_content_hash`] looks at.
-pub struct ErpRecord<'a> {
+/// The record [`held_content_hash`] looks at.
+pub struct HeldRecord<'a> {
     pub module: Module,
     pub entity_id: &'a EntityId,
 }
 
-/// The content hash of the live ERP row (`reconcile::ERP_CONTENT_HASH`); `None` when the
-/// ERP has no live row.
-pub fn erp_content_hash(db: &Db, record: &ErpRecord<'_>) -> Result<Option<String>, DbError> {
+/// The hash of the content TDS holds of the record (`reconcile::HELD_CONTENT_HASH`);
+/// `None` when it holds none.
+pub fn held_content_hash(db: &Db, record: &HeldRecord<'_>) -> Result<Option<String>, DbError> {
     let rows = db.query(
-        reconcile::ERP_CONTENT_HASH,
+        reconcile::HELD_CONTENT_HASH,
         &[
             param::text(record.module.as_str()),
             param::text(record.entity_id.as_str()),
         ],
     )?;
-    rows.first().map(|row| row.text(0)).transpose()
+    rows.expect_row()?.opt_text(0)
 }
 
 /// The module whose rows [`erp_rows`] or [`queued_versions`] lists.

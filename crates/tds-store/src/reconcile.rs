@@ -197,13 +197,17 @@ LEFT JOIN (SELECT module, count(*) AS listed, count(*) FILTER (WHERE needs_read)
 ORDER BY c.module",
 );
 
-/// The content hash of the live ERP row `$2` of module `$1`. Returns `content_hash`; no
-/// row when the ERP has no live row.
-pub const ERP_CONTENT_HASH: Statement = Statement::new(
-    "reconcile::erp_content_hash",
+/// The content TDS holds of record `$2` of module `$1`: the hash of its newest inbox event
+/// (applied or waiting), else of its live ERP row (older events are deleted by retention).
+/// Returns `content_hash` (NULL when TDS holds neither).
+pub const HELD_CONTENT_HASH: Statement = Statement::new(
+    "reconcile::held_content_hash",
     "\
-SELECT content_hash FROM tds_erp_versions
-WHERE module = $1::text AND entity_id = $2::text AND deleted_at IS NULL",
+SELECT coalesce(
+    (SELECT content_hash FROM tds_inbox_events WHERE module = $1::text AND entity_id = $2::text
+     ORDER BY id DESC LIMIT 1),
+    (SELECT content_hash FROM tds_erp_versions
+     WHERE module = $1::text AND entity_id = $2::text AND deleted_at IS NULL))",
 );
 
 /// Every ERP header row of module `$1`. Returns `entity_id`, `version` (text), `deleted`
@@ -454,7 +458,7 @@ pub const ALL: [Statement; 33] = [
     REFUSE_REQUEST,
     REQUESTS_TODAY,
     PULL_PROGRESS,
-    ERP_CONTENT_HASH,
+    HELD_CONTENT_HASH,
     ERP_ROWS,
     QUEUED_VERSIONS,
     READ_TOKEN,

@@ -1,8 +1,9 @@
 //! Drift detection and integrity checks: after a full sync, records are made to differ in
 //! known ways (an ERP row lost, an ERP version rolled back, a record deleted in Zoho
 //! without a webhook, a row only the ERP has, an edit still in the queue); the report names
-//! exactly those, an alert opens, the fixes are enqueued on request, and a later run finds
-//! nothing and resolves the alert. Integrity findings are checked on rows written to the
+//! exactly those, an alert opens, a run with `fix=false` only reports them, a run as
+//! configured by default enqueues the fixes, and a later run finds nothing and resolves
+//! the alert. Integrity findings are checked on rows written to the
 //! ERP tables directly.
 
 mod reconcile_support;
@@ -61,7 +62,7 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     let report = reconcile_ok(&app, "").await;
     assert_eq!(
         report["summary"]["drift"],
-        json!({"missing": 0, "extra": 0, "stale": 0, "in_flight": 0}),
+        json!({"missing": 0, "extra": 0, "stale": 0, "in_flight": 0, "pending": 0}),
         "{report:#}"
     );
     assert_eq!(alert(&app, "reconcile:drift").await, None);
@@ -96,7 +97,7 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     edited["last_modified_time"] = json!(at(50));
     zoho.put(Module::Items, edited);
 
-    let report = reconcile_ok(&app, "").await;
+    let report = reconcile_ok(&app, "?fix=false").await;
     assert_eq!(drift_ids(&report, "items", "missing"), ["6101"]);
     assert_eq!(drift_ids(&report, "items", "in_flight"), ["6104"]);
     assert_eq!(drift_ids(&report, "invoices", "stale"), ["6202"]);
@@ -116,9 +117,9 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     }
     assert_eq!(
         report["summary"]["drift"],
-        json!({"missing": 1, "extra": 2, "stale": 1, "in_flight": 1})
+        json!({"missing": 1, "extra": 2, "stale": 1, "in_flight": 1, "pending": 0})
     );
-    assert_eq!(report["fixes_enqueued"], 0, "fixes only on request");
+    assert_eq!(report["fixes_enqueued"], 0, "fix=false only reports");
     assert_eq!(
         alert(&app, "reconcile:drift").await,
         Some(("reconcile_drift".to_string(), "open".to_string()))
@@ -154,7 +155,8 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
         "the run's counts are the report's"
     );
 
-    let report = reconcile_ok(&app, "?fix=true").await;
+    // Fixes are enqueued by default; the extra rows are confirmed gone (404) first.
+    let report = reconcile_ok(&app, "").await;
     assert_eq!(report["fixes_enqueued"], 4, "{report:#}");
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert!(live_ids(&app, "erp_items", "item_id")
@@ -167,7 +169,7 @@ async fn the_drift_report_names_exactly_what_was_made_to_differ() {
     let report = reconcile_ok(&app, "").await;
     assert_eq!(
         report["summary"]["drift"],
-        json!({"missing": 0, "extra": 0, "stale": 0, "in_flight": 0}),
+        json!({"missing": 0, "extra": 0, "stale": 0, "in_flight": 0, "pending": 0}),
         "{report:#}"
     );
     assert_eq!(

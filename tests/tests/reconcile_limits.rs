@@ -1,14 +1,17 @@
 //! The Zoho API's limits, kept: requests paced to the configured per-minute limit (checked
 //! on what the stand-in received, not on wall-clock speed), rate-limited answers (429)
-//! waited out with a growing delay, and the access token refreshed when it expires and
-//! when the API refuses it (401, code 57); and every Zoho data centre reachable from the
-//! reconcile component's allow-list.
+//! waited out with a growing delay, the access token refreshed when it expires and when
+//! the API refuses it (401, code 57), the refresh sent as a url-encoded form with its
+//! length, and refused refreshes counted toward Zoho's 10 per 10 minutes; and every Zoho
+//! data centre reachable from the reconcile component's allow-list.
 
 mod reconcile_support;
 
 use std::time::Duration;
 
-use reconcile_support::{app, at, item, live_ids, reconcile_ok, ZohoStandIn, PATIENCE};
+use reconcile_support::{
+    app, at, item, live_ids, reconcile, reconcile_ok, ZohoStandIn, PATIENCE,
+};
 use tds_core::entity::Module;
 use tds_tests::internal::{drain_until_idle, Via};
 
@@ -38,10 +41,10 @@ async fn requests_keep_to_the_configured_rate() {
     let report = reconcile_ok(&app, "").await;
     assert_eq!(report["status"], "completed", "{report:#}");
     let api: Vec<_> = zoho.log().into_iter().filter(|l| l.is_api()).collect();
-    // 3 pages pulled, 6 records read, 3 pages compared.
-    assert_eq!(api.len(), 12);
+    // 3 pages listed, 6 records read (drift compares the listing: no requests of its own).
+    assert_eq!(api.len(), 9);
     assert!(api.iter().all(|l| l.status == 200));
-    assert_eq!(report["api_requests"], 12);
+    assert_eq!(report["api_requests"], 9);
     for (i, first) in api.iter().enumerate() {
         let within_a_second = api[i..]
             .iter()
@@ -156,6 +159,72 @@ async fn the_token_is_refreshed_when_expired_or_refused() {
     );
     assert_eq!(log.iter().filter(|l| l.status == 401).count(), 1);
     assert_eq!(stored_token().await, ("1000.access.3".to_string(), true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_grant_is_a_form_with_its_length_and_refused_grants_count() {
+    let zoho = ZohoStandIn::start().await;
+    seed_items(&zoho, 2);
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_requests_per_minute", "6000"),
+            ("reconcile_modules", "\"items,invoices,bills\""),
+        ],
+    )
+    .await;
+    zoho.refuse_refreshes(true);
+    let (status, body) = reconcile(&app, "").await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(body["report"]["status"], "partial", "{body:#}");
+    assert_eq!(
+        zoho.token_requests(),
+        1,
+        "a refused grant is not asked again in the same run"
+    );
+    let grant = zoho.log().into_iter().find(|l| l.is_token()).unwrap();
+    assert_eq!(
+        grant.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert!(grant.content_length.is_some(), "{grant:?}");
+    assert_eq!(grant.transfer_encoding, None, "{grant:?}");
+    assert!(
+        grant.query.is_empty(),
+        "the secret is in the body, not the URL"
+    );
+
+    // Zoho counts every token request: twelve more runs ask nine more times, then wait.
+    for _ in 0..12 {
+        reconcile(&app, "").await;
+    }
+    assert_eq!(zoho.token_requests(), 10);
+    let client = app.db.client().await;
+    let counted: i32 = client
+        .query_one(
+            "SELECT refresh_window_count FROM tds_zoho_tokens WHERE name = 'books'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, 10);
+
+    // The window over (ten minutes later) and the client repaired: one grant, and the pull.
+    zoho.refuse_refreshes(false);
+    zoho.pass_token_window();
+    client
+        .execute(
+            "UPDATE tds_zoho_tokens SET refresh_window_started_at = now() - interval '11 minutes'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(report["status"], "completed", "{report:#}");
+    assert_eq!((zoho.token_requests(), zoho.tokens_issued()), (11, 1));
+    let grant = zoho.log().into_iter().filter(|l| l.is_token()).last().unwrap();
+    assert_eq!(grant.status, 200);
 }
 
 #[test]

@@ -7,15 +7,13 @@
 //! is not yet a deleted one: a 404 queues its delete (versioned by the receipt time), an
 //! answer queues the record. The processors then apply them.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::normalize::EntityId;
 use tds_guest::db::{Db, DbError};
 use tds_guest::reconcile::{self, ForgetRecord, OfModule};
 use tds_zoho::api::{detail_url, parse_detail};
-use tds_zoho::drift::{compare, Drift, ErpRow, ZohoRow};
+use tds_zoho::drift::{compare, Drift, ErpRow, Queued, ZohoRow};
 
 use crate::client::{ApiFailure, Client};
 use crate::pull::{db_time, deleted, StoreAs};
@@ -68,10 +66,14 @@ pub fn check_module(db: &Db, module: Module, whole: bool) -> Result<ModuleDrift,
             });
         }
     }
-    let mut queued = BTreeMap::new();
+    let mut queued = Queued::default();
     for row in reconcile::queued_versions(db, &OfModule { module })? {
+        let id = row.entity_id.as_str().to_string();
+        if row.deleting {
+            queued.deletes.insert(id.clone());
+        }
         if let Some(version) = db_time(row.version) {
-            queued.insert(row.entity_id.as_str().to_string(), version);
+            queued.upserts.insert(id, version);
         }
     }
     Ok(ModuleDrift {

@@ -388,15 +388,17 @@ pub fn erp_rows(db: &Db, of: &OfModule) -> Result<Vec<ErpRow>, DbError> {
         .collect()
 }
 
-/// The newest version of an entity waiting in the queue.
+/// What waits in the queue for an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedVersion {
     pub entity_id: EntityId,
-    /// Text, as stored.
+    /// The newest upsert's version, text, as stored; `None` when only a delete waits.
     pub version: Option<String>,
+    /// A delete waits.
+    pub deleting: bool,
 }
 
-/// The newest queued version per entity of the module (`reconcile::QUEUED_VERSIONS`).
+/// What waits in the queue per entity of the module (`reconcile::QUEUED_VERSIONS`).
 pub fn queued_versions(db: &Db, of: &OfModule) -> Result<Vec<QueuedVersion>, DbError> {
     let rows = db.query(
         reconcile::QUEUED_VERSIONS,
@@ -407,6 +409,7 @@ pub fn queued_versions(db: &Db, of: &OfModule) -> Result<Vec<QueuedVersion>, DbE
             Ok(QueuedVersion {
                 entity_id: EntityId::from_stored(row.text(0)?),
                 version: row.opt_text(1)?,
+                deleting: row.boolean(2)?,
             })
         })
         .collect()

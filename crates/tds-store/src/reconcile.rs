@@ -219,14 +219,17 @@ SELECT entity_id, to_char(source_modified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\
 FROM tds_erp_versions WHERE module = $1::text",
 );
 
-/// The newest version waiting in the queue per entity of module `$1` (upserts not yet
-/// applied). Returns `entity_id`, `version` (text).
+/// What waits in the queue per entity of module `$1` (not yet applied). Returns
+/// `entity_id`, `version` (text: the newest upsert's, NULL when only a delete waits),
+/// `deleting` (bool: a delete waits).
 pub const QUEUED_VERSIONS: Statement = Statement::new(
     "reconcile::queued_versions",
     "\
-SELECT entity_id, to_char(max(source_modified_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+SELECT entity_id,
+    to_char(max(source_modified_at) FILTER (WHERE operation = 'upsert') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+    bool_or(operation = 'delete')
 FROM tds_sync_queue
-WHERE module = $1::text AND operation = 'upsert' AND status IN ('pending', 'retry', 'processing')
+WHERE module = $1::text AND status IN ('pending', 'retry', 'processing')
 GROUP BY entity_id",
 );
 

@@ -5,7 +5,7 @@
 //! - **stale**: in both, Zoho's modification time newer than the ERP row's version;
 //! - **in_flight**: missing or stale, but the queue already holds that version (or a newer
 //!   one) waiting to be applied — not drift, only not done yet; for a record listed without
-//!   a modification time, any update waiting in the queue;
+//!   a modification time, any update waiting in the queue; extra, with its delete waiting;
 //! - **pending**: missing or stale, but the pull has yet to read it (a backfill under way,
 //!   or a run that ran out of budget) — not drift either.
 //!
@@ -54,9 +54,18 @@ impl Drift {
     }
 }
 
-/// Compares Zoho's listing with the ERP's rows and the versions waiting in the queue
-/// (`queued`: entity id → the queued event's version). `whole`: the listing is all of
-/// Zoho's records, so ERP rows it lacks are extra.
+/// What waits in the queue of a module, not yet applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Queued {
+    /// Entity id → the newest waiting upsert's version.
+    pub upserts: BTreeMap<String, DateTime<Utc>>,
+    /// Entities whose delete waits.
+    pub deletes: BTreeSet<String>,
+}
+
+/// Compares Zoho's listing with the ERP's rows and what waits in the queue. `whole`: the
+/// listing is all of Zoho's records, so ERP rows it lacks are extra — unless their delete
+/// already waits in the queue (in flight).
 ///
 /// ```
 /// use tds_zoho::drift::{compare, ErpRow, ZohoRow};
@@ -78,12 +87,8 @@ impl Drift {
 ///            (vec!["1".to_string()], vec!["3".to_string()], vec!["4".to_string()], vec!["5".to_string()], 1));
 /// assert!(compare(&zoho, &erp, &Default::default(), false).extra.is_empty());
 /// ```
-pub fn compare(
-    zoho: &[ZohoRow],
-    erp: &[ErpRow],
-    queued: &BTreeMap<String, DateTime<Utc>>,
-    whole: bool,
-) -> Drift {
+pub fn compare(zoho: &[ZohoRow], erp: &[ErpRow], queued: &Queued, whole: bool) -> Drift {
+    let upserts = &queued.upserts;
     let rows: BTreeMap<&str, &ErpRow> = erp.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut drift = Drift::default();
     let mut seen = BTreeSet::new();
@@ -93,13 +98,13 @@ pub fn compare(
             continue;
         }
         let queued_covers = || {
-            queued
+            upserts
                 .get(id)
                 .is_some_and(|q| listed.modified_at.is_none_or(|z| *q >= z))
         };
         let live = rows.get(id).filter(|row| !row.deleted);
         let behind = live.is_none_or(|row| listed.modified_at.is_some_and(|z| z > row.version));
-        let untimed_update_queued = listed.modified_at.is_none() && queued.contains_key(id);
+        let untimed_update_queued = listed.modified_at.is_none() && upserts.contains_key(id);
         if !behind && !untimed_update_queued {
             drift.matched += 1;
         } else if queued_covers() {
@@ -113,11 +118,13 @@ pub fn compare(
         }
     }
     if whole {
-        drift.extra = erp
-            .iter()
-            .filter(|r| !r.deleted && !seen.contains(r.id.as_str()))
-            .map(|r| r.id.clone())
-            .collect();
+        for row in erp.iter().filter(|r| !r.deleted && !seen.contains(r.id.as_str())) {
+            if queued.deletes.contains(&row.id) {
+                drift.in_flight.push(row.id.clone());
+            } else {
+                drift.extra.push(row.id.clone());
+            }
+        }
     }
     for list in [
         &mut drift.missing,
@@ -179,16 +186,30 @@ mod tests {
                 deleted: true,
             },
         ];
-        let queued = BTreeMap::from([("2".to_string(), at("2024-01-03T00:00:00Z"))]);
+        let upserts = |id: &str| Queued {
+            upserts: BTreeMap::from([(id.to_string(), at("2024-01-03T00:00:00Z"))]),
+            deletes: BTreeSet::new(),
+        };
+        let queued = upserts("2");
         let d = compare(&zoho, &erp, &queued, true);
         assert_eq!(d.missing, ["1"]);
         assert_eq!(d.in_flight, ["2"]);
-        let untimed_queued = BTreeMap::from([("3".to_string(), at("2024-01-03T00:00:00Z"))]);
-        assert_eq!(compare(&zoho, &erp, &untimed_queued, true).in_flight, ["3"]);
+        assert_eq!(compare(&zoho, &erp, &upserts("3"), true).in_flight, ["3"]);
+        let deleting = Queued {
+            deletes: BTreeSet::from(["3".to_string()]),
+            ..Queued::default()
+        };
+        let without_3 = &zoho[..2];
+        assert_eq!(compare(without_3, &erp, &Queued::default(), true).extra, ["3"]);
+        let gone = compare(without_3, &erp, &deleting, true);
+        assert_eq!((gone.extra.len(), gone.in_flight), (0, vec!["3".to_string()]));
         assert!(d.stale.is_empty() && d.extra.is_empty());
         assert_eq!(d.matched, 1);
         assert_eq!(d.differences(), 1);
-        let older_queue = BTreeMap::from([("2".to_string(), at("2024-01-02T00:00:00Z"))]);
+        let older_queue = Queued {
+            upserts: BTreeMap::from([("2".to_string(), at("2024-01-02T00:00:00Z"))]),
+            deletes: BTreeSet::new(),
+        };
         assert_eq!(compare(&zoho, &erp, &older_queue, true).stale, ["2"]);
     }
 }

@@ -10,7 +10,7 @@ mod reconcile_support;
 use std::time::Duration;
 
 use reconcile_support::{
-    app, at, item, live_ids, reconcile, reconcile_ok, ZohoStandIn, PATIENCE,
+    app, at, item, live_ids, reconcile, reconcile_ok, Limits, ZohoStandIn, PATIENCE,
 };
 use tds_core::entity::Module;
 use tds_tests::internal::{drain_until_idle, Via};
@@ -26,9 +26,14 @@ fn seed_items(zoho: &ZohoStandIn, n: u32) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_keep_to_the_configured_rate() {
-    let zoho = ZohoStandIn::start().await;
+    // Zoho (here) enforces 300 a minute, and the pull is paced to 300 a minute: one request
+    // every 200 ms, never refused.
+    let zoho = ZohoStandIn::start_with(Limits {
+        per_minute: Some(300),
+        per_day: None,
+    })
+    .await;
     seed_items(&zoho, 6);
-    // 300 a minute: one request every 200 ms.
     let app = app(
         &zoho,
         &[
@@ -45,6 +50,7 @@ async fn requests_keep_to_the_configured_rate() {
     assert_eq!(api.len(), 9);
     assert!(api.iter().all(|l| l.status == 200));
     assert_eq!(report["api_requests"], 9);
+    assert!(zoho.max_requests_in_any_minute() <= 300);
     for (i, first) in api.iter().enumerate() {
         let within_a_second = api[i..]
             .iter()

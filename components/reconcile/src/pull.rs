@@ -89,12 +89,13 @@ pub fn list_module(
         if client.out_of_time() {
             return Err(ApiFailure::Budget);
         }
-        let url = cursor
-            .request(module, settings.page_size)
+        let request = cursor.request(module, settings.page_size);
+        let url = request
             .url(&api_url, &organization_id)
             .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
         let body = client.get(&url)?;
-        let page = parse_list(module, &body).map_err(|e| ApiFailure::Rejected(e.to_string()))?;
+        let page = parse_list(module, &body, request.per_page)
+            .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
         let next = cursor.advanced(&page);
         db.begin()?;
         let stored = reconcile::list_page(

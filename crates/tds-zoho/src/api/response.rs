@@ -45,19 +45,26 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// Reads a list answer of `module`, its records under any of the module's [`list_keys`].
+/// Whether more pages follow is `page_context.has_more_page`; where the answer has none
+/// (Zoho's documents of several lists show no `page_context`), a page filled to
+/// `per_page` is taken to have more — an empty last page costs one request, a missed page
+/// would cost records.
 ///
 /// ```
 /// use tds_core::entity::Module;
 /// let body = br#"{"code":0,"invoices":[{"invoice_id":9007199254740993123,"last_modified_time":"2024-03-01T10:00:00+0530"}],
 ///                 "page_context":{"page":1,"has_more_page":true}}"#;
-/// let page = tds_zoho::api::parse_list(Module::Invoices, body).unwrap();
+/// let page = tds_zoho::api::parse_list(Module::Invoices, body, 200).unwrap();
 /// assert_eq!(page.records[0].id.as_str(), "9007199254740993123");
 /// assert!(page.has_more);
 /// let body = br#"{"code":0,"customer_payments":[{"payment_id":"7"}],"page_context":{"has_more_page":false}}"#;
-/// let page = tds_zoho::api::parse_list(Module::CustomerPayments, body).unwrap();
+/// let page = tds_zoho::api::parse_list(Module::CustomerPayments, body, 200).unwrap();
 /// assert_eq!((page.records[0].id.as_str(), page.records[0].modified_at), ("7", None));
+/// let no_context = br#"{"code":0,"creditnotes":[{"creditnote_id":"1"},{"creditnote_id":"2"}]}"#;
+/// assert!(tds_zoho::api::parse_list(Module::CreditNotes, no_context, 2).unwrap().has_more);
+/// assert!(!tds_zoho::api::parse_list(Module::CreditNotes, no_context, 3).unwrap().has_more);
 /// ```
-pub fn parse_list(module: Module, body: &[u8]) -> Result<Page, ApiError> {
+pub fn parse_list(module: Module, body: &[u8], per_page: u32) -> Result<Page, ApiError> {
     books_path(module).ok_or(ApiError::NotInBooks(module.as_str()))?;
     let value = parse_json(body)?;
     let keys = list_keys(module);
@@ -84,7 +91,7 @@ pub fn parse_list(module: Module, body: &[u8]) -> Result<Page, ApiError> {
     let has_more = value
         .pointer("/page_context/has_more_page")
         .and_then(Value::as_bool)
-        .unwrap_or(false);
+        .unwrap_or(list.len() >= usize::try_from(per_page).unwrap_or(usize::MAX));
     Ok(Page {
         records,
         has_more,
@@ -256,6 +263,7 @@ mod tests {
         let page = parse_list(
             Module::Items,
             br#"{"code":0,"items":[{"item_id":"1"},{"name":"x"},{"item_id":1.5}]}"#,
+            200,
         )
         .unwrap();
         assert_eq!(page.records.len(), 1);
@@ -270,13 +278,14 @@ mod tests {
             Module::Bills,
             br#"{"bills":[{"bill_id":"1","last_modified_time":"2024-01-02T00:00:00+0000"},
                           {"bill_id":"2","last_modified_time":"2024-01-01T00:00:00+0000"}]}"#,
+            200,
         )
         .unwrap();
         assert_eq!(
             page.latest(),
             parse_zoho_timestamp("2024-01-02T00:00:00+0000")
         );
-        assert!(parse_list(Module::Bills, br#"{"code":0}"#).is_err());
-        assert!(parse_list(Module::Bills, b"<html>").is_err());
+        assert!(parse_list(Module::Bills, br#"{"code":0}"#, 200).is_err());
+        assert!(parse_list(Module::Bills, b"<html>", 200).is_err());
     }
 }

@@ -19,6 +19,28 @@ async fn a_request_beyond_the_pool_is_answered_503_and_the_slot_serves_again() {
     // A guest waiting on PostgreSQL holds the only slot for five seconds.
     let holder = app.pg(vec![query("SELECT pg_sleep(5)::text AS slept", vec![])]);
     let refused = async {
+        // The slot is surely taken only once the holder's query runs in PostgreSQL; a probe
+        // sent before that could take the slot itself and leave the holder refused.
+        let db = app.db.client().await;
+        let waiting = Instant::now();
+        loop {
+            let running: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%pg_sleep(5)%'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if running > 0 {
+                break;
+            }
+            assert!(
+                waiting.elapsed() < Duration::from_secs(4),
+                "the holder's query never reached PostgreSQL"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let started = Instant::now();
         loop {
             let response = app.client.get(app.url("/probe/headers")).send().await.unwrap();

@@ -196,19 +196,15 @@ impl<'a> Client<'a> {
                 if let Some(why) = &self.token_failure {
                     return Err(TokenError::Earlier(why.clone()).into());
                 }
-                let token = match oauth::access_token(
-                    self.db,
-                    self.credentials,
-                    self.settings,
-                    self.log,
-                ) {
-                    Ok(token) => token,
-                    Err(TokenError::Db(e)) => return Err(ApiFailure::Db(e)),
-                    Err(e) => {
-                        self.token_failure = Some(e.to_string());
-                        return Err(e.into());
-                    }
-                };
+                let token =
+                    match oauth::access_token(self.db, self.credentials, self.settings, self.log) {
+                        Ok(token) => token,
+                        Err(TokenError::Db(e)) => return Err(ApiFailure::Db(e)),
+                        Err(e) => {
+                            self.token_failure = Some(e.to_string());
+                            return Err(e.into());
+                        }
+                    };
                 if token.refreshed {
                     self.counters.token_refreshes += 1;
                 }

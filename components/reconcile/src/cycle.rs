@@ -24,8 +24,8 @@ use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{Db, DbError};
 use tds_guest::journal::{self, FinishRun, Invocation};
 use tds_guest::log::Logger;
-use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
 use tds_guest::reconcile;
+use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
 use tds_guest::vars;
 use tds_zoho::integrity::counts;
 use tds_zoho::pull::ListingCursor;
@@ -107,7 +107,12 @@ pub fn run(
         }
         if let Err(failure) = list_module(&db, &mut client, &settings, *module, outcome) {
             let _ = db.rollback();
-            stop(failure, &mut stopped, &mut errors, &format!("list {module}"));
+            stop(
+                failure,
+                &mut stopped,
+                &mut errors,
+                &format!("list {module}"),
+            );
         }
     }
     if api_open && stopped.is_none() {
@@ -179,7 +184,10 @@ pub fn run(
     let pull: Map<String, Value> = pulls
         .iter()
         .map(|(module, outcome)| {
-            (module.as_str().to_string(), outcome.to_json(to_read(*module)))
+            (
+                module.as_str().to_string(),
+                outcome.to_json(to_read(*module)),
+            )
         })
         .collect();
     record_breaker(&breaker, &client, outage.as_deref(), &log);

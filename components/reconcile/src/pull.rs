@@ -25,8 +25,8 @@ use tds_core::normalize::EntityId;
 use tds_core::time::parse_zoho_timestamp;
 use tds_guest::db::Db;
 use tds_guest::reconcile::{
-    self, CursorName, EndPass, ForgetRecord, ListPage, MarkRead, ReadBatch, RecordRef,
-    RereadBatch, SaveCursor,
+    self, CursorName, EndPass, ForgetRecord, ListPage, MarkRead, ReadBatch, RecordRef, RereadBatch,
+    SaveCursor,
 };
 use tds_zoho::api::{detail_url, parse_detail, parse_list};
 use tds_zoho::pull::{cursor_name, ListingCursor};
@@ -103,7 +103,11 @@ pub fn list_module(
             &ListPage {
                 module,
                 pass: cursor.pass,
-                ids: page.records.iter().map(|r| r.id.as_str().to_string()).collect(),
+                ids: page
+                    .records
+                    .iter()
+                    .map(|r| r.id.as_str().to_string())
+                    .collect(),
                 modified_at: page
                     .records
                     .iter()
@@ -133,7 +137,10 @@ pub fn list_module(
         db.commit()?;
         outcome.pages += 1;
         outcome.listed += u32::try_from(stored.listed).unwrap_or(u32::MAX);
-        outcome.tally.invalid.extend(page.unreadable.iter().cloned());
+        outcome
+            .tally
+            .invalid
+            .extend(page.unreadable.iter().cloned());
         cursor = next;
         outcome.cursor = cursor.clone();
         if !cursor.in_pass {
@@ -271,7 +278,8 @@ fn read_batch(
                 pull.gone += 1;
             }
             Detail::Unusable(why) => {
-                pull.errors.push(format!("{}: {why}", record.entity_id.as_str()));
+                pull.errors
+                    .push(format!("{}: {why}", record.entity_id.as_str()));
                 reconcile::mark_read(
                     db,
                     &MarkRead {

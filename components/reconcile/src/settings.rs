@@ -146,8 +146,12 @@ impl Settings {
 /// unless the variable says `false` (or `0`, `no`, `off`). Drift is the pull's safety net,
 /// so what the pull missed is applied unless the operator chose to only report it.
 pub fn fixes_by_default() -> bool {
-    !vars::get("reconcile_enqueue_fixes")
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"))
+    !vars::get("reconcile_enqueue_fixes").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off"
+        )
+    })
 }
 
 #[cfg(test)]

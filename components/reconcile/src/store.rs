@@ -42,7 +42,6 @@ impl Tally {
                "unchanged": self.unchanged,
                "requeued": self.requeued, "invalid": self.invalid})
     }
-
 }
 
 /// One record to store: the document and the method it stands for (`GET` an upsert,

@@ -86,7 +86,10 @@ fn deleted_key(statement: &str) -> Option<&str> {
     let rest = statement.strip_prefix("tds_config")?.trim_start();
     let rest = rest.strip_prefix("WHERE key = '")?;
     let end = rest.find('\'')?;
-    rest[end + 1..].trim_start().starts_with(';').then(|| &rest[..end])
+    rest[end + 1..]
+        .trim_start()
+        .starts_with(';')
+        .then(|| &rest[..end])
 }
 
 /// Every seed row of every migration, checking that no migration updates `tds_config` rows
@@ -113,7 +116,8 @@ fn seeds() -> Vec<Seed> {
                 "{file}: a migration changes tds_config's seeds; hold them to the registry here"
             );
             if before.ends_with("DELETE FROM") {
-                let retired = deleted_key(&sql[at..]).filter(|k| RETIRED.contains(&(*k, file.as_str())));
+                let retired =
+                    deleted_key(&sql[at..]).filter(|k| RETIRED.contains(&(*k, file.as_str())));
                 assert!(
                     retired.is_some(),
                     "{file}: a migration deletes a tds_config row of a key RETIRED does not name with it"
@@ -173,7 +177,10 @@ fn migrations_seed_registry_keys_with_their_defaults() {
     for seed in &seeds {
         let at = format!("{} seeds {}", seed.file, seed.key);
         if let Some((_, retired_by)) = RETIRED.iter().find(|(k, _)| *k == seed.key) {
-            assert!(key(&seed.key).is_none(), "{at}: retired, yet in the registry");
+            assert!(
+                key(&seed.key).is_none(),
+                "{at}: retired, yet in the registry"
+            );
             assert!(
                 version(&seed.file) < version(retired_by),
                 "{at}: seeded after {retired_by} retired it"

@@ -118,7 +118,10 @@ pub fn compare(zoho: &[ZohoRow], erp: &[ErpRow], queued: &Queued, whole: bool) -
         }
     }
     if whole {
-        for row in erp.iter().filter(|r| !r.deleted && !seen.contains(r.id.as_str())) {
+        for row in erp
+            .iter()
+            .filter(|r| !r.deleted && !seen.contains(r.id.as_str()))
+        {
             if queued.deletes.contains(&row.id) {
                 drift.in_flight.push(row.id.clone());
             } else {
@@ -200,9 +203,15 @@ mod tests {
             ..Queued::default()
         };
         let without_3 = &zoho[..2];
-        assert_eq!(compare(without_3, &erp, &Queued::default(), true).extra, ["3"]);
+        assert_eq!(
+            compare(without_3, &erp, &Queued::default(), true).extra,
+            ["3"]
+        );
         let gone = compare(without_3, &erp, &deleting, true);
-        assert_eq!((gone.extra.len(), gone.in_flight), (0, vec!["3".to_string()]));
+        assert_eq!(
+            (gone.extra.len(), gone.in_flight),
+            (0, vec!["3".to_string()])
+        );
         assert!(d.stale.is_empty() && d.extra.is_empty());
         assert_eq!(d.matched, 1);
         assert_eq!(d.differences(), 1);

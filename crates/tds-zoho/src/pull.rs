@@ -273,9 +273,15 @@ mod tests {
         assert_eq!(resumed.request(Module::Items, 50).page, 3);
         assert_eq!(resumed.pass, 1);
         let done = resumed.advanced(&page(1, false));
-        assert_eq!((done.passes, done.last_pass_records, done.last_pass_pages), (1, 5, 3));
+        assert_eq!(
+            (done.passes, done.last_pass_records, done.last_pass_pages),
+            (1, 5, 3)
+        );
         let again = done.started();
         assert_eq!((again.pass, again.page, again.listed_in_pass), (2, 1, 0));
-        assert_eq!(ListingCursor::from_json(Some("not json")), ListingCursor::default());
+        assert_eq!(
+            ListingCursor::from_json(Some("not json")),
+            ListingCursor::default()
+        );
     }
 }

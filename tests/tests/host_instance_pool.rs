@@ -14,7 +14,11 @@ async fn a_request_beyond_the_pool_is_answered_503_and_the_slot_serves_again() {
     let mut options = probe_options();
     options.pool_instances = Some(1);
     let app = TestApp::start_with(options).await;
-    assert_eq!(app.get("/probe/headers").await.status, 200, "the one slot serves");
+    assert_eq!(
+        app.get("/probe/headers").await.status,
+        200,
+        "the one slot serves"
+    );
 
     // A guest waiting on PostgreSQL holds the only slot for five seconds.
     let holder = app.pg(vec![query("SELECT pg_sleep(5)::text AS slept", vec![])]);
@@ -43,7 +47,12 @@ async fn a_request_beyond_the_pool_is_answered_503_and_the_slot_serves_again() {
         }
         let started = Instant::now();
         loop {
-            let response = app.client.get(app.url("/probe/headers")).send().await.unwrap();
+            let response = app
+                .client
+                .get(app.url("/probe/headers"))
+                .send()
+                .await
+                .unwrap();
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -69,14 +78,23 @@ async fn a_request_beyond_the_pool_is_answered_503_and_the_slot_serves_again() {
     assert_eq!(refusal["error"]["code"], "host_busy", "{refusal}");
     let message = refusal["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("--instance-pool-size") && message.contains("SPIN_WASMTIME_INSTANCE_COUNT"),
+        message.contains("--instance-pool-size")
+            && message.contains("SPIN_WASMTIME_INSTANCE_COUNT"),
         "the refusal says how to raise the pool: {message}"
     );
     assert_eq!(retry_after.as_deref(), Some("1"));
 
     for _ in 0..3 {
         let answer = app.get("/probe/counter").await;
-        assert_eq!(answer.status, 200, "the freed slot serves again: {}", answer.text);
-        assert_eq!(answer.body["requests_seen_by_this_instance"], 1, "{}", answer.text);
+        assert_eq!(
+            answer.status, 200,
+            "the freed slot serves again: {}",
+            answer.text
+        );
+        assert_eq!(
+            answer.body["requests_seen_by_this_instance"], 1,
+            "{}",
+            answer.text
+        );
     }
 }

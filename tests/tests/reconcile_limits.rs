@@ -229,7 +229,7 @@ async fn the_grant_is_a_form_with_its_length_and_refused_grants_count() {
     let report = reconcile_ok(&app, "").await;
     assert_eq!(report["status"], "completed", "{report:#}");
     assert_eq!((zoho.token_requests(), zoho.tokens_issued()), (11, 1));
-    let grant = zoho.log().into_iter().filter(|l| l.is_token()).last().unwrap();
+    let grant = zoho.log().into_iter().rfind(|l| l.is_token()).unwrap();
     assert_eq!(grant.status, 200);
 }
 

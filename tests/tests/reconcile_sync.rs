@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use reconcile_support::{
-    app, at, ids, item, live_ids, next_day, progress, read_ids, reconcile, reconcile_ok,
-    record, Limits, ZohoStandIn, PATIENCE,
+    app, at, ids, item, live_ids, next_day, progress, read_ids, reconcile, reconcile_ok, record,
+    Limits, ZohoStandIn, PATIENCE,
 };
 use serde_json::{json, Value};
 use tds_core::entity::Module;
@@ -115,7 +115,9 @@ async fn a_full_sync_then_a_quiet_run_then_exactly_what_changed() {
     );
     let log = zoho.log();
     assert_eq!(zoho.tokens_issued(), 1);
-    let lists = log.iter().filter(|l| l.is_api() && l.path.matches('/').count() == 3);
+    let lists = log
+        .iter()
+        .filter(|l| l.is_api() && l.path.matches('/').count() == 3);
     for list in lists {
         let names: BTreeSet<&str> = list.query.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
@@ -147,7 +149,11 @@ async fn a_full_sync_then_a_quiet_run_then_exactly_what_changed() {
         ["77001", "77002"]
     );
     assert_eq!(
-        scalar(&app, "SELECT count(DISTINCT invoice_id) FROM erp_invoice_lines").await,
+        scalar(
+            &app,
+            "SELECT count(DISTINCT invoice_id) FROM erp_invoice_lines"
+        )
+        .await,
         "5",
         "the lines came from the detail reads"
     );
@@ -160,7 +166,8 @@ async fn a_full_sync_then_a_quiet_run_then_exactly_what_changed() {
     assert_eq!(api_requests(&zoho), 11 + 2, "{report:#}");
     assert_eq!(report["summary"]["requests"]["total"], 13);
     let log = zoho.log();
-    let reread = read_ids(&log, Module::Items).len() + read_ids(&log, Module::CustomerPayments).len();
+    let reread =
+        read_ids(&log, Module::Items).len() + read_ids(&log, Module::CustomerPayments).len();
     assert_eq!(reread, 2);
     let unchanged: u64 = ["items", "customerpayments"]
         .iter()
@@ -194,23 +201,41 @@ async fn a_full_sync_then_a_quiet_run_then_exactly_what_changed() {
     let mut invoices = read_ids(&log, Module::Invoices);
     invoices.sort();
     assert_eq!(invoices, ["9820000000000002", "9820000000000006"]);
-    assert!(read_ids(&log, Module::Contacts).is_empty() && read_ids(&log, Module::Bills).is_empty());
+    assert!(
+        read_ids(&log, Module::Contacts).is_empty() && read_ids(&log, Module::Bills).is_empty()
+    );
     assert_eq!(read_ids(&log, Module::Items)[0], "9007199254740993001");
     assert_eq!(read_ids(&log, Module::CustomerPayments)[0], "77001");
     let reads = log.iter().filter(|l| l.is_api()).count() - 11;
-    assert_eq!(reads, 4 + 2, "the four changed records and the two re-reads");
+    assert_eq!(
+        reads,
+        4 + 2,
+        "the four changed records and the two re-reads"
+    );
 
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(
-        scalar(&app, "SELECT total FROM erp_invoices WHERE invoice_id = '9820000000000002'").await,
+        scalar(
+            &app,
+            "SELECT total FROM erp_invoices WHERE invoice_id = '9820000000000002'"
+        )
+        .await,
         "4321.5"
     );
     assert_eq!(
-        scalar(&app, "SELECT rate FROM erp_items WHERE item_id = '9007199254740993001'").await,
+        scalar(
+            &app,
+            "SELECT rate FROM erp_items WHERE item_id = '9007199254740993001'"
+        )
+        .await,
         "11.75"
     );
     assert_eq!(
-        scalar(&app, "SELECT amount = 150 FROM erp_customer_payments WHERE payment_id = '77001'").await,
+        scalar(
+            &app,
+            "SELECT amount = 150 FROM erp_customer_payments WHERE payment_id = '77001'"
+        )
+        .await,
         "true"
     );
     assert_eq!(live_ids(&app, "erp_invoices", "invoice_id").await.len(), 6);
@@ -270,7 +295,10 @@ async fn a_backfill_larger_than_a_days_budget_goes_on_the_next_day() {
         assert!(days <= 6, "the backfill should end on its fourth day");
         let report = reconcile_ok(&app, "").await;
         let spent = zoho.requests_today();
-        assert!(spent <= 600, "day {days}: {spent} requests, the share is 600");
+        assert!(
+            spent <= 600,
+            "day {days}: {spent} requests, the share is 600"
+        );
         let seen = progress(&app).await;
         assert_eq!(seen["requests"]["today"], spent, "{seen:#}");
         assert_eq!(seen["requests"]["budget"], 600, "{seen:#}");
@@ -282,8 +310,7 @@ async fn a_backfill_larger_than_a_days_budget_goes_on_the_next_day() {
         }
         assert_eq!(report["status"], "partial", "{report:#}");
         assert_eq!(
-            report["summary"]["stopped"],
-            "today's request budget (600 requests) is spent",
+            report["summary"]["stopped"], "today's request budget (600 requests) is spent",
             "{report:#}"
         );
         assert_eq!(spent, 600, "day {days} spends its whole share");
@@ -320,12 +347,20 @@ async fn a_backfill_larger_than_a_days_budget_goes_on_the_next_day() {
         assert_eq!(live_ids(&app, table, key).await, expected, "{table}");
     }
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM erp_items WHERE rate::text::numeric = right(item_id, 4)::numeric").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM erp_items WHERE rate::text::numeric = right(item_id, 4)::numeric"
+        )
+        .await,
         "250",
         "every item's rate as Zoho holds it"
     );
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM erp_invoices WHERE total = right(invoice_id, 4)::numeric").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM erp_invoices WHERE total = right(invoice_id, 4)::numeric"
+        )
+        .await,
         "250"
     );
     assert_eq!(
@@ -333,7 +368,11 @@ async fn a_backfill_larger_than_a_days_budget_goes_on_the_next_day() {
         "250"
     );
     assert_eq!(
-        scalar(&app, "SELECT count(DISTINCT invoice_id) FROM erp_invoice_lines").await,
+        scalar(
+            &app,
+            "SELECT count(DISTINCT invoice_id) FROM erp_invoice_lines"
+        )
+        .await,
         "250"
     );
     assert_eq!(
@@ -341,7 +380,10 @@ async fn a_backfill_larger_than_a_days_budget_goes_on_the_next_day() {
         "2250",
         "every record stored exactly once"
     );
-    assert_eq!(scalar(&app, "SELECT count(*) FROM tds_dead_letters").await, "0");
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM tds_dead_letters").await,
+        "0"
+    );
 
     // The next day, nothing changed: the list pages, the re-reads, no more.
     next_day(&app, &zoho).await;
@@ -391,7 +433,11 @@ async fn a_run_stopped_by_its_time_budget_keeps_what_it_read() {
     let second = reconcile_ok(&app, "").await;
     assert_eq!(second["status"], "completed", "{second:#}");
     let read_second = read_ids(&zoho.log(), Module::Items);
-    assert_eq!(read_second.len() as u64, 8 - read, "only what the first run did not read");
+    assert_eq!(
+        read_second.len() as u64,
+        8 - read,
+        "only what the first run did not read"
+    );
     assert!(read_second.iter().all(|id| !read_first.contains(id)));
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 8);
@@ -420,7 +466,10 @@ async fn a_listing_resumes_at_the_page_after_an_outage() {
     assert_eq!(status, 502, "{body:#}");
     assert_eq!(body["error"]["code"], "zoho_api_failed");
     let pull = &body["report"]["pull"]["items"];
-    assert_eq!((pull["pages"].clone(), pull["complete"].clone()), (json!(2), json!(false)));
+    assert_eq!(
+        (pull["pages"].clone(), pull["complete"].clone()),
+        (json!(2), json!(false))
+    );
     assert_eq!(pull["cursor"]["page"], 3);
 
     zoho.clear_log();
@@ -428,8 +477,16 @@ async fn a_listing_resumes_at_the_page_after_an_outage() {
     assert_eq!(report["status"], "completed", "{report:#}");
     let log = zoho.log();
     let first = log.iter().find(|l| l.lists(Module::Items)).unwrap();
-    assert_eq!(first.param("page"), Some("3"), "resumed after the stored pages");
-    assert_eq!(read_ids(&log, Module::Items).len(), 7, "each record read once");
+    assert_eq!(
+        first.param("page"),
+        Some("3"),
+        "resumed after the stored pages"
+    );
+    assert_eq!(
+        read_ids(&log, Module::Items).len(),
+        7,
+        "each record read once"
+    );
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 7);
 }
@@ -461,16 +518,31 @@ async fn a_record_deleted_between_list_and_read_is_deleted_and_the_pull_goes_on(
     // 404, and 1 is gone from the listing. Drift finds 1 extra, reads it, and as it
     // answers, queues it again rather than deleting it.
     assert_eq!(pull["gone"], 2, "{pull}");
-    assert_eq!(ids(&report["drift"]["invoices"]["extra"]), ["9820000000000001"]);
-    assert_eq!(report["drift"]["invoices"]["fixes"]["requeued"], 1, "{report:#}");
+    assert_eq!(
+        ids(&report["drift"]["invoices"]["extra"]),
+        ["9820000000000001"]
+    );
+    assert_eq!(
+        report["drift"]["invoices"]["fixes"]["requeued"], 1,
+        "{report:#}"
+    );
 
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(
         live_ids(&app, "erp_invoices", "invoice_id").await,
-        ["9820000000000001", "9820000000000003", "9820000000000004", "9820000000000005"]
+        [
+            "9820000000000001",
+            "9820000000000003",
+            "9820000000000004",
+            "9820000000000005"
+        ]
     );
     assert_eq!(
-        scalar(&app, "SELECT total FROM erp_invoices WHERE invoice_id = '9820000000000004'").await,
+        scalar(
+            &app,
+            "SELECT total FROM erp_invoices WHERE invoice_id = '9820000000000004'"
+        )
+        .await,
         "77.5"
     );
     let report = reconcile_ok(&app, "").await;

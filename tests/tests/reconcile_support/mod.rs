@@ -809,7 +809,7 @@ fn list(
         None => ("created_time", order.unwrap_or("D")),
     };
     // Zoho's own order first (newest created first); the sort keeps it among ties.
-    records.sort_by(|a, b| b.created.cmp(&a.created));
+    records.sort_by_key(|r| std::cmp::Reverse(r.created));
     records.sort_by(|a, b| {
         let ascending = sort_key(a, sort_column)
             .partial_cmp(&sort_key(b, sort_column))

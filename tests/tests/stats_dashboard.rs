@@ -61,6 +61,15 @@ async fn the_dashboard_shows_real_figures_and_its_buttons_replay_and_resolve() {
     );
     assert_eq!(page.eval("document.querySelector('#circuits tr[data-circuit=\"outbound:alerts-webhook\"] td:nth-child(2)').textContent").await, json!("open"));
     assert_eq!(
+        page.eval(&stat("pull-requests")).await,
+        json!("0 of 1500 requests today · 1500 left (limit 2000, reserve 500)"),
+        "the pull panel: today's requests against the default budget"
+    );
+    assert_eq!(
+        page.eval(&stat("pull-estimate")).await,
+        json!("No pull has run yet (POST /internal/reconcile, or the nightly run)")
+    );
+    assert_eq!(
         page.eval("document.querySelectorAll('#alerts tbody tr[data-alert]').length")
             .await,
         json!(2)

@@ -47,7 +47,8 @@ COMMENT ON TABLE tds_zoho_request_days IS 'Zoho Books API requests made per UTC 
 INSERT INTO tds_config (key, value, description) VALUES
     ('reconcile_daily_request_limit', '2000', 'Reconcile: the Zoho Books plan''s API requests per day (Free 1000, Standard 2000, Professional 5000, Premium and up 10000).'),
     ('reconcile_daily_request_reserve', '500', 'Reconcile: requests a day left for the organisation''s other API clients; the pull spends at most the limit minus this.'),
-    ('reconcile_rereads_per_run', '10', 'Reconcile: records whose list row shows no modification time read again per run, oldest read first.')
+    ('reconcile_rereads_per_run', '10', 'Reconcile: records whose list row shows no modification time read again per run, oldest read first.'),
+    ('reconcile_check_interval_hours', '24', 'Reconcile: a scheduled run lists a module again (and looks for drift) once its last whole listing is this old; between, it only goes on with what is left to read.')
 ON CONFLICT (key) DO NOTHING;
 
 -- The pull no longer filters by modification time, so there is no overlap to rewind by

@@ -576,7 +576,11 @@ async fn without_credentials_nothing_is_done() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(statuses, ["not_configured", "not_configured"]);
+    assert_eq!(
+        statuses,
+        ["not_configured"],
+        "the hourly cron writes nothing while Zoho is not configured"
+    );
     let response = app
         .client
         .get(app.url("/internal/reconcile"))
@@ -591,4 +595,88 @@ async fn without_credentials_nothing_is_done() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
+}
+
+async fn written(app: &TestApp) -> (i64, i64) {
+    let client = app.db.client().await;
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move { client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    (
+        count("SELECT count(*) FROM tds_reconcile_reports").await,
+        count("SELECT count(*) FROM tds_sync_runs WHERE component = 'reconcile'").await,
+    )
+}
+
+/// The hourly cron does what is due: a first listing, what is left to read once a new day
+/// brings budget, nothing (and writes nothing) while every listing is fresh, and a new
+/// listing once the last is `reconcile_check_interval_hours` old.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hourly_cron_does_only_what_is_due() {
+    let zoho = ZohoStandIn::start().await;
+    for n in 1..=5 {
+        zoho.put(
+            Module::Items,
+            item(&format!("530{n}"), &format!("H-{n}"), "1", &at(n)),
+        );
+    }
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_requests_per_minute", "6000"),
+            ("reconcile_modules", "\"items\""),
+            ("reconcile_daily_request_limit", "4"),
+            ("reconcile_daily_request_reserve", "0"),
+        ],
+    )
+    .await;
+
+    // Never listed: due. One list page and three reads spend the day's four requests.
+    app.run_cron("reconcile").await.expect("the cron runs");
+    assert_eq!(api_requests(&zoho), 4);
+    assert_eq!(written(&app).await, (1, 1));
+    // The same day: the budget is spent, so nothing is due and nothing is written.
+    app.run_cron("reconcile").await.expect("the cron runs");
+    assert_eq!((api_requests(&zoho), written(&app).await), (4, (1, 1)));
+    let (status, body) = reconcile(&app, "?only_if_due=true").await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(body["report"], Value::Null, "{body:#}");
+    assert_eq!(
+        body["skipped"],
+        "today's request budget (4 requests) is spent"
+    );
+
+    // The next day: the listing is fresh, so only the two records left are read.
+    next_day(&app, &zoho).await;
+    zoho.clear_log();
+    app.run_cron("reconcile").await.expect("the cron runs");
+    let log = zoho.log();
+    assert!(!log.iter().any(|l| l.lists(Module::Items)), "no listing");
+    assert_eq!(read_ids(&log, Module::Items).len(), 2);
+    assert_eq!(written(&app).await, (2, 2));
+
+    // Caught up and listed less than a day ago: nothing due, nothing written.
+    zoho.clear_log();
+    app.run_cron("reconcile").await.expect("the cron runs");
+    assert_eq!((api_requests(&zoho), written(&app).await), (0, (2, 2)));
+
+    // A day after the last listing: listed again.
+    app.db
+        .client()
+        .await
+        .execute(
+            "UPDATE tds_cursors SET details = jsonb_set(details, '{last_pass_ended_at}',
+                 to_jsonb(to_char((now() - interval '25 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))
+             WHERE name = 'zoho_listing:items'",
+            &[],
+        )
+        .await
+        .unwrap();
+    next_day(&app, &zoho).await;
+    app.run_cron("reconcile").await.expect("the cron runs");
+    assert!(zoho.log().iter().any(|l| l.lists(Module::Items)));
+    assert_eq!(written(&app).await, (3, 3));
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
+    assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 5);
 }

@@ -67,7 +67,7 @@ async fn the_dashboard_shows_real_figures_and_its_buttons_replay_and_resolve() {
     );
     assert_eq!(
         page.eval(&stat("pull-estimate")).await,
-        json!("No pull has run yet (POST /internal/reconcile, or the nightly run)")
+        json!("No pull has run yet (POST /internal/reconcile, or the hourly run)")
     );
     assert_eq!(
         page.eval("document.querySelectorAll('#alerts tbody tr[data-alert]').length")

@@ -17,12 +17,13 @@
 
 use std::time::Instant;
 
+use chrono::Utc;
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
 use tds_core::ids::{ReportId, RunId};
 use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{Db, DbError};
-use tds_guest::journal::{self, FinishRun, Invocation};
+use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::reconcile;
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
@@ -40,10 +41,24 @@ use crate::settings::{Credentials, Settings};
 const COMPONENT: &str = "reconcile";
 const BREAKER: &str = "outbound:zoho_api";
 
+/// Which work a run takes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything: every module listed whatever its last listing (an operator's call).
+    Full,
+    /// What is due (the schedule's runs): the modules whose listing is under way or whose
+    /// last whole listing is `reconcile_check_interval_hours` old, and what is left to
+    /// read. When nothing is due, or today's budget is spent, or Zoho is not configured,
+    /// nothing at all: no run row, no report, one log line.
+    Due,
+}
+
 /// How a run ended.
 pub enum Outcome {
     /// Zoho credentials are not set: nothing was done.
     NotConfigured { report_id: ReportId, why: String },
+    /// Nothing was due ([`Scope::Due`]): why.
+    Skipped { why: String },
     /// The run's report (as stored) and its status.
     Ran { report: Value, status: String },
 }
@@ -52,13 +67,32 @@ pub enum Outcome {
 pub fn run(
     trigger: &str,
     database_url: &str,
-    fix: Option<bool>,
+    (fix, scope): (Option<bool>, Scope),
     log: &Logger,
 ) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let (Invocation { owner, log, db }, run_id) =
-        Invocation::begin_run(COMPONENT, trigger, database_url, log)?;
-    let credentials = match Credentials::from_variables() {
+    let Invocation { owner, log, db } = Invocation::open(COMPONENT, database_url, log)?;
+    let settings = Settings::read(&db)?;
+    let credentials = Credentials::from_variables();
+    let listing = match (scope, &credentials) {
+        (Scope::Full, _) => settings.modules.clone(),
+        (Scope::Due, Err(why)) => return Ok(skipped(&log, why.clone())),
+        (Scope::Due, Ok(_)) => match due_modules(&db, &settings)? {
+            Ok(due) => due,
+            Err(why) => return Ok(skipped(&log, why)),
+        },
+    };
+    let run_id = journal::start_run(
+        &db,
+        &StartRun {
+            component: COMPONENT,
+            lane: None,
+            run_owner: &owner,
+            trigger,
+            details: &json!({}),
+        },
+    )?;
+    let credentials = match credentials {
         Ok(c) => c,
         Err(why) => {
             let report_id =
@@ -78,7 +112,6 @@ pub fn run(
             return Ok(Outcome::NotConfigured { report_id, why });
         }
     };
-    let settings = Settings::read(&db)?;
     let fix = fix.unwrap_or_else(crate::settings::fixes_by_default);
     let max_attempts = vars::positive("max_attempts", 8).unwrap_or(8);
     let report_id = stored_report::start(&db, &StartReport { trigger, run_id })?;
@@ -100,7 +133,7 @@ pub fn run(
     };
     let mut pulls = Pulls::new();
     let mut stopped: Option<ApiFailure> = None;
-    for module in &settings.modules {
+    for module in &listing {
         let outcome = pulls.entry(*module).or_default();
         if !api_open || stopped.is_some() {
             break;
@@ -128,7 +161,12 @@ pub fn run(
             .find(|p| p.module == module.as_str())
             .map_or(0, |p| p.to_read)
     };
-    if api_open && stopped.is_none() && settings.modules.iter().all(|m| to_read(*m) == 0) {
+    let listed_whole = pulls.values().any(|p| p.pass_ended);
+    if api_open
+        && stopped.is_none()
+        && listed_whole
+        && settings.modules.iter().all(|m| to_read(*m) == 0)
+    {
         if let Err(failure) = reread_slice(
             &db,
             &mut client,
@@ -265,6 +303,43 @@ pub fn run(
         report: report::read(&db, report_id)?,
         status: status.to_string(),
     })
+}
+
+/// A run with nothing to do: logged, nothing written.
+fn skipped(log: &Logger, why: String) -> Outcome {
+    log.info("reconcile: nothing due; nothing done", json!({"why": why}));
+    Outcome::Skipped { why }
+}
+
+/// The modules due for listing, or why the run has nothing to do: today's budget spent,
+/// or every listing fresh and nothing left to read.
+fn due_modules(db: &Db, settings: &Settings) -> Result<Result<Vec<Module>, String>, DbError> {
+    let today = reconcile::requests_today(db)?;
+    let budget = settings.daily.spendable();
+    if i64::from(today.requests) >= i64::from(budget) {
+        return Ok(Err(format!(
+            "today's request budget ({budget} requests) is spent"
+        )));
+    }
+    let progress = reconcile::pull_progress(db)?;
+    let now = Utc::now();
+    let mut due = Vec::new();
+    let mut waiting = 0;
+    for module in &settings.modules {
+        let known = progress.iter().find(|p| p.module == module.as_str());
+        let cursor = ListingCursor::from_json(known.map(|p| p.cursor.as_str()));
+        if cursor.due(now, settings.check_interval_hours) {
+            due.push(*module);
+        }
+        waiting += known.map_or(0, |p| p.to_read);
+    }
+    if due.is_empty() && waiting == 0 {
+        return Ok(Err(format!(
+            "every listing is younger than {} h and nothing waits to be read",
+            settings.check_interval_hours
+        )));
+    }
+    Ok(Ok(due))
 }
 
 /// Records a failure of the API work: one that ends it is kept in `stopped` (a spent

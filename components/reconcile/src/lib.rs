@@ -1,6 +1,8 @@
-//! Reconcile: pull sync and reconciliation with the Zoho Books API, run nightly by its
-//! cron trigger and by `POST /internal/reconcile` (`Authorization: Bearer <stats_token>`;
-//! `?fix=true` or a JSON body `{"fix": true}` also enqueues the drift fixes).
+//! Reconcile: pull sync and reconciliation with the Zoho Books API, run hourly by its cron
+//! trigger (doing only what is due: a listing once a day, what is left to read, else
+//! nothing) and by `POST /internal/reconcile` (`Authorization: Bearer <stats_token>`; a
+//! whole run, or what is due with `?only_if_due=true`; `?fix=false` or a JSON body
+//! `{"fix": false}` only reports drift).
 //!
 //! Per module it pulls the records modified since the module's cursor into the same inbox
 //! and queue as webhooks (source `zoho_pull`, same idempotency and version rules), moving
@@ -17,7 +19,8 @@
 //! credentials a run records `not_configured` and does nothing; the cron never fails for it
 //! (it fails only when the run failed: the database or the Zoho API unavailable).
 //!
-//! Answers: 200 with the report (`completed` or `partial`); 502 `zoho_api_failed` with the
+//! Answers: 200 with the report (`completed` or `partial`), or `{"report": null,
+//! "skipped": why}` when nothing was due; 502 `zoho_api_failed` with the
 //! report when the API was down; 503 `not_configured` or `database_unavailable`.
 
 mod client;
@@ -45,7 +48,7 @@ tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
     let database_url = internal::configured(vars::required("database_url"), log)?;
-    match cycle::run("cron", &database_url, None, log) {
+    match cycle::run("cron", &database_url, (None, cycle::Scope::Due), log) {
         Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => Err(format!(
             "reconcile failed: {}",
             report["error"].as_str().unwrap_or_default()
@@ -59,10 +62,14 @@ fn cron(log: &Logger) -> Result<(), String> {
 fn handle(req: Request) -> Response {
     let read = |req: &Request| {
         let fix = fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
-        Ok((fix, tds_guest::http::database_url()?))
+        let scope = scope(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
+        Ok((fix, scope, tds_guest::http::database_url()?))
     };
-    internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, database_url), log| {
-        Ok(match cycle::run("http", &database_url, fix, log)? {
+    internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, scope, database_url), log| {
+        Ok(match cycle::run("http", &database_url, (fix, scope), log)? {
+            cycle::Outcome::Skipped { why } => {
+                Answer::Report(json!({"report": null, "skipped": why}))
+            }
             cycle::Outcome::NotConfigured { report_id, why } => Answer::Failed {
                 status: 503,
                 code: "not_configured",
@@ -80,9 +87,25 @@ fn handle(req: Request) -> Response {
                 field: "report",
                 detail: report,
             },
-            cycle::Outcome::Ran { report, .. } => Answer::Report(json!({"report": report})),
+            cycle::Outcome::Ran { report, .. } => {
+                Answer::Report(json!({"report": report, "skipped": null}))
+            }
         })
     })
+}
+
+/// `?only_if_due=true` (what a scheduler calls: [`cycle::Scope::Due`]); otherwise the
+/// whole run an operator asks for.
+fn scope(req: &Request) -> Result<cycle::Scope, String> {
+    let query = tds_core::payload::form_pairs(req.query().as_bytes());
+    match query.iter().rev().find(|(k, _)| k == "only_if_due") {
+        None => Ok(cycle::Scope::Full),
+        Some((_, value)) => match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(cycle::Scope::Due),
+            "false" | "0" | "no" => Ok(cycle::Scope::Full),
+            other => Err(format!("only_if_due must be true or false, not {other:?}")),
+        },
+    }
 }
 
 /// `?fix=true|false` or a JSON body `{"fix": bool}`; `None` when neither says.

@@ -96,7 +96,7 @@ pub fn list_module(
         let body = client.get(&url)?;
         let page = parse_list(module, &body, request.per_page)
             .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        let next = cursor.advanced(&page);
+        let next = cursor.advanced(&page, chrono::Utc::now());
         db.begin()?;
         let stored = reconcile::list_page(
             db,

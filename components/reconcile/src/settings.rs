@@ -16,7 +16,7 @@ use tds_guest::vars;
 use tds_zoho::pull::DailyBudget;
 use tds_zoho::region::Endpoints;
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "reconcile_page_size",
     "reconcile_requests_per_minute",
     "reconcile_backoff_base_ms",
@@ -25,6 +25,7 @@ const KEYS: [&str; 15] = [
     "reconcile_daily_request_limit",
     "reconcile_daily_request_reserve",
     "reconcile_rereads_per_run",
+    "reconcile_check_interval_hours",
     "reconcile_time_budget_ms",
     "reconcile_request_timeout_ms",
     "reconcile_stale_age_hours",
@@ -94,6 +95,7 @@ pub struct Settings {
     pub max_retries: u32,
     pub daily: DailyBudget,
     pub rereads_per_run: u32,
+    pub check_interval_hours: u32,
     pub time_budget: Duration,
     pub request_timeout: Duration,
     pub stale_age_hours: f64,
@@ -129,6 +131,7 @@ impl Settings {
                 reserve: count("reconcile_daily_request_reserve"),
             },
             rereads_per_run: count("reconcile_rereads_per_run"),
+            check_interval_hours: count("reconcile_check_interval_hours"),
             time_budget: ms("reconcile_time_budget_ms"),
             request_timeout: ms("reconcile_request_timeout_ms"),
             stale_age_hours: config.number("reconcile_stale_age_hours"),
@@ -185,6 +188,7 @@ mod tests {
                     reserve: 500
                 },
                 rereads_per_run: 10,
+                check_interval_hours: 24,
                 time_budget: Duration::from_millis(240_000),
                 request_timeout: Duration::from_millis(30_000),
                 stale_age_hours: 720.0,

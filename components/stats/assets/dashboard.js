@@ -187,7 +187,7 @@ async function loadPull() {
   meter.classList.toggle("full", r.left_today === 0);
   $("#pull-meter").style.width = `${r.budget ? Math.min(100, (100 * r.today) / r.budget) : 100}%`;
   const days = e.days_after_today === 1 ? "1 day" : `${e.days_after_today} days`;
-  setStat("pull-estimate", p.modules.length === 0 ? "No pull has run yet (POST /internal/reconcile, or the nightly run)"
+  setStat("pull-estimate", p.modules.length === 0 ? "No pull has run yet (POST /internal/reconcile, or the hourly run)"
     : p.caught_up ? "Caught up: every listing is whole and nothing waits to be read"
     : e.finish_date === null ? `Estimate: ${e.requests} requests to go, never at this budget (a day's budget does not cover the listing)`
     : `Estimate: ${e.requests} requests to go, done ${e.days_after_today === 0 ? "today" : `by ${e.finish_date} (${days})`}`);

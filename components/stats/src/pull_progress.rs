@@ -29,15 +29,19 @@ use tds_zoho::pull::{date_after, estimate, DailyBudget, Estimate, ListingCursor,
 
 use crate::api::{db, Answer, ApiResult, Ctx};
 
-const KEYS: [&str; 4] = [
+const KEYS: [&str; 5] = [
     "reconcile_daily_request_limit",
     "reconcile_daily_request_reserve",
     "reconcile_time_budget_ms",
     "reconcile_requests_per_minute",
+    "reconcile_check_interval_hours",
 ];
 
+/// Scheduled runs a day: reconcile's cron fires hourly in spin.toml.
+const RUNS_PER_DAY: i64 = 24;
+
 /// What the estimate assumes.
-const ASSUMES: &str = "One run a day (the nightly schedule), each spending at most the day's budget and what reconcile_time_budget_ms allows at reconcile_requests_per_minute, and listing every module again before it reads.";
+const ASSUMES: &str = "Hourly runs (the default schedule), each spending at most what reconcile_time_budget_ms allows at reconcile_requests_per_minute, a day at most the day's budget, and every module listed again each reconcile_check_interval_hours before what is left is read.";
 
 pub fn get(ctx: &Ctx) -> ApiResult {
     ctx.params(&[])?;
@@ -59,8 +63,10 @@ pub fn get(ctx: &Ctx) -> ApiResult {
 pub struct Progress {
     pub today: RequestsToday,
     pub budget: DailyBudget,
-    /// Requests one run makes at most: its time budget at the configured pace.
-    pub per_run: u32,
+    /// Requests a day's runs make at most: each run's time budget at the configured pace.
+    pub run_requests_per_day: u32,
+    /// Listing passes a day: once per check interval.
+    pub passes_per_day: f64,
     pub modules: Vec<Listing>,
 }
 
@@ -112,13 +118,15 @@ impl Progress {
         let per_run = config.int("reconcile_time_budget_ms")
             * config.int("reconcile_requests_per_minute")
             / 60_000;
+        let interval_hours = config.int("reconcile_check_interval_hours").max(1);
         Ok(Progress {
             today: reconcile::requests_today(db)?,
             budget: DailyBudget {
                 limit: count(config.int("reconcile_daily_request_limit")),
                 reserve: count(config.int("reconcile_daily_request_reserve")),
             },
-            per_run: count(per_run).max(1),
+            run_requests_per_day: count(per_run.max(1) * RUNS_PER_DAY),
+            passes_per_day: 24.0 / interval_hours as f64,
             modules: reconcile::pull_progress(db)?
                 .into_iter()
                 .map(Listing::from)
@@ -158,8 +166,10 @@ impl Progress {
             reads: sum(|m| count(m.to_read)),
             left_today: self.left_today(),
             per_day: self.budget.spendable(),
-            per_run: self.per_run,
-            daily_listing: sum(|m| m.cursor.last_pass_pages.max(1)),
+            run_requests_per_day: self.run_requests_per_day,
+            daily_listing: (f64::from(sum(|m| m.cursor.last_pass_pages.max(1)))
+                * self.passes_per_day)
+                .ceil() as u32,
         })
     }
 
@@ -236,7 +246,8 @@ mod tests {
                 limit: 2000,
                 reserve: 500,
             },
-            per_run: 400,
+            run_requests_per_day: 400,
+            passes_per_day: 1.0,
             modules,
         }
     }
@@ -253,6 +264,7 @@ mod tests {
         passes: 1,
         last_pass_pages: 3,
         last_pass_records: 450,
+        last_pass_ended_at: None,
     };
 
     #[test]

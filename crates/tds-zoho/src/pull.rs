@@ -13,7 +13,7 @@
 //! - **The day's budget** ([`DailyBudget`]): the plan's documented daily limit less a
 //!   reserve for the organisation's other clients. [`estimate`] says when a backfill ends.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tds_core::entity::Module;
 
@@ -43,6 +43,9 @@ pub struct ListingCursor {
     /// Records of the last whole pass.
     #[serde(default)]
     pub last_pass_records: u32,
+    /// When the last whole pass ended.
+    #[serde(default)]
+    pub last_pass_ended_at: Option<DateTime<Utc>>,
 }
 
 /// The cursor's name in `tds_cursors`.
@@ -104,6 +107,26 @@ impl ListingCursor {
         }
     }
 
+    /// Whether the module is due for listing at `now`: a pass is under way, none ever
+    /// ended, or the last ended `interval_hours` ago or more.
+    ///
+    /// ```
+    /// use tds_zoho::pull::ListingCursor;
+    /// let at = |t: &str| tds_core::time::parse_zoho_timestamp(t).unwrap();
+    /// let now = at("2026-03-02T03:00:00Z");
+    /// assert!(ListingCursor::default().due(now, 24));
+    /// let listed = ListingCursor { last_pass_ended_at: Some(at("2026-03-01T04:00:00Z")), pass: 1, passes: 1, ..Default::default() };
+    /// assert!(!listed.due(now, 24));
+    /// assert!(listed.due(now, 23));
+    /// assert!(ListingCursor { in_pass: true, ..listed }.due(now, 24));
+    /// ```
+    pub fn due(&self, now: DateTime<Utc>, interval_hours: u32) -> bool {
+        self.in_pass
+            || self
+                .last_pass_ended_at
+                .is_none_or(|ended| now - ended >= Duration::hours(i64::from(interval_hours)))
+    }
+
     /// The cursor after `page` (asked for with [`ListingCursor::request`]) was stored.
     ///
     /// ```
@@ -112,14 +135,16 @@ impl ListingCursor {
     /// use tds_zoho::pull::ListingCursor;
     /// let row = Listed { id: EntityId::from_text("1").unwrap(), modified_at: None, fingerprint: "f".into() };
     /// let page = Page { records: vec![row.clone(), row], has_more: true, unreadable: vec![] };
-    /// let c = ListingCursor::default().started().advanced(&page);
+    /// let now = tds_core::time::parse_zoho_timestamp("2026-03-01T04:00:00Z").unwrap();
+    /// let c = ListingCursor::default().started().advanced(&page, now);
     /// assert_eq!((c.page, c.listed_in_pass, c.in_pass), (2, 2, true));
-    /// let last = c.advanced(&Page { has_more: false, ..page });
+    /// let last = c.advanced(&Page { has_more: false, ..page }, now);
     /// assert_eq!((last.in_pass, last.passes, last.last_pass_pages, last.last_pass_records), (false, 1, 2, 4));
+    /// assert_eq!(last.last_pass_ended_at, Some(now));
     /// assert!(last.whole());
     /// assert_eq!(last.started().pass, 2);
     /// ```
-    pub fn advanced(&self, page: &Page) -> ListingCursor {
+    pub fn advanced(&self, page: &Page, now: DateTime<Utc>) -> ListingCursor {
         let listed = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
         let mut next = ListingCursor {
             listed_in_pass: self.listed_in_pass.saturating_add(listed),
@@ -131,6 +156,7 @@ impl ListingCursor {
             next.passes = self.passes + 1;
             next.last_pass_pages = self.page.max(1);
             next.last_pass_records = next.listed_in_pass;
+            next.last_pass_ended_at = Some(now);
         }
         next
     }
@@ -186,13 +212,13 @@ pub struct Workload {
     pub left_today: u32,
     /// Requests a day the budget allows ([`DailyBudget::spendable`]).
     pub per_day: u32,
-    /// Requests one run can make within its time budget at the configured pace.
-    pub per_run: u32,
+    /// Requests a day's runs can make within their time budgets at the configured pace.
+    pub run_requests_per_day: u32,
     /// List pages every day's run spends before reading (every module's whole pass).
     pub daily_listing: u32,
 }
 
-/// When the work ends, assuming one run a day (the nightly schedule).
+/// When the work ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Estimate {
     /// Requests the work needs.
@@ -204,17 +230,17 @@ pub struct Estimate {
 
 /// ```
 /// use tds_zoho::pull::{estimate, Workload};
-/// let w = Workload { list_pages: 18, reads: 2250, left_today: 1500, per_day: 1500, per_run: 10_000, daily_listing: 18 };
+/// let w = Workload { list_pages: 18, reads: 2250, left_today: 1500, per_day: 1500, run_requests_per_day: 10_000, daily_listing: 18 };
 /// let e = estimate(&w);
 /// assert_eq!((e.requests, e.days_after_today), (2268, Some(1)));
-/// let slow = Workload { per_run: 400, ..w };
+/// let slow = Workload { run_requests_per_day: 400, ..w };
 /// assert_eq!(estimate(&slow).days_after_today, Some(5));
 /// assert_eq!(estimate(&Workload { reads: 0, list_pages: 0, ..w }).days_after_today, Some(0));
 /// assert_eq!(estimate(&Workload { per_day: 10, left_today: 0, ..w }).days_after_today, None);
 /// ```
 pub fn estimate(work: &Workload) -> Estimate {
     let requests = work.list_pages.saturating_add(work.reads);
-    let today = work.left_today.min(work.per_run);
+    let today = work.left_today.min(work.run_requests_per_day);
     if requests <= today {
         return Estimate {
             requests,
@@ -223,7 +249,7 @@ pub fn estimate(work: &Workload) -> Estimate {
     }
     let daily = work
         .per_day
-        .min(work.per_run)
+        .min(work.run_requests_per_day)
         .saturating_sub(work.daily_listing);
     let days_after_today = (daily > 0).then(|| (requests - today).div_ceil(daily));
     Estimate {
@@ -267,12 +293,15 @@ mod tests {
 
     #[test]
     fn a_pass_resumes_after_the_last_stored_page() {
+        let now = chrono::DateTime::UNIX_EPOCH;
         let c = ListingCursor::default().started();
-        let after_two = c.advanced(&page(2, true)).advanced(&page(2, true));
+        let after_two = c
+            .advanced(&page(2, true), now)
+            .advanced(&page(2, true), now);
         let resumed = ListingCursor::from_json(Some(&after_two.to_json())).started();
         assert_eq!(resumed.request(Module::Items, 50).page, 3);
         assert_eq!(resumed.pass, 1);
-        let done = resumed.advanced(&page(1, false));
+        let done = resumed.advanced(&page(1, false), now);
         assert_eq!(
             (done.passes, done.last_pass_records, done.last_pass_pages),
             (1, 5, 3)

@@ -73,7 +73,7 @@ const DAY_S: i64 = 86_400;
 /// Every key the components read (processor, heal, reconcile), in a stable order. A key a
 /// migration seeds must be listed here, with its type and range, to be changed through
 /// the stats API.
-pub const KEYS: [ConfigKey; 39] = [
+pub const KEYS: [ConfigKey; 40] = [
     int("backoff_base_ms", 1, DAY_MS, 1000, "Retry backoff: the ceiling of the first retry delay, doubled per attempt (full jitter below it)."),
     int("backoff_cap_ms", 1, DAY_MS, 300_000, "Retry backoff: the largest retry delay."),
     int("lock_timeout_ms", 1, 600_000, 5000, "Processor: the longest a batch waits for a row lock; keep well under half of lease_seconds."),
@@ -113,6 +113,7 @@ pub const KEYS: [ConfigKey; 39] = [
     int("reconcile_daily_request_limit", 1, 1_000_000, 2000, "Reconcile: the Zoho Books plan's API requests per day (Free 1000, Standard 2000, Professional 5000, Premium and up 10000)."),
     int("reconcile_daily_request_reserve", 0, 1_000_000, 500, "Reconcile: requests a day left for the organisation's other API clients; the pull spends at most the limit minus this."),
     int("reconcile_rereads_per_run", 0, 10_000, 10, "Reconcile: records whose list row shows no modification time read again per run, oldest read first."),
+    int("reconcile_check_interval_hours", 1, 720, 24, "Reconcile: a scheduled run lists a module again (and looks for drift) once its last whole listing is this old; between, it only goes on with what is left to read."),
     int("reconcile_time_budget_ms", 1000, 3_600_000, 240_000, "Reconcile: how long one run keeps pulling before it stops (the cursor keeps its place)."),
     int("reconcile_request_timeout_ms", 100, 600_000, 30_000, "Reconcile: the longest one Zoho API request may take."),
     int("reconcile_stale_age_hours", 1, 24 * 3650, 720, "Reconcile integrity: ERP rows not written for longer than this are reported."),

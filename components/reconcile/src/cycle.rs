@@ -2,10 +2,13 @@
 //! `counts` the drift totals, integrity findings, fixes enqueued and API requests) and a
 //! `tds_reconcile_reports` row:
 //!
+//! 0. a scheduled run ([`Scope::Due`]) first asks whether anything is due, and when nothing
+//!    is (or Zoho is not configured, or today's budget is spent) writes nothing at all;
 //! 1. unless Zoho is configured, record `not_configured` and stop (never an error);
 //! 2. ask the `outbound:zoho_api` circuit breaker; while it is open the API is left alone;
-//! 3. pull ([`crate::pull`]): list every module from its cursor, read what the listing
-//!    shows changed, then re-read a rotating slice;
+//! 3. pull ([`crate::pull`]): list the modules (all of them, or those due) from their
+//!    cursors, read what the listing shows changed, then, after a listing, re-read a
+//!    rotating slice;
 //! 4. compare every module's listing with the ERP ([`crate::drift`], no requests), and
 //!    read and queue the fixes when asked (the default);
 //! 5. integrity checks ([`crate::integrity`]), which need no API;

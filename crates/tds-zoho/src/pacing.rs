@@ -1,8 +1,9 @@
 //! Requests per minute and waits after rate-limited answers.
 //!
-//! Requests are spread evenly: one every `60 s / limit`, so no minute holds more than the
-//! limit (Zoho documents about 100 per minute per organisation). A rate-limited answer
-//! (HTTP 429, which carries no `Retry-After`) holds every request back for an exponential
+//! Requests are spread evenly: one every `60 s / limit` and a millisecond, so no minute,
+//! even one closed at both ends, holds more than the limit (Zoho documents about 100 per
+//! minute per organisation). A rate-limited answer (HTTP 429, which carries no
+//! `Retry-After`) holds every request back for an exponential
 //! delay (`base · 2^(n-1)`, capped), `n` counting the consecutive rate-limited answers.
 //! Times are milliseconds of a monotonic clock the caller reads.
 
@@ -25,11 +26,11 @@ impl Pacer {
     /// use tds_zoho::pacing::Pacer;
     /// use tds_core::backoff::Backoff;
     /// let mut p = Pacer::new(100, Backoff { base_ms: 1000, cap_ms: 8000 });
-    /// assert_eq!(p.interval_ms(), 600);
+    /// assert_eq!(p.interval_ms(), 601);
     /// assert_eq!(p.wait_ms(0), 0);
     /// p.sent(0);
-    /// assert_eq!(p.wait_ms(100), 500);
-    /// p.sent(600);
+    /// assert_eq!(p.wait_ms(100), 501);
+    /// p.sent(601);
     /// assert_eq!(p.rate_limited(700), 1000);
     /// assert_eq!(p.wait_ms(700), 1000);
     /// assert_eq!(p.rate_limited(1700), 2000);
@@ -38,7 +39,7 @@ impl Pacer {
     /// ```
     pub fn new(per_minute: u32, backoff: Backoff) -> Pacer {
         Pacer {
-            interval_ms: 60_000u64.div_ceil(u64::from(per_minute.max(1))),
+            interval_ms: 60_000 / u64::from(per_minute.max(1)) + 1,
             next_at_ms: 0,
             backoff,
             rate_limited_in_a_row: 0,
@@ -85,18 +86,25 @@ mod tests {
 
     #[test]
     fn no_minute_holds_more_than_the_limit() {
-        let mut p = Pacer::new(7, Backoff::default());
+        for limit in [7, 100] {
+            holds(limit);
+        }
+    }
+
+    /// No closed 60-second window, edges included, holds more than `limit` requests.
+    fn holds(limit: u32) {
+        let mut p = Pacer::new(limit, Backoff::default());
         let mut now = 0;
         let mut sent = Vec::new();
-        for _ in 0..30 {
+        for _ in 0..3 * limit {
             now += p.wait_ms(now);
             p.sent(now);
             sent.push(now);
         }
         for (i, start) in sent.iter().enumerate() {
-            let in_minute = sent[i..].iter().filter(|t| **t < start + 60_000).count();
+            let in_minute = sent[i..].iter().filter(|t| **t <= start + 60_000).count();
             assert!(
-                in_minute <= 7,
+                in_minute <= limit as usize,
                 "{in_minute} requests in the minute from {start}"
             );
         }
@@ -114,6 +122,6 @@ mod tests {
         let delays: Vec<u64> = (0..5).map(|_| p.rate_limited(0)).collect();
         assert_eq!(delays, [10, 20, 40, 50, 50]);
         assert_eq!(p.rate_limited_in_a_row(), 5);
-        assert_eq!(Pacer::new(0, Backoff::default()).interval_ms(), 60_000);
+        assert_eq!(Pacer::new(0, Backoff::default()).interval_ms(), 60_001);
     }
 }

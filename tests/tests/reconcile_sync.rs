@@ -680,3 +680,50 @@ async fn the_hourly_cron_does_only_what_is_due() {
     drain_until_idle(&app, Via::Cron, PATIENCE).await;
     assert_eq!(live_ids(&app, "erp_items", "item_id").await.len(), 5);
 }
+
+/// One run at a time: while another run holds the lease, a call is answered 409 and the
+/// cron writes nothing; a run gives the lease back when it ends, and an expired lease is
+/// taken over.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_run_at_a_time() {
+    let zoho = ZohoStandIn::start().await;
+    seed(&zoho);
+    let app = app(&zoho, &FAST).await;
+    let client = app.db.client().await;
+    client
+        .execute(
+            "INSERT INTO tds_cursors (name, position, position_at) VALUES ('reconcile:run', 'another-run', now() + interval '1 hour')",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let (status, body) = reconcile(&app, "").await;
+    assert_eq!(status, 409, "{body:#}");
+    assert_eq!(body["error"]["code"], "already_running");
+    assert_eq!(body["report"], Value::Null);
+    app.run_cron("reconcile").await.expect("the cron runs");
+    assert_eq!((api_requests(&zoho), written(&app).await), (0, (0, 0)));
+
+    // The other run died: once its lease has expired, the next run takes it over.
+    client
+        .execute(
+            "UPDATE tds_cursors SET position_at = now() - interval '1 second' WHERE name = 'reconcile:run'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let report = reconcile_ok(&app, "").await;
+    assert_eq!(report["status"], "completed", "{report:#}");
+    let free: bool = client
+        .query_one(
+            "SELECT position_at <= now() FROM tds_cursors WHERE name = 'reconcile:run'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(free, "the run gave its lease back");
+    let (status, _) = reconcile(&app, "").await;
+    assert_eq!(status, 200, "the next call runs");
+}

@@ -3,7 +3,10 @@
 //! `tds_reconcile_reports` row:
 //!
 //! 0. a scheduled run ([`Scope::Due`]) first asks whether anything is due, and when nothing
-//!    is (or Zoho is not configured, or today's budget is spent) writes nothing at all;
+//!    is (or Zoho is not configured, or today's budget is spent) writes nothing at all; then
+//!    the run takes the lease that lets one run at a time (`reconcile:run` in
+//!    `tds_cursors`, its time budget and 5 minutes), or leaves the work to the run holding
+//!    it;
 //! 1. unless Zoho is configured, record `not_configured` and stop (never an error);
 //! 2. ask the `outbound:zoho_api` circuit breaker; while it is open the API is left alone;
 //! 3. pull ([`crate::pull`]): list the modules (all of them, or those due) from their
@@ -28,7 +31,7 @@ use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::{Db, DbError};
 use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
-use tds_guest::reconcile;
+use tds_guest::reconcile::{self, RunLease};
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
 use tds_guest::vars;
 use tds_zoho::integrity::counts;
@@ -42,6 +45,9 @@ use crate::report::{self, DriftTotals, Finished};
 use crate::settings::{Credentials, Settings};
 
 const COMPONENT: &str = "reconcile";
+/// A run's lease lasts its time budget and this much more, for drift, integrity and the
+/// report; a run that dies frees it after that.
+const LEASE_MARGIN_SECONDS: f64 = 300.0;
 const BREAKER: &str = "outbound:zoho_api";
 
 /// Which work a run takes on.
@@ -62,6 +68,8 @@ pub enum Outcome {
     NotConfigured { report_id: ReportId, why: String },
     /// Nothing was due ([`Scope::Due`]): why.
     Skipped { why: String },
+    /// Another run holds the lease ([`Scope::Full`]): why.
+    Busy { why: String },
     /// The run's report (as stored) and its status.
     Ran { report: Value, status: String },
 }
@@ -85,6 +93,19 @@ pub fn run(
             Err(why) => return Ok(skipped(&log, why)),
         },
     };
+    if credentials.is_ok() {
+        let lease = RunLease {
+            owner: owner.as_str(),
+            seconds: settings.time_budget.as_secs_f64() + LEASE_MARGIN_SECONDS,
+        };
+        if let Some(until) = reconcile::take_run_lease(&db, &lease)? {
+            let why = format!("another reconcile run is under way (its lease runs until {until})");
+            return Ok(match scope {
+                Scope::Due => skipped(&log, why),
+                Scope::Full => Outcome::Busy { why },
+            });
+        }
+    }
     let run_id = journal::start_run(
         &db,
         &StartRun {
@@ -298,6 +319,7 @@ pub fn run(
         json!({"report_id": report_id.0, "summary": summary}),
         error,
     )?;
+    reconcile::release_run_lease(&db, owner.as_str())?;
     log.info(
         "reconcile run finished",
         json!({"report_id": report_id.0, "status": status, "drift": totals.to_json(), "requests": counters.requests}),

@@ -16,12 +16,14 @@
 //! Variables: `database_url`, `stats_token`, `max_attempts`, `zoho_client_id`,
 //! `zoho_client_secret`, `zoho_refresh_token`, `zoho_organization_id`, `zoho_data_center`,
 //! `zoho_accounts_url`, `zoho_api_url`, `reconcile_enqueue_fixes`. Without the Zoho
-//! credentials a run records `not_configured` and does nothing; the cron never fails for it
-//! (it fails only when the run failed: the database or the Zoho API unavailable).
+//! credentials a called run records `not_configured` and does nothing, and the cron writes
+//! nothing; the cron never fails for it (it fails only when the run failed: the database or
+//! the Zoho API unavailable).
 //!
 //! Answers: 200 with the report (`completed` or `partial`), or `{"report": null,
 //! "skipped": why}` when nothing was due; 502 `zoho_api_failed` with the
-//! report when the API was down; 503 `not_configured` or `database_unavailable`.
+//! report when the API was down; 409 `already_running` while another run holds the lease;
+//! 503 `not_configured` or `database_unavailable`.
 
 mod client;
 mod cycle;
@@ -67,6 +69,13 @@ fn handle(req: Request) -> Response {
     };
     internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, scope, database_url), log| {
         Ok(match cycle::run("http", &database_url, (fix, scope), log)? {
+            cycle::Outcome::Busy { why } => Answer::Failed {
+                status: 409,
+                code: "already_running",
+                message: why,
+                field: "report",
+                detail: Value::Null,
+            },
             cycle::Outcome::Skipped { why } => {
                 Answer::Report(json!({"report": null, "skipped": why}))
             }

@@ -79,6 +79,32 @@ pub struct CursorName<'a> {
     pub name: &'a str,
 }
 
+/// The run lease [`take_run_lease`] takes for `owner`, for `seconds`.
+pub struct RunLease<'a> {
+    pub owner: &'a str,
+    pub seconds: f64,
+}
+
+/// Takes the lease of one reconcile run at a time (`reconcile::TAKE_RUN_LEASE`): `Ok(None)`
+/// when taken, else until when another run holds it (RFC 3339, `reconcile::RUN_LEASE`).
+pub fn take_run_lease(db: &Db, lease: &RunLease<'_>) -> Result<Option<String>, DbError> {
+    let rows = db.query(
+        reconcile::TAKE_RUN_LEASE,
+        &[param::text(lease.owner), param::float8(lease.seconds)],
+    )?;
+    if !rows.is_empty() {
+        return Ok(None);
+    }
+    let held = db.query(reconcile::RUN_LEASE, &[])?;
+    Ok(Some(held.expect_row()?.opt_text(0)?.unwrap_or_default()))
+}
+
+/// Gives the run lease back (`reconcile::RELEASE_RUN_LEASE`).
+pub fn release_run_lease(db: &Db, owner: &str) -> Result<(), DbError> {
+    db.execute(reconcile::RELEASE_RUN_LEASE, &[param::text(owner)])
+        .map(drop)
+}
+
 /// The cursor's stored position (`reconcile::READ_CURSOR`), as JSON text; `None` before
 /// its first save.
 pub fn read_cursor(db: &Db, cursor: &CursorName<'_>) -> Result<Option<String>, DbError> {

@@ -34,6 +34,38 @@ pub const STORED_EVENT: Statement = Statement::new(
     "SELECT id, source_modified_at::text FROM tds_inbox_events WHERE idempotency_key = $1::text",
 );
 
+/// Takes the lease that lets one reconcile run at a time (row `reconcile:run` of
+/// `tds_cursors`: `position` the owner, `position_at` the expiry): `$1` owner, `$2` seconds
+/// (float8). Taken when free, expired, or already this owner's. Returns `owner`; no row when
+/// another run holds it.
+pub const TAKE_RUN_LEASE: Statement = Statement::new(
+    "reconcile::take_run_lease",
+    "\
+INSERT INTO tds_cursors AS c (name, position, position_at, details, updated_at)
+VALUES ('reconcile:run', $1::text, now() + make_interval(secs => $2::float8), '{}'::jsonb, now())
+ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, position_at = EXCLUDED.position_at,
+    updated_at = now()
+    WHERE c.position_at IS NULL OR c.position_at < now() OR c.position = $1::text
+RETURNING position",
+);
+
+/// Until when the run lease is held. Returns `lease_expires_at` (text, RFC 3339; NULL
+/// when none is held).
+pub const RUN_LEASE: Statement = Statement::new(
+    "reconcile::run_lease",
+    "\
+SELECT (SELECT to_char(position_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM tds_cursors
+        WHERE name = 'reconcile:run' AND position_at >= now())",
+);
+
+/// Gives the run lease back: `$1` the owner.
+pub const RELEASE_RUN_LEASE: Statement = Statement::new(
+    "reconcile::release_run_lease",
+    "\
+UPDATE tds_cursors SET position_at = now(), updated_at = now()
+WHERE name = 'reconcile:run' AND position = $1::text",
+);
+
 /// The stored pull position of cursor `$1`. Returns `details` (JSON text).
 pub const READ_CURSOR: Statement = Statement::new(
     "reconcile::read_cursor",
@@ -445,9 +477,12 @@ ORDER BY updated_at, module, entity_id LIMIT $1::int4",
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 33] = [
+pub const ALL: [Statement; 36] = [
     INSERT_PULLED_EVENT,
     STORED_EVENT,
+    TAKE_RUN_LEASE,
+    RUN_LEASE,
+    RELEASE_RUN_LEASE,
     READ_CURSOR,
     SAVE_CURSOR,
     LIST_PAGE,

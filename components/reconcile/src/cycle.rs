@@ -32,7 +32,7 @@ use tds_guest::db::{Db, DbError};
 use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
-use tds_guest::reconcile::{self, RunLease};
+use tds_guest::reconcile::{self, ModuleProgress, RunLease};
 use tds_guest::vars;
 use tds_zoho::integrity::counts;
 use tds_zoho::pull::ListingCursor;
@@ -40,9 +40,10 @@ use tds_zoho::pull::ListingCursor;
 use crate::client::{ApiFailure, Client};
 use crate::drift::{check_module, fix_module};
 use crate::integrity;
-use crate::pull::{list_module, read_listed, reread_slice, Pulls, StoreAs};
+use crate::pull::{list_module, read_listed, reread_slice, ModulePull, Pulls};
 use crate::report::{self, DriftTotals, Finished};
 use crate::settings::{Credentials, Settings};
+use crate::store::StoreAs;
 
 const COMPONENT: &str = "reconcile";
 /// A run's lease lasts its time budget and this much more, for drift, integrity and the
@@ -158,10 +159,10 @@ pub fn run(
     let mut pulls = Pulls::new();
     let mut stopped: Option<ApiFailure> = None;
     for module in &listing {
-        let outcome = pulls.entry(*module).or_default();
         if !api_open || stopped.is_some() {
             break;
         }
+        let outcome = pulls.entry(*module).or_default();
         if let Err(failure) = list_module(&db, &mut client, &settings, *module, outcome) {
             let _ = db.rollback();
             stop(
@@ -179,12 +180,7 @@ pub fn run(
         }
     }
     let waiting = reconcile::pull_progress(&db)?;
-    let to_read = |module: Module| {
-        waiting
-            .iter()
-            .find(|p| p.module == module.as_str())
-            .map_or(0, |p| p.to_read)
-    };
+    let to_read = |module: Module| progress_of(&waiting, module).map_or(0, |p| p.to_read);
     let listed_whole = pulls.values().any(|p| p.pass_ended);
     if api_open
         && stopped.is_none()
@@ -209,8 +205,8 @@ pub fn run(
     let mut unchecked: Vec<&str> = Vec::new();
     let limit = usize::try_from(settings.finding_limit).unwrap_or(usize::MAX);
     for module in &settings.modules {
-        let pulled = pulls.entry(*module).or_default();
-        let mut found = check_module(&db, *module, pulled.pass_ended)?;
+        let pass_ended = pulls.get(module).is_some_and(|p| p.pass_ended);
+        let mut found = check_module(&db, *module, pass_ended)?;
         if !found.extra_checked {
             unchecked.push(module.as_str());
         }
@@ -232,26 +228,24 @@ pub fn run(
         .as_ref()
         .filter(|f| f.is_outage())
         .map(ApiFailure::to_string);
-    if !api_open {
-        pulls.clear();
-    }
     let pull_complete = api_open
         && settings.modules.iter().all(|m| {
-            let progress = waiting.iter().find(|p| p.module == m.as_str());
-            progress.is_some_and(|p| {
-                let cursor = ListingCursor::from_json(Some(&p.cursor));
-                cursor.whole() && !cursor.in_pass
-            }) && to_read(*m) == 0
+            progress_of(&waiting, *m)
+                .is_some_and(|p| ListingCursor::from_json(Some(&p.cursor)).caught_up(p.to_read))
         });
-    let pull: Map<String, Value> = pulls
-        .iter()
-        .map(|(module, outcome)| {
-            (
-                module.as_str().to_string(),
-                outcome.to_json(to_read(*module)),
-            )
-        })
-        .collect();
+    let untouched = ModulePull::default();
+    let pull: Map<String, Value> = if api_open {
+        settings
+            .modules
+            .iter()
+            .map(|m| {
+                let outcome = pulls.get(m).unwrap_or(&untouched);
+                (m.as_str().to_string(), outcome.to_json(to_read(*m)))
+            })
+            .collect()
+    } else {
+        Map::new()
+    };
     record_breaker(&breaker, &client, outage.as_deref(), &log);
     let findings = match integrity::run(&db, &settings) {
         Ok(f) => f,
@@ -351,7 +345,7 @@ fn due_modules(db: &Db, settings: &Settings) -> Result<Result<Vec<Module>, Strin
     let mut due = Vec::new();
     let mut waiting = 0;
     for module in &settings.modules {
-        let known = progress.iter().find(|p| p.module == module.as_str());
+        let known = progress_of(&progress, *module);
         let cursor = ListingCursor::from_json(known.map(|p| p.cursor.as_str()));
         if cursor.due(now, settings.check_interval_hours) {
             due.push(*module);
@@ -365,6 +359,11 @@ fn due_modules(db: &Db, settings: &Settings) -> Result<Result<Vec<Module>, Strin
         )));
     }
     Ok(Ok(due))
+}
+
+/// `module`'s progress among `progress`; `None` before its first listing.
+fn progress_of(progress: &[ModuleProgress], module: Module) -> Option<&ModuleProgress> {
+    progress.iter().find(|p| p.module == module.as_str())
 }
 
 /// Records a failure of the API work: one that ends it is kept in `stopped` (a spent

@@ -12,12 +12,11 @@ use tds_core::entity::Module;
 use tds_core::normalize::EntityId;
 use tds_guest::db::{Db, DbError};
 use tds_guest::reconcile::{self, ForgetRecord, OfModule};
-use tds_zoho::api::{detail_url, parse_detail};
 use tds_zoho::drift::{compare, Drift, ErpRow, Queued, ZohoRow};
 
 use crate::client::{ApiFailure, Client};
-use crate::pull::{db_time, deleted, StoreAs};
-use crate::store::{store_one, OnDuplicate, Record, Tally};
+use crate::pull::{db_time, deleted, read_detail, Detail};
+use crate::store::{store_one, OnDuplicate, Record, StoreAs, Tally};
 
 /// One module's drift and what was done about it.
 #[derive(Debug)]
@@ -93,44 +92,27 @@ pub fn fix_module(
     found: &mut ModuleDrift,
     store: &StoreAs<'_>,
 ) -> Result<(), ApiFailure> {
-    let api_url = client.api_url()?;
-    let organization_id = client.credentials().organization_id.clone();
     let drift = &found.drift;
     let ids = drift.missing.iter().chain(&drift.stale).chain(&drift.extra);
     let tally = found.fixes.insert(Tally::default());
     for id in ids {
         let entity_id = EntityId::from_stored(id.clone());
-        let url = detail_url(&api_url, module, &organization_id, id)
-            .map_err(|e| ApiFailure::Rejected(e.to_string()))?;
-        let record = match client.get(&url) {
-            Ok(body) => match parse_detail(module, &body) {
-                Ok(document) => Record {
+        let (record, gone) = match read_detail(client, module, &entity_id)? {
+            Detail::Found(document) => (
+                Record {
                     document,
                     method: "GET",
                 },
-                Err(e) => {
-                    tally.invalid.push(format!("{id}: {e}"));
-                    continue;
-                }
-            },
-            Err(ApiFailure::NotFound(_)) => deleted(module, &entity_id),
-            Err(ApiFailure::Rejected(why)) => {
+                false,
+            ),
+            Detail::Gone => (deleted(module, &entity_id), true),
+            Detail::Unusable(why) => {
                 tally.invalid.push(format!("{id}: {why}"));
                 continue;
             }
-            Err(failure) => return Err(failure),
         };
-        let gone = record.method == "DELETE";
         db.begin()?;
-        store_one(
-            db,
-            module,
-            record,
-            OnDuplicate::Requeue,
-            store.correlation_id,
-            store.max_attempts,
-            tally,
-        )?;
+        store_one(db, module, record, OnDuplicate::Requeue, store, tally)?;
         if gone {
             reconcile::forget_record(
                 db,

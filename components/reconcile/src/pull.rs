@@ -33,7 +33,7 @@ use tds_zoho::pull::{cursor_name, ListingCursor};
 
 use crate::client::{ApiFailure, Client};
 use crate::settings::Settings;
-use crate::store::{store_one, OnDuplicate, Record, Tally};
+use crate::store::{store_one, OnDuplicate, Record, StoreAs, Tally};
 
 /// Records read and stored per transaction.
 const READ_BATCH: u32 = 20;
@@ -63,7 +63,7 @@ impl ModulePull {
         json!({"pages": self.pages, "listed": self.listed, "read": self.read, "reread": self.reread,
                "gone": self.gone, "to_read": to_read, "stored": self.tally.to_json(),
                "pass_ended": self.pass_ended, "whole": self.cursor.whole(),
-               "complete": !self.cursor.in_pass && self.cursor.whole() && to_read == 0,
+               "complete": self.cursor.caught_up(to_read),
                "cursor": self.cursor, "errors": self.errors})
     }
 }
@@ -130,7 +130,6 @@ pub fn list_module(
             db,
             &SaveCursor {
                 name: &name,
-                high_water: None,
                 details: &next.to_json(),
             },
         )?;
@@ -194,14 +193,8 @@ pub fn reread_slice(
     read_batch(db, client, &batch, store, pulls, true)
 }
 
-/// How read records are stored.
-pub struct StoreAs<'a> {
-    pub correlation_id: &'a str,
-    pub max_attempts: i32,
-}
-
 /// A record as its detail request answered.
-enum Detail {
+pub enum Detail {
     Found(Map<String, Value>),
     /// 404: deleted in Zoho since it was listed.
     Gone,
@@ -245,8 +238,7 @@ fn read_batch(
                         method: "GET",
                     },
                     OnDuplicate::Skip,
-                    store.correlation_id,
-                    store.max_attempts,
+                    store,
                     &mut pull.tally,
                 )?;
                 reconcile::mark_read(
@@ -264,8 +256,7 @@ fn read_batch(
                     record.module,
                     deleted(record.module, &record.entity_id),
                     OnDuplicate::Skip,
-                    store.correlation_id,
-                    store.max_attempts,
+                    store,
                     &mut pull.tally,
                 )?;
                 reconcile::forget_record(
@@ -295,7 +286,9 @@ fn read_batch(
     stop.map_or(Ok(()), Err)
 }
 
-fn read_detail(
+/// Reads record `id` of `module` by id: a failure that ends the API work is the error; a
+/// missing or unusable record is a [`Detail`].
+pub fn read_detail(
     client: &mut Client<'_>,
     module: Module,
     id: &EntityId,

@@ -5,7 +5,8 @@
 //! webhook is a duplicate, and an older version never replaces a newer queued one. A record
 //! without a version of its own (versioned by its receipt time, as items and customer
 //! payments are) whose content TDS already holds (its newest inbox event, else its live ERP
-//! row) is not stored: the rotating re-read then costs a request and no write. The caller holds the transaction.
+//! row) is not stored: the rotating re-read then costs a request and no write. The caller
+//! holds the transaction.
 
 use serde_json::{json, Map, Value};
 use tds_core::entity::Module;
@@ -61,6 +62,12 @@ pub enum OnDuplicate {
     Requeue,
 }
 
+/// How read records are stored: the run's correlation id and the queue rows' attempts.
+pub struct StoreAs<'a> {
+    pub correlation_id: &'a str,
+    pub max_attempts: i32,
+}
+
 /// Stores one record inside the caller's transaction, counting it in `tally`. Returns the
 /// version the document carries (RFC 3339), when it carries one.
 pub fn store_one(
@@ -68,10 +75,13 @@ pub fn store_one(
     module: Module,
     record: Record,
     on_duplicate: OnDuplicate,
-    correlation_id: &str,
-    max_attempts: i32,
+    store: &StoreAs<'_>,
     tally: &mut Tally,
 ) -> Result<Option<String>, DbError> {
+    let StoreAs {
+        correlation_id,
+        max_attempts,
+    } = *store;
     let payload = Payload {
         module,
         document: record.document,

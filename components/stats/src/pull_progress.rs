@@ -101,7 +101,7 @@ impl Listing {
     }
 
     fn done(&self) -> bool {
-        self.cursor.whole() && !self.cursor.in_pass && self.to_read == 0
+        self.cursor.caught_up(self.to_read)
     }
 }
 
@@ -156,11 +156,10 @@ impl Progress {
         let sum = |f: fn(&Listing) -> u32| self.modules.iter().map(f).fold(0, u32::saturating_add);
         estimate(&Workload {
             list_pages: sum(|m| {
-                let c = &m.cursor;
-                if c.in_pass || !c.whole() {
-                    c.pages_to_go()
-                } else {
+                if m.cursor.at_rest() {
                     0
+                } else {
+                    m.cursor.pages_to_go()
                 }
             }),
             reads: sum(|m| count(m.to_read)),

@@ -112,10 +112,9 @@ pub fn read_cursor(db: &Db, cursor: &CursorName<'_>) -> Result<Option<String>, D
     rows.first().map(|row| row.text(0)).transpose()
 }
 
-/// A cursor [`save_cursor`] stores: `high_water` as RFC 3339 text, `details` JSON text.
+/// A cursor [`save_cursor`] stores: `details` JSON text.
 pub struct SaveCursor<'a> {
     pub name: &'a str,
-    pub high_water: Option<&'a str>,
     pub details: &'a str,
 }
 
@@ -125,7 +124,6 @@ pub fn save_cursor(db: &Db, save: &SaveCursor<'_>) -> Result<(), DbError> {
         reconcile::SAVE_CURSOR,
         &[
             param::text(save.name),
-            param::opt_text(save.high_water),
             param::text(save.details),
         ],
     )

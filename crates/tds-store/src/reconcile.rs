@@ -72,15 +72,13 @@ pub const READ_CURSOR: Statement = Statement::new(
     "SELECT details::text FROM tds_cursors WHERE name = $1::text",
 );
 
-/// Stores cursor `$1`: `$2` position (text, the high-water mark as RFC 3339, NULL when
-/// none), `$3` details (JSON text).
+/// Stores cursor `$1`: `$2` details (JSON text, the whole position).
 pub const SAVE_CURSOR: Statement = Statement::new(
     "reconcile::save_cursor",
     "\
-INSERT INTO tds_cursors (name, position, position_at, details, updated_at)
-VALUES ($1::text, $2::text, $2::text::timestamptz, $3::text::jsonb, now())
-ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, position_at = EXCLUDED.position_at,
-    details = EXCLUDED.details, updated_at = now()",
+INSERT INTO tds_cursors (name, details, updated_at)
+VALUES ($1::text, $2::text::jsonb, now())
+ON CONFLICT (name) DO UPDATE SET details = EXCLUDED.details, updated_at = now()",
 );
 
 /// Stores one listed page of module `$1` in listing pass `$2` (int4): `$3` ids, `$4` the
@@ -287,20 +285,34 @@ SELECT access_token, extract(epoch FROM expires_at - now())::float8,
 FROM current LIMIT 1",
 );
 
+// One more token request in the current 10-minute window of refreshes (a new window when
+// the last is over): the SET items SAVE_TOKEN and TOKEN_ERROR share, since Zoho counts every
+// request to its token endpoint.
+macro_rules! count_in_refresh_window {
+    () => {
+        "\
+    refresh_window_count = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
+        THEN refresh_window_count + 1 ELSE 1 END,
+    refresh_window_started_at = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
+        THEN refresh_window_started_at ELSE now() END
+"
+    };
+}
+
 /// Stores a refreshed token `$1`: `$2` access token, `$3` seconds it is valid (int4),
 /// `$4` the API domain Zoho named (NULL when none). Counts the refresh in the current
 /// 10-minute window (a new window when the last is over).
 pub const SAVE_TOKEN: Statement = Statement::new(
     "reconcile::save_token",
-    "\
+    concat!(
+        "\
 UPDATE tds_zoho_tokens
 SET access_token = $2::text, expires_at = now() + make_interval(secs => $3::int4), api_domain = $4::text,
     refreshed_at = now(), last_error = NULL, updated_at = now(),
-    refresh_window_count = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
-        THEN refresh_window_count + 1 ELSE 1 END,
-    refresh_window_started_at = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
-        THEN refresh_window_started_at ELSE now() END
-WHERE name = $1::text",
+",
+        count_in_refresh_window!(),
+        "WHERE name = $1::text"
+    ),
 );
 
 /// Token `$1` was refused by the API: it counts as expired from now. `$2` the error.
@@ -315,14 +327,14 @@ WHERE name = $1::text",
 /// window like a refresh that succeeded: Zoho counts every request to its token endpoint.
 pub const TOKEN_ERROR: Statement = Statement::new(
     "reconcile::token_error",
-    "\
+    concat!(
+        "\
 UPDATE tds_zoho_tokens
 SET last_error = $2::text, updated_at = now(),
-    refresh_window_count = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
-        THEN refresh_window_count + 1 ELSE 1 END,
-    refresh_window_started_at = CASE WHEN refresh_window_started_at > now() - interval '10 minutes'
-        THEN refresh_window_started_at ELSE now() END
-WHERE name = $1::text",
+",
+        count_in_refresh_window!(),
+        "WHERE name = $1::text"
+    ),
 );
 
 /// Starts a report: `$1` trigger (`cron` or `http`), `$2` the run's id (int8). Returns `id`.

@@ -73,6 +73,27 @@ impl ListingCursor {
         self.passes > 0
     }
 
+    /// Whether the listing is at rest: a pass reached the last page and no other is under
+    /// way.
+    pub fn at_rest(&self) -> bool {
+        self.whole() && !self.in_pass
+    }
+
+    /// Whether the module is caught up: its listing at rest and, of what it listed,
+    /// `to_read` records still waiting to be read by id — none.
+    ///
+    /// ```
+    /// use tds_zoho::pull::ListingCursor;
+    /// let rest = ListingCursor { pass: 1, passes: 1, ..Default::default() };
+    /// assert!(rest.caught_up(0));
+    /// assert!(!rest.caught_up(3));
+    /// assert!(!ListingCursor { in_pass: true, ..rest.clone() }.caught_up(0));
+    /// assert!(!ListingCursor::default().caught_up(0));
+    /// ```
+    pub fn caught_up(&self, to_read: i64) -> bool {
+        self.at_rest() && to_read == 0
+    }
+
     /// The cursor with a pass under way: the running one, or the next.
     ///
     /// ```

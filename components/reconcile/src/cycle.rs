@@ -260,8 +260,7 @@ pub fn run(
             errors.push(format!("alerts: {e}"));
             Vec::new()
         });
-    let status = if outage.is_some() || (!errors.is_empty() && pull.is_empty() && drift.is_empty())
-    {
+    let status = if outage.is_some() || !api_open {
         "failed"
     } else if pull_complete && drift_checked && errors.is_empty() && stopped.is_none() {
         "completed"

@@ -245,3 +245,38 @@ fn every_zoho_data_centre_is_in_reconciles_allowed_outbound_hosts() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_circuit_keeps_the_run_off_the_api() {
+    let zoho = ZohoStandIn::start().await;
+    seed_items(&zoho, 2);
+    let app = app(
+        &zoho,
+        &[
+            ("reconcile_requests_per_minute", "6000"),
+            ("reconcile_modules", "\"items\""),
+        ],
+    )
+    .await;
+    app.db
+        .client()
+        .await
+        .execute(
+            "INSERT INTO tds_circuit_breakers (name, state, consecutive_failures, last_error, opened_at, next_probe_at)
+             VALUES ('outbound:zoho_api', 'open', 5, 'Zoho down', now(), now() + interval '1 hour')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (status, body) = reconcile(&app, "").await;
+    assert_eq!(status, 502, "{body:#}");
+    assert_eq!(body["error"]["code"], "zoho_api_failed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("circuit outbound:zoho_api is open")),
+        "{body:#}"
+    );
+    assert_eq!(body["report"]["status"], "failed");
+    assert_eq!(zoho.log().len(), 0, "no request reached Zoho");
+}

@@ -1,6 +1,7 @@
 //! Webhook intake, `POST|PUT|DELETE /webhooks/zoho/{module}` and `POST /webhooks/zoho`, as
 //! docs/design.md's "Intake contract" says: a request passes its [`route`], [`body`], [`auth`]
 //! and [`store`] in that order and gets an [`answer`]; a [`refusal`] stores only its count.
+//! Once the answer has gone, a queued event's lane is woken ([`wake`]).
 
 mod answer;
 mod auth;
@@ -8,23 +9,25 @@ mod body;
 mod refusal;
 mod route;
 mod store;
+mod wake;
 
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, Request, Response};
+use spin_sdk::http::{IncomingRequest, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
-use tds_guest::http::{header, request_id};
+use tds_guest::http::{answer_now, header, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
 use refusal::Refusal;
+use wake::Wake;
 
 const COMPONENT: &str = "intake";
 
 #[http_component]
-async fn handle(incoming: IncomingRequest) -> Response {
+async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let mut req = route::head_of(&incoming);
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
@@ -45,8 +48,8 @@ async fn handle(incoming: IncomingRequest) -> Response {
         },
         Err(refusal) => Err(refusal),
     };
-    match received {
-        Ok(answer) => answer,
+    let (response, wake) = match received {
+        Ok(answered) => answered,
         Err(refusal) => {
             let error = &refusal.error;
             log.warn(
@@ -56,20 +59,24 @@ async fn handle(incoming: IncomingRequest) -> Response {
             if let Some(url) = database_url.as_deref() {
                 store::count_refusal(url, &refusal, &log);
             }
-            refusal.error.into_response(&request_id)
+            (refusal.error.into_response(&request_id), None)
         }
+    };
+    answer_now(response_out, response).await;
+    if let Some(wake) = wake {
+        wake.send(&log);
     }
 }
 
 /// A request whose body has arrived: its media type, authenticity, then its payload, made
-/// an event, stored and answered.
+/// an event, stored and answered, with the wake its lane is due once the answer is out.
 fn receive(
     req: &Request,
     route_module: Option<Module>,
     database_url: Option<&str>,
     request_id: &str,
     log: &Logger,
-) -> Result<Response, Refusal> {
+) -> Result<(Response, Option<Wake>), Refusal> {
     let body = req.body();
     let content_type = header(req, "content-type");
     let format =
@@ -96,8 +103,9 @@ fn receive(
         credential,
         request_id,
     };
-    let (stored, event) = store::persist(database_url, &delivery, event, log)?;
+    let (stored, event, db) = store::persist(database_url, &delivery, event, log)?;
     let outcome = stored.outcome();
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
-    Ok(answer::stored(&stored, &event, request_id))
+    let wake = Wake::after(&stored, event.module.spec().lane, db);
+    Ok((answer::stored(&stored, &event, request_id), wake))
 }

@@ -52,13 +52,13 @@ pub struct Received<'a> {
 
 /// Stores the delivery's event ([`store_or_keep_raw`]) as the variables `max_attempts`
 /// (queue attempts, default 8) and `database_url` say; a database failure is logged and
-/// refused 503, so Zoho delivers again.
+/// refused 503, so Zoho delivers again. The connection comes back for the wake.
 pub fn persist(
     database_url: Option<&str>,
     received: &Received<'_>,
     event: Event,
     log: &Logger,
-) -> Result<(Stored, Event), Refusal> {
+) -> Result<(Stored, Event, Db), Refusal> {
     let Received {
         req,
         method,
@@ -94,7 +94,8 @@ pub fn persist(
         max_attempts,
         credential,
     };
-    store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)
+    let (stored, event) = store_or_keep_raw(&db, event, &delivery, log).map_err(unavailable)?;
+    Ok((stored, event, db))
 }
 
 /// Stores the event; when PostgreSQL cannot take its parsed document (a data exception,

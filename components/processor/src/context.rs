@@ -1,11 +1,36 @@
 //! What every step of an invocation shares: the connection, the settings and tuning, the
-//! lease owner, the run row and the log.
+//! lease owner and the log ([`Session`]); a batch adds the run row it is recorded under
+//! ([`Context`]).
 
 use tds_core::ids::{LeaseOwner, RunId};
 use tds_guest::db::Db;
 use tds_guest::log::Logger;
 
 use crate::settings::{Settings, Tuning};
+
+/// What one invocation runs with.
+#[derive(Clone, Copy)]
+pub struct Session<'a> {
+    pub db: &'a Db,
+    pub settings: &'a Settings,
+    pub owner: &'a LeaseOwner,
+    pub tuning: Tuning,
+    pub log: &'a Logger,
+}
+
+impl<'a> Session<'a> {
+    /// The context of a batch recorded under run `run_id`.
+    pub fn with_run(&self, run_id: RunId) -> Context<'a> {
+        Context {
+            db: self.db,
+            settings: self.settings,
+            owner: self.owner,
+            run_id,
+            tuning: self.tuning,
+            log: self.log,
+        }
+    }
+}
 
 /// What one batch needs besides its jobs.
 pub struct Context<'a> {

@@ -1,22 +1,29 @@
 //! The loop of one invocation (protocol: docs/design.md, "Queue protocol"): gate, claim,
-//! apply a batch, until the lane is empty or `time_budget_ms` is spent; with `keep_going` it
-//! waits when the lane is empty and claims until `Settings::claim_window` closes.
+//! apply a batch, until the lane is empty or `time_budget_ms` is spent. How it waits at an
+//! empty lane is its [`Pace`]: the report route stops (or, with `keep_going`, waits until
+//! `Settings::claim_window` closes); a drain session waits out its grace, polling, so a
+//! trickle of events is applied by the session already running instead of a wake each.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tds_core::circuit::CircuitState;
 use tds_core::failure::FailureClass;
 use tds_guest::db::DbError;
 
 use crate::batch::{apply_batch, BatchEnd, Lease};
-use crate::context::Context;
+use crate::context::Session;
 use crate::gate::{Admitted, LaneGate};
 use crate::job::claim;
+use crate::run::RunRow;
+use crate::session::Drainer;
 use crate::settings::IDLE_WAIT;
 use crate::tally::Counts;
 
+/// How often a session in its grace looks at its lane again.
+pub const GRACE_POLL: Duration = Duration::from_millis(20);
+
 /// Why the invocation stopped.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Stop {
     Empty,
     TimeBudget,
@@ -24,6 +31,8 @@ pub enum Stop {
     NothingClaimable,
     /// The lane's circuit breaker is open (or another invocation is probing).
     CircuitOpen,
+    /// Another drain session took the lane (this one's lease on it ran out).
+    SessionTaken,
 }
 
 impl Stop {
@@ -34,24 +43,47 @@ impl Stop {
             Stop::LeaseLost => "lease_lost",
             Stop::NothingClaimable => "nothing_claimable",
             Stop::CircuitOpen => "circuit_open",
+            Stop::SessionTaken => "session_taken",
         }
     }
 }
 
-/// Drains the lane, adding each batch to `counts`; why it stopped.
+/// How an invocation treats an empty lane.
+#[derive(Clone, Copy)]
+pub enum Pace<'a> {
+    /// The report route: stop, or with `keep_going` wait [`IDLE_WAIT`] and claim again.
+    Report,
+    /// A drain session holding its lane: keep the hold renewed, and after the lane empties
+    /// poll it every [`GRACE_POLL`] for `grace` before stopping.
+    Session {
+        drainer: &'a Drainer,
+        grace: Duration,
+    },
+}
+
+/// Drains the lane, adding each batch to `counts` and recording batches under `run`; why
+/// it stopped.
 pub fn drain(
-    context: &Context<'_>,
+    session: &Session<'_>,
+    run: &mut RunRow<'_>,
+    pace: Pace<'_>,
     started: Instant,
     counts: &mut Counts,
 ) -> Result<Stop, DbError> {
-    let settings = context.settings;
+    let settings = session.settings;
     if settings.claimable.is_empty() {
         return Ok(Stop::NothingClaimable);
     }
-    let gate = LaneGate::new(context);
+    let gate = LaneGate::new(session);
+    let mut last_work = Instant::now();
     loop {
         if started.elapsed() >= settings.claim_window() {
             return Ok(Stop::TimeBudget);
+        }
+        if let Pace::Session { drainer, .. } = pace {
+            if !drainer.keep(session.db)? {
+                return Ok(Stop::SessionTaken);
+            }
         }
         let Some(Admitted {
             probing,
@@ -61,20 +93,28 @@ pub fn drain(
             return Ok(Stop::CircuitOpen);
         };
         let lease = Lease::starting(settings.lease_seconds);
-        let jobs = claim(context.db, settings, context.owner)?;
+        let jobs = claim(session.db, settings, session.owner)?;
         if jobs.is_empty() {
             if probing {
                 gate.record_success();
             }
-            if settings.waits_when_empty(started.elapsed()) {
-                std::thread::sleep(IDLE_WAIT);
-                continue;
+            match pace {
+                Pace::Report if settings.waits_when_empty(started.elapsed()) => {
+                    std::thread::sleep(IDLE_WAIT);
+                    continue;
+                }
+                Pace::Session { grace, .. } if last_work.elapsed() + GRACE_POLL < grace => {
+                    std::thread::sleep(GRACE_POLL);
+                    continue;
+                }
+                _ => return Ok(Stop::Empty),
             }
-            return Ok(Stop::Empty);
         }
+        let context = session.with_run(run.id()?);
         counts.claimed += jobs.len();
         counts.batches += 1;
-        let (batch, end) = apply_batch(context, &jobs, lease);
+        let (batch, end) = apply_batch(&context, &jobs, lease);
+        last_work = Instant::now();
         counts.add(batch);
         match end {
             Ok(BatchEnd::Committed) if batch.failed_transiently() => {

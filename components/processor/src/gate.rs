@@ -15,7 +15,7 @@ use tds_guest::circuit::{CircuitBreaker, Gate};
 use tds_guest::db::DbError;
 use tds_guest::log::Logger;
 
-use crate::context::Context;
+use crate::context::Session;
 
 /// The lane's breaker for one invocation.
 pub struct LaneGate<'a> {
@@ -34,7 +34,7 @@ pub struct Admitted {
 }
 
 impl<'a> LaneGate<'a> {
-    pub fn new(context: &Context<'a>) -> LaneGate<'a> {
+    pub fn new(context: &Session<'a>) -> LaneGate<'a> {
         LaneGate {
             breaker: CircuitBreaker::new(
                 context.db,

@@ -7,7 +7,7 @@
 //! | `entity_types` | modules of the lane to drain, comma-separated | all of the lane's |
 //! | `lease_seconds` | how long a claim holds its rows | 60 |
 //! | `batch_size` | rows claimed and committed together | 50 |
-//! | `time_budget_ms` | an invocation stops claiming after this | 5000 |
+//! | `time_budget_ms` | an invocation stops claiming after this | 25000 |
 //! | `stats_token` | bearer token of the HTTP route | none: the route refuses |
 //!
 //! Only modules with a mapper are claimed; the others stay in the queue untouched, and the
@@ -75,7 +75,7 @@ impl Settings {
             ignored,
             lease_seconds: positive_int4("lease_seconds", 60)?,
             batch_size: positive_int4("batch_size", 50)?,
-            time_budget: Duration::from_millis(vars::positive("time_budget_ms", 5_000)?),
+            time_budget: Duration::from_millis(vars::positive("time_budget_ms", 25_000)?),
             keep_going: None,
         })
     }

@@ -2,7 +2,8 @@
 //! `bearer_token_file`): the text exposition format.
 //!
 //! Gauges are read from the rows that are not history: the queue's backlog (through its
-//! status index), open dead letters, active alerts, circuit breakers, and the Zoho pull's
+//! status index), open dead letters, active alerts, circuit breakers, each lane's drain
+//! session and wakes (`tds_lane_drains`), and the Zoho pull's
 //! day and listing (today's requests, the records listed and still to read per module: a
 //! count over `tds_zoho_records`, which follows Zoho's record count). Counters and the
 //! histograms (end-to-end latency, inbox `received_at` → queue `completed_at`; apply
@@ -22,6 +23,7 @@ use std::collections::BTreeMap;
 use tds_core::metrics::{counter_name, Counter, APPLY_BUCKETS, APPLY_MS, LATENCY_BUCKETS};
 use tds_guest::db::{Db, DbError};
 use tds_guest::http::{database_url, HttpError};
+use tds_guest::drains;
 use tds_guest::queue::figures;
 use tds_guest::stats;
 use tds_store::queue;
@@ -263,6 +265,7 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
             f64::from(row.consecutive_failures),
         );
     }
+    let [draining, wakes, sessions] = lane_drains(db)?;
     Ok(vec![
         rows,
         by_status,
@@ -271,7 +274,36 @@ fn backlog(db: &Db) -> Result<Vec<Family>, DbError> {
         alerts,
         circuit_state,
         circuit_failures,
+        draining,
+        wakes,
+        sessions,
     ])
+}
+
+/// Each lane's drain sessions and wakes (`tds_lane_drains`).
+fn lane_drains(db: &Db) -> Result<[Family; 3], DbError> {
+    let mut draining = Family::new(
+        "tds_lane_draining",
+        Kind::Gauge,
+        "1 while a drain session serves the lane (woken, or the cron safety net finding work).",
+    );
+    let mut wakes = Family::new(
+        "tds_lane_wakes_sent_total",
+        Kind::Counter,
+        "Wakes intake sent to the lane's processor (a burst sends one).",
+    );
+    let mut sessions = Family::new(
+        "tds_lane_drain_sessions_total",
+        Kind::Counter,
+        "Drain sessions that took the lane.",
+    );
+    for lane in drains::list(db)? {
+        let lane_label = labels(&[("lane", &lane.lane)]);
+        draining.value(lane_label.clone(), f64::from(u8::from(lane.draining)));
+        wakes.value(lane_label.clone(), lane.wakes_sent as f64);
+        sessions.value(lane_label, lane.sessions as f64);
+    }
+    Ok([draining, wakes, sessions])
 }
 
 /// `tds_metric_totals`: `(name, lane, module)` → `(count, sum)`.

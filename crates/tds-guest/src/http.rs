@@ -3,7 +3,7 @@
 //! `{"error":{"code":"…","message":"…"},"request_id":"…"}`.
 
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, OutgoingResponse, Request, Response, ResponseOutparam};
 use tds_core::payload::PayloadError;
 use tds_core::query::ParamError;
 
@@ -42,6 +42,21 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// when it is not set.
 pub fn database_url() -> Result<String, HttpError> {
     crate::vars::required("database_url").map_err(HttpError::not_configured)
+}
+
+/// Sends `response` in full now. Spin sends an answer as soon as the handler sets it and
+/// keeps the instance running until the handler returns (docs/spin.md), so work after this
+/// call does not delay the caller. A failure to send is only printed: the caller is gone.
+pub async fn answer_now(response_out: ResponseOutparam, mut response: Response) {
+    let body = std::mem::take(response.body_mut());
+    match OutgoingResponse::try_from(response) {
+        Ok(outgoing) => {
+            if let Err(e) = response_out.set_with_body(outgoing, body).await {
+                eprintln!("could not send the answer: {e}");
+            }
+        }
+        Err(e) => eprintln!("could not build the answer: {e}"),
+    }
 }
 
 /// A JSON answer.

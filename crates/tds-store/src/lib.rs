@@ -4,7 +4,7 @@
 //! attempt log, audit trail) and [`config`]; for the stats API [`stats`] (queue figures and
 //! metrics), [`dead_letters`], [`replay`] (inbox events by time range), [`trace`] (event
 //! trace, entity history) and [`operator`] (alerts, runs, circuit breakers); for heal
-//! [`auto_retry`] (dead letters), [`alerts`], [`circuits`] (also the processor's),
+//! [`auto_retry`] (dead letters), [`alerts`], [`circuits`] (also the processor's), [`drains`] (drain sessions and wakes, intake's and the processor's),
 //! [`metrics`] (rollups) and [`retention`]. ERP-table statements are built from table
 //! declarations in `tds-erp`.
 //!
@@ -18,6 +18,7 @@ pub mod auto_retry;
 pub mod circuits;
 pub mod config;
 pub mod dead_letters;
+pub mod drains;
 pub mod inbox;
 pub mod journal;
 pub mod metrics;
@@ -52,7 +53,7 @@ impl Statement {
 }
 
 /// The statement families, each module's name with its statements.
-const FAMILIES: [(&str, &[Statement]); 15] = [
+const FAMILIES: [(&str, &[Statement]); 16] = [
     ("queue", &queue::ALL),
     ("inbox", &inbox::ALL),
     ("journal", &journal::ALL),
@@ -68,6 +69,7 @@ const FAMILIES: [(&str, &[Statement]); 15] = [
     ("metrics", &metrics::ALL),
     ("retention", &retention::ALL),
     ("reconcile", &reconcile::ALL),
+    ("drains", &drains::ALL),
 ];
 
 /// Every named statement of the crate.

@@ -1,0 +1,40 @@
+//! The wake of a stored event's lane (docs/design.md, "Wakes"): sent after the answer has
+//! gone, so the webhook never waits for it, and only for an event that was queued. The
+//! variables `wake` and `app_origin` say where it goes (`tds_core::wake`), `stats_token`
+//! is its bearer for a self request. A wake that cannot be decided or sent is logged; the
+//! event waits for the next session or the cron safety net.
+
+use serde_json::json;
+use tds_core::entity::Lane;
+use tds_core::wake::WakeRoute;
+use tds_guest::db::Db;
+use tds_guest::drains::wake_lane;
+use tds_guest::log::Logger;
+use tds_guest::vars;
+
+use crate::store::Stored;
+
+/// A wake due once the answer is out: the lane and the connection that stored its event.
+pub struct Wake {
+    db: Db,
+    lane: Lane,
+}
+
+impl Wake {
+    /// The wake a stored delivery calls for: one for a queued event, none otherwise.
+    pub fn after(stored: &Stored, lane: Lane, db: Db) -> Option<Wake> {
+        matches!(stored, Stored::Accepted { queued: true, .. }).then_some(Wake { db, lane })
+    }
+
+    /// Wakes the lane unless a session serves it or a wake is on its way.
+    pub fn send(self, log: &Logger) {
+        let route = WakeRoute::parse(vars::get("wake").as_deref(), vars::get("app_origin").as_deref());
+        match route {
+            Ok(route) => wake_lane(&self.db, &route, self.lane, vars::get("stats_token").as_deref(), log),
+            Err(error) => log.error(
+                "not configured: no wake sent, the cron safety net drains the lane",
+                json!({"lane": self.lane.as_str(), "error": error}),
+            ),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Drain sessions and wakes (`tds_lane_drains`, one row per lane; docs/design.md, "Wakes").
+//!
+//! ```text
+//!  intake: store the event, commit, answer ──▶ claim_wake ──row──▶ send a wake
+//!                                                  └─no row: a session serves the lane,
+//!                                                    or a wake is on its way
+//!  processor (woken, or cron finding due work):
+//!    acquire ──▶ claim, apply … (renew) ──empty──▶ release ──▶ lane_has_work ──yes──▶ acquire again
+//!                                                                   └─no──▶ end
+//! ```
+//!
+//! Why no event is left behind: intake looks at the lane ([`CLAIM_WAKE`]) only after its
+//! event has committed, and a session looks at the queue ([`LANE_HAS_WORK`]) only after its
+//! release has committed. Whichever of the two statements runs second sees the other's
+//! write: either intake sees no session and wakes the lane, or the session sees the event
+//! and goes on. Intake writes the row only when it sends a wake, so a flood served by a
+//! session costs intake one read of the row per event and no lock.
+//!
+//! Placeholders are cast explicitly and no result column is a `timestamptz`.
+
+use crate::Statement;
+
+/// Takes the right to wake lane `$1`: no session serves it (none, or its lease expired) and
+/// no wake was sent in the last `$2` seconds (float8). Returns `wakes_sent` (int8) when
+/// taken (send the wake), no row otherwise.
+pub const CLAIM_WAKE: Statement = Statement::new(
+    "drains::claim_wake",
+    "\
+UPDATE tds_lane_drains
+SET wake_sent_at = now(), wakes_sent = wakes_sent + 1, updated_at = now()
+WHERE lane = $1::text
+  AND (drainer_until IS NULL OR drainer_until < now())
+  AND (wake_sent_at IS NULL OR wake_sent_at < now() - make_interval(secs => $2::float8))
+RETURNING wakes_sent",
+);
+
+/// Forgets the wake of lane `$1` that could not be sent, so that the next event tries
+/// again at once instead of after the coalescing window.
+pub const WAKE_FAILED: Statement = Statement::new(
+    "drains::wake_failed",
+    "\
+UPDATE tds_lane_drains SET wake_sent_at = NULL, updated_at = now()
+WHERE lane = $1::text AND drainer IS NULL",
+);
+
+/// Starts (or, for its owner, renews) the drain session of lane `$1` for `$2` (the lease
+/// owner) for `$3` seconds (int4), when no other session holds a live lease; clears the
+/// pending wake, which this session answers. Returns `sessions` (int8) when the session is
+/// `$2`'s, no row when another session serves the lane.
+pub const ACQUIRE: Statement = Statement::new(
+    "drains::acquire",
+    "\
+INSERT INTO tds_lane_drains AS d (lane, drainer, drainer_until, sessions)
+VALUES ($1::text, $2::text, now() + make_interval(secs => $3::int4), 1)
+ON CONFLICT (lane) DO UPDATE
+SET drainer = excluded.drainer, drainer_until = excluded.drainer_until, wake_sent_at = NULL,
+    sessions = d.sessions + CASE WHEN d.drainer IS DISTINCT FROM excluded.drainer THEN 1 ELSE 0 END,
+    updated_at = now()
+WHERE d.drainer IS NULL OR d.drainer_until < now() OR d.drainer = excluded.drainer
+RETURNING sessions",
+);
+
+/// Ends `$2`'s session of lane `$1`. Touches no row when the session had already lost the
+/// lane (its lease expired and another session took it).
+pub const RELEASE: Statement = Statement::new(
+    "drains::release",
+    "\
+UPDATE tds_lane_drains SET drainer = NULL, drainer_until = NULL, updated_at = now()
+WHERE lane = $1::text AND drainer = $2::text",
+);
+
+/// Whether lane `$1` has a due unclaimed row of a module in `$2` (text[]): what a cron run
+/// asks before anything else, and a session after its release. Returns `due` (bool).
+pub const LANE_HAS_WORK: Statement = Statement::new(
+    "drains::lane_has_work",
+    "\
+SELECT EXISTS (
+    SELECT 1 FROM tds_sync_queue
+    WHERE lane = $1::text AND module = ANY($2::text[]) AND status IN ('pending', 'retry') AND next_attempt_at <= now()
+) AS due",
+);
+
+/// Every lane's drain state, by lane (the stats API's gauges): `lane`, `draining` (bool, a
+/// session with a live lease serves it), `drainer`, `wakes_sent` (int8), `sessions` (int8).
+pub const LIST: Statement = Statement::new(
+    "drains::list",
+    "\
+SELECT lane, coalesce(drainer_until >= now(), false) AS draining, drainer, wakes_sent, sessions
+FROM tds_lane_drains ORDER BY lane",
+);
+
+/// Every named statement of this module.
+pub const ALL: [Statement; 6] = [
+    CLAIM_WAKE,
+    WAKE_FAILED,
+    ACQUIRE,
+    RELEASE,
+    LANE_HAS_WORK,
+    LIST,
+];

@@ -56,19 +56,41 @@ pub async fn drain_at(client: &reqwest::Client, base_url: &str, lane: Lane, toke
 }
 
 /// [`drain_at`] on `app`: runs `lane`'s processor once through its route; its report (any
-/// answer but 200 fails the test).
+/// answer but 200 fails the test). Then waits for a woken session of the lane to end
+/// ([`sessions_ended`]), so what the lane had is applied either way.
 pub async fn drain(app: &TestApp, lane: Lane, token: &str) -> Value {
-    drain_at(&app.client, &app.url(""), lane, token).await
+    let report = drain_at(&app.client, &app.url(""), lane, token).await;
+    sessions_ended(app, lane).await;
+    report
 }
 
 /// Runs `lane`'s processor's cron handler once, in process, as its schedule would (no
-/// route, no token, no report); a failed run fails the test.
+/// route, no token, no report); a failed run fails the test. The cron run leaves a lane a
+/// woken session holds to that session, so this then waits for it to end
+/// ([`sessions_ended`]).
 pub async fn drain_by_cron(app: &TestApp, lane: Lane) {
     let component = processor(lane);
     app.run_cron(&component)
         .await
         .unwrap_or_else(|e| panic!("{component} runs: {e:#}"));
+    sessions_ended(app, lane).await;
 }
+
+/// Waits until no drain session holds `lane` (`tds_lane_drains`): a woken session ends
+/// about a second after its lane empties, or at once when its circuit breaker is open.
+pub async fn sessions_ended(app: &TestApp, lane: Lane) {
+    let db = app.db.client().await;
+    let held = "SELECT count(*) FROM tds_lane_drains WHERE lane = $1 AND drainer_until > now()";
+    let ended = within(SESSION_PATIENCE, || async {
+        let row = db.query_one(held, &[&lane.as_str()]).await.expect("reading tds_lane_drains");
+        (row.get::<_, i64>(0) == 0).then_some(())
+    })
+    .await;
+    assert!(ended.is_some(), "a drain session still holds {lane} after {SESSION_PATIENCE:?}");
+}
+
+/// The longest a woken session may take to end in a test.
+const SESSION_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs heal once through its route on `app`; its report (answered 200 with every step
 /// completed, or the test fails).

@@ -2,12 +2,14 @@
 //! (SpinKube, Fermyon Cloud, Akamai Functions): it is exactly what `tds profile --http-only`
 //! derives from spin.toml now, it and its literal-hosts rendering pass the strict manifest
 //! checks, and under `tds` an external ticker calling the drain routes with
-//! `keep_going_ms` serves every lane with no cron at all.
+//! `keep_going_ms` serves every lane with no cron at all. `tds profile --wake self|off`
+//! swaps the wakes' service chaining for a self request to `app_origin`, or for nothing.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
+use tds_manifest::profile::WakeProfile;
 use tds_manifest::Manifest;
 use tds_tests::internal;
 use tds_tests::wait::eventually;
@@ -19,7 +21,7 @@ const PROFILE: &str = "spin.http-only.toml";
 
 #[test]
 fn the_checked_in_profile_is_what_the_command_derives_from_spin_toml() {
-    let derived = tds::profile::profile(&repo_root().join("spin.toml"), true, false, &[])
+    let derived = tds::profile::profile(&repo_root().join("spin.toml"), true, false, WakeProfile::Chain, &[])
         .expect("deriving the profile");
     let checked_in = std::fs::read_to_string(repo_root().join(PROFILE)).expect("reading the profile");
     assert!(
@@ -39,7 +41,7 @@ fn the_profile_and_its_literal_rendering_pass_the_manifest_checks() {
         "database_host=db.example.com:5432".to_string(),
         "alert_webhook_origin=https://alerts.example.com".to_string(),
     ];
-    let rendered = tds::profile::profile(&repo_root().join("spin.toml"), true, true, &values)
+    let rendered = tds::profile::profile(&repo_root().join("spin.toml"), true, true, WakeProfile::Chain, &values)
         .expect("rendering the hosts");
     let path = repo_root().join("target").join("spin.http-only.rendered.toml");
     std::fs::write(&path, &rendered).expect("writing the rendered profile");
@@ -57,11 +59,42 @@ fn the_profile_and_its_literal_rendering_pass_the_manifest_checks() {
         .contains(&"https://alerts.example.com".to_string()));
 }
 
+#[test]
+fn the_wake_profiles_swap_chaining_for_a_self_request_or_nothing() {
+    let spin_toml = repo_root().join("spin.toml");
+    let chained = Manifest::from_file(&spin_toml).expect("spin.toml loads");
+    assert!(chained.components["intake"]
+        .allowed_outbound_hosts
+        .contains(&"http://processor-sales.spin.internal".to_string()));
+
+    let values = ["app_origin=https://tds.example.com".to_string()];
+    for (wake, name) in [(WakeProfile::SelfRequest, "self"), (WakeProfile::Off, "off")] {
+        let text = tds::profile::profile(&spin_toml, true, true, wake, &values).expect("deriving the profile");
+        assert!(text.contains(&format!("--wake {name}")), "the heading names the command");
+        let path = repo_root().join("target").join(format!("spin.wake-{name}.toml"));
+        std::fs::write(&path, &text).expect("writing the profile");
+        let manifest = Manifest::from_file(&path).expect("the profile loads");
+        assert_eq!(manifest.variables["wake"].default.as_deref(), Some(name));
+        for (id, component) in &manifest.components {
+            for entry in &component.allowed_outbound_hosts {
+                assert!(!entry.contains("spin.internal"), "{name}: {id} still chains: {entry}");
+            }
+            let origin = component.allowed_outbound_hosts.contains(&"https://tds.example.com".to_string());
+            let expected = name == "self" && (id == "intake" || id.starts_with("processor-"));
+            assert_eq!(origin, expected, "{name}: {id}: {:?}", component.allowed_outbound_hosts);
+        }
+    }
+    let unrendered = tds::profile::profile(&spin_toml, true, false, WakeProfile::SelfRequest, &[]).unwrap();
+    assert!(unrendered.contains("app_origin = { required = true }"), "a self profile needs the origin");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_external_ticker_with_keep_going_drains_serves_every_lane_without_cron() {
     let app = TestApp::start_with(TestAppOptions {
         manifest: PROFILE.into(),
-        variables: vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}")],
+        // No wakes: the ticker alone drains, as on a platform that allows neither chaining
+        // nor self requests.
+        variables: vec![format!("webhook_key={KEY}"), format!("stats_token={TOKEN}"), "wake=off".into()],
         ..TestAppOptions::default()
     })
     .await;

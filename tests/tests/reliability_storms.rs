@@ -26,6 +26,14 @@
 //!   (single events failing for good never count against a lane); after the repair the next
 //!   version of every invoice applies.
 //!
+//! - `wakes-refused`: every wake refused by the host (intake wakes by a self request to an
+//!   origin no component may reach, so each is denied before any connection): nothing is
+//!   drained until the cron safety net runs, and then every event of every module is
+//!   applied by it alone.
+//!
+//! Every other scenario runs with the wakes on, as deployed: intake wakes each lane as
+//! events arrive, beside the drains the scenario runs itself.
+//!
 //! Sizes are CI-sized unless `TDS_RELIABILITY_SOAK=1`; shuffles come from a seeded
 //! generator whose seed is printed (`TDS_RELIABILITY_SEED` replays it).
 
@@ -681,4 +689,47 @@ async fn a_table_refusing_every_row_dead_letters_its_events_and_the_lane_goes_on
         "{tally:#?}"
     );
     assert_eq!(erp_rows(&db, &invoices).await, invoices.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_every_wake_refused_the_cron_safety_net_applies_everything() {
+    let app = start(&["wake=self".to_string(), "app_origin=http://127.0.0.1:9".to_string()]).await;
+    let db = app.db.client().await;
+    quick_retries(&db).await;
+    let events = one_version_each("refused", scaled(10, 100));
+    let (ledger, sender) = (Ledger::new(), Sender::new(app.url(""), KEY));
+    deliver_all(&sender, &ledger, &events).await;
+
+    let n = events.len() as i64;
+    assert!(
+        scalar(&db, "SELECT count(*) FROM tds_lane_drains WHERE wakes_sent > 0").await == 4,
+        "intake tried to wake every lane"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM tds_sync_runs").await,
+        0,
+        "every wake was refused: no session ran"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM tds_sync_queue WHERE status = 'pending'").await,
+        n,
+        "every event waits"
+    );
+
+    // The safety net: each processor's cron handler, as its schedule fires.
+    drain_until_idle(&app, Via::Cron, PATIENCE).await;
+    let tally = settle("wakes-refused", &db, &ledger).await;
+    tally.record();
+    tally.assert_holds();
+    let n = n as u64;
+    assert_eq!(
+        (tally.events, tally.accepted, tally.applied, tally.overtaken, tally.dead_lettered),
+        (n, n, n, 0, 0),
+        "{tally:#?}"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM tds_sync_runs WHERE trigger <> 'cron'").await,
+        0,
+        "only the safety net drained"
+    );
 }

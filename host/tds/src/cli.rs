@@ -46,6 +46,11 @@ enum Command {
         /// variable's default otherwise).
         #[arg(long)]
         literal_hosts: bool,
+        /// How intake wakes the processors: chain (Spin's local service chaining, as the
+        /// manifest says), self (a request to the app's own public origin, app_origin, for
+        /// platforms that refuse chaining) or off (the cron triggers or a scheduler drain).
+        #[arg(long, value_enum, default_value_t = Wake::Chain)]
+        wake: Wake,
         /// A value for --literal-hosts: NAME=VALUE (e.g. database_host=db.example.com:5432).
         #[arg(long = "variable", value_name = "NAME=VALUE")]
         variables: Vec<String>,
@@ -104,6 +109,25 @@ struct UpArgs {
 }
 
 /// `--empty-query-results`.
+/// `tds profile --wake`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Wake {
+    Chain,
+    #[value(name = "self")]
+    SelfRequest,
+    Off,
+}
+
+impl From<Wake> for tds_manifest::profile::WakeProfile {
+    fn from(wake: Wake) -> Self {
+        match wake {
+            Wake::Chain => Self::Chain,
+            Wake::SelfRequest => Self::SelfRequest,
+            Wake::Off => Self::Off,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum EmptyResults {
     Refuse,
@@ -150,10 +174,11 @@ pub async fn run() -> Result<()> {
             manifest,
             http_only,
             literal_hosts,
+            wake,
             variables,
             output,
         } => {
-            let profile = crate::profile::profile(&manifest, http_only, literal_hosts, &variables)?;
+            let profile = crate::profile::profile(&manifest, http_only, literal_hosts, wake.into(), &variables)?;
             match output {
                 Some(path) => std::fs::write(&path, profile)
                     .map_err(|e| anyhow::anyhow!("could not write {}: {e}", path.display())),

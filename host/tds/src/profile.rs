@@ -6,11 +6,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use tds_manifest::profile::{derive, ProfileOptions};
+use tds_manifest::profile::{derive, ProfileOptions, WakeProfile};
 
 /// The profile of the manifest at `manifest`, headed by the `tds profile` command line that
 /// makes it (`variables` are the `NAME=VALUE` pairs the hosts are rendered with).
-pub fn profile(manifest: &Path, http_only: bool, literal_hosts: bool, variables: &[String]) -> Result<String> {
+pub fn profile(
+    manifest: &Path,
+    http_only: bool,
+    literal_hosts: bool,
+    wake: WakeProfile,
+    variables: &[String],
+) -> Result<String> {
     let text = std::fs::read_to_string(manifest)
         .with_context(|| format!("could not read the manifest {}", manifest.display()))?;
     let values = variables
@@ -26,6 +32,11 @@ pub fn profile(manifest: &Path, http_only: bool, literal_hosts: bool, variables:
     if http_only {
         command.push_str(" --http-only");
     }
+    match wake {
+        WakeProfile::Chain => {}
+        WakeProfile::SelfRequest => command.push_str(" --wake self"),
+        WakeProfile::Off => command.push_str(" --wake off"),
+    }
     if literal_hosts {
         command.push_str(" --literal-hosts");
         for (variable, value) in &values {
@@ -38,6 +49,7 @@ pub fn profile(manifest: &Path, http_only: bool, literal_hosts: bool, variables:
     let options = ProfileOptions {
         http_only,
         render_hosts: literal_hosts.then_some(values),
+        wake,
     };
     Ok(derive(&text, &options, &heading)?)
 }

@@ -1,7 +1,8 @@
 //! `GET /metrics`: the Prometheus text exposition format, read by the `prometheus-parse`
 //! crate (every line must be one it recognises: HELP, TYPE or a sample), with figures that
 //! match the database — queue gauges, completion counters, the end-to-end latency and apply
-//! histograms with lane and module labels, dead letters, alerts and circuit breakers.
+//! histograms with lane and module labels, dead letters, alerts, circuit breakers and each
+//! lane's drain sessions and wakes.
 //! Counters and histograms come from heal's running totals: no counter goes down when
 //! retention deletes the history between two scrapes, and a scrape reads no history (a
 //! bound on the history rows it visits, held with 60,000 rows of history).
@@ -207,6 +208,24 @@ async fn metrics_are_prometheus_text_that_matches_the_database() {
             &[("name", "outbound:alerts-webhook")]
         )),
         5.0
+    );
+    let db = app.db.client().await;
+    for lane in ["sales", "catalog", "purchases", "inventory"] {
+        let row = db
+            .query_one(
+                "SELECT (drainer_until > now())::int4, wakes_sent, sessions FROM tds_lane_drains WHERE lane = $1",
+                &[&lane],
+            )
+            .await
+            .unwrap();
+        let labels = [("lane", lane)];
+        assert_eq!(number(find(&scrape, "tds_lane_draining", &labels)), f64::from(row.get::<_, Option<i32>>(0).unwrap_or(0)));
+        assert_eq!(number(find(&scrape, "tds_lane_wakes_sent_total", &labels)), row.get::<_, i64>(1) as f64);
+        assert_eq!(number(find(&scrape, "tds_lane_drain_sessions_total", &labels)), row.get::<_, i64>(2) as f64);
+    }
+    assert!(
+        number(find(&scrape, "tds_lane_wakes_sent_total", &[("lane", "catalog")])) >= 1.0,
+        "the items woke the catalog lane"
     );
     assert!(
         number(find(

@@ -1,12 +1,15 @@
 //! One heal run: the steps in order, each bounded and each in its own short
 //! transaction(s); a step that fails is rolled back, logged and recorded, and the later
-//! steps still run. The run is a `tds_sync_runs` row (component `heal`) whose `counts`
+//! steps still run. A scheduled run first asks whether it is [`due`]: when TDS has been idle
+//! for [`ACTIVITY_SECONDS`] and a cycle ran within [`FULL_CYCLE_SECONDS`], it does nothing
+//! else and records nothing. The run is a `tds_sync_runs` row (component `heal`) whose `counts`
 //! hold each step's figures by step name and whose `details.errors` name the failed steps.
 
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tds_guest::db::{Db, DbError};
+use tds_guest::heal::{cycle_due, CycleDue};
 use tds_guest::journal::{self, FinishRun, Invocation};
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -21,6 +24,30 @@ const COMPONENT: &str = "heal";
 pub struct Outcome {
     pub report: Value,
     pub failed_steps: Vec<String>,
+}
+
+/// A scheduled cycle runs at least this often, so retention, rollups and the closing of
+/// abandoned runs go on in an idle TDS.
+pub const FULL_CYCLE_SECONDS: f64 = 3600.0;
+
+/// Activity this recent makes a scheduled cycle due: longer than the rollups' settling
+/// minutes (`heal_rollup_settle_minutes`, 10 by default), so the minutes after the last
+/// change are settled before heal goes quiet.
+pub const ACTIVITY_SECONDS: f64 = 900.0;
+
+/// Whether a scheduled cycle has anything to do (`tds_store::heal::CYCLE_DUE`): one
+/// statement, and nothing recorded, when TDS is idle.
+pub fn due(database_url: &str, log: &Logger) -> Result<bool, DbError> {
+    let db = Db::open(database_url).inspect_err(|e| {
+        log.error("cannot reach the database", json!({"error": e.to_string()}));
+    })?;
+    cycle_due(
+        &db,
+        &CycleDue {
+            full_cycle_seconds: FULL_CYCLE_SECONDS,
+            activity_seconds: ACTIVITY_SECONDS,
+        },
+    )
 }
 
 /// Runs the cycle on `database_url` and records it. Fails only when the run cannot start

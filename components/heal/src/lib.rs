@@ -20,7 +20,12 @@
 //! passed. Lanes' circuit breakers are opened and probed by the processors themselves
 //! (`tds_guest::circuit`); heal alerts on them.
 //!
-//! Every run is a `tds_sync_runs` row ([`cycle`]). Defaults and `tds_config` keys:
+//! A scheduled run does the cycle only when it is due ([`cycle::due`]): something happened
+//! in the last 15 minutes or is still open (queue rows, alerts, breakers, dead letters), or
+//! no cycle ran in the last hour. Otherwise it sends one statement and records nothing, so
+//! an idle TDS stays quiet. The route always runs the cycle.
+//!
+//! Every cycle is a `tds_sync_runs` row ([`cycle`]). Defaults and `tds_config` keys:
 //! [`settings`]. Variables: `database_url`, `stats_token`, `max_attempts` (for re-queued
 //! events whose dead queue row is gone), `alert_webhook_url`, `alert_slack_webhook_url`.
 //!
@@ -52,6 +57,9 @@ tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
     let database_url = internal::configured(vars::required("database_url"), log)?;
+    if !cycle::due(&database_url, log).map_err(|e| e.to_string())? {
+        return Ok(());
+    }
     let outcome = cycle::run("cron", &database_url, log).map_err(|e| e.to_string())?;
     failed_steps(&outcome).map_or(Ok(()), Err)
 }

@@ -290,7 +290,7 @@ fn lane_drains(db: &Db) -> Result<[Family; 3], DbError> {
     let mut wakes = Family::new(
         "tds_lane_wakes_sent_total",
         Kind::Counter,
-        "Wakes intake sent to the lane's processor (a burst sends one).",
+        "Wakes intake sent to the lane's processor, refused ones included (a burst sends one).",
     );
     let mut sessions = Family::new(
         "tds_lane_drain_sessions_total",

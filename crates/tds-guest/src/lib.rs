@@ -3,7 +3,7 @@
 //! access), typed functions beside `tds_store`'s statements — [`queue`], [`inbox`],
 //! [`journal`] (runs, attempt log, audit trail), [`config`] (runtime configuration),
 //! [`auto_retry`] (dead letters retried), [`drains`] (drain sessions and the wakes that start
-//! them), [`alerts`], [`metrics`] (rollups), [`retention`]
+//! them), [`heal`] (whether a scheduled heal cycle is due), [`alerts`], [`metrics`] (rollups), [`retention`]
 //! (purges), [`reconcile`] (pulls, token, report, integrity), and for the stats API
 //! [`stats`] and [`queue::figures`] (queue figures and metrics), [`dead_letters`], [`replay`] (inbox events by time
 //! range), [`trace`] (event trace, entity history) and [`operator`] (alerts, runs, circuit
@@ -20,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod dead_letters;
 pub mod drains;
+pub mod heal;
 pub mod http;
 pub mod inbox;
 pub mod internal;

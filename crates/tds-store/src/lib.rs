@@ -5,7 +5,7 @@
 //! metrics), [`dead_letters`], [`replay`] (inbox events by time range), [`trace`] (event
 //! trace, entity history) and [`operator`] (alerts, runs, circuit breakers); for heal
 //! [`auto_retry`] (dead letters), [`alerts`], [`circuits`] (also the processor's), [`drains`] (drain sessions and wakes, intake's and the processor's),
-//! [`metrics`] (rollups) and [`retention`]. ERP-table statements are built from table
+//! [`metrics`] (rollups), [`retention`] and [`heal`] (whether a scheduled cycle is due). ERP-table statements are built from table
 //! declarations in `tds-erp`.
 //!
 //! Rules every statement keeps, because real Spin refuses the rest: every placeholder has
@@ -19,6 +19,7 @@ pub mod circuits;
 pub mod config;
 pub mod dead_letters;
 pub mod drains;
+pub mod heal;
 pub mod inbox;
 pub mod journal;
 pub mod metrics;
@@ -53,7 +54,7 @@ impl Statement {
 }
 
 /// The statement families, each module's name with its statements.
-const FAMILIES: [(&str, &[Statement]); 16] = [
+const FAMILIES: [(&str, &[Statement]); 17] = [
     ("queue", &queue::ALL),
     ("inbox", &inbox::ALL),
     ("journal", &journal::ALL),
@@ -70,6 +71,7 @@ const FAMILIES: [(&str, &[Statement]); 16] = [
     ("retention", &retention::ALL),
     ("reconcile", &reconcile::ALL),
     ("drains", &drains::ALL),
+    ("heal", &heal::ALL),
 ];
 
 /// Every named statement of the crate.

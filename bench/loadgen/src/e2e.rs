@@ -68,6 +68,13 @@ fn ticker(url: &str, token: &str, every: Duration, keep_going_ms: u64) -> tokio:
     })
 }
 
+impl E2eArgs {
+    /// The scenario of the JSON line: `--label`, `e2e` without it.
+    pub fn label(&self) -> &str {
+        self.load.label("e2e")
+    }
+}
+
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await

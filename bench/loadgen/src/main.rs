@@ -9,6 +9,7 @@ mod ceiling;
 mod cpu;
 mod drain;
 mod e2e;
+mod idle;
 mod load;
 mod memory;
 mod pgbench;
@@ -41,6 +42,9 @@ enum Command {
     /// Webhooks at a fixed rate with the cron schedules draining; then wait until every
     /// accepted event is completed and read received_at → completed_at from the database.
     E2e(e2e::E2eArgs),
+    /// Nothing sent: the application's database transactions and new `tds_sync_runs` rows
+    /// over a window of an idle `tds up` (cron on, no webhooks).
+    Idle(idle::IdleArgs),
     /// Requests to a route that does no database work, to see the per-request cost of a
     /// fresh component instance.
     Instantiate(InstantiateArgs),
@@ -86,14 +90,19 @@ pub struct LoadArgs {
     /// Sample VmRSS/VmHWM of this process (the tds host) while the load runs.
     #[arg(long)]
     pub watch_pid: Option<u32>,
-    /// Name of the scenario in the JSON line.
-    #[arg(long, default_value = "intake")]
-    pub label: String,
+    /// Name of the scenario in the JSON line (default: the subcommand's name).
+    #[arg(long)]
+    pub label: Option<String>,
 }
 
 impl LoadArgs {
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration)
+    }
+
+    /// The scenario of the JSON line: `--label`, or `default` without it.
+    pub fn label<'a>(&'a self, default: &'a str) -> &'a str {
+        self.label.as_deref().unwrap_or(default)
     }
 }
 
@@ -133,7 +142,7 @@ async fn main() -> Result<()> {
         Command::Intake(args) => {
             let webhooks = webhook::Webhooks::new(&args.webhooks)?;
             let outcome = load::run(&args.load, load::Requests::Webhooks(webhooks)).await?;
-            report::emit(&args.load.label, outcome.summary(&args.load));
+            report::emit(args.load.label("intake"), outcome.summary(&args.load));
         }
         Command::Instantiate(args) => {
             let method = reqwest::Method::from_bytes(args.method.as_bytes())?;
@@ -146,10 +155,13 @@ async fn main() -> Result<()> {
                 },
             )
             .await?;
-            report::emit(&args.load.label, outcome.summary(&args.load));
+            report::emit(args.load.label("instantiate"), outcome.summary(&args.load));
         }
         Command::Drain(args) => report::emit("drain", drain::run(&args).await?),
-        Command::E2e(args) => report::emit("e2e", e2e::run(&args).await?),
+        // The label names the scenario (`e2e`, `e2e-ticker`, `trickle`), so the table can
+        // tell the runs apart.
+        Command::E2e(args) => report::emit(args.label(), e2e::run(&args).await?),
+        Command::Idle(args) => report::emit(&args.label, idle::run(&args).await?),
         Command::Ceiling(args) => {
             let label = format!("ceiling-{}", args.script.as_str());
             report::emit(&label, ceiling::run(&args).await?)

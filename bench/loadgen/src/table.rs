@@ -273,7 +273,11 @@ fn rows(results: &[Value]) -> Vec<Row> {
             ]));
         }
     }
-    let e2e_runs = all(results, "e2e", "", None);
+    // `e2e` and `e2e-ticker` (recorded as `e2e` with a ticker before the label named it).
+    let e2e_runs: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["scenario"] == "e2e" || r["scenario"] == "e2e-ticker")
+        .collect();
     for ticked in [false, true] {
         let runs = driven_by(&e2e_runs, ticked);
         let Some(e2e) = runs.last() else { continue };
@@ -329,6 +333,8 @@ fn rows(results: &[Value]) -> Vec<Row> {
             verdict(Some(lost == 0)),
         ]));
     }
+    rows.extend(trickle_rows(&all(results, "trickle", "", None)));
+    rows.extend(idle_rows(&all(results, "idle", "", None)));
     for scenario in ["memory", "e2e"] {
         let memory = find(results, scenario, "", None).map(|r| {
             if scenario == "e2e" {
@@ -378,6 +384,94 @@ fn rows(results: &[Value]) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// End to end at a trickle (`bench/run trickle`): a few webhooks a second with wakes on and
+/// the cron schedules as the safety net; each event should reach the ERP at once, not at the
+/// next cron run.
+fn trickle_rows(runs: &[&Value]) -> Vec<Row> {
+    let Some(last) = runs.last() else {
+        return Vec::new();
+    };
+    let setting = format!(
+        "{} ev/s for {} s, {} modules, wakes and the cron safety net",
+        show(number(&last["target_rate"])),
+        show(number(&last["duration_s"])),
+        last["modules"].as_array().map_or(0, Vec::len)
+    );
+    let mut rows = Vec::new();
+    for (quantile, limit) in [("p50", 50.0), ("p95", 150.0)] {
+        let measured = figures(runs, &format!("/e2e_ms/{quantile}"));
+        rows.push(Row([
+            format!("end to end at a trickle, {quantile} (ms), {setting}"),
+            show_spread(&measured, false),
+            "–".into(),
+            "–".into(),
+            format!("{quantile} ≤ {limit} ms in every run"),
+            verdict(spread(&measured, false).map(|(_, worst)| worst <= limit)),
+        ]));
+    }
+    let total = |key: &str| -> i64 { runs.iter().filter_map(|r| r[key].as_i64()).sum() };
+    let lost = total("lost");
+    rows.push(Row([
+        "end to end at a trickle: sent / completed / lost, all runs".into(),
+        format!("{} / {} / {lost}", total("sent"), total("completed")),
+        "–".into(),
+        "–".into(),
+        "0 lost".into(),
+        verdict(Some(lost == 0)),
+    ]));
+    rows
+}
+
+/// A run's new `tds_sync_runs` rows per 5 minutes of its measured time.
+fn runs_per_5_min(run: &Value) -> Option<f64> {
+    let seconds = number(&run["elapsed_s"]).or_else(|| number(&run["seconds"]))?;
+    let new = number(&run["sync_runs_new"])?;
+    (seconds > 0.0).then(|| (new * 300.0 / seconds * 10.0).round() / 10.0)
+}
+
+/// An idle application (`bench/run idle`): cron on, no webhooks. Its processors' cron
+/// schedules are a safety net that should cost almost nothing when there is nothing to do.
+fn idle_rows(runs: &[&Value]) -> Vec<Row> {
+    let Some(last) = runs.last() else {
+        return Vec::new();
+    };
+    let rate = figures(runs, "/transactions_per_s");
+    let per_5_min: Vec<f64> = runs.iter().filter_map(|r| runs_per_5_min(r)).collect();
+    let by_component = match last["sync_runs_by_component"].as_object() {
+        Some(components) if !components.is_empty() => components
+            .iter()
+            .map(|(component, n)| format!("{component} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "none".into(),
+    };
+    vec![
+        Row([
+            format!(
+                "idle, cron on, no webhooks ({} s a run): transactions/s of the application's database",
+                show(number(&last["seconds"]))
+            ),
+            show_spread(&rate, false),
+            "–".into(),
+            "–".into(),
+            "≤ 1 in every run".into(),
+            verdict(spread(&rate, false).map(|(_, worst)| worst <= 1.0)),
+        ]),
+        Row([
+            "idle: new `tds_sync_runs` rows per 5 minutes".into(),
+            show_spread(&per_5_min, false),
+            "–".into(),
+            "–".into(),
+            "≤ 10 in every run".into(),
+            verdict(spread(&per_5_min, false).map(|(_, worst)| worst <= 10.0)),
+        ]),
+        Row::measured(
+            "idle, last run: new `tds_sync_runs` rows by component".into(),
+            by_component,
+        ),
+    ]
 }
 
 /// Prints the table of the JSON lines in `path`.
@@ -435,6 +529,91 @@ mod tests {
         };
         assert_eq!(sent(false), [1, 3]);
         assert_eq!(sent(true), [2]);
+    }
+
+    /// The cells of the rows whose figure starts with `prefix`.
+    fn cells(rows: &[Row], prefix: &str) -> Vec<[String; 6]> {
+        rows.iter()
+            .filter(|Row(cells)| cells[0].starts_with(prefix))
+            .map(|Row(cells)| cells.clone())
+            .collect()
+    }
+
+    #[test]
+    fn trickle_rows_judge_p50_and_p95_by_the_worst_run() {
+        let line = |p50: f64, p95: f64| {
+            json!({"scenario": "trickle", "target_rate": 5.0, "duration_s": 60.0,
+                   "modules": ["items", "invoices"], "sent": 300, "completed": 300, "lost": 0,
+                   "e2e_ms": {"p50": p50, "p95": p95, "p99": 200.0, "max": 250.0}})
+        };
+        let results = [line(20.0, 90.0), line(30.0, 160.0), line(25.0, 100.0)];
+        let table = rows(&results);
+        let trickle = cells(&table, "end to end at a trickle");
+        assert_eq!(trickle.len(), 3);
+        assert_eq!(
+            trickle[0],
+            [
+                "end to end at a trickle, p50 (ms), 5 ev/s for 60 s, 2 modules, wakes and the cron safety net",
+                "25 (worst 30, 3 runs)",
+                "–",
+                "–",
+                "p50 ≤ 50 ms in every run",
+                "yes"
+            ]
+            .map(String::from)
+        );
+        assert_eq!(trickle[1][1], "100 (worst 160, 3 runs)");
+        assert_eq!(trickle[1][4], "p95 ≤ 150 ms in every run");
+        assert_eq!(trickle[1][5], "**no**");
+        assert_eq!(trickle[2][1], "900 / 900 / 0");
+        assert_eq!(trickle[2][5], "yes");
+        // Trickle runs are not end-to-end runs at load.
+        assert!(cells(&table, "end to end p50").is_empty());
+    }
+
+    #[test]
+    fn idle_rows_scale_new_runs_to_5_minutes() {
+        let results = [
+            json!({"scenario": "idle", "seconds": 300, "elapsed_s": 302.0, "transactions": 60,
+                   "transactions_per_s": 0.199, "sync_runs_new": 5, "sync_runs_by_component": {"heal": 5}}),
+            json!({"scenario": "idle", "seconds": 20, "elapsed_s": 20.0, "transactions": 30,
+                   "transactions_per_s": 1.5, "sync_runs_new": 1,
+                   "sync_runs_by_component": {"heal": 1}}),
+        ];
+        let table = rows(&results);
+        let idle = cells(&table, "idle");
+        assert_eq!(idle.len(), 3);
+        assert_eq!(
+            idle[0][0],
+            "idle, cron on, no webhooks (20 s a run): transactions/s of the application's database"
+        );
+        assert_eq!(idle[0][1], "1.5 (worst 1.5, 2 runs)");
+        assert_eq!(idle[0][4], "≤ 1 in every run");
+        assert_eq!(idle[0][5], "**no**");
+        // 5 in 302 s and 1 in 20 s: 5.0 and 15 per 5 minutes.
+        assert_eq!(idle[1][1], "15 (worst 15, 2 runs)");
+        assert_eq!(idle[1][5], "**no**");
+        assert_eq!(idle[2][1], "heal 1");
+        let quiet = [json!({"scenario": "idle", "seconds": 300, "elapsed_s": 302.0,
+                            "transactions_per_s": 0.1, "sync_runs_new": 0, "sync_runs_by_component": {}})];
+        let table = rows(&quiet);
+        let idle = cells(&table, "idle");
+        assert_eq!((idle[0][5].as_str(), idle[1][1].as_str(), idle[1][5].as_str()), ("yes", "0", "yes"));
+        assert_eq!(idle[2][1], "none");
+    }
+
+    #[test]
+    fn ticker_runs_labelled_e2e_ticker_are_end_to_end_runs() {
+        let results = [
+            json!({"scenario": "e2e", "ticker": null, "target_rate": 300.0, "duration_s": 60.0,
+                   "modules": [], "sent": 1, "completed": 1, "lost": 0, "e2e_ms": {"p95": 700.0}}),
+            json!({"scenario": "e2e-ticker", "ticker": {"every_s": 20, "keep_going_ms": 25000},
+                   "target_rate": 100.0, "duration_s": 60.0, "modules": [], "sent": 2, "completed": 2,
+                   "lost": 0, "e2e_ms": {"p95": 240.0}}),
+        ];
+        let table = rows(&results);
+        assert_eq!(cells(&table, "end to end p50 / p95 / p99").len(), 2);
+        assert_eq!(cells(&table, "end to end (HTTP-only")[0][1], "2 / 2 / 0");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::{default_port, OutboundError};
+use crate::{default_port, service_chaining_target, OutboundError};
 
 /// A parsed entry, displayed as written.
 #[derive(Debug, Clone)]
@@ -31,6 +31,9 @@ enum HostPattern {
     /// An IP address (as a one-address network) or a CIDR block.
     Network(IpNet),
     Exact(String),
+    /// `self` or `self.alt`: the application's own origin, reached by self
+    /// requests (see [`AllowedHost::allows_self`]); matches no host name.
+    ToSelf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +71,24 @@ impl AllowedHost {
     /// without a default port.
     pub(crate) fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
         self.scheme.allows(scheme) && self.host.allows(host) && self.port.allows(port)
+    }
+
+    /// Whether the entry grants self requests (a URL without an authority, or
+    /// with the host `self.alt`): its scheme admits `http` or `https` and its
+    /// host is `self`, `self.alt` or `*`. The port plays no part.
+    pub(crate) fn allows_self(&self) -> bool {
+        (self.scheme.allows("http") || self.scheme.allows("https"))
+            && matches!(self.host, HostPattern::Any | HostPattern::ToSelf)
+    }
+
+    /// The component this entry allows service chaining to (`<id>` of
+    /// `http://<id>.spin.internal`), or `*` for `*.spin.internal`.
+    pub(crate) fn service_chaining_target(&self) -> Option<&str> {
+        match &self.host {
+            HostPattern::Exact(host) => service_chaining_target(host),
+            HostPattern::Subdomains(suffix) if suffix == ".spin.internal" => Some("*"),
+            _ => None,
+        }
     }
 }
 
@@ -151,6 +172,9 @@ impl HostPattern {
         if host == "*" {
             return Ok(HostPattern::Any);
         }
+        if host == "self" || host == "self.alt" {
+            return Ok(HostPattern::ToSelf);
+        }
         if let Some(domain) = host.strip_prefix("*.") {
             if domain.is_empty() || domain.contains('*') {
                 return Err(invalid(
@@ -198,6 +222,7 @@ impl HostPattern {
                 .parse::<IpAddr>()
                 .is_ok_and(|address| network.contains(&address)),
             HostPattern::Exact(exact) => exact == host,
+            HostPattern::ToSelf => false,
         }
     }
 }

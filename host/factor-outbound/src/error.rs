@@ -73,6 +73,36 @@ pub enum OutboundError {
         entry: String,
     },
 
+    /// `http://*.spin.internal`: service chaining to every component.
+    #[error(
+        "allowed_outbound_hosts entry {entry:?} allows service chaining to every \
+         component of the application: Spin refuses wildcard chaining whenever an \
+         application is split across hosts (SpinKube's selective deployment, for one), \
+         and tds always refuses it; list each component this one calls instead, one \
+         entry each: \"http://<component-id>.spin.internal\""
+    )]
+    WildcardServiceChaining {
+        /// The entry as written (templates rendered).
+        entry: String,
+    },
+
+    /// `http://<id>.spin.internal` where no `[component.<id>]` exists.
+    #[error(
+        "allowed_outbound_hosts entry {entry:?} chains to component {component:?}, but \
+         the manifest declares no [component.{component}]: Spin refuses chaining to a \
+         component that is not deployed with the caller, and tds always does; write \
+         \"http://<component-id>.spin.internal\" with the id of one of this \
+         application's components ({known})"
+    )]
+    UnknownChainingTarget {
+        /// The entry as written (templates rendered).
+        entry: String,
+        /// The component id it names.
+        component: String,
+        /// The application's component ids, comma-separated.
+        known: String,
+    },
+
     /// The legacy `insecure:allow-all` switch.
     #[error(
         "allowed_outbound_hosts entry \"insecure:allow-all\" is not accepted: use \

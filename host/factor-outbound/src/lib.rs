@@ -18,6 +18,13 @@
 //!   Spin, includes `start` and excludes `end`. An entry with no port whose scheme
 //!   has no default (`*://example.com`) is an error.
 //! - **No paths**: `https://example.com/api` is an error (a trailing `/` is fine).
+//! - **Self requests** (a URL without an authority, or with the host `self.alt`) are
+//!   granted by an `http` or `https` entry whose host is `self`, `self.alt` or `*`
+//!   ([`AllowedHosts::allows_self_requests`]); `self` matches no real host name.
+//! - **Service chaining**: `http://<component-id>.spin.internal` grants requests to
+//!   that component ([`service_chaining_target`]). [`AllowedHosts::check_service_chaining`]
+//!   refuses `http://*.spin.internal` and an id naming no component of the application,
+//!   as Spin does whenever an application is split across hosts.
 //!
 //! Entries arrive already template-rendered (`{{ db_host }}` resolved by the
 //! caller). Two refusals go beyond Spin's parser, both at load time so nothing
@@ -95,6 +102,90 @@ impl AllowedHosts {
             .iter()
             .any(|entry| entry.allows(scheme, host, port))
     }
+
+    /// Whether self requests are granted: requests whose URL has no authority or
+    /// has the host `self.alt`, which the host sends to the application's own origin.
+    ///
+    /// ```
+    /// use tds_factor_outbound::AllowedHosts;
+    ///
+    /// let parse = |e: &str| AllowedHosts::parse(&[e.to_string()]).unwrap();
+    /// assert!(parse("http://self").allows_self_requests());
+    /// assert!(parse("https://self.alt").allows_self_requests());
+    /// assert!(parse("*://*:*").allows_self_requests());
+    /// assert!(!parse("http://localhost:3000").allows_self_requests());
+    /// assert!(!parse("postgres://self").allows_self_requests());
+    /// // `self` is not a host name.
+    /// assert!(!parse("http://self").allows("http", "self", None));
+    /// ```
+    pub fn allows_self_requests(&self) -> bool {
+        self.entries.iter().any(AllowedHost::allows_self)
+    }
+
+    /// Refuses entries that chain to every component (`http://*.spin.internal`) or to
+    /// an id that is not among `components`, the application's component ids.
+    ///
+    /// ```
+    /// use tds_factor_outbound::{AllowedHosts, OutboundError};
+    ///
+    /// let parse = |e: &str| AllowedHosts::parse(&[e.to_string()]).unwrap();
+    /// let components = ["sales", "web"];
+    /// assert!(parse("http://sales.spin.internal").check_service_chaining(&components).is_ok());
+    /// assert!(matches!(
+    ///     parse("http://ghost.spin.internal").check_service_chaining(&components),
+    ///     Err(OutboundError::UnknownChainingTarget { .. })
+    /// ));
+    /// assert!(matches!(
+    ///     parse("http://*.spin.internal").check_service_chaining(&components),
+    ///     Err(OutboundError::WildcardServiceChaining { .. })
+    /// ));
+    /// ```
+    pub fn check_service_chaining<S: AsRef<str>>(
+        &self,
+        components: &[S],
+    ) -> Result<(), OutboundError> {
+        for entry in &self.entries {
+            match entry.service_chaining_target() {
+                Some("*") => {
+                    return Err(OutboundError::WildcardServiceChaining {
+                        entry: entry.to_string(),
+                    })
+                }
+                Some(target) if !components.iter().any(|c| c.as_ref() == target) => {
+                    let known: Vec<&str> = components.iter().map(AsRef::as_ref).collect();
+                    return Err(OutboundError::UnknownChainingTarget {
+                        entry: entry.to_string(),
+                        component: target.to_string(),
+                        known: known.join(", "),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The domain of service chaining hosts: `<component-id>.spin.internal`.
+pub const SERVICE_CHAINING_DOMAIN: &str = "spin.internal";
+
+/// The component a service chaining host names: `sales` for `sales.spin.internal`
+/// (a `:port` is ignored). Only one label before the domain counts, as in Spin.
+///
+/// ```
+/// use tds_factor_outbound::service_chaining_target;
+///
+/// assert_eq!(service_chaining_target("sales.spin.internal"), Some("sales"));
+/// assert_eq!(service_chaining_target("sales.spin.internal:8080"), Some("sales"));
+/// assert_eq!(service_chaining_target("a.b.spin.internal"), None);
+/// assert_eq!(service_chaining_target("spin.internal"), None);
+/// assert_eq!(service_chaining_target("example.com"), None);
+/// ```
+pub fn service_chaining_target(host: &str) -> Option<&str> {
+    let host = host.trim();
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    let (first, rest) = host.split_once('.')?;
+    (rest == SERVICE_CHAINING_DOMAIN).then_some(first)
 }
 
 /// Lists the entries as the manifest wrote them, or `(none)`.

@@ -294,3 +294,91 @@ fn the_first_bad_entry_is_reported() {
         }
     );
 }
+
+#[test]
+fn self_requests_are_granted_by_self_or_a_wildcard_host_over_http() {
+    for entry in [
+        "http://self",
+        "https://self",
+        "http://self.alt",
+        "http://self:8080",
+        "*://self:*",
+        "http://*",
+        "*://*:*",
+    ] {
+        assert!(hosts(&[entry]).allows_self_requests(), "{entry}");
+    }
+    for entry in [
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "postgres://self",
+        "http://*.example.com",
+        "http://sales.spin.internal",
+    ] {
+        assert!(!hosts(&[entry]).allows_self_requests(), "{entry}");
+    }
+    assert!(!AllowedHosts::none().allows_self_requests());
+}
+
+#[test]
+fn self_is_not_a_host_name() {
+    let allowed = hosts(&["http://self", "http://self.alt"]);
+    assert!(!allowed.allows("http", "self", None));
+    assert!(!allowed.allows("http", "self.alt", None));
+}
+
+#[test]
+fn a_chaining_entry_grants_its_component_host_only() {
+    let allowed = hosts(&["http://sales.spin.internal"]);
+    assert!(allowed.allows("http", "sales.spin.internal", None));
+    assert!(!allowed.allows("http", "web.spin.internal", None));
+    assert!(!allowed.allows("https", "sales.spin.internal", None));
+}
+
+#[test]
+fn chaining_to_every_component_is_refused() {
+    for entry in ["http://*.spin.internal", "*://*.spin.internal:*"] {
+        let error = hosts(&[entry])
+            .check_service_chaining(&["sales"])
+            .unwrap_err();
+        assert!(
+            matches!(error, OutboundError::WildcardServiceChaining { .. }),
+            "{entry}: {error:?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains(entry) && text.contains("http://<component-id>.spin.internal"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn chaining_to_an_unknown_component_is_refused_naming_the_known_ones() {
+    let error = hosts(&["http://ghost.spin.internal"])
+        .check_service_chaining(&["sales", "web"])
+        .unwrap_err();
+    assert_eq!(
+        error,
+        OutboundError::UnknownChainingTarget {
+            entry: "http://ghost.spin.internal".into(),
+            component: "ghost".into(),
+            known: "sales, web".into(),
+        }
+    );
+    assert!(error.to_string().contains("[component.ghost]"), "{error}");
+}
+
+#[test]
+fn entries_that_are_not_chaining_targets_pass_the_chaining_check() {
+    let allowed = hosts(&[
+        "http://sales.spin.internal",
+        "http://sales.spin.internal:8080",
+        "postgres://db.example.com",
+        "*://*:*",
+        "http://*.internal",
+        "http://a.b.spin.internal",
+        "http://self",
+    ]);
+    assert_eq!(allowed.check_service_chaining(&["sales"]), Ok(()));
+}

@@ -11,6 +11,10 @@
 //! - Each component has a PostgreSQL pool of its own (at most 64 connections per address,
 //!   idle ones kept), as in Spin, so the application's connection ceiling is 64 × its
 //!   components.
+//! - `allowed_outbound_hosts` entries are rendered (templates resolved) and parsed at
+//!   load; an entry chaining to every component (`http://*.spin.internal`) or to an id
+//!   that names no component of the manifest stops start-up, as Spin refuses both
+//!   whenever an application is split across hosts (see `tds_factor_outbound`).
 //! - A guest `query` whose result has no rows fails unless
 //!   [`AppOptions::empty_query_results`] says otherwise, because Spin 4.0.0–4.0.2 hang on
 //!   one (see `tds_factor_postgres::EmptyQueryResults`).
@@ -33,6 +37,7 @@ use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::engine::{new_engine, start_epoch_ticker};
 use crate::guest_output::PrefixedOutput;
+use crate::outbound_http::LocalHttp;
 use crate::state::{HostState, OutboundHttp};
 
 /// How to load the application.
@@ -168,18 +173,21 @@ impl App {
         self.inner.components.get(id).cloned()
     }
 
-    /// A fresh store for one invocation of `component`, with its deadline armed.
-    pub(crate) fn new_store(&self, component: &LoadedComponent) -> Store<HostState> {
+    /// A fresh store for one invocation of `component`, with its deadline armed. `local`
+    /// is what the HTTP trigger gives its instances (service chaining, self requests);
+    /// other triggers pass `None`.
+    pub(crate) fn new_store(
+        &self,
+        component: &LoadedComponent,
+        local: Option<Arc<dyn LocalHttp>>,
+    ) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(component.output.clone()).stderr(component.output.clone());
         let state = HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            outbound_http: OutboundHttp {
-                component_id: component.id.clone(),
-                allowed: component.allowed.clone(),
-            },
+            outbound_http: OutboundHttp::new(component.id.clone(), component.allowed.clone(), local),
             variables: component.variables.clone(),
             postgres: PostgresState::new(component.postgres.clone(), component.allowed.clone())
                 .with_empty_query_results(self.inner.empty_query_results),
@@ -229,6 +237,8 @@ fn load_component(
         .map(|entry| resolver.render(entry))
         .collect::<Result<Vec<_>, _>>()?;
     let allowed = AllowedHosts::parse(&allowed_entries)?;
+    let component_ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
+    allowed.check_service_chaining(&component_ids)?;
     Ok(LoadedComponent {
         id: Arc::from(id),
         pre,

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod guest_output;
 pub mod http_trigger;
 mod linker;
+pub mod outbound_http;
 pub mod profile;
 pub mod state;
 pub mod up;

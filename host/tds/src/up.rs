@@ -79,8 +79,11 @@ pub async fn run(mut options: UpOptions) -> Result<()> {
         .with_context(|| format!("could not listen on {} (is another tds running?)", options.listen))?;
     eprintln!("tds: serving http://{}", listener.local_addr()?);
     for trigger in &app.manifest().http_triggers {
-        if let tds_manifest::HttpRoute::Path(route) = &trigger.route {
-            eprintln!("tds:   {route} -> {}", trigger.component);
+        match &trigger.route {
+            tds_manifest::HttpRoute::Path(route) => eprintln!("tds:   {route} -> {}", trigger.component),
+            tds_manifest::HttpRoute::Private => {
+                eprintln!("tds:   (private: service chaining only) -> {}", trigger.component)
+            }
         }
     }
     let mut tasks = tokio::task::JoinSet::new();

@@ -11,6 +11,10 @@
 //!   schedule goes on. Every run's duration is logged at debug level (`cron run finished`,
 //!   `component`, `elapsed_ms`), so `TDS_LOG=info,tds::cron_trigger=debug` shows how long
 //!   each invocation held its instance and connections.
+//! - Its instances get neither service chaining nor an origin for self requests, as in
+//!   Spin, where only the HTTP trigger installs them: a request to `*.spin.internal`
+//!   fails with `DNS-error`, a self request with `HTTP-request-URI-invalid` (see
+//!   [`crate::outbound_http`]).
 
 mod bindings;
 
@@ -121,7 +125,7 @@ impl CronJob {
     /// Runs the handler once, now.
     pub async fn invoke(&self, app: &App) -> Result<()> {
         let component = app.component(&self.component).context("component vanished")?;
-        let mut store = app.new_store(&component);
+        let mut store = app.new_store(&component, None);
         let instance = self.pre.instantiate_async(&mut store).await?;
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let outcome = store

@@ -7,6 +7,8 @@
 //! - Matching is case-sensitive; when several routes match, the most specific wins: an
 //!   exact route beats a wildcard, more literal segments beat fewer, a literal segment beats
 //!   a parameter.
+//! - A service chaining request gets Spin's synthetic match ([`RouteMatch::synthetic`]):
+//!   route `/...`, the whole path as path info.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +37,27 @@ pub struct RouteMatch {
     pub path_info: String,
     /// `:name` segments bound to their values (`spin-path-match-<name>`).
     pub params: BTreeMap<String, String>,
+}
+
+impl RouteMatch {
+    /// The match Spin makes up for a service chaining request to `path`: as if the
+    /// component were routed at `/...`, so the whole path is the path info and the
+    /// component route is empty.
+    ///
+    /// ```
+    /// use tds::http_trigger::routes::RouteMatch;
+    /// let m = RouteMatch::synthetic("/api/items");
+    /// assert_eq!((m.raw_route.as_str(), m.component_route.as_str()), ("/...", ""));
+    /// assert_eq!(m.path_info, "/api/items");
+    /// ```
+    pub fn synthetic(path: &str) -> Self {
+        Self {
+            raw_route: "/...".to_string(),
+            component_route: String::new(),
+            path_info: path.to_string(),
+            params: BTreeMap::new(),
+        }
+    }
 }
 
 /// A route string that Spin would not accept.

@@ -3,15 +3,25 @@
 //! It does nothing of its own: every route reports, as JSON, exactly what the host gave it
 //! or answered, so a test can assert the host's behaviour from outside.
 //!
-//! HTTP (the path after `/probe` or `/other`; any other path echoes the request):
-//! - `GET  /headers` (and any unknown path): `{"uri", "path", "method", "headers": {spin-*}}`.
+//! HTTP (the path after `/probe/`, `/other/` or `/chain/`; any other path echoes the
+//! request):
+//! - `GET  /headers` (and any unknown path): `{"uri", "path", "query", "method",
+//!   "headers": {spin-*}, "body": <text>, "component": <the variable `whoami`, or null>}`.
 //! - `GET  /variables/<name>`: `{"ok": value}` or `{"error": {"kind", "message"}}`.
 //! - `POST /pg` `{"address", "steps": [{"op": "query"|"execute", "sql", "params": [...]}]}`:
 //!   runs every step on one connection, stopping at the first error:
 //!   `{"results": [...], "error": null|{...}, "failed_at": null|"open"|index}`.
 //! - `POST /trap-in-transaction` `{"address", "table"}`: `BEGIN`, inserts
 //!   `(id, note) = (1, 'uncommitted')` into `table`, then panics.
-//! - `GET  /outbound?url=<url>`: `{"status", "body"}` or `{"error", "kind"}`.
+//! - `GET  /outbound?url=<url>`: `{"status", "body"}` or `{"error", "kind"}`; `<url>` is
+//!   the rest of the query, unescaped (so it may carry a query of its own).
+//! - `POST /send` `{"url", "method"?, "headers"?: {name: value}, "body"?: text}`: sends
+//!   that request with spin-sdk, answers `{"status", "headers", "body"}` or
+//!   `{"error", "kind"}`.
+//! - `GET  /after-response?token=<t>[&then=trap]`: answers `{"answered": <t>}` in full,
+//!   then, still running, sleeps 500 ms, inserts `<t>` into
+//!   `probe_after_response(token text, at timestamptz)` of `database_url`, and with
+//!   `then=trap` panics.
 //! - `GET  /panic`: panics. `GET /spin-forever`: never returns; with `?mark`, it first
 //!   inserts a row into `probe_spinning(since timestamptz)` of `database_url`, so a test
 //!   can wait until the guest runs.
@@ -21,7 +31,8 @@
 //! Cron (`spin:cron@3.0.0`): inserts the event's timestamp into
 //! `probe_cron_runs(fired_at_epoch bigint)` of `database_url`; with the variable
 //! `cron_mode` = `fail` it returns `error::other`, with `trap` it panics, with `spin` it
-//! never returns.
+//! never returns; with `chain` it sends `GET` to the variable `chain_url` and reports the
+//! outcome as `error::other` (`"sent: <status>"` or `"failed: <error kind>"`).
 //!
 //! Value encoding (parameters and results): `{"type": <WIT case name>, "value": ...}`;
 //! binary and unsupported as lowercase hex, jsonb as JSON text, decimal as text, date
@@ -32,7 +43,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Map, Number, Value};
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http::{Method, OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::pg4::{
     Connection, DbDataType, DbValue, Interval, ParameterValue, PgError, QueryError, RangeBoundKind, RowSet,
 };
@@ -54,6 +65,7 @@ impl Guest for Cron {
             Ok("fail") => return Err(CronError::Other("the probe was asked to fail".into())),
             Ok("trap") => panic!("the probe was asked to trap in its cron handler"),
             Ok("spin") => spin_forever(),
+            Ok("chain") => return Err(CronError::Other(chain_from_cron())),
             _ => {}
         }
         record_cron_run(metadata.timestamp).map_err(CronError::Other)
@@ -61,6 +73,19 @@ impl Guest for Cron {
 }
 
 export!(Cron);
+
+/// `GET chain_url` from the cron handler: what came of it.
+fn chain_from_cron() -> String {
+    let url = match spin_sdk::variables::get("chain_url") {
+        Ok(url) => url,
+        Err(e) => return format!("failed: chain_url: {e}"),
+    };
+    let request = Request::builder().method(Method::Get).uri(url).build();
+    match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(request)) {
+        Ok(response) => format!("sent: {}", response.status()),
+        Err(error) => format!("failed: {}", send_error_kind(&error)),
+    }
+}
 
 fn record_cron_run(timestamp: u64) -> Result<(), String> {
     let url = spin_sdk::variables::get("database_url").map_err(|e| format!("database_url: {e}"))?;
@@ -82,13 +107,80 @@ fn record_cron_run(timestamp: u64) -> Result<(), String> {
 static REQUESTS_SEEN: AtomicU64 = AtomicU64::new(0);
 
 #[spin_sdk::http_component]
-async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
+async fn handle(request: Request, response_out: ResponseOutparam) {
     let path = request.path().to_string();
-    let action = ["/probe/", "/other/"]
+    let action = ["/probe/", "/other/", "/chain/"]
         .iter()
         .find_map(|prefix| path.strip_prefix(prefix))
         .unwrap_or("");
-    let (status, body) = match (request.method(), action) {
+    if let (Method::Get, "after-response") = (request.method(), action) {
+        return after_response(request.query(), response_out).await;
+    }
+    let (status, body) = answer(&request, action).await;
+    let response = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build();
+    send_response(response_out, response).await;
+}
+
+/// Sets `response` and writes its body in full (the body ends when its sink is dropped).
+async fn send_response(response_out: ResponseOutparam, mut response: Response) {
+    let body = std::mem::take(response.body_mut());
+    match OutgoingResponse::try_from(response) {
+        Ok(response) => {
+            if let Err(e) = response_out.set_with_body(response, body).await {
+                eprintln!("the probe could not send its response: {e}");
+            }
+        }
+        Err(e) => eprintln!("the probe could not convert its response: {e}"),
+    }
+}
+
+/// Answers, then goes on working: sleeps, records the token, maybe traps.
+async fn after_response(query: &str, response_out: ResponseOutparam) {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (token, then) = (param("token"), param("then"));
+    let response = Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(json!({"answered": token}).to_string())
+        .build();
+    send_response(response_out, response).await;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    if let Err(e) = record_after_response(&token) {
+        eprintln!("the probe could not record its work after the response: {e}");
+    }
+    if then == "trap" {
+        panic!("the probe traps after its response, as asked (token {token})");
+    }
+}
+
+fn record_after_response(token: &str) -> Result<(), String> {
+    let url = spin_sdk::variables::get("database_url").map_err(|e| format!("database_url: {e}"))?;
+    let db = Connection::open(&url).map_err(|e| format!("open: {e:?}"))?;
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS probe_after_response (token text NOT NULL, at timestamptz NOT NULL DEFAULT now())",
+        &[],
+    )
+    .map_err(|e| format!("create: {e:?}"))?;
+    db.execute(
+        "INSERT INTO probe_after_response (token) VALUES ($1::text)",
+        &[ParameterValue::Str(token.to_string())],
+    )
+    .map_err(|e| format!("insert: {e:?}"))?;
+    Ok(())
+}
+
+async fn answer(request: &Request, action: &str) -> (u16, Value) {
+    match (request.method(), action) {
         (Method::Get, "panic") => panic!("the probe was asked to panic"),
         (Method::Get, "spin-forever") => {
             if request.query().split('&').any(|pair| pair == "mark") {
@@ -118,13 +210,12 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
             Err(e) => (400, json!({"bad_request": e.to_string()})),
         },
         (Method::Get, "outbound") => (200, outbound(request.query()).await),
-        _ => (200, echo(&request)),
-    };
-    Ok(Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build())
+        (Method::Post, "send") => match serde_json::from_slice::<Value>(request.body()) {
+            Ok(body) => (200, send(&body).await),
+            Err(e) => (400, json!({"bad_request": e.to_string()})),
+        },
+        _ => (200, echo(request)),
+    }
 }
 
 /// Records in `probe_spinning` of `database_url` that a runaway is about to spin.
@@ -162,6 +253,8 @@ fn echo(request: &Request) -> Value {
         "query": request.query(),
         "method": format!("{:?}", request.method()),
         "headers": headers,
+        "body": String::from_utf8_lossy(request.body()),
+        "component": spin_sdk::variables::get("whoami").ok(),
     })
 }
 
@@ -182,8 +275,12 @@ fn variable(name: &str) -> Value {
 }
 
 async fn outbound(query: &str) -> Value {
-    let Some(url) = query.split('&').find_map(|pair| pair.strip_prefix("url=")) else {
-        return json!({"error": "no url= in the query", "kind": "bad-request"});
+    let url = match query.strip_prefix("url=") {
+        Some(url) => url,
+        None => match query.split_once("&url=") {
+            Some((_, url)) => url,
+            None => return json!({"error": "no url= in the query", "kind": "bad-request"}),
+        },
     };
     let request = Request::builder().method(Method::Get).uri(url).build();
     match spin_sdk::http::send::<_, Response>(request).await {
@@ -191,13 +288,50 @@ async fn outbound(query: &str) -> Value {
             "status": *response.status(),
             "body": String::from_utf8_lossy(response.body()),
         }),
-        Err(error) => {
-            let kind = match &error {
-                spin_sdk::http::SendError::Http(code) => format!("{code:?}"),
-                other => format!("{other:?}"),
-            };
-            json!({"error": error.to_string(), "kind": kind})
+        Err(error) => json!({"error": error.to_string(), "kind": send_error_kind(&error)}),
+    }
+}
+
+/// `POST /send`: the request the body describes, and what came back.
+async fn send(spec: &Value) -> Value {
+    let Some(url) = spec["url"].as_str() else {
+        return json!({"error": "no \"url\"", "kind": "bad-request"});
+    };
+    let method = match spec["method"].as_str().unwrap_or("GET") {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        other => Method::Other(other.to_string()),
+    };
+    let mut builder = Request::builder();
+    builder.method(method).uri(url);
+    if let Some(headers) = spec["headers"].as_object() {
+        for (name, value) in headers {
+            builder.header(name.as_str(), value.as_str().unwrap_or_default());
         }
+    }
+    builder.body(spec["body"].as_str().unwrap_or_default().as_bytes().to_vec());
+    match spin_sdk::http::send::<_, Response>(builder.build()).await {
+        Ok(response) => {
+            let headers: Map<String, Value> = response
+                .headers()
+                .map(|(name, value)| (name.to_string(), Value::from(value.as_str().unwrap_or("<not utf-8>"))))
+                .collect();
+            json!({
+                "status": *response.status(),
+                "headers": headers,
+                "body": String::from_utf8_lossy(response.body()),
+            })
+        }
+        Err(error) => json!({"error": error.to_string(), "kind": send_error_kind(&error)}),
+    }
+}
+
+fn send_error_kind(error: &spin_sdk::http::SendError) -> String {
+    match error {
+        spin_sdk::http::SendError::Http(code) => format!("{code:?}"),
+        other => format!("{other:?}"),
     }
 }
 

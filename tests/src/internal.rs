@@ -65,15 +65,13 @@ pub async fn drain(app: &TestApp, lane: Lane, token: &str) -> Value {
 }
 
 /// Runs `lane`'s processor's cron handler once, in process, as its schedule would (no
-/// route, no token, no report); a failed run fails the test. The cron run leaves a lane a
-/// woken session holds to that session, so this then waits for it to end
-/// ([`sessions_ended`]).
+/// route, no token, no report); a failed run fails the test. Like [`TestApp::run_cron`], it
+/// returns once no woken session holds the lane.
 pub async fn drain_by_cron(app: &TestApp, lane: Lane) {
     let component = processor(lane);
     app.run_cron(&component)
         .await
         .unwrap_or_else(|e| panic!("{component} runs: {e:#}"));
-    sessions_ended(app, lane).await;
 }
 
 /// Waits until no drain session holds `lane` (`tds_lane_drains`): a woken session ends

@@ -155,14 +155,21 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
-    /// Runs the cron handler of `component` once, now, as its schedule would.
+    /// Runs the cron handler of `component` once, now, as its schedule would. A
+    /// processor's cron run leaves a lane that a woken drain session holds to that session,
+    /// so for a processor this then waits for the lane's sessions to end
+    /// ([`crate::internal::sessions_ended`]): what the lane had is applied either way.
     pub async fn run_cron(&self, component: &str) -> anyhow::Result<()> {
         let job = self
             .cron_jobs
             .iter()
             .find(|job| job.component() == component)
             .unwrap_or_else(|| panic!("no cron trigger for component {component}"));
-        job.invoke(&self.app).await
+        job.invoke(&self.app).await?;
+        if let Some(lane) = component.strip_prefix("processor-").and_then(tds_core::entity::Lane::from_name) {
+            crate::internal::sessions_ended(self, lane).await;
+        }
+        Ok(())
     }
 }
 

@@ -40,6 +40,19 @@ fn start_host(database_url: &str) -> HostProcess {
     })
 }
 
+/// Wakes the child's catalog lane (its cron safety net fires only once a minute), as
+/// intake's self request would: the woken session claims the waiting batch.
+async fn wake_catalog(host: &HostProcess) {
+    let (status, answer) = tds_tests::internal::call(
+        &reqwest::Client::new(),
+        &host.url(""),
+        "/internal/drain/catalog?wake=true",
+        TOKEN,
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_event_completes_once() {
     let app = app(&[]).await;
@@ -56,6 +69,8 @@ async fn a_host_killed_mid_batch_leaves_leases_that_heal_reclaims_and_every_even
     // The child's catalog processor claims the batch and waits for k1, first in it.
     let lock = RowLock::on_item(&app.db, "k1").await;
     let mut host = start_host(&app.db.url);
+    host.wait_ready(PATIENCE).await;
+    wake_catalog(&host).await;
     lock.wait_until_blocking(&db, PATIENCE).await;
     let dbr = &db;
     let owners: Vec<String> = eventually(PATIENCE, "the child holds the batch", || async move {

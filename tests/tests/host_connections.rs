@@ -1,15 +1,15 @@
 //! Connections stay bounded, as they must under Spin (docs/spin.md, "Outbound PostgreSQL"):
-//! the real `tds up` serves the repository's spin.toml with every cron schedule on — four
-//! processors every second, heal every 15 seconds — for a minute with nothing to do, and
-//! another `tds up`, on a database of its own, for a minute with a trickle of webhooks; the
-//! two minutes run at once. Throughout, each database's client connections stay at a few
+//! the real `tds up` serves the repository's spin.toml with every cron schedule on — the four
+//! processors' safety net and heal, each once a minute — for a minute with nothing to do,
+//! and another `tds up`, on a database of its own, for a minute with a trickle of webhooks,
+//! each waking its lane; the two minutes run at once. Throughout, each database's client connections stay at a few
 //! per component, no cron invocation outlives its time budget by more than a second, and no
 //! component ever sends a query Spin 4.0.2 would hang on (the host refuses those and logs
 //! the refusal).
 //!
 //! Under real Spin 4.0.2 a single query without rows hangs its invocation with its
-//! connection checked out, and the per-second processor ticks then exhaust PostgreSQL's
-//! connections within half a minute: that is what this test would show.
+//! connection checked out, and the processors' invocations then exhaust PostgreSQL's
+//! connections: that is what this test would show.
 
 use std::time::{Duration, Instant};
 
@@ -23,14 +23,14 @@ const TOKEN: &str = "host-connections-token";
 /// How long each regime runs.
 const PHASE: Duration = Duration::from_secs(60);
 /// The processors' `time_budget_ms` default: no invocation may run longer than this plus 1 s.
-const TIME_BUDGET_MS: u64 = 5000;
+const TIME_BUDGET_MS: u64 = 25_000;
 /// The manifest's components: intake, stats, four processors, heal, reconcile.
 const COMPONENTS: i64 = 8;
 /// "A few" connections per component.
 const PER_COMPONENT: i64 = 3;
-/// Processor runs a regime must see: the four processors' per-second ticks over most of
-/// the minute.
-const PROCESSOR_RUNS: usize = 4 * 50;
+/// The processors' cron schedules (each once a minute, staggered across it): every one
+/// fires within a regime's minute.
+const PROCESSORS: [&str; 4] = ["processor-sales", "processor-catalog", "processor-purchases", "processor-inventory"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_and_trickle_runs_keep_connections_bounded_and_invocations_within_budget() {
@@ -111,11 +111,9 @@ impl Regime {
             log.lines().filter(|l| l.contains("3671")).take(5).collect::<Vec<_>>().join("\n")
         );
         assert!(!log.contains("cron run failed"), "{name}: a cron run failed");
-        let processor_runs = runs.iter().filter(|(c, _)| c.starts_with("processor-")).count();
-        assert!(
-            processor_runs >= PROCESSOR_RUNS,
-            "{name}: the processors ran every second: {processor_runs} runs"
-        );
+        for processor in PROCESSORS {
+            assert!(runs.iter().any(|(c, _)| c == processor), "{name}: {processor}'s cron ran");
+        }
         assert!(runs.iter().any(|(c, _)| c == "heal"), "{name}: heal ran");
         for (component, ms) in runs {
             assert!(

@@ -7,9 +7,10 @@ use tds_core::entity::Module;
 use tds_tests::webhooks::{entity_id, example, wrapped, Delivery, KEY};
 use tds_tests::{TestApp, TestAppOptions};
 
+/// Intake alone: no wakes, so what intake queued stays as it left it.
 async fn app() -> TestApp {
     TestApp::start_with(TestAppOptions {
-        variables: vec![format!("webhook_key={KEY}")],
+        variables: vec![format!("webhook_key={KEY}"), "wake=off".to_string()],
         ..TestAppOptions::default()
     })
     .await

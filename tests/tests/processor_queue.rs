@@ -30,8 +30,13 @@ const V2: &str = "2026-03-02T10:00:00+0000";
 /// How long a test waits for something that should happen promptly.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// The application with no wakes: these tests run the processor themselves, one run at a
+/// time, and read what that run did (wakes have tests of their own: processor_wake_race).
 async fn app(extra: &[&str]) -> TestApp {
-    let extra: Vec<String> = extra.iter().map(|v| v.to_string()).collect();
+    let extra: Vec<String> = std::iter::once("wake=off")
+        .chain(extra.iter().copied())
+        .map(str::to_string)
+        .collect();
     TestApp::start_keyed(KEY, TOKEN, &extra).await
 }
 

@@ -224,10 +224,6 @@ async fn metrics_are_prometheus_text_that_matches_the_database() {
         assert_eq!(number(find(&scrape, "tds_lane_drain_sessions_total", &labels)), row.get::<_, i64>(2) as f64);
     }
     assert!(
-        number(find(&scrape, "tds_lane_wakes_sent_total", &[("lane", "catalog")])) >= 1.0,
-        "the items woke the catalog lane"
-    );
-    assert!(
         number(find(
             &scrape,
             "tds_runs_total",

@@ -19,8 +19,13 @@ pub const TOKEN: &str = "heal-test-token";
 /// How long a test waits for something that should happen promptly.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
+/// The application with [`KEY`] and [`TOKEN`], plus `extra` variables, and no wakes: heal's
+/// tests drain each lane themselves, through its route or its cron handler, and read what
+/// that run did.
 pub async fn app(extra: &[String]) -> TestApp {
-    TestApp::start_keyed(KEY, TOKEN, extra).await
+    let mut variables = vec!["wake=off".to_string()];
+    variables.extend(extra.iter().cloned());
+    TestApp::start_keyed(KEY, TOKEN, &variables).await
 }
 
 pub use tds_tests::{scalar_i64, set_config};

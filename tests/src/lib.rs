@@ -21,6 +21,7 @@ mod cluster;
 mod database;
 pub mod browser;
 pub mod capture;
+pub mod gate;
 pub mod history;
 pub mod host_process;
 pub mod internal;

@@ -17,50 +17,26 @@ use tds_core::entity::Lane;
 use tds_tests::wait::eventually;
 use tds_tests::stats::{erp_item, TOKEN, V1, V2};
 use tds_tests::webhooks::{item, post_item, KEY};
-use tds_tests::{cluster, internal, scalar_i64, TestApp, TestAppOptions, TestDatabase};
+use tds_tests::gate::gated;
+use tds_tests::{internal, scalar_i64, TestApp, TestAppOptions, TestDatabase};
 
 /// The advisory lock the gate waits for.
 const GATE_LOCK: i64 = 4242;
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// Installs the gate in `db` and returns a URL of `db` for a role row security applies to.
-async fn gated(db: &TestDatabase) -> String {
-    let admin = db.client().await;
-    let role = format!("gated_{}", db.name);
-    admin
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'gated';
-             GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
-             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};
-             GRANT USAGE, CREATE ON SCHEMA public TO {role};
-             CREATE FUNCTION claim_gate() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
-             BEGIN
-                 IF position('SKIP LOCKED' IN current_query()) > 0
-                    AND position('claimed' IN current_query()) > 0 THEN
-                     PERFORM pg_advisory_lock_shared({GATE_LOCK});
-                     PERFORM pg_advisory_unlock_shared({GATE_LOCK});
-                 END IF;
-                 RETURN true;
-             END $$;
-             CREATE POLICY claim_gate ON tds_sync_queue USING (claim_gate()) WITH CHECK (true);
-             ALTER TABLE tds_sync_queue ENABLE ROW LEVEL SECURITY;"
-        ))
-        .await
-        .expect("installing the claim gate");
-    let host = cluster().host_port();
-    format!("postgres://{role}:gated@{host}/{}", db.name)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_event_re_pointed_between_the_claims_snapshot_and_its_lock_is_applied() {
     let db = TestDatabase::new().await;
-    let gated_url = gated(&db).await;
+    let gated_url = gated(&db, "tds_sync_queue", &["SKIP LOCKED", "claimed"], GATE_LOCK).await;
     let app = TestApp::start_on(
         TestAppOptions {
             variables: vec![
                 format!("webhook_key={KEY}"),
                 format!("stats_token={TOKEN}"),
                 format!("database_url={gated_url}"),
+                // Only the drain the test runs claims: a woken session's claim would wait at
+                // the gate too (processor_wake_race covers wakes).
+                "wake=off".to_string(),
             ],
             ..TestAppOptions::default()
         },

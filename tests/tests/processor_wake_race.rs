@@ -16,43 +16,17 @@ use serde_json::json;
 use tds_tests::stats::{erp_item, TOKEN, V1, V2};
 use tds_tests::wait::eventually;
 use tds_tests::webhooks::{item, post_item, KEY};
-use tds_tests::{cluster, scalar_i64, TestApp, TestAppOptions, TestDatabase};
+use tds_tests::gate::gated;
+use tds_tests::{scalar_i64, TestApp, TestAppOptions, TestDatabase};
 
 /// The advisory lock the gate waits for.
 const GATE_LOCK: i64 = 4343;
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// Installs the gate in `db` and returns a URL of `db` for a role row security applies to.
-async fn gated(db: &TestDatabase) -> String {
-    let admin = db.client().await;
-    let role = format!("woken_{}", db.name);
-    admin
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'woken';
-             GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
-             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};
-             GRANT USAGE, CREATE ON SCHEMA public TO {role};
-             CREATE FUNCTION release_gate() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
-             BEGIN
-                 IF position('SET drainer = NULL' IN current_query()) > 0 THEN
-                     PERFORM pg_advisory_lock_shared({GATE_LOCK});
-                     PERFORM pg_advisory_unlock_shared({GATE_LOCK});
-                 END IF;
-                 RETURN true;
-             END $$;
-             CREATE POLICY release_gate ON tds_lane_drains USING (release_gate()) WITH CHECK (true);
-             ALTER TABLE tds_lane_drains ENABLE ROW LEVEL SECURITY;"
-        ))
-        .await
-        .expect("installing the release gate");
-    let host = cluster().host_port();
-    format!("postgres://{role}:woken@{host}/{}", db.name)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_event_stored_while_a_session_releases_its_lane_is_applied_by_that_session() {
     let db = TestDatabase::new().await;
-    let gated_url = gated(&db).await;
+    let gated_url = gated(&db, "tds_lane_drains", &["SET drainer = NULL"], GATE_LOCK).await;
     let app = TestApp::start_on(
         TestAppOptions {
             variables: vec![

@@ -3,7 +3,7 @@
 //! ([`Context`]).
 
 use tds_core::ids::{LeaseOwner, RunId};
-use tds_guest::db::Db;
+use tds_guest::db::{Db, DbError};
 use tds_guest::log::Logger;
 
 use crate::settings::{Settings, Tuning};
@@ -19,6 +19,22 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// The invocation's session on `db`, its tuning read from `tds_config`.
+    pub fn open(
+        db: &'a Db,
+        settings: &'a Settings,
+        owner: &'a LeaseOwner,
+        log: &'a Logger,
+    ) -> Result<Session<'a>, DbError> {
+        Ok(Session {
+            db,
+            settings,
+            owner,
+            tuning: Tuning::read(db)?,
+            log,
+        })
+    }
+
     /// The context of a batch recorded under run `run_id`.
     pub fn with_run(&self, run_id: RunId) -> Context<'a> {
         Context {

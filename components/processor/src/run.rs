@@ -16,7 +16,7 @@ use tds_guest::log::Logger;
 
 use crate::context::Session;
 use crate::drain::{drain, Pace, Stop};
-use crate::settings::{Settings, Tuning};
+use crate::settings::Settings;
 use crate::tally::Counts;
 
 /// What started the invocation.
@@ -157,13 +157,7 @@ impl<'a> RunRow<'a> {
 pub fn report(settings: &Settings, log: &Logger) -> Result<Report, DbError> {
     let started = Instant::now();
     let Invocation { owner, log, db } = Invocation::open(&settings.component(), &settings.database_url, log)?;
-    let session = Session {
-        db: &db,
-        settings,
-        owner: &owner,
-        tuning: Tuning::read(&db)?,
-        log: &log,
-    };
+    let session = Session::open(&db, settings, &owner, &log)?;
     let mut run = RunRow::new(&session, Trigger::Http);
     let run_id = run.id()?;
     let mut counts = Counts::default();

@@ -32,7 +32,7 @@ use tds_guest::vars;
 use crate::context::Session;
 use crate::drain::{drain, Pace, Stop};
 use crate::run::{RunRow, Trigger};
-use crate::settings::{Settings, Tuning};
+use crate::settings::Settings;
 use crate::tally::Counts;
 
 /// How long a woken session keeps polling its lane after it empties.
@@ -94,13 +94,7 @@ pub fn serve(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<(), 
     let Some(drainer) = Drainer::take(&db, lane, &owner)? else {
         return Ok(());
     };
-    let session = Session {
-        db: &db,
-        settings,
-        owner: &owner,
-        tuning: Tuning::read(&db)?,
-        log: &log,
-    };
+    let session = Session::open(&db, settings, &owner, &log)?;
     let grace = match trigger {
         Trigger::Wake => WAKE_GRACE,
         _ => Duration::ZERO,

@@ -150,17 +150,7 @@ fn set_variable(document: &mut DocumentMut, name: &str, key: &str, value: Value)
 /// Removes every service-chaining entry from each component's `allowed_outbound_hosts`,
 /// adding `replacement` once where any was removed.
 fn replace_chaining_hosts(document: &mut DocumentMut, replacement: Option<&str>) {
-    let Some(components) = document.get_mut("component").and_then(Item::as_table_like_mut) else {
-        return;
-    };
-    for (_, component) in components.iter_mut() {
-        let Some(hosts) = component
-            .as_table_like_mut()
-            .and_then(|c| c.get_mut("allowed_outbound_hosts"))
-            .and_then(Item::as_array_mut)
-        else {
-            continue;
-        };
+    let edited: Result<(), std::convert::Infallible> = each_outbound_hosts(document, |_, hosts| {
         let before = hosts.len();
         hosts.retain(|entry| !entry.as_str().is_some_and(is_chaining_entry));
         let removed = hosts.len() < before;
@@ -169,7 +159,30 @@ fn replace_chaining_hosts(document: &mut DocumentMut, replacement: Option<&str>)
                 hosts.push(replacement);
             }
         }
+        Ok(())
+    });
+    let Ok(()) = edited;
+}
+
+/// Calls `edit` with each component's id and `allowed_outbound_hosts` array (components
+/// without one are skipped); the first error stops it.
+fn each_outbound_hosts<E>(
+    document: &mut DocumentMut,
+    mut edit: impl FnMut(&str, &mut toml_edit::Array) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some(components) = document.get_mut("component").and_then(Item::as_table_like_mut) else {
+        return Ok(());
+    };
+    for (id, component) in components.iter_mut() {
+        let hosts = component
+            .as_table_like_mut()
+            .and_then(|c| c.get_mut("allowed_outbound_hosts"))
+            .and_then(Item::as_array_mut);
+        if let Some(hosts) = hosts {
+            edit(id.get(), hosts)?;
+        }
     }
+    Ok(())
 }
 
 /// `http://<component>.spin.internal`.
@@ -197,17 +210,7 @@ fn render_outbound_hosts(
     document: &mut DocumentMut,
     resolve: impl Fn(&str) -> Option<String>,
 ) -> Result<(), ProfileError> {
-    let Some(components) = document.get_mut("component").and_then(Item::as_table_like_mut) else {
-        return Ok(());
-    };
-    for (id, component) in components.iter_mut() {
-        let Some(hosts) = component
-            .as_table_like_mut()
-            .and_then(|c| c.get_mut("allowed_outbound_hosts"))
-            .and_then(Item::as_array_mut)
-        else {
-            continue;
-        };
+    each_outbound_hosts(document, |id, hosts| {
         for entry in hosts.iter_mut() {
             let Some(text) = entry.as_str() else { continue };
             let rendered = template::render(text, &resolve).map_err(|e| match e {
@@ -228,8 +231,8 @@ fn render_outbound_hosts(
                 *entry.decor_mut() = decor;
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The loop of one invocation (protocol: docs/design.md, "Queue protocol"): gate, claim,
 //! apply a batch, until the lane is empty or `time_budget_ms` is spent. How it waits at an
 //! empty lane is its [`Pace`]: the report route stops (or, with `keep_going`, waits until
-//! `Settings::claim_window` closes); a drain session waits out its grace, polling, so a
-//! trickle of events is applied by the session already running instead of a wake each.
+//! `Settings::claim_window` closes); a drain session paces its claims ([`gather_wait`]: a
+//! trickle within tens of milliseconds, a flood in batches that grow with it) and waits out
+//! its grace polling every [`GATHER`], so a trickle of events is applied by the session
+//! already running instead of a wake each.
 
 use std::time::{Duration, Instant};
 
@@ -19,8 +21,25 @@ use crate::session::Drainer;
 use crate::settings::IDLE_WAIT;
 use crate::tally::Counts;
 
-/// How often a session in its grace looks at its lane again.
-pub const GRACE_POLL: Duration = Duration::from_millis(20);
+/// After a claim of `n` rows short of a batch, a drain session waits this long (from that
+/// claim) before it claims again: [`GATHER`] for an empty lane or one row, `n` times as
+/// long for more, at most [`GATHER_MAX`]. A trickle is claimed within a few tens of
+/// milliseconds; a flood waits longer and is applied in batches that grow with it, each
+/// batch's claim, transaction and commit shared by its events. A full batch is followed at
+/// once by the next claim.
+pub fn gather_wait(n: usize, batch_size: usize) -> Duration {
+    if n >= batch_size {
+        return Duration::ZERO;
+    }
+    (GATHER * u32::try_from(n.max(1)).unwrap_or(u32::MAX)).min(GATHER_MAX)
+}
+
+/// The wait after a claim of one row or none (see [`gather_wait`]); a session in its grace
+/// looks at its lane this often.
+pub const GATHER: Duration = Duration::from_millis(25);
+
+/// The longest wait between two claims of a session that found work (see [`gather_wait`]).
+pub const GATHER_MAX: Duration = Duration::from_millis(250);
 
 /// Why the invocation stopped.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,8 +72,9 @@ impl Stop {
 pub enum Pace<'a> {
     /// The report route: stop, or with `keep_going` wait [`IDLE_WAIT`] and claim again.
     Report,
-    /// A drain session holding its lane: keep the hold renewed, and after the lane empties
-    /// poll it every [`GRACE_POLL`] for `grace` before stopping.
+    /// A drain session holding its lane: keep the hold renewed, pace claims by
+    /// [`gather_wait`], and after the lane empties poll it every [`GATHER`] for `grace`
+    /// before stopping.
     Session {
         drainer: &'a Drainer,
         grace: Duration,
@@ -76,7 +96,12 @@ pub fn drain(
     }
     let gate = LaneGate::new(session);
     let mut last_work = Instant::now();
+    let mut last_claim: Option<(Instant, usize)> = None;
+    let batch_size = settings.batch_size as usize;
     loop {
+        if let (Pace::Session { .. }, Some((at, n))) = (pace, last_claim) {
+            std::thread::sleep(gather_wait(n, batch_size).saturating_sub(at.elapsed()));
+        }
         if started.elapsed() >= settings.claim_window() {
             return Ok(Stop::TimeBudget);
         }
@@ -93,7 +118,9 @@ pub fn drain(
             return Ok(Stop::CircuitOpen);
         };
         let lease = Lease::starting(settings.lease_seconds);
+        let claimed_at = Instant::now();
         let jobs = claim(session.db, settings, session.owner)?;
+        last_claim = Some((claimed_at, jobs.len()));
         if jobs.is_empty() {
             if probing {
                 gate.record_success();
@@ -103,10 +130,7 @@ pub fn drain(
                     std::thread::sleep(IDLE_WAIT);
                     continue;
                 }
-                Pace::Session { grace, .. } if last_work.elapsed() + GRACE_POLL < grace => {
-                    std::thread::sleep(GRACE_POLL);
-                    continue;
-                }
+                Pace::Session { grace, .. } if last_work.elapsed() + GATHER < grace => continue,
                 _ => return Ok(Stop::Empty),
             }
         }
@@ -137,5 +161,19 @@ pub fn drain(
                 return Err(e);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_paced_by_what_the_last_one_found() {
+        let ms = |n| gather_wait(n, 50).as_millis();
+        assert_eq!((ms(0), ms(1), ms(2), ms(4)), (25, 25, 50, 100));
+        assert_eq!((ms(10), ms(49)), (250, 250), "at most GATHER_MAX");
+        assert_eq!(ms(50), 0, "a full batch is followed at once");
+        assert_eq!(gather_wait(3, 2), Duration::ZERO);
     }
 }

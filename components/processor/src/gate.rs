@@ -7,7 +7,12 @@
 //! which no event succeeded and one was retried; `circuit_failure_threshold` in a row open
 //! it for `circuit_open_seconds` (tds_config). Any other committed batch closes it, and so
 //! does a probe that finds nothing to claim. Dead letters never count, and neither can a
-//! database that is unreachable: such a run fails before it can record anything.
+//! database that is unreachable: such a run fails before it can record anything. A breaker
+//! read closed with no failures admits the invocation's claims for a second without being
+//! read again.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tds_core::circuit::CircuitState;
@@ -17,10 +22,17 @@ use tds_guest::log::Logger;
 
 use crate::context::Session;
 
+/// How long a closed breaker without failures, once read, admits this invocation's claims
+/// without reading it again: a session polling its lane sends its claim alone. A breaker
+/// another invocation opens meanwhile stops this one at most this much later.
+const CLEAN_PASS_REUSE: Duration = Duration::from_secs(1);
+
 /// The lane's breaker for one invocation.
 pub struct LaneGate<'a> {
     breaker: CircuitBreaker<'a>,
     log: &'a Logger,
+    /// When the breaker was last read closed and clean (reset by a failure).
+    clean_read_at: Cell<Option<Instant>>,
 }
 
 /// Leave to claim, and what the breaker must then be told. A probe ends with a verdict
@@ -42,11 +54,23 @@ impl<'a> LaneGate<'a> {
                 context.tuning.circuit,
             ),
             log: context.log,
+            clean_read_at: Cell::new(None),
         }
     }
 
     /// Asks the breaker before a claim; `None` when it refuses (logged).
     pub fn admit(&self) -> Result<Option<Admitted>, DbError> {
+        let clean = Admitted {
+            probing: false,
+            needs_success: false,
+        };
+        if self
+            .clean_read_at
+            .get()
+            .is_some_and(|at| at.elapsed() < CLEAN_PASS_REUSE)
+        {
+            return Ok(Some(clean));
+        }
         let breaker = &self.breaker;
         Ok(match breaker.admit()? {
             Gate::Refused { retry_in_seconds } => {
@@ -66,9 +90,13 @@ impl<'a> LaneGate<'a> {
                     needs_success: true,
                 })
             }
-            Gate::Pass { clean } => Some(Admitted {
+            Gate::Pass { clean: true } => {
+                self.clean_read_at.set(Some(Instant::now()));
+                Some(clean)
+            }
+            Gate::Pass { clean: false } => Some(Admitted {
                 probing: false,
-                needs_success: !clean,
+                needs_success: true,
             }),
         })
     }
@@ -76,6 +104,7 @@ impl<'a> LaneGate<'a> {
     /// Records a failure of the lane; the breaker's state after it (closed when it could
     /// not be recorded, which is logged).
     pub fn record_failure(&self, error: &str) -> CircuitState {
+        self.clean_read_at.set(None);
         let breaker = &self.breaker;
         match breaker.record_failure(error) {
             Ok(state) => {

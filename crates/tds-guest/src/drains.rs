@@ -4,8 +4,9 @@
 //!
 //! Behaviour and defaults:
 //! - A burst wakes a lane once per [`WAKE_COALESCE_SECONDS`] at most while no session
-//!   serves it; a wake that could not be sent is forgotten at once, so the next event tries
-//!   again.
+//!   serves it, a wake that could not be sent included: while wakes fail (a refusing
+//!   platform, a misconfiguration), intake tries once per window and per lane, and every
+//!   other event costs it one read of the lane's row.
 //! - A wake waits at most [`WAKE_TIMEOUT`] for the processor's `202` (it answers before it
 //!   drains).
 
@@ -33,26 +34,20 @@ pub const WAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Takes the right to wake `lane` (`drains::CLAIM_WAKE`): `true` when this caller is to
 /// send the wake.
 pub fn claim_wake(db: &Db, lane: Lane) -> Result<bool, DbError> {
-    let rows = db.query(
+    let touched = db.execute(
         drains::CLAIM_WAKE,
         &[
             param::text(lane.as_str()),
             param::float8(WAKE_COALESCE_SECONDS),
         ],
     )?;
-    Ok(!rows.is_empty())
-}
-
-/// Forgets a wake of `lane` that could not be sent (`drains::WAKE_FAILED`).
-pub fn wake_failed(db: &Db, lane: Lane) -> Result<(), DbError> {
-    db.execute(drains::WAKE_FAILED, &[param::text(lane.as_str())])
-        .map(drop)
+    Ok(touched > 0)
 }
 
 /// Starts or renews `owner`'s session of `lane` for `lease_seconds` (`drains::ACQUIRE`):
 /// `false` when another session serves the lane.
 pub fn acquire(db: &Db, lane: Lane, owner: &LeaseOwner, lease_seconds: u32) -> Result<bool, DbError> {
-    let rows = db.query(
+    let touched = db.execute(
         drains::ACQUIRE,
         &[
             param::text(lane.as_str()),
@@ -60,7 +55,7 @@ pub fn acquire(db: &Db, lane: Lane, owner: &LeaseOwner, lease_seconds: u32) -> R
             param::uint4(lease_seconds),
         ],
     )?;
-    Ok(!rows.is_empty())
+    Ok(touched > 0)
 }
 
 /// Ends `owner`'s session of `lane` (`drains::RELEASE`).
@@ -136,12 +131,6 @@ pub fn wake_lane(db: &Db, route: &WakeRoute, lane: Lane, token: Option<&str>, lo
             "could not wake the lane; the cron safety net will drain it",
             json!({"lane": lane.as_str(), "wake": route.as_str(), "error": error}),
         );
-        if let Err(e) = wake_failed(db, lane) {
-            log.warn(
-                "could not forget the failed wake",
-                json!({"lane": lane.as_str(), "error": e.to_string()}),
-            );
-        }
     }
 }
 

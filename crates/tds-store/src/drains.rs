@@ -21,8 +21,9 @@
 use crate::Statement;
 
 /// Takes the right to wake lane `$1`: no session serves it (none, or its lease expired) and
-/// no wake was sent in the last `$2` seconds (float8). Returns `wakes_sent` (int8) when
-/// taken (send the wake), no row otherwise.
+/// no wake was sent in the last `$2` seconds (float8). Touches one row when taken (send the
+/// wake), none otherwise: sent through `execute`, the statement intake sends for every
+/// queued event costs it no result rows.
 pub const CLAIM_WAKE: Statement = Statement::new(
     "drains::claim_wake",
     "\
@@ -30,23 +31,13 @@ UPDATE tds_lane_drains
 SET wake_sent_at = now(), wakes_sent = wakes_sent + 1, updated_at = now()
 WHERE lane = $1::text
   AND (drainer_until IS NULL OR drainer_until < now())
-  AND (wake_sent_at IS NULL OR wake_sent_at < now() - make_interval(secs => $2::float8))
-RETURNING wakes_sent",
-);
-
-/// Forgets the wake of lane `$1` that could not be sent, so that the next event tries
-/// again at once instead of after the coalescing window.
-pub const WAKE_FAILED: Statement = Statement::new(
-    "drains::wake_failed",
-    "\
-UPDATE tds_lane_drains SET wake_sent_at = NULL, updated_at = now()
-WHERE lane = $1::text AND drainer IS NULL",
+  AND (wake_sent_at IS NULL OR wake_sent_at < now() - make_interval(secs => $2::float8))",
 );
 
 /// Starts (or, for its owner, renews) the drain session of lane `$1` for `$2` (the lease
 /// owner) for `$3` seconds (int4), when no other session holds a live lease; clears the
-/// pending wake, which this session answers. Returns `sessions` (int8) when the session is
-/// `$2`'s, no row when another session serves the lane.
+/// pending wake, which this session answers. Touches one row when the session is `$2`'s,
+/// none when another session serves the lane.
 pub const ACQUIRE: Statement = Statement::new(
     "drains::acquire",
     "\
@@ -56,8 +47,7 @@ ON CONFLICT (lane) DO UPDATE
 SET drainer = excluded.drainer, drainer_until = excluded.drainer_until, wake_sent_at = NULL,
     sessions = d.sessions + CASE WHEN d.drainer IS DISTINCT FROM excluded.drainer THEN 1 ELSE 0 END,
     updated_at = now()
-WHERE d.drainer IS NULL OR d.drainer_until < now() OR d.drainer = excluded.drainer
-RETURNING sessions",
+WHERE d.drainer IS NULL OR d.drainer_until < now() OR d.drainer = excluded.drainer",
 );
 
 /// Ends `$2`'s session of lane `$1`. Touches no row when the session had already lost the
@@ -90,9 +80,8 @@ FROM tds_lane_drains ORDER BY lane",
 );
 
 /// Every named statement of this module.
-pub const ALL: [Statement; 6] = [
+pub const ALL: [Statement; 5] = [
     CLAIM_WAKE,
-    WAKE_FAILED,
     ACQUIRE,
     RELEASE,
     LANE_HAS_WORK,

@@ -1,6 +1,6 @@
 //! One heal run: the steps in order, each bounded and each in its own short
 //! transaction(s); a step that fails is rolled back, logged and recorded, and the later
-//! steps still run. A scheduled run first asks whether it is [`due`]: when TDS has been idle
+//! steps still run. A scheduled run first asks whether it is due ([`run_if_due`]): when TDS has been idle
 //! for [`ACTIVITY_SECONDS`] and a cycle ran within [`FULL_CYCLE_SECONDS`], it does nothing
 //! else and records nothing. The run is a `tds_sync_runs` row (component `heal`) whose `counts`
 //! hold each step's figures by step name and whose `details.errors` name the failed steps.
@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 use tds_guest::db::{Db, DbError};
 use tds_guest::heal::{cycle_due, CycleDue};
-use tds_guest::journal::{self, FinishRun, Invocation};
+use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::vars;
 
@@ -35,27 +35,43 @@ pub const FULL_CYCLE_SECONDS: f64 = 3600.0;
 /// change are settled before heal goes quiet.
 pub const ACTIVITY_SECONDS: f64 = 900.0;
 
-/// Whether a scheduled cycle has anything to do (`tds_store::heal::CYCLE_DUE`): one
-/// statement, and nothing recorded, when TDS is idle.
-pub fn due(database_url: &str, log: &Logger) -> Result<bool, DbError> {
-    let db = Db::open(database_url).inspect_err(|e| {
-        log.error("cannot reach the database", json!({"error": e.to_string()}));
-    })?;
-    cycle_due(
-        &db,
-        &CycleDue {
-            full_cycle_seconds: FULL_CYCLE_SECONDS,
-            activity_seconds: ACTIVITY_SECONDS,
-        },
-    )
-}
-
 /// Runs the cycle on `database_url` and records it. Fails only when the run cannot start
 /// (no database).
 pub fn run(trigger: &str, database_url: &str, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let (Invocation { owner, log, db }, run_id) =
-        Invocation::begin_run(COMPONENT, trigger, database_url, log)?;
+    let invocation = Invocation::open(COMPONENT, database_url, log)?;
+    run_on(invocation, trigger, started)
+}
+
+/// A scheduled run: on the same connection, first whether the cycle is due
+/// (`tds_store::heal::CYCLE_DUE`), then the cycle, recorded, when it is. `None` when it is
+/// not: one statement, and nothing recorded, when TDS is idle.
+pub fn run_if_due(database_url: &str, log: &Logger) -> Result<Option<Outcome>, DbError> {
+    let started = Instant::now();
+    let invocation = Invocation::open(COMPONENT, database_url, log)?;
+    let due = CycleDue {
+        full_cycle_seconds: FULL_CYCLE_SECONDS,
+        activity_seconds: ACTIVITY_SECONDS,
+    };
+    if !cycle_due(&invocation.db, &due)? {
+        return Ok(None);
+    }
+    run_on(invocation, "cron", started).map(Some)
+}
+
+/// The cycle on an open invocation, recorded as a run of `trigger`.
+fn run_on(invocation: Invocation, trigger: &str, started: Instant) -> Result<Outcome, DbError> {
+    let Invocation { owner, log, db } = invocation;
+    let run_id = journal::start_run(
+        &db,
+        &StartRun {
+            component: COMPONENT,
+            lane: None,
+            run_owner: &owner,
+            trigger,
+            details: &json!({}),
+        },
+    )?;
     let mut counts = Map::new();
     let mut errors = Map::new();
     match HealConfig::read(&db) {

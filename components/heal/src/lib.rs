@@ -20,7 +20,7 @@
 //! passed. Lanes' circuit breakers are opened and probed by the processors themselves
 //! (`tds_guest::circuit`); heal alerts on them.
 //!
-//! A scheduled run does the cycle only when it is due ([`cycle::due`]): something happened
+//! A scheduled run does the cycle only when it is due ([`cycle::run_if_due`]): something happened
 //! in the last 15 minutes or is still open (queue rows, alerts, breakers, dead letters), or
 //! no cycle ran in the last hour. Otherwise it sends one statement and records nothing, so
 //! an idle TDS stays quiet. The route always runs the cycle.
@@ -57,11 +57,10 @@ tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
     let database_url = internal::configured(vars::required("database_url"), log)?;
-    if !cycle::due(&database_url, log).map_err(|e| e.to_string())? {
-        return Ok(());
+    match cycle::run_if_due(&database_url, log).map_err(|e| e.to_string())? {
+        Some(outcome) => failed_steps(&outcome).map_or(Ok(()), Err),
+        None => Ok(()),
     }
-    let outcome = cycle::run("cron", &database_url, log).map_err(|e| e.to_string())?;
-    failed_steps(&outcome).map_or(Ok(()), Err)
 }
 
 #[http_component]

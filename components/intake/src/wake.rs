@@ -6,11 +6,9 @@
 
 use serde_json::json;
 use tds_core::entity::Lane;
-use tds_core::wake::WakeRoute;
 use tds_guest::db::Db;
-use tds_guest::drains::wake_lane;
+use tds_guest::drains::{wake_lane, Waking};
 use tds_guest::log::Logger;
-use tds_guest::vars;
 
 use crate::store::Stored;
 
@@ -28,9 +26,8 @@ impl Wake {
 
     /// Wakes the lane unless a session serves it or a wake is on its way.
     pub fn send(self, log: &Logger) {
-        let route = WakeRoute::parse(vars::get("wake").as_deref(), vars::get("app_origin").as_deref());
-        match route {
-            Ok(route) => wake_lane(&self.db, &route, self.lane, vars::get("stats_token").as_deref(), log),
+        match Waking::read() {
+            Ok(waking) => wake_lane(&self.db, &waking, self.lane, log),
             Err(error) => log.error(
                 "not configured: no wake sent, the cron safety net drains the lane",
                 json!({"lane": self.lane.as_str(), "error": error}),

@@ -69,18 +69,19 @@ async fn handle(req: Request, response_out: ResponseOutparam) {
             answer_now(response_out, response).await;
         }
         Err(e) => {
-            if e.status >= 500 {
-                log.error("cannot serve the wake", json!({"status": e.status, "code": e.code, "reason": e.message}));
-            }
+            internal::log_unservable(&log, "wake the lane", &e);
             answer_now(response_out, e.into_response(&request_id)).await;
         }
     }
 }
 
+/// The query parameters of the drain route.
+const QUERY: [&str; 2] = ["keep_going_ms", "wake"];
+
 /// A wake's settings; `None` when the request is no wake (the report route).
 fn admit_wake(req: &Request) -> Result<Option<Settings>, HttpError> {
     let chained = req.path() == CHAINED_WAKE_PATH;
-    let public = !chained && Params::parse(req.query(), &["keep_going_ms", "wake"])
+    let public = !chained && Params::parse(req.query(), &QUERY)
         .and_then(|params| params.opt_one_of("wake", &["true", "false"]))?
         == Some("true");
     if !chained && !public {
@@ -98,7 +99,7 @@ fn admit_wake(req: &Request) -> Result<Option<Settings>, HttpError> {
 
 /// The settings, serving the lane for `?keep_going_ms` when given.
 fn http_settings(req: &Request) -> Result<Settings, HttpError> {
-    let keep_going = Params::parse(req.query(), &["keep_going_ms", "wake"])
+    let keep_going = Params::parse(req.query(), &QUERY)
         .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS))?;
     let mut settings = Settings::read().map_err(HttpError::not_configured)?;
     settings.keep_going = keep_going.map(|ms| Duration::from_millis(ms.unsigned_abs()));

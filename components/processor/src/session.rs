@@ -22,12 +22,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tds_core::entity::Lane;
 use tds_core::ids::LeaseOwner;
-use tds_core::wake::WakeRoute;
 use tds_guest::db::{Db, DbError};
-use tds_guest::drains;
+use tds_guest::drains::{self, Waking};
 use tds_guest::journal::Invocation;
 use tds_guest::log::Logger;
-use tds_guest::vars;
 
 use crate::context::Session;
 use crate::drain::{drain, Pace, Stop};
@@ -86,7 +84,8 @@ impl Drainer {
 
 /// Serves the lane as `trigger` (cron or wake) asks.
 pub fn serve(settings: &Settings, trigger: Trigger, log: &Logger) -> Result<(), DbError> {
-    let Invocation { owner, log, db } = Invocation::open(&settings.component(), &settings.database_url, log)?;
+    let Invocation { owner, log, db } =
+        Invocation::open(&settings.component(), &settings.database_url, log)?;
     let lane = settings.lane;
     if trigger == Trigger::Cron && !drains::lane_has_work(&db, lane, &settings.claimable)? {
         return Ok(());
@@ -154,12 +153,14 @@ fn hand_over(db: &Db, settings: &Settings, log: &Logger) {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {
-            log.warn("could not look for work left", json!({"error": e.to_string()}));
+            log.warn(
+                "could not look for work left",
+                json!({"error": e.to_string()}),
+            );
             return;
         }
     }
-    let route = WakeRoute::parse(vars::get("wake").as_deref(), vars::get("app_origin").as_deref());
-    let sent = route.and_then(|route| drains::send_wake(&route, settings.lane, vars::get("stats_token").as_deref()));
+    let sent = Waking::read().and_then(|waking| drains::send_wake(&waking, settings.lane));
     if let Err(error) = sent {
         log.warn(
             "could not wake the lane for the work left; the cron safety net will drain it",

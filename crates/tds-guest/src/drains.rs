@@ -22,6 +22,7 @@ use tds_store::drains;
 use crate::db::{param, Db, DbError};
 use crate::log::Logger;
 use crate::outbound::send_within;
+use crate::vars;
 
 /// While no session serves a lane, intake sends it at most one wake in this many seconds:
 /// the woken processor takes the lane within milliseconds, and a wake lost on its way is
@@ -46,7 +47,12 @@ pub fn claim_wake(db: &Db, lane: Lane) -> Result<bool, DbError> {
 
 /// Starts or renews `owner`'s session of `lane` for `lease_seconds` (`drains::ACQUIRE`):
 /// `false` when another session serves the lane.
-pub fn acquire(db: &Db, lane: Lane, owner: &LeaseOwner, lease_seconds: u32) -> Result<bool, DbError> {
+pub fn acquire(
+    db: &Db,
+    lane: Lane,
+    owner: &LeaseOwner,
+    lease_seconds: u32,
+) -> Result<bool, DbError> {
     let touched = db.execute(
         drains::ACQUIRE,
         &[
@@ -79,17 +85,40 @@ pub fn lane_has_work(db: &Db, lane: Lane, modules: &[Module]) -> Result<bool, Db
     rows.expect_row()?.boolean(0)
 }
 
-/// Sends `lane`'s wake along `route`; `token` is the bearer of a self request. `Ok(false)`
-/// when wakes are off. A refusal (the host's, or an answer other than 202) is an error
-/// saying what went wrong and what to check.
-pub fn send_wake(route: &WakeRoute, lane: Lane, token: Option<&str>) -> Result<bool, String> {
+/// How a component sends wakes: its variables `wake` and `app_origin` ([`WakeRoute`]), and
+/// `stats_token`, the bearer of a self request.
+pub struct Waking {
+    pub route: WakeRoute,
+    pub token: Option<String>,
+}
+
+impl Waking {
+    /// Reads the variables; a bad `wake` or `app_origin` is the error saying what to set.
+    pub fn read() -> Result<Waking, String> {
+        Ok(Waking {
+            route: WakeRoute::parse(
+                vars::get("wake").as_deref(),
+                vars::get("app_origin").as_deref(),
+            )?,
+            token: vars::get("stats_token"),
+        })
+    }
+}
+
+/// Sends `lane`'s wake as `waking` says. `Ok(false)` when wakes are off. A refusal (the
+/// host's, or an answer other than 202) is an error saying what went wrong and what to
+/// check.
+pub fn send_wake(waking: &Waking, lane: Lane) -> Result<bool, String> {
+    let route = &waking.route;
     let Some(url) = route.url(lane) else {
         return Ok(false);
     };
     let mut request = Request::builder();
     request.method(Method::Post).uri(&url);
     if route.needs_token() {
-        let token = token.ok_or("wake is \"self\" but stats_token is not set: the drain route would refuse the wake")?;
+        let token = waking.token.as_deref().ok_or(
+            "wake is \"self\" but stats_token is not set: the drain route would refuse the wake",
+        )?;
         request.header("authorization", format!("Bearer {token}"));
     }
     let answer: Option<Result<Response, _>> = send_within(request.build(), WAKE_TIMEOUT);
@@ -111,8 +140,8 @@ pub fn send_wake(route: &WakeRoute, lane: Lane, token: Option<&str>) -> Result<b
 /// Wakes `lane` unless a session serves it or a wake is on its way: what intake does once
 /// an event of the lane has committed and its answer has gone. Failures are logged, never
 /// returned: the cron safety net drains what a wake did not.
-pub fn wake_lane(db: &Db, route: &WakeRoute, lane: Lane, token: Option<&str>, log: &Logger) {
-    if *route == WakeRoute::Off {
+pub fn wake_lane(db: &Db, waking: &Waking, lane: Lane, log: &Logger) {
+    if waking.route == WakeRoute::Off {
         return;
     }
     match claim_wake(db, lane) {
@@ -126,10 +155,10 @@ pub fn wake_lane(db: &Db, route: &WakeRoute, lane: Lane, token: Option<&str>, lo
             return;
         }
     }
-    if let Err(error) = send_wake(route, lane, token) {
+    if let Err(error) = send_wake(waking, lane) {
         log.warn(
             "could not wake the lane; the cron safety net will drain it",
-            json!({"lane": lane.as_str(), "wake": route.as_str(), "error": error}),
+            json!({"lane": lane.as_str(), "wake": waking.route.as_str(), "error": error}),
         );
     }
 }

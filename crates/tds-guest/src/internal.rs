@@ -85,7 +85,7 @@ pub fn serve<T>(
 /// failure: on a platform without cron the route is all that runs the component, and its
 /// caller is a scheduler nobody reads. Refusals of the caller's request (4xx) are answered
 /// only.
-fn log_unservable(log: &Logger, purpose: &str, error: &HttpError) {
+pub fn log_unservable(log: &Logger, purpose: &str, error: &HttpError) {
     if error.status >= 500 {
         log.error(
             &format!("cannot {purpose}"),

@@ -34,30 +34,10 @@ impl Invocation {
         })?;
         Ok(Invocation { owner, log, db })
     }
-
-    /// Heal's and reconcile's start: connects to `database_url` as [`Invocation::open`]
-    /// does, then opens the invocation's run ([`start_run`], no lane, details `{}`).
-    pub fn begin_run(
-        component: &str,
-        trigger: &str,
-        database_url: &str,
-        log: &Logger,
-    ) -> Result<(Invocation, RunId), DbError> {
-        let invocation = Invocation::open(component, database_url, log)?;
-        let run = StartRun {
-            component,
-            lane: None,
-            run_owner: &invocation.owner,
-            trigger,
-            details: &json!({}),
-        };
-        let run_id = start_run(&invocation.db, &run)?;
-        Ok((invocation, run_id))
-    }
 }
 
 /// The run [`start_run`] opens: `lane` for a processor's, `None` for heal's and
-/// reconcile's; `trigger` `cron` or `http`.
+/// reconcile's; `trigger` `cron`, `http` or (a processor's drain session) `wake`.
 pub struct StartRun<'a> {
     pub component: &'a str,
     pub lane: Option<Lane>,

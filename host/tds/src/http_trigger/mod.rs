@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -232,10 +232,8 @@ impl HttpTrigger {
                 let component_id = handler.component.clone();
                 let path = path.to_string();
                 tokio::spawn(async move {
-                    let failure = match task.await {
-                        Ok(Ok(())) => return,
-                        Ok(Err(trap)) => anyhow::Error::from(trap).context("the component trapped"),
-                        Err(join) => anyhow::Error::from(join).context("the component's task failed"),
+                    let Some(failure) = guest_failure(task.await) else {
+                        return;
                     };
                     tracing::error!(
                         component = %component_id,
@@ -245,12 +243,18 @@ impl HttpTrigger {
                 });
                 answer.map_err(|code| anyhow::anyhow!("the component answered with an error: {code:?}"))
             }
-            Err(_) => match task.await {
-                Ok(Ok(())) => Err(anyhow::anyhow!("the component returned without setting a response")),
-                Ok(Err(trap)) => Err(anyhow::Error::from(trap).context("the component trapped")),
-                Err(join) => Err(anyhow::Error::from(join).context("the component's task failed")),
-            },
+            Err(_) => Err(guest_failure(task.await)
+                .unwrap_or_else(|| anyhow::anyhow!("the component returned without setting a response"))),
         }
+    }
+}
+
+/// How a guest's task ended, as an error; `None` when its handler returned.
+fn guest_failure(ended: Result<wasmtime::Result<()>, tokio::task::JoinError>) -> Option<anyhow::Error> {
+    match ended {
+        Ok(Ok(())) => None,
+        Ok(Err(trap)) => Some(anyhow::Error::from(trap).context("the component trapped")),
+        Err(join) => Some(anyhow::Error::from(join).context("the component's task failed")),
     }
 }
 
@@ -279,18 +283,8 @@ fn with_spin_headers<B>(
     client: SocketAddr,
 ) -> Result<Request<B>> {
     let (mut parts, body) = request.into_parts();
-    set_spin_headers(&mut parts.headers, matched, full_url, client)?;
-    Ok(Request::from_parts(parts, body))
-}
-
-fn set_spin_headers(
-    headers: &mut HeaderMap,
-    matched: &RouteMatch,
-    full_url: &str,
-    client: SocketAddr,
-) -> Result<()> {
     let mut set = |name: String, value: &str| -> Result<()> {
-        headers.insert(
+        parts.headers.insert(
             HeaderName::try_from(name).context("header name")?,
             HeaderValue::from_str(value).context("header value")?,
         );
@@ -306,7 +300,7 @@ fn set_spin_headers(
     for (name, value) in &matched.params {
         set(format!("spin-path-match-{name}"), value)?;
     }
-    Ok(())
+    Ok(Request::from_parts(parts, body))
 }
 
 fn body_of(bytes: impl Into<Bytes>) -> HyperOutgoingBody {

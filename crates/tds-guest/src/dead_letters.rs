@@ -203,7 +203,22 @@ mod tests {
     }
 
     fn read(row: Vec<DbValue>) -> Result<ReplaySource, String> {
-        let rows = rows_of(dead_letters::LOCK_FOR_REPLAY, vec![row]);
+        let rows = rows_of(
+            dead_letters::LOCK_FOR_REPLAY,
+            &[
+                "inbox_event_id",
+                "resolved",
+                "event_found",
+                "module",
+                "entity_id",
+                "operation",
+                "source_modified_at",
+                "correlation_id",
+                "event_status",
+                "max_attempts",
+            ],
+            vec![row],
+        );
         replay_source(&rows.expect_row().unwrap()).map_err(|e| e.to_string())
     }
 

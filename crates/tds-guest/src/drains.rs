@@ -19,6 +19,7 @@ use tds_core::ids::LeaseOwner;
 use tds_core::wake::WakeRoute;
 use tds_store::drains;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 use crate::log::Logger;
 use crate::outbound::send_within;
@@ -37,10 +38,10 @@ pub const WAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn claim_wake(db: &Db, lane: Lane) -> Result<bool, DbError> {
     let touched = db.execute(
         drains::CLAIM_WAKE,
-        &[
-            param::text(lane.as_str()),
-            param::float8(WAKE_COALESCE_SECONDS),
-        ],
+        bind! {
+            lane: param::text(lane.as_str()),
+            coalesce_seconds: param::float8(WAKE_COALESCE_SECONDS),
+        },
     )?;
     Ok(touched > 0)
 }
@@ -55,11 +56,11 @@ pub fn acquire(
 ) -> Result<bool, DbError> {
     let touched = db.execute(
         drains::ACQUIRE,
-        &[
-            param::text(lane.as_str()),
-            param::text(owner.as_str()),
-            param::uint4(lease_seconds),
-        ],
+        bind! {
+            lane: param::text(lane.as_str()),
+            drainer: param::text(owner.as_str()),
+            lease_seconds: param::uint4(lease_seconds),
+        },
     )?;
     Ok(touched > 0)
 }
@@ -68,7 +69,7 @@ pub fn acquire(
 pub fn release(db: &Db, lane: Lane, owner: &LeaseOwner) -> Result<(), DbError> {
     db.execute(
         drains::RELEASE,
-        &[param::text(lane.as_str()), param::text(owner.as_str())],
+        bind! { lane: param::text(lane.as_str()), drainer: param::text(owner.as_str()) },
     )
     .map(drop)
 }
@@ -77,12 +78,12 @@ pub fn release(db: &Db, lane: Lane, owner: &LeaseOwner) -> Result<(), DbError> {
 pub fn lane_has_work(db: &Db, lane: Lane, modules: &[Module]) -> Result<bool, DbError> {
     let rows = db.query(
         drains::LANE_HAS_WORK,
-        &[
-            param::text(lane.as_str()),
-            param::text_array(modules.iter().map(|m| m.as_str())),
-        ],
+        bind! {
+            lane: param::text(lane.as_str()),
+            modules: param::text_array(modules.iter().map(|m| m.as_str())),
+        },
     )?;
-    rows.expect_row()?.boolean(0)
+    rows.expect_row()?.boolean("due")
 }
 
 /// How a component sends wakes: its variables `wake` and `app_origin` ([`WakeRoute`]), and
@@ -175,14 +176,14 @@ pub struct LaneDrain {
 
 /// Every lane's drain state, by lane (`drains::LIST`).
 pub fn list(db: &Db) -> Result<Vec<LaneDrain>, DbError> {
-    let rows = db.query(drains::LIST, &[])?;
+    let rows = db.query(drains::LIST, bind! {})?;
     rows.iter()
         .map(|row| {
             Ok(LaneDrain {
-                lane: row.text(0)?,
-                draining: row.boolean(1)?,
-                wakes_sent: row.int8(3)?,
-                sessions: row.int8(4)?,
+                lane: row.text("lane")?,
+                draining: row.boolean("draining")?,
+                wakes_sent: row.int8("wakes_sent")?,
+                sessions: row.int8("sessions")?,
             })
         })
         .collect()

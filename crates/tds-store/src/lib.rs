@@ -23,6 +23,7 @@ pub mod heal;
 pub mod inbox;
 pub mod journal;
 pub mod metrics;
+pub mod named;
 pub mod never_empty;
 pub mod operator;
 pub mod queue;
@@ -34,10 +35,14 @@ pub mod trace;
 
 /// One statement of the store: its SQL and the name that failures of it carry
 /// (`queue::claim_batch`: the family's module, then the constant's name in lower case).
+/// Declared with [`statement!`] from SQL with named placeholders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statement {
     pub name: &'static str,
+    /// The SQL sent, with positional placeholders.
     pub sql: &'static str,
+    /// What `$1`, `$2`, … are, in order ([`named`]).
+    pub params: &'static [named::Param],
     /// Where the final statement of a `WITH` query starts
     /// ([`never_empty::final_statement_start`]), found at compile time.
     pub final_start: Option<usize>,
@@ -48,6 +53,22 @@ impl Statement {
         Statement {
             name,
             sql,
+            params: &[],
+            final_start: never_empty::final_statement_start(sql),
+        }
+    }
+
+    /// A statement [`statement!`] derived from named SQL: `sql` positional, `params` in
+    /// position order.
+    pub const fn named(
+        name: &'static str,
+        sql: &'static str,
+        params: &'static [named::Param],
+    ) -> Statement {
+        Statement {
+            name,
+            sql,
+            params,
             final_start: never_empty::final_statement_start(sql),
         }
     }

@@ -16,6 +16,7 @@
 //! hands back the statement's own rows (none, when that is what it found). Statements whose
 //! rows nobody reads go through [`Db::execute`].
 
+mod bind;
 mod error;
 pub mod param;
 mod rows;
@@ -26,6 +27,7 @@ use std::cell::Cell;
 use spin_sdk::pg4::{Connection, ParameterValue};
 use tds_store::{never_empty, Statement};
 
+pub use bind::{bind, Binding, Bindings};
 pub use error::DbError;
 #[cfg(test)]
 pub(crate) use rows::rows_of;
@@ -35,6 +37,14 @@ pub use rows::{Row, Rows};
 const BEGIN: Statement = Statement::new("db::begin", "BEGIN");
 const COMMIT: Statement = Statement::new("db::commit", "COMMIT");
 const ROLLBACK: Statement = Statement::new("db::rollback", "ROLLBACK");
+
+/// `params` checked against `statement`'s parameters, in position order; a mismatch is a
+/// failure of the statement, sent nowhere.
+fn bound(statement: &Statement, params: impl Bindings) -> Result<Vec<ParameterValue>, DbError> {
+    params
+        .values(statement)
+        .map_err(|e| DbError::local(format!("binding: {e}")).of(statement.name.into()))
+}
 
 /// One connection for the invocation's lifetime.
 pub struct Db {
@@ -57,9 +67,11 @@ impl Db {
         Ok(db)
     }
 
-    /// Runs one of the store's statements; how many rows it touched.
-    pub fn execute(&self, statement: Statement, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.execute_built(statement.name, statement.sql, params)
+    /// Runs one of the store's statements with `params` bound by name ([`bind`]); how many
+    /// rows it touched.
+    pub fn execute(&self, statement: Statement, params: impl Bindings) -> Result<u64, DbError> {
+        let values = bound(&statement, params)?;
+        self.execute_built(statement.name, statement.sql, &values)
     }
 
     /// Runs `sql` built at run time (`tds_erp::sql`'s, a savepoint's), which failures name
@@ -78,8 +90,9 @@ impl Db {
 
     /// Runs one of the store's statements and returns its rows; never sends Spin a query
     /// that could answer none.
-    pub fn query(&self, statement: Statement, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.query_wrapped(statement.name.into(), &never_empty::wrap_statement(&statement), params)
+    pub fn query(&self, statement: Statement, params: impl Bindings) -> Result<Rows, DbError> {
+        let values = bound(&statement, params)?;
+        self.query_wrapped(statement.name.into(), &never_empty::wrap_statement(&statement), &values)
     }
 
     /// Runs `sql` built at run time (`tds_erp::sql`'s), which failures name `name`, and
@@ -168,7 +181,7 @@ mod tests {
 
     #[test]
     fn reading_a_row_wrongly_names_the_statement() {
-        let rows = rows_of(CLAIM, vec![vec![DbValue::Int64(7)]]);
+        let rows = rows_of(CLAIM, &["id"], vec![vec![DbValue::Int64(7)]]);
         let row = rows.expect_row().unwrap();
         assert_eq!(row.int8(0), Ok(7));
         assert_eq!(
@@ -179,7 +192,7 @@ mod tests {
             row.int8(1).unwrap_err().to_string(),
             "queue::claim_batch: result has no column 1"
         );
-        let none = rows_of(CLAIM, Vec::new());
+        let none = rows_of(CLAIM, &["id"], Vec::new());
         assert!(none.is_empty());
         assert_eq!(
             none.expect_row().err().map(|e| e.to_string()),

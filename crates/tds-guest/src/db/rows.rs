@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
-use spin_sdk::pg4::{DbValue, RowSet};
+use spin_sdk::pg4::{Column, DbValue, RowSet};
 use tds_store::never_empty;
 
 use super::error::{DbError, NO_ROW};
 
-/// A result set with typed access by column index; failures to read it name its statement.
+/// A result set with typed access by column name; failures to read it name its statement.
 pub struct Rows {
     statement: Cow<'static, str>,
     /// The wrapped statement's answer: [`never_empty::MARKER`] first in every row.
@@ -43,8 +43,10 @@ impl Rows {
 
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
         let count = if self.found { self.set.rows.len() } else { 0 };
-        self.set.rows[..count].iter().map(|r| Row {
+        let columns = self.set.columns.get(1..).unwrap_or_default();
+        self.set.rows[..count].iter().map(move |r| Row {
             statement: &self.statement,
+            columns,
             values: &r[1..],
         })
     }
@@ -64,7 +66,27 @@ impl Rows {
 /// another type.
 pub struct Row<'a> {
     statement: &'a Cow<'static, str>,
+    /// The statement's columns (the marker column left out), as `values` holds them.
+    columns: &'a [Column],
     values: &'a [DbValue],
+}
+
+/// A column of a result: its name (`"queue_id"`) or, until every reader names its columns,
+/// its position.
+pub trait ColumnRef: Copy + std::fmt::Display {
+    fn index(self, columns: &[Column]) -> Option<usize>;
+}
+
+impl ColumnRef for &str {
+    fn index(self, columns: &[Column]) -> Option<usize> {
+        columns.iter().position(|column| column.name == self)
+    }
+}
+
+impl ColumnRef for usize {
+    fn index(self, _columns: &[Column]) -> Option<usize> {
+        Some(self)
+    }
 }
 
 impl Row<'_> {
@@ -74,20 +96,19 @@ impl Row<'_> {
         DbError::local(message).of(self.statement.clone())
     }
 
-    fn value(&self, i: usize) -> Result<&DbValue, DbError> {
-        self.values
-            .get(i)
-            .ok_or_else(|| self.invalid(format!("result has no column {i}")))
+    fn value(&self, column: impl ColumnRef) -> Result<&DbValue, DbError> {
+        column
+            .index(self.columns)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| self.invalid(format!("result has no column {column}")))
     }
 
-    fn mismatch(&self, i: usize, expected: &str) -> DbError {
-        self.invalid(format!(
-            "column {i}: expected {expected}, got {:?}",
-            self.values.get(i)
-        ))
+    fn mismatch(&self, column: impl ColumnRef, expected: &str) -> DbError {
+        let got = column.index(self.columns).and_then(|i| self.values.get(i));
+        self.invalid(format!("column {column}: expected {expected}, got {got:?}"))
     }
 
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+    pub fn opt_text(&self, i: impl ColumnRef) -> Result<Option<String>, DbError> {
         match self.value(i)? {
             DbValue::Str(s) => Ok(Some(s.clone())),
             DbValue::DbNull => Ok(None),
@@ -95,30 +116,30 @@ impl Row<'_> {
         }
     }
 
-    pub fn text(&self, i: usize) -> Result<String, DbError> {
+    pub fn text(&self, i: impl ColumnRef) -> Result<String, DbError> {
         self.opt_text(i)?.ok_or_else(|| self.mismatch(i, "text"))
     }
 
-    pub fn int8(&self, i: usize) -> Result<i64, DbError> {
+    pub fn int8(&self, i: impl ColumnRef) -> Result<i64, DbError> {
         match self.value(i)? {
             DbValue::Int64(n) => Ok(*n),
             _ => Err(self.mismatch(i, "int8")),
         }
     }
 
-    pub fn int4(&self, i: usize) -> Result<i32, DbError> {
+    pub fn int4(&self, i: impl ColumnRef) -> Result<i32, DbError> {
         match self.value(i)? {
             DbValue::Int32(n) => Ok(*n),
             _ => Err(self.mismatch(i, "int4")),
         }
     }
 
-    pub fn float8(&self, i: usize) -> Result<f64, DbError> {
+    pub fn float8(&self, i: impl ColumnRef) -> Result<f64, DbError> {
         self.opt_float8(i)?
             .ok_or_else(|| self.mismatch(i, "float8"))
     }
 
-    pub fn opt_float8(&self, i: usize) -> Result<Option<f64>, DbError> {
+    pub fn opt_float8(&self, i: impl ColumnRef) -> Result<Option<f64>, DbError> {
         match self.value(i)? {
             DbValue::Floating64(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -126,7 +147,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn opt_int8(&self, i: usize) -> Result<Option<i64>, DbError> {
+    pub fn opt_int8(&self, i: impl ColumnRef) -> Result<Option<i64>, DbError> {
         match self.value(i)? {
             DbValue::Int64(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -134,7 +155,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn opt_int4(&self, i: usize) -> Result<Option<i32>, DbError> {
+    pub fn opt_int4(&self, i: impl ColumnRef) -> Result<Option<i32>, DbError> {
         match self.value(i)? {
             DbValue::Int32(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -142,7 +163,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn boolean(&self, i: usize) -> Result<bool, DbError> {
+    pub fn boolean(&self, i: impl ColumnRef) -> Result<bool, DbError> {
         match self.value(i)? {
             DbValue::Boolean(b) => Ok(*b),
             _ => Err(self.mismatch(i, "boolean")),
@@ -150,9 +171,13 @@ impl Row<'_> {
     }
 }
 
-/// The rows `statement` answers, as [`Db::query`] hands them back.
+/// The rows `statement` answers in `columns`, as [`Db::query`] hands them back.
 #[cfg(test)]
-pub(crate) fn rows_of(statement: tds_store::Statement, rows: Vec<Vec<DbValue>>) -> Rows {
+pub(crate) fn rows_of(
+    statement: tds_store::Statement,
+    columns: &[&str],
+    rows: Vec<Vec<DbValue>>,
+) -> Rows {
     let rows = if rows.is_empty() {
         vec![vec![DbValue::DbNull]]
     } else {
@@ -160,9 +185,14 @@ pub(crate) fn rows_of(statement: tds_store::Statement, rows: Vec<Vec<DbValue>>) 
             |row: Vec<DbValue>| std::iter::once(DbValue::Boolean(true)).chain(row).collect();
         rows.into_iter().map(marked).collect()
     };
-    let set = RowSet {
-        columns: Vec::new(),
-        rows,
+    let column = |name: &str| Column {
+        name: name.to_string(),
+        data_type: spin_sdk::pg4::DbDataType::Other(String::new()),
     };
+    let columns = std::iter::once(never_empty::MARKER)
+        .chain(columns.iter().copied())
+        .map(column)
+        .collect();
+    let set = RowSet { columns, rows };
     Rows::unwrap(Cow::Borrowed(statement.name), set).expect("a wrapped answer")
 }

@@ -5,6 +5,19 @@ use spin_sdk::pg4::DbValue;
 use super::*;
 use crate::db::rows_of;
 
+/// `queue::CLAIM_BATCH`'s columns, as [`claimed_row`] fills them.
+const CLAIMED: [&str; 9] = [
+    "id",
+    "module",
+    "entity_id",
+    "operation",
+    "inbox_event_id",
+    "source_modified_at",
+    "attempt_count",
+    "max_attempts",
+    "correlation_id",
+];
+
 fn claimed_row(module: &str, correlation_id: Option<&str>) -> Vec<DbValue> {
     vec![
         DbValue::Int64(41),
@@ -23,6 +36,7 @@ fn claimed_row(module: &str, correlation_id: Option<&str>) -> Vec<DbValue> {
 fn a_claimed_row_reads_as_the_event_intake_queued() {
     let rows = rows_of(
         queue::CLAIM_BATCH,
+        &CLAIMED,
         vec![claimed_row("items", Some("req-1"))],
     );
     let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
@@ -45,14 +59,14 @@ fn a_claimed_row_reads_as_the_event_intake_queued() {
         " 9000000000000000001",
         "kept as stored"
     );
-    let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("items", None)]);
+    let rows = rows_of(queue::CLAIM_BATCH, &CLAIMED, vec![claimed_row("items", None)]);
     let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
     assert_eq!(job.correlation_id, None);
 }
 
 #[test]
 fn a_row_that_is_no_event_names_the_claim() {
-    let rows = rows_of(queue::CLAIM_BATCH, vec![claimed_row("journals", None)]);
+    let rows = rows_of(queue::CLAIM_BATCH, &CLAIMED, vec![claimed_row("journals", None)]);
     let error = claimed_job(&rows.expect_row().unwrap()).unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -63,7 +77,7 @@ fn a_row_that_is_no_event_names_the_claim() {
 #[test]
 fn a_returned_row_is_retried_or_coalesced() {
     let status = |text: &str| {
-        let rows = rows_of(queue::SCHEDULE_RETRY, vec![vec![DbValue::Str(text.into())]]);
+        let rows = rows_of(queue::SCHEDULE_RETRY, &["status"], vec![vec![DbValue::Str(text.into())]]);
         returned(&rows.expect_row().unwrap()).map_err(|e| e.to_string())
     };
     assert_eq!(status("retry"), Ok(Returned::Retry));

@@ -1,0 +1,220 @@
+//! Values bound to a store statement's named parameters ([`tds_store::named`]).
+//!
+//! A binder names every value it passes ([`crate::bind!`]) in the statement's order, and
+//! each value is checked against the parameter at its position, by name and by the type
+//! of the parameter's cast, before anything is sent. A binder that passes a value under
+//! another name, misses one, adds one or swaps two therefore fails on its first call, as a
+//! [`super::DbError`] naming the statement and the position, whatever the values' types.
+
+use spin_sdk::pg4::ParameterValue;
+use tds_store::named::Param;
+use tds_store::Statement;
+
+/// One value and the name of the parameter it is for.
+pub type Binding = (&'static str, ParameterValue);
+
+/// What a store statement is run with: bindings by name, checked ([`bind`]).
+pub trait Bindings {
+    /// The values in position order, or what is wrong with them.
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String>;
+}
+
+impl<const N: usize> Bindings for [Binding; N] {
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
+        bind(statement, self)
+    }
+}
+
+impl Bindings for Vec<Binding> {
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
+        bind(statement, self)
+    }
+}
+
+/// Positional values for a statement declared without names (`Statement::new`), only.
+impl<const N: usize> Bindings for &[ParameterValue; N] {
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
+        positional(statement, self)
+    }
+}
+
+/// Positional values for a statement declared without names (`Statement::new`), only.
+impl Bindings for &[ParameterValue] {
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
+        positional(statement, self)
+    }
+}
+
+/// Positional values for a statement declared without names (`Statement::new`), only.
+impl Bindings for &Vec<ParameterValue> {
+    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
+        positional(statement, self)
+    }
+}
+
+fn positional(statement: &Statement, values: &[ParameterValue]) -> Result<Vec<ParameterValue>, String> {
+    if statement.params.is_empty() {
+        Ok(values.to_vec())
+    } else {
+        Err("its parameters are named: bind them by name (tds_guest::bind!)".to_string())
+    }
+}
+
+/// `bindings` in `statement`'s parameter order, checked: the `k`-th binding must carry the
+/// `k`-th parameter's name and a value its cast accepts (NULL fits any).
+///
+/// ```
+/// use spin_sdk::pg4::ParameterValue;
+/// use tds_guest::db::bind;
+/// const S: tds_store::Statement =
+///     tds_store::statement!("doc::example", "SELECT $module::text, $entity_id::text");
+/// let module = ParameterValue::Str("items".into());
+/// let entity = ParameterValue::Str("42".into());
+/// assert!(bind(&S, [("module", module.clone()), ("entity_id", entity.clone())]).is_ok());
+/// let swapped = bind(&S, [("entity_id", entity), ("module", module)]).unwrap_err();
+/// assert!(swapped.starts_with("$1 is `module` but the binder passes `entity_id`"), "{swapped}");
+/// ```
+pub fn bind(
+    statement: &Statement,
+    bindings: impl IntoIterator<Item = Binding>,
+) -> Result<Vec<ParameterValue>, String> {
+    let mut values = Vec::with_capacity(statement.params.len());
+    for (name, value) in bindings {
+        let position = values.len() + 1;
+        let Some(param) = statement.params.get(values.len()) else {
+            return Err(format!(
+                "the binder passes `{name}` as ${position}, but the statement has {} parameters",
+                statement.params.len()
+            ));
+        };
+        if param.name != name {
+            return Err(format!(
+                "${position} is `{}` but the binder passes `{name}` there (bind by the statement's names, in its order)",
+                param.name
+            ));
+        }
+        if !fits(param, &value) {
+            return Err(format!(
+                "${position} `{name}` is cast to {} but the binder passes {}",
+                param.cast,
+                kind(&value)
+            ));
+        }
+        values.push(value);
+    }
+    match statement.params.get(values.len()) {
+        Some(missing) => Err(format!(
+            "the binder passes no value for ${} `{}`",
+            values.len() + 1,
+            missing.name
+        )),
+        None => Ok(values),
+    }
+}
+
+/// Whether `value` is what a placeholder cast to `param.cast` takes.
+fn fits(param: &Param, value: &ParameterValue) -> bool {
+    match (param.cast, value) {
+        (_, ParameterValue::DbNull) => true,
+        ("text", ParameterValue::Str(_)) => true,
+        ("bigint" | "int8", ParameterValue::Int64(_)) => true,
+        ("int4", ParameterValue::Int32(_)) => true,
+        ("float8", ParameterValue::Floating64(_)) => true,
+        ("bytea", ParameterValue::Binary(_)) => true,
+        ("boolean", ParameterValue::Boolean(_)) => true,
+        ("bigint[]" | "int8[]", ParameterValue::ArrayInt64(_)) => true,
+        ("text[]", ParameterValue::ArrayStr(_)) => true,
+        _ => false,
+    }
+}
+
+/// A value's type, for a message.
+fn kind(value: &ParameterValue) -> &'static str {
+    match value {
+        ParameterValue::Str(_) => "text",
+        ParameterValue::Int64(_) => "an int8",
+        ParameterValue::Int32(_) => "an int4",
+        ParameterValue::Floating64(_) => "a float8",
+        ParameterValue::Binary(_) => "bytes",
+        ParameterValue::Boolean(_) => "a boolean",
+        ParameterValue::ArrayInt64(_) => "an int8 array",
+        ParameterValue::ArrayStr(_) => "a text array",
+        _ => "another type",
+    }
+}
+
+/// Bindings for a store statement, each value under its parameter's name:
+/// `bind! { queue_id: param::int8(id.0), lease_owner: param::text(owner) }`.
+#[macro_export]
+macro_rules! bind {
+    () => {
+        [] as [$crate::db::Binding; 0]
+    };
+    ($($name:ident : $value:expr),+ $(,)?) => {
+        [$((stringify!($name), $value)),+]
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::param;
+
+    const STORE: Statement = tds_store::statement!(
+        "test::store",
+        "INSERT INTO t (module, entity_id, attempts) VALUES ($module::text, $entity_id::text, $attempts::int4)"
+    );
+
+    #[test]
+    fn values_arrive_in_the_statements_order() {
+        let values = bind(
+            &STORE,
+            bind! { module: param::text("items"), entity_id: param::text("42"), attempts: param::int4(3) },
+        )
+        .unwrap();
+        assert_eq!(
+            format!("{values:?}"),
+            format!("{:?}", [param::text("items"), param::text("42"), param::int4(3)])
+        );
+    }
+
+    #[test]
+    fn swapping_two_same_typed_parameters_fails() {
+        let error = bind(
+            &STORE,
+            bind! { entity_id: param::text("42"), module: param::text("items"), attempts: param::int4(3) },
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "$1 is `module` but the binder passes `entity_id` there (bind by the statement's names, in its order)"
+        );
+    }
+
+    #[test]
+    fn a_missing_an_extra_or_a_mistyped_value_fails() {
+        let missing = bind(&STORE, bind! { module: param::text("items"), entity_id: param::text("42") });
+        assert_eq!(missing.unwrap_err(), "the binder passes no value for $3 `attempts`");
+        let extra = bind(
+            &STORE,
+            bind! { module: param::text("i"), entity_id: param::text("4"), attempts: param::int4(3), more: param::int4(1) },
+        );
+        assert_eq!(
+            extra.unwrap_err(),
+            "the binder passes `more` as $4, but the statement has 3 parameters"
+        );
+        let mistyped = bind(
+            &STORE,
+            bind! { module: param::text("items"), entity_id: param::int8(42), attempts: param::int4(3) },
+        );
+        assert_eq!(
+            mistyped.unwrap_err(),
+            "$2 `entity_id` is cast to text but the binder passes an int8"
+        );
+        let null = bind(
+            &STORE,
+            bind! { module: param::text("items"), entity_id: param::opt_text(None::<&str>), attempts: param::int4(3) },
+        );
+        assert!(null.is_ok());
+    }
+}

@@ -38,10 +38,10 @@ pub const WAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn claim_wake(db: &Db, lane: Lane) -> Result<bool, DbError> {
     let touched = db.execute(
         drains::CLAIM_WAKE,
-        bind! {
+        bind!(drains::CLAIM_WAKE {
             lane: param::text(lane.as_str()),
             coalesce_seconds: param::float8(WAKE_COALESCE_SECONDS),
-        },
+        }),
     )?;
     Ok(touched > 0)
 }
@@ -56,11 +56,11 @@ pub fn acquire(
 ) -> Result<bool, DbError> {
     let touched = db.execute(
         drains::ACQUIRE,
-        bind! {
+        bind!(drains::ACQUIRE {
             lane: param::text(lane.as_str()),
             drainer: param::text(owner.as_str()),
             lease_seconds: param::uint4(lease_seconds),
-        },
+        }),
     )?;
     Ok(touched > 0)
 }
@@ -69,7 +69,10 @@ pub fn acquire(
 pub fn release(db: &Db, lane: Lane, owner: &LeaseOwner) -> Result<(), DbError> {
     db.execute(
         drains::RELEASE,
-        bind! { lane: param::text(lane.as_str()), drainer: param::text(owner.as_str()) },
+        bind!(drains::RELEASE {
+            lane: param::text(lane.as_str()),
+            drainer: param::text(owner.as_str())
+        }),
     )
     .map(drop)
 }
@@ -78,10 +81,10 @@ pub fn release(db: &Db, lane: Lane, owner: &LeaseOwner) -> Result<(), DbError> {
 pub fn lane_has_work(db: &Db, lane: Lane, modules: &[Module]) -> Result<bool, DbError> {
     let rows = db.query(
         drains::LANE_HAS_WORK,
-        bind! {
+        bind!(drains::LANE_HAS_WORK {
             lane: param::text(lane.as_str()),
             modules: param::text_array(modules.iter().map(|m| m.as_str())),
-        },
+        }),
     )?;
     rows.expect_row()?.boolean("due")
 }
@@ -176,7 +179,7 @@ pub struct LaneDrain {
 
 /// Every lane's drain state, by lane (`drains::LIST`).
 pub fn list(db: &Db) -> Result<Vec<LaneDrain>, DbError> {
-    let rows = db.query(drains::LIST, bind! {})?;
+    let rows = db.query(drains::LIST, bind!(drains::LIST {}))?;
     rows.iter()
         .map(|row| {
             Ok(LaneDrain {

@@ -54,7 +54,13 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
 /// The end of the run of name bytes (`name`) or type bytes from `start`.
 const fn run_end(bytes: &[u8], start: usize, name: bool) -> usize {
     let mut end = start;
-    while end < bytes.len() && (if name { is_name_byte(bytes[end]) } else { is_type_byte(bytes[end]) }) {
+    while end < bytes.len()
+        && (if name {
+            is_name_byte(bytes[end])
+        } else {
+            is_type_byte(bytes[end])
+        })
+    {
         end += 1;
     }
     end
@@ -153,7 +159,9 @@ pub const fn params<const K: usize>(sql: &'static str) -> [Param; K] {
                     cast: text(cast),
                 };
                 n += 1;
-            } else if let Some((_, _, first_cast_start, first_cast_end)) = placeholder_at(bytes, first) {
+            } else if let Some((_, _, first_cast_start, first_cast_end)) =
+                placeholder_at(bytes, first)
+            {
                 if !same(slice(bytes, first_cast_start, first_cast_end), cast) {
                     panic!("a named parameter is cast to two different types");
                 }
@@ -214,6 +222,33 @@ pub const fn as_text(bytes: &'static [u8], len: usize) -> &'static str {
     text(bytes.split_at(len).0)
 }
 
+/// Stops the build unless `names` are `statement`'s parameters, in order: what the
+/// guest's `bind!` asks of every binder it expands.
+///
+/// ```
+/// const S: tds_store::Statement = tds_store::statement!("doc::s", "SELECT $a::text, $b::text");
+/// const _: () = tds_store::named::expect_names(&S, &["a", "b"]);
+/// ```
+///
+/// ```compile_fail
+/// const S: tds_store::Statement = tds_store::statement!("doc::s", "SELECT $a::text, $b::text");
+/// const _: () = tds_store::named::expect_names(&S, &["b", "a"]);
+/// ```
+pub const fn expect_names(statement: &crate::Statement, names: &[&str]) {
+    if statement.params.len() != names.len() {
+        panic!("the binder passes another number of values than the statement has parameters");
+    }
+    let mut i = 0;
+    while i < names.len() {
+        if !same(statement.params[i].name.as_bytes(), names[i].as_bytes()) {
+            panic!(
+                "the binder's names are not the statement's parameters in the statement's order"
+            );
+        }
+        i += 1;
+    }
+}
+
 /// Declares a [`crate::Statement`] from its name and its SQL with named placeholders
 /// (module docs): `statement!("queue::complete", "UPDATE … WHERE id = $queue_id::bigint")`.
 /// The SQL may be built with `concat!`.
@@ -251,9 +286,18 @@ mod tests {
         assert_eq!(
             EXAMPLE.params,
             [
-                Param { name: "alpha", cast: "text" },
-                Param { name: "when", cast: "text" },
-                Param { name: "id", cast: "bigint" },
+                Param {
+                    name: "alpha",
+                    cast: "text"
+                },
+                Param {
+                    name: "when",
+                    cast: "text"
+                },
+                Param {
+                    name: "id",
+                    cast: "bigint"
+                },
             ]
         );
     }
@@ -264,7 +308,12 @@ mod tests {
             "example::many",
             "SELECT $a::int4, $b::int4, $c::int4, $d::int4, $e::int4, $f::int4, $g::int4, $h::int4, $i::int4, $j::int4, $k::int4, $j::int4"
         );
-        assert!(MANY.sql.ends_with("$9::int4, $10::int4, $11::int4, $10::int4"), "{}", MANY.sql);
+        assert!(
+            MANY.sql
+                .ends_with("$9::int4, $10::int4, $11::int4, $10::int4"),
+            "{}",
+            MANY.sql
+        );
         assert_eq!(MANY.params.len(), 11);
     }
 

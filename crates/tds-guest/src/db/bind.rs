@@ -1,10 +1,11 @@
 //! Values bound to a store statement's named parameters ([`tds_store::named`]).
 //!
-//! A binder names every value it passes ([`crate::bind!`]) in the statement's order, and
-//! each value is checked against the parameter at its position, by name and by the type
-//! of the parameter's cast, before anything is sent. A binder that passes a value under
-//! another name, misses one, adds one or swaps two therefore fails on its first call, as a
-//! [`super::DbError`] naming the statement and the position, whatever the values' types.
+//! A binder names every value it passes ([`crate::bind!`]) in the statement's order. The
+//! names are checked against the statement when the crate compiles, and each value again
+//! before it is sent, by name and by the type of the parameter's cast. A binder that
+//! passes a value under another name, misses one, adds one or swaps two therefore does not
+//! build (or, for bindings assembled at run time, fails on its first call as a
+//! [`super::DbError`] naming the statement and the position), whatever the values' types.
 
 use spin_sdk::pg4::ParameterValue;
 use tds_store::named::Param;
@@ -52,7 +53,10 @@ impl Bindings for &Vec<ParameterValue> {
     }
 }
 
-fn positional(statement: &Statement, values: &[ParameterValue]) -> Result<Vec<ParameterValue>, String> {
+fn positional(
+    statement: &Statement,
+    values: &[ParameterValue],
+) -> Result<Vec<ParameterValue>, String> {
     if statement.params.is_empty() {
         Ok(values.to_vec())
     } else {
@@ -143,15 +147,19 @@ fn kind(value: &ParameterValue) -> &'static str {
     }
 }
 
-/// Bindings for a store statement, each value under its parameter's name:
-/// `bind! { queue_id: param::int8(id.0), lease_owner: param::text(owner) }`.
+/// Bindings for a store statement, each value under its parameter's name, in the
+/// statement's order: `bind!(queue::COMPLETE { queue_id: param::int8(id.0), lease_owner:
+/// param::text(owner) })`. The names are checked against the statement when the crate
+/// compiles ([`tds_store::named::expect_names`]): a binder that misses, adds, misnames or
+/// swaps a parameter does not build.
 #[macro_export]
 macro_rules! bind {
-    () => {
-        [] as [$crate::db::Binding; 0]
-    };
-    ($($name:ident : $value:expr),+ $(,)?) => {
-        [$((stringify!($name), $value)),+]
+    ($statement:path { $($name:ident : $value:expr),* $(,)? }) => {{
+        const _: () = tds_store::named::expect_names(&$statement, &[$(stringify!($name)),*]);
+        [$((stringify!($name), $value)),*] as [$crate::db::Binding; { 0 $(+ $crate::bind!(@one $name))* }]
+    }};
+    (@one $name:ident) => {
+        1
     };
 }
 
@@ -169,12 +177,19 @@ mod tests {
     fn values_arrive_in_the_statements_order() {
         let values = bind(
             &STORE,
-            bind! { module: param::text("items"), entity_id: param::text("42"), attempts: param::int4(3) },
+            [
+                ("module", param::text("items")),
+                ("entity_id", param::text("42")),
+                ("attempts", param::int4(3)),
+            ],
         )
         .unwrap();
         assert_eq!(
             format!("{values:?}"),
-            format!("{:?}", [param::text("items"), param::text("42"), param::int4(3)])
+            format!(
+                "{:?}",
+                [param::text("items"), param::text("42"), param::int4(3)]
+            )
         );
     }
 
@@ -182,7 +197,11 @@ mod tests {
     fn swapping_two_same_typed_parameters_fails() {
         let error = bind(
             &STORE,
-            bind! { entity_id: param::text("42"), module: param::text("items"), attempts: param::int4(3) },
+            [
+                ("entity_id", param::text("42")),
+                ("module", param::text("items")),
+                ("attempts", param::int4(3)),
+            ],
         )
         .unwrap_err();
         assert_eq!(
@@ -193,11 +212,25 @@ mod tests {
 
     #[test]
     fn a_missing_an_extra_or_a_mistyped_value_fails() {
-        let missing = bind(&STORE, bind! { module: param::text("items"), entity_id: param::text("42") });
-        assert_eq!(missing.unwrap_err(), "the binder passes no value for $3 `attempts`");
+        let missing = bind(
+            &STORE,
+            [
+                ("module", param::text("items")),
+                ("entity_id", param::text("42")),
+            ],
+        );
+        assert_eq!(
+            missing.unwrap_err(),
+            "the binder passes no value for $3 `attempts`"
+        );
         let extra = bind(
             &STORE,
-            bind! { module: param::text("i"), entity_id: param::text("4"), attempts: param::int4(3), more: param::int4(1) },
+            [
+                ("module", param::text("i")),
+                ("entity_id", param::text("4")),
+                ("attempts", param::int4(3)),
+                ("more", param::int4(1)),
+            ],
         );
         assert_eq!(
             extra.unwrap_err(),
@@ -205,7 +238,11 @@ mod tests {
         );
         let mistyped = bind(
             &STORE,
-            bind! { module: param::text("items"), entity_id: param::int8(42), attempts: param::int4(3) },
+            [
+                ("module", param::text("items")),
+                ("entity_id", param::int8(42)),
+                ("attempts", param::int4(3)),
+            ],
         );
         assert_eq!(
             mistyped.unwrap_err(),
@@ -213,8 +250,22 @@ mod tests {
         );
         let null = bind(
             &STORE,
-            bind! { module: param::text("items"), entity_id: param::opt_text(None::<&str>), attempts: param::int4(3) },
+            [
+                ("module", param::text("items")),
+                ("entity_id", param::opt_text(None::<&str>)),
+                ("attempts", param::int4(3)),
+            ],
         );
         assert!(null.is_ok());
+    }
+
+    #[test]
+    fn bind_names_the_statements_parameters_in_order() {
+        let values = crate::bind!(STORE {
+            module: param::text("items"),
+            entity_id: param::text("42"),
+            attempts: param::int4(3),
+        });
+        assert!(bind(&STORE, values).is_ok());
     }
 }

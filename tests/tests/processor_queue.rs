@@ -562,7 +562,7 @@ async fn feed_chunk(client: &mut tokio_postgres::Client, items: &[usize], round:
                          payload_shape, raw_body, document, headers, source_modified_at, version_source, content_hash,
                          idempotency_key, status)
                      SELECT 'corr-' || t.key, 'items', t.entity_id, 'upsert', 'POST', 'application/json', 'wrapped',
-                         convert_to(t.document, 'UTF8'), t.document::jsonb, '{}'::jsonb, t.version::timestamptz,
+                         NULL, t.document::jsonb, '{}'::jsonb, t.version::timestamptz,
                          'last_modified_time', t.hash, t.key, 'accepted'
                      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
                          AS t(entity_id, document, version, hash, key)

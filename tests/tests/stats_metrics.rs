@@ -408,7 +408,7 @@ async fn a_scrape_reads_no_history() {
     for sql in [
         "INSERT INTO tds_inbox_events (correlation_id, module, entity_id, operation, http_method, payload_shape,
              raw_body, document, source_modified_at, version_source, content_hash, idempotency_key, status, received_at)
-         SELECT 'history-' || i, 'items', 'history-' || i, 'upsert', 'POST', 'wrapped', '\\x7b7d', '{}',
+         SELECT 'history-' || i, 'items', 'history-' || i, 'upsert', 'POST', 'wrapped', NULL, '{}',
              now() - interval '2 hours', 'last_modified_time', 'history', 'history-' || i, 'accepted', now() - interval '1 hour'
          FROM generate_series(1, 15000) i",
         "INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at,

@@ -260,7 +260,6 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
             entity.clone(),
             version.clone(),
             hash.clone(),
-            literal(&example.document),
             event.clone(),
         ];
         upsert_values.extend(example.mapped.iter().map(|v| opt_literal(v.as_deref())));

@@ -98,10 +98,10 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
     let locked = db.query_built(named(table.name, "lock_row"), &sql::lock_row(table), &key)?;
     let stored = match locked.first() {
         Some(row) => Some(StoredRow {
-            image: parse_image(&row.text(0)?)?,
-            newer_than_event: row.boolean(1)?,
-            same_content: row.boolean(2)?,
-            deleted: row.boolean(3)?,
+            image: parse_image(&row.text("image")?)?,
+            newer_than_event: row.boolean("newer_than_event")?,
+            same_content: row.boolean("same_content")?,
+            deleted: row.boolean("deleted")?,
         }),
         None => None,
     };
@@ -127,6 +127,8 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
             let mapped = table.map(&fields)?;
             let mut params = bookkeeping(claim, event).to_vec();
             params.extend(mapped.row.0.into_iter().map(param::opt_text));
+            // A table with child tables answers `written`, and its image is read once
+            // its lines are written (`sql::upsert`).
             let written =
                 db.query_built(named(table.name, "upsert"), &sql::upsert(table), &params)?;
             if written.is_empty() || table.children.is_empty() {
@@ -149,7 +151,7 @@ pub fn apply(db: &Db, job: &Job) -> Result<Effect, Failure> {
     let Some(after) = written.first() else {
         return Ok(Effect::Stale);
     };
-    let after = after.text(0)?;
+    let after = after.text("image")?;
     let before = stored.map(|s| s.image);
     let changed_fields = changed_fields(before.as_ref(), &parse_image(&after)?);
     Ok(Effect::Changed(Change {
@@ -190,13 +192,13 @@ fn write_children(
     Ok(())
 }
 
-/// `$1..$5` of every ERP write.
-fn bookkeeping(claim: &ClaimedJob, event: &StoredDocument) -> [spin_sdk::pg4::ParameterValue; 5] {
+/// `$1..$4` of every ERP write (the source document is copied from the inbox event in
+/// SQL, never sent back).
+fn bookkeeping(claim: &ClaimedJob, event: &StoredDocument) -> [spin_sdk::pg4::ParameterValue; 4] {
     [
         param::text(claim.entity_id.as_str()),
         param::text(claim.source_modified_at.as_str()),
         param::text(event.content_hash.as_str()),
-        param::text(&event.document),
         param::int8(claim.inbox_event_id.0),
     ]
 }

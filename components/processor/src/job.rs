@@ -2,6 +2,8 @@
 //! typed by `tds_guest::queue`), then the documents read by a statement of their own
 //! (`inbox::READ_DOCUMENTS`).
 
+use std::rc::Rc;
+
 use tds_core::ids::{InboxEventId, LeaseOwner};
 use tds_guest::db::{Db, DbError};
 use tds_guest::inbox::{read_documents, ReadDocuments, StoredDocument};
@@ -12,8 +14,9 @@ use crate::settings::Settings;
 /// A claimed queue row with its inbox event.
 pub struct Job {
     pub claim: ClaimedJob,
-    /// `None` when the inbox event was not found.
-    pub event: Option<StoredDocument>,
+    /// `None` when the inbox event was not found. Shared, never copied, by the jobs of one
+    /// event.
+    pub event: Option<Rc<StoredDocument>>,
 }
 
 impl Job {
@@ -51,11 +54,12 @@ pub fn claim(db: &Db, settings: &Settings, owner: &LeaseOwner) -> Result<Vec<Job
 fn add_documents(db: &Db, jobs: &mut [Job]) -> Result<(), DbError> {
     let ids: Vec<InboxEventId> = jobs.iter().map(|job| job.claim.inbox_event_id).collect();
     for document in read_documents(db, &ReadDocuments { ids: &ids })? {
+        let document = Rc::new(document);
         for job in jobs
             .iter_mut()
             .filter(|job| job.claim.inbox_event_id == document.id)
         {
-            job.event = Some(document.clone());
+            job.event = Some(Rc::clone(&document));
         }
     }
     Ok(())

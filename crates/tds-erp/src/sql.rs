@@ -4,8 +4,9 @@
 //! Parameters shared by the header statements (all text except the event id, every
 //! placeholder cast as real Spin requires):
 //! `$1` entity id, `$2` source version (`…::text::timestamptz`), `$3` content hash,
-//! `$4` source document (`…::text::jsonb`), `$5` inbox event id (`bigint`);
-//! [`upsert`] takes the typed columns from `$6` on, in declaration order.
+//! `$4` inbox event id (`bigint`); [`upsert`] takes the typed columns from `$5` on, in
+//! declaration order. The row's `source_document` is copied from that inbox event in SQL
+//! ([`SOURCE_DOCUMENT`]): the document PostgreSQL already holds is never sent back to it.
 //!
 //! A child table's rows are bound all at once: [`insert_lines`] takes the parent id and one
 //! JSON text ([`lines_param`]) that `jsonb_to_recordset` turns into typed rows, so a
@@ -42,7 +43,11 @@ pub const BOOKKEEPING_TYPES: [&str; 7] = [
     "bigint",
 ];
 
-/// The row image of the header row `t`, as text.
+/// The `source_document` of a header write: the document of inbox event `$4`, the event
+/// being applied.
+pub const SOURCE_DOCUMENT: &str = "(SELECT e.document FROM tds_inbox_events e WHERE e.id = $4::bigint)";
+
+/// The row image of the header row `t`, as the text column `image`.
 fn image(table: &ErpTable) -> String {
     let mut expression = "(to_jsonb(t) - 'source_document')".to_string();
     for child in table.children {
@@ -54,15 +59,16 @@ fn image(table: &ErpTable) -> String {
             key = table.key,
         ));
     }
-    format!("({expression})::text")
+    format!("({expression})::text AS image")
 }
 
 /// Locks the stored row and compares it with the event. Params `$1..$3`. Returns at most
-/// one row: image, stored version newer than the event (bool), same content (bool),
-/// deleted (bool).
+/// one row: `image`, `newer_than_event` (bool: the stored version is newer), `same_content`
+/// (bool), `deleted` (bool).
 pub fn lock_row(table: &ErpTable) -> String {
     format!(
-        "SELECT {image}, t.source_modified_at > $2::text::timestamptz, t.content_hash = $3::text, t.deleted_at IS NOT NULL \
+        "SELECT {image}, t.source_modified_at > $2::text::timestamptz AS newer_than_event, \
+         t.content_hash = $3::text AS same_content, t.deleted_at IS NOT NULL AS deleted \
          FROM {name} t WHERE t.{key} = $1::text FOR UPDATE",
         image = image(table),
         name = table.name,
@@ -71,15 +77,17 @@ pub fn lock_row(table: &ErpTable) -> String {
 }
 
 /// Inserts the row, or overwrites it (un-deleting it) when the stored version is not
-/// newer. Params `$1..$5`, then one per typed column. Returns the new image (with the child
-/// rows as stored before this write), or no row when the guard kept a newer stored version.
+/// newer. Params `$1..$4`, then one per typed column. Returns the new image, or no row when
+/// the guard kept a newer stored version. A table with child tables returns `written`
+/// (true) instead: its child rows are written next, and the image is read once they are
+/// ([`image_of`]).
 pub fn upsert(table: &ErpTable) -> String {
     let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
     let values: Vec<String> = table
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("${}::text::{}", i + 6, c.kind.sql_type()))
+        .map(|(i, c)| format!("${}::text::{}", i + 5, c.kind.sql_type()))
         .collect();
     let updates: Vec<String> = names
         .iter()
@@ -87,13 +95,17 @@ pub fn upsert(table: &ErpTable) -> String {
         .collect();
     format!(
         "INSERT INTO {name} AS t ({key}, source_modified_at, content_hash, source_document, last_inbox_event_id, {names}) \
-         VALUES ($1::text, $2::text::timestamptz, $3::text, $4::text::jsonb, $5::bigint, {values}) \
+         VALUES ($1::text, $2::text::timestamptz, $3::text, {SOURCE_DOCUMENT}, $4::bigint, {values}) \
          ON CONFLICT ({key}) DO UPDATE SET source_modified_at = EXCLUDED.source_modified_at, \
          content_hash = EXCLUDED.content_hash, source_document = EXCLUDED.source_document, \
          last_inbox_event_id = EXCLUDED.last_inbox_event_id, {updates}, deleted_at = NULL, updated_at = now() \
          WHERE t.source_modified_at <= EXCLUDED.source_modified_at \
-         RETURNING {image}",
-        image = image(table),
+         RETURNING {returned}",
+        returned = if table.children.is_empty() {
+            image(table)
+        } else {
+            "true AS written".to_string()
+        },
         name = table.name,
         key = table.key,
         names = names.join(", "),
@@ -104,11 +116,11 @@ pub fn upsert(table: &ErpTable) -> String {
 
 /// Soft-deletes the row when the stored version is not newer; when no row exists, leaves a
 /// tombstone so an older event arriving later cannot resurrect the record. Params
-/// `$1..$5`. Returns the new image, or no row when nothing changed.
+/// `$1..$4`. Returns the new image, or no row when nothing changed.
 pub fn soft_delete(table: &ErpTable) -> String {
     format!(
         "INSERT INTO {name} AS t ({key}, source_modified_at, content_hash, source_document, last_inbox_event_id, deleted_at) \
-         VALUES ($1::text, $2::text::timestamptz, $3::text, $4::text::jsonb, $5::bigint, now()) \
+         VALUES ($1::text, $2::text::timestamptz, $3::text, {SOURCE_DOCUMENT}, $4::bigint, now()) \
          ON CONFLICT ({key}) DO UPDATE SET deleted_at = now(), source_modified_at = EXCLUDED.source_modified_at, \
          content_hash = EXCLUDED.content_hash, last_inbox_event_id = EXCLUDED.last_inbox_event_id, updated_at = now() \
          WHERE t.deleted_at IS NULL AND t.source_modified_at <= EXCLUDED.source_modified_at \
@@ -241,15 +253,25 @@ mod tests {
     #[test]
     fn upsert_binds_every_column_once() {
         let sql = upsert(&ITEMS);
-        let last = ITEMS.columns.len() + 5;
+        let last = ITEMS.columns.len() + 4;
         assert!(sql.contains(&format!("${last}::text::")));
         assert!(!sql.contains(&format!("${}::", last + 1)));
         assert!(sql.contains("rate = EXCLUDED.rate"));
         assert!(
-            sql.contains("$13::text::numeric"),
+            sql.contains("$12::text::numeric"),
             "rate is the 8th column: {sql}"
         );
         assert!(sql.contains("WHERE t.source_modified_at <= EXCLUDED.source_modified_at"));
+        assert!(sql.contains(&format!("$3::text, {SOURCE_DOCUMENT}, $4::bigint")));
+        assert!(sql.ends_with("RETURNING ((to_jsonb(t) - 'source_document'))::text AS image"), "{sql}");
+    }
+
+    #[test]
+    fn a_header_with_children_is_imaged_once_its_lines_are_written() {
+        let sql = upsert(&INVOICES);
+        assert!(sql.ends_with("RETURNING true AS written"), "{sql}");
+        assert!(!sql.contains("jsonb_agg"));
+        assert!(image_of(&INVOICES).contains("jsonb_agg"));
     }
 
     #[test]

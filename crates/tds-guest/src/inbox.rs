@@ -11,17 +11,19 @@ use tds_core::normalize::{ContentHash, EntityId, Event, IdempotencyKey, Operatio
 use tds_core::payload::Payload;
 use tds_store::inbox;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// One delivery as [`insert_event`] stores it: the event normalised from `payload`, and the
-/// request it came in (`headers` already redacted).
+/// request it came in (`headers` already redacted; `raw_body` only for an invalid event,
+/// the one kind whose raw body is kept).
 pub struct InsertEvent<'a> {
     pub correlation_id: &'a str,
     pub event: &'a Event,
     pub http_method: &'a str,
     pub content_type: Option<&'a str>,
     pub payload: &'a Payload,
-    pub raw_body: &'a [u8],
+    pub raw_body: Option<&'a [u8]>,
     pub headers: &'a Map<String, Value>,
 }
 
@@ -41,12 +43,33 @@ pub fn insert_event(db: &Db, insert: &InsertEvent<'_>) -> Result<Option<Inserted
     } else {
         "invalid"
     };
-    let rows = db.query(inbox::INSERT_EVENT, &event_params(insert, status))?;
+    let v = EventValues::of(insert);
+    let rows = db.query(
+        inbox::INSERT_EVENT,
+        bind!(inbox::INSERT_EVENT {
+            correlation_id: v.correlation_id,
+            module: v.module,
+            entity_id: v.entity_id,
+            operation: v.operation,
+            http_method: v.http_method,
+            content_type: v.content_type,
+            payload_shape: v.payload_shape,
+            raw_body: param::opt_bytea(insert.raw_body),
+            document: v.document,
+            headers: v.headers,
+            source_modified_at: v.source_modified_at,
+            version_source: v.version_source,
+            content_hash: v.content_hash,
+            idempotency_key: v.idempotency_key,
+            status: param::text(status),
+            invalid_reasons: v.invalid_reasons,
+        }),
+    )?;
     rows.first()
         .map(|row| {
             Ok(InsertedEvent {
-                id: InboxEventId(row.int8(0)?),
-                source_modified_at: StoredVersion::from_stored(row.text(1)?),
+                id: InboxEventId(row.int8("id")?),
+                source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
             })
         })
         .transpose()
@@ -90,49 +113,84 @@ pub fn store_and_queue(
     store: &StoreAndQueue<'_>,
 ) -> Result<Option<StoredAndQueued>, DbError> {
     let spec = store.insert.event.module.spec();
-    let mut params = event_params(&store.insert, "accepted");
-    params.extend([
-        param::text(spec.lane.as_str()),
-        param::int4(spec.priority),
-        param::uint4(store.max_attempts),
-        param::text(store.credential.label()),
-    ]);
-    let rows = db.query(inbox::STORE_AND_QUEUE, &params)?;
+    let v = EventValues::of(&store.insert);
+    let rows = db.query(
+        inbox::STORE_AND_QUEUE,
+        bind!(inbox::STORE_AND_QUEUE {
+            module: v.module,
+            entity_id: v.entity_id,
+            correlation_id: v.correlation_id,
+            operation: v.operation,
+            http_method: v.http_method,
+            content_type: v.content_type,
+            payload_shape: v.payload_shape,
+            document: v.document,
+            headers: v.headers,
+            source_modified_at: v.source_modified_at,
+            version_source: v.version_source,
+            content_hash: v.content_hash,
+            idempotency_key: v.idempotency_key,
+            status: param::text("accepted"),
+            invalid_reasons: v.invalid_reasons,
+            lane: param::text(spec.lane.as_str()),
+            priority: param::int4(spec.priority),
+            max_attempts: param::uint4(store.max_attempts),
+            credential: param::text(store.credential.label()),
+        }),
+    )?;
     rows.first()
         .map(|row| {
             Ok(StoredAndQueued {
                 event: InsertedEvent {
-                    id: InboxEventId(row.int8(0)?),
-                    source_modified_at: StoredVersion::from_stored(row.text(1)?),
+                    id: InboxEventId(row.int8("id")?),
+                    source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
                 },
-                queue_id: row.opt_int8(2)?.map(QueueId),
-                stored_superseded: row.text(3)? == "superseded",
+                queue_id: row.opt_int8("queue_id")?.map(QueueId),
+                stored_superseded: row.text("status")? == "superseded",
             })
         })
         .transpose()
 }
 
-/// `$1`–`$16` of `inbox::INSERT_EVENT`, the event stored with `status`.
-fn event_params(insert: &InsertEvent<'_>, status: &str) -> Vec<ParameterValue> {
-    let event = insert.event;
-    vec![
-        param::text(insert.correlation_id),
-        param::text(event.module.as_str()),
-        param::opt_text(event.entity_id.as_ref().map(EntityId::as_str)),
-        param::text(event.operation.as_str()),
-        param::text(insert.http_method),
-        param::opt_text(insert.content_type),
-        param::text(insert.payload.shape.as_str()),
-        param::bytea(insert.raw_body.to_vec()),
-        param::text(json_text(&insert.payload.document)),
-        param::text(json_text(insert.headers)),
-        param::opt_text(event.version.sql_text()),
-        param::text(event.version.source.as_str()),
-        param::text(event.content_hash.as_str()),
-        param::text(event.idempotency_key.as_str()),
-        param::text(status),
-        param::text_array(event.invalid_reasons.iter().cloned()),
-    ]
+/// The values `inbox::INSERT_EVENT` and `inbox::STORE_AND_QUEUE` share, each statement
+/// binding them in its own order.
+struct EventValues {
+    correlation_id: ParameterValue,
+    module: ParameterValue,
+    entity_id: ParameterValue,
+    operation: ParameterValue,
+    http_method: ParameterValue,
+    content_type: ParameterValue,
+    payload_shape: ParameterValue,
+    document: ParameterValue,
+    headers: ParameterValue,
+    source_modified_at: ParameterValue,
+    version_source: ParameterValue,
+    content_hash: ParameterValue,
+    idempotency_key: ParameterValue,
+    invalid_reasons: ParameterValue,
+}
+
+impl EventValues {
+    fn of(insert: &InsertEvent<'_>) -> EventValues {
+        let event = insert.event;
+        EventValues {
+            correlation_id: param::text(insert.correlation_id),
+            module: param::text(event.module.as_str()),
+            entity_id: param::opt_text(event.entity_id.as_ref().map(EntityId::as_str)),
+            operation: param::text(event.operation.as_str()),
+            http_method: param::text(insert.http_method),
+            content_type: param::opt_text(insert.content_type),
+            payload_shape: param::text(insert.payload.shape.as_str()),
+            document: param::text(json_text(&insert.payload.document)),
+            headers: param::text(json_text(insert.headers)),
+            source_modified_at: param::opt_text(event.version.sql_text()),
+            version_source: param::text(event.version.source.as_str()),
+            content_hash: param::text(event.content_hash.as_str()),
+            idempotency_key: param::text(event.idempotency_key.as_str()),
+            invalid_reasons: param::text_array(event.invalid_reasons.iter().cloned()),
+        }
+    }
 }
 
 /// A JSON object's compact text, without copying the object.
@@ -152,10 +210,10 @@ pub fn find_by_idempotency_key(
 ) -> Result<Option<InboxEventId>, DbError> {
     let rows = db.query(
         inbox::FIND_BY_IDEMPOTENCY_KEY,
-        &[param::text(find.key.as_str())],
+        bind!(inbox::FIND_BY_IDEMPOTENCY_KEY { idempotency_key: param::text(find.key.as_str()) }),
     )?;
     rows.first()
-        .map(|row| Ok(InboxEventId(row.int8(0)?)))
+        .map(|row| Ok(InboxEventId(row.int8("id")?)))
         .transpose()
 }
 
@@ -167,7 +225,10 @@ pub struct MarkSuperseded {
 /// Marks the event superseded: a newer version of its entity was already queued
 /// (`inbox::MARK_SUPERSEDED`).
 pub fn mark_superseded(db: &Db, mark: &MarkSuperseded) -> Result<(), DbError> {
-    db.execute(inbox::MARK_SUPERSEDED, &[param::int8(mark.id.0)])
+    db.execute(
+        inbox::MARK_SUPERSEDED,
+        bind!(inbox::MARK_SUPERSEDED { id: param::int8(mark.id.0) }),
+    )
         .map(drop)
 }
 
@@ -189,17 +250,17 @@ pub fn dead_letter_invalid(
 ) -> Result<DeadLetterId, DbError> {
     let rows = db.query(
         inbox::DEAD_LETTER_INVALID,
-        &[
-            param::int8(letter.inbox_event_id.0),
-            param::text(letter.module.as_str()),
-            param::opt_text(letter.entity_id.map(EntityId::as_str)),
-            param::text(letter.module.spec().lane.as_str()),
-            param::text(letter.operation.as_str()),
-            param::text(letter.reason),
-            param::text(letter.correlation_id),
-        ],
+        bind!(inbox::DEAD_LETTER_INVALID {
+            inbox_event_id: param::int8(letter.inbox_event_id.0),
+            module: param::text(letter.module.as_str()),
+            entity_id: param::opt_text(letter.entity_id.map(EntityId::as_str)),
+            lane: param::text(letter.module.spec().lane.as_str()),
+            operation: param::text(letter.operation.as_str()),
+            reason: param::text(letter.reason),
+            correlation_id: param::text(letter.correlation_id),
+        }),
     )?;
-    Ok(DeadLetterId(rows.expect_row()?.int8(0)?))
+    Ok(DeadLetterId(rows.expect_row()?.int8("id")?))
 }
 
 /// One intake outcome [`count_outcome`] counts: `module` when known, `reason` empty for
@@ -215,12 +276,12 @@ pub struct CountOutcome<'a> {
 pub fn count_outcome(db: &Db, count: &CountOutcome<'_>) -> Result<(), DbError> {
     db.execute(
         inbox::COUNT_OUTCOME,
-        &[
-            param::text(count.outcome),
-            param::text(count.module.map(Module::as_str).unwrap_or_default()),
-            param::text(count.reason),
-            param::text(count.credential.map(|c| c.label()).unwrap_or_default()),
-        ],
+        bind!(inbox::COUNT_OUTCOME {
+            outcome: param::text(count.outcome),
+            module: param::text(count.module.map(Module::as_str).unwrap_or_default()),
+            reason: param::text(count.reason),
+            credential: param::text(count.credential.map(|c| c.label()).unwrap_or_default()),
+        }),
     )
     .map(drop)
 }
@@ -243,14 +304,14 @@ pub struct StoredDocument {
 pub fn read_documents(db: &Db, read: &ReadDocuments<'_>) -> Result<Vec<StoredDocument>, DbError> {
     let rows = db.query(
         inbox::READ_DOCUMENTS,
-        &[param::int8_array(read.ids.iter().map(|id| id.0))],
+        bind!(inbox::READ_DOCUMENTS { ids: param::int8_array(read.ids.iter().map(|id| id.0)) }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(StoredDocument {
-                id: InboxEventId(row.int8(0)?),
-                document: row.text(1)?,
-                content_hash: ContentHash::from_stored(row.text(2)?),
+                id: InboxEventId(row.int8("id")?),
+                document: row.text("document")?,
+                content_hash: ContentHash::from_stored(row.text("content_hash")?),
             })
         })
         .collect()

@@ -18,13 +18,59 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// Reads `body` as one record; `route_module` is the module named by the route, if any.
+/// A request body, decoded once: its bytes and, for a form, its URL-decoded pairs, which
+/// both the payload ([`Body::parse`]) and the signature (`crate::signature`) read.
+pub struct Body<'a> {
+    format: BodyFormat,
+    bytes: &'a [u8],
+    form_pairs: Vec<(String, String)>,
+}
+
+impl<'a> Body<'a> {
+    /// `bytes` in `format`, a form's pairs decoded now.
+    pub fn read(format: BodyFormat, bytes: &'a [u8]) -> Body<'a> {
+        let form_pairs = match format {
+            BodyFormat::Form => form_pairs(bytes),
+            BodyFormat::Json => Vec::new(),
+        };
+        Body {
+            format,
+            bytes,
+            form_pairs,
+        }
+    }
+
+    pub fn format(&self) -> BodyFormat {
+        self.format
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// A form's decoded pairs (none for JSON).
+    pub fn form_pairs(&self) -> &[(String, String)] {
+        &self.form_pairs
+    }
+
+    /// The body as one record; `route_module` is the module named by the route, if any.
+    pub fn parse(&self, route_module: Option<Module>) -> Result<Payload, PayloadError> {
+        parse_body(self, route_module)
+    }
+}
+
+/// Reads `body` as one record ([`Body::parse`]); `route_module` is the module named by the
+/// route, if any.
 pub fn parse(
     format: BodyFormat,
     body: &[u8],
     route_module: Option<Module>,
 ) -> Result<Payload, PayloadError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    Body::read(format, body).parse(route_module)
+}
+
+fn parse_body(body: &Body<'_>, route_module: Option<Module>) -> Result<Payload, PayloadError> {
+    if body.bytes.iter().all(u8::is_ascii_whitespace) {
         let module = route_module.ok_or(PayloadError::Empty)?;
         return Ok(Payload {
             module,
@@ -33,14 +79,14 @@ pub fn parse(
             operation_hint: None,
         });
     }
-    match format {
+    match body.format {
         BodyFormat::Json => parse_json(
-            json_object(body)?,
+            json_object(body.bytes)?,
             route_module,
             Shape::Wrapped,
             Shape::Bare,
         ),
-        BodyFormat::Form => parse_form(form_pairs(body), route_module),
+        BodyFormat::Form => parse_form(&body.form_pairs, route_module),
     }
 }
 
@@ -84,7 +130,7 @@ fn parse_json(
 }
 
 fn parse_form(
-    pairs: Vec<(String, String)>,
+    pairs: &[(String, String)],
     route_module: Option<Module>,
 ) -> Result<Payload, PayloadError> {
     let carrier = pairs.iter().rev().find(|(k, _)| {
@@ -119,8 +165,8 @@ fn parse_form(
     }
     let module = route_module.ok_or(PayloadError::ModuleNotGiven)?;
     let document = pairs
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     Ok(Payload {
         module,

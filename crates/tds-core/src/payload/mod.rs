@@ -23,7 +23,7 @@ mod body;
 mod format;
 mod wrapper;
 
-pub use body::{form_pairs, parse};
+pub use body::{form_pairs, parse, Body};
 pub use format::BodyFormat;
 
 use serde_json::{Map, Value};

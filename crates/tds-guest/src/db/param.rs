@@ -47,6 +47,11 @@ pub fn bytea(bytes: Vec<u8>) -> ParameterValue {
     ParameterValue::Binary(bytes)
 }
 
+/// For `$n::bytea`, NULL when absent.
+pub fn opt_bytea(bytes: Option<&[u8]>) -> ParameterValue {
+    bytes.map_or(ParameterValue::DbNull, |b| bytea(b.to_vec()))
+}
+
 /// For `$n::bigint[]`.
 pub fn int8_array(items: impl IntoIterator<Item = i64>) -> ParameterValue {
     ParameterValue::ArrayInt64(items.into_iter().map(Some).collect())

@@ -904,15 +904,17 @@ async fn without_a_database_url_the_internal_routes_answer_not_configured() {
         ..TestAppOptions::default()
     })
     .await;
+    // The registry's error, the same from every component.
+    let expected = {
+        use tds_core::variables::{Declared, DATABASE_URL};
+        DATABASE_URL.parse(None).unwrap_err().to_string()
+    };
+    assert!(expected.starts_with("variable database_url is not set: "), "{expected}");
     for path in ["/internal/drain/catalog", "/internal/heal", "/internal/reconcile"] {
         let response = app.client.post(app.url(path)).bearer_auth(TOKEN).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 503, "{path}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], json!("not_configured"), "{path}: {body}");
-        assert_eq!(
-            body["error"]["message"],
-            json!("variable database_url is not set"),
-            "{path}: {body}"
-        );
+        assert_eq!(body["error"]["message"], json!(expected), "{path}: {body}");
     }
 }

@@ -12,9 +12,8 @@ use tds_guest::db::{Db, DbError};
 use tds_guest::heal::{cycle_due, CycleDue};
 use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
-use tds_guest::vars;
 
-use crate::settings::HealConfig;
+use crate::settings::{HealConfig, Variables};
 use crate::{abandoned, alerts, auto_retry, notify, reclaim, retention, rollups};
 
 const COMPONENT: &str = "heal";
@@ -35,20 +34,20 @@ pub const FULL_CYCLE_SECONDS: f64 = 3600.0;
 /// change are settled before heal goes quiet.
 pub const ACTIVITY_SECONDS: f64 = 900.0;
 
-/// Runs the cycle on `database_url` and records it. Fails only when the run cannot start
-/// (no database).
-pub fn run(trigger: &str, database_url: &str, log: &Logger) -> Result<Outcome, DbError> {
+/// Runs the cycle on the database `variables` name and records it. Fails only when the
+/// run cannot start (no database).
+pub fn run(trigger: &str, variables: &Variables, log: &Logger) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let invocation = Invocation::open(COMPONENT, database_url, log)?;
-    run_on(invocation, trigger, started)
+    let invocation = Invocation::open(COMPONENT, &variables.database_url, log)?;
+    run_on(invocation, trigger, started, variables.max_attempts)
 }
 
 /// A scheduled run: on the same connection, first whether the cycle is due
 /// (`tds_store::heal::CYCLE_DUE`), then the cycle, recorded, when it is. `None` when it is
 /// not: one statement, and nothing recorded, when TDS is idle.
-pub fn run_if_due(database_url: &str, log: &Logger) -> Result<Option<Outcome>, DbError> {
+pub fn run_if_due(variables: &Variables, log: &Logger) -> Result<Option<Outcome>, DbError> {
     let started = Instant::now();
-    let invocation = Invocation::open(COMPONENT, database_url, log)?;
+    let invocation = Invocation::open(COMPONENT, &variables.database_url, log)?;
     let due = CycleDue {
         full_cycle_seconds: FULL_CYCLE_SECONDS,
         activity_seconds: ACTIVITY_SECONDS,
@@ -56,11 +55,17 @@ pub fn run_if_due(database_url: &str, log: &Logger) -> Result<Option<Outcome>, D
     if !cycle_due(&invocation.db, &due)? {
         return Ok(None);
     }
-    run_on(invocation, "cron", started).map(Some)
+    run_on(invocation, "cron", started, variables.max_attempts).map(Some)
 }
 
-/// The cycle on an open invocation, recorded as a run of `trigger`.
-fn run_on(invocation: Invocation, trigger: &str, started: Instant) -> Result<Outcome, DbError> {
+/// The cycle on an open invocation, recorded as a run of `trigger`; `max_attempts` is the
+/// variable's, for events re-queued from dead letters.
+fn run_on(
+    invocation: Invocation,
+    trigger: &str,
+    started: Instant,
+    max_attempts: u32,
+) -> Result<Outcome, DbError> {
     let Invocation { owner, log, db } = invocation;
     let run_id = journal::start_run(
         &db,
@@ -75,7 +80,7 @@ fn run_on(invocation: Invocation, trigger: &str, started: Instant) -> Result<Out
     let mut counts = Map::new();
     let mut errors = Map::new();
     match HealConfig::read(&db) {
-        Ok(config) => run_steps(&db, &config, &log, &mut counts, &mut errors),
+        Ok(config) => run_steps(&db, &config, max_attempts, &log, &mut counts, &mut errors),
         Err(e) => {
             errors.insert("config".into(), json!(e.to_string()));
         }
@@ -128,14 +133,13 @@ fn run_on(invocation: Invocation, trigger: &str, started: Instant) -> Result<Out
 fn run_steps(
     db: &Db,
     config: &HealConfig,
+    max_attempts: u32,
     log: &Logger,
     counts: &mut Map<String, Value>,
     errors: &mut Map<String, Value>,
 ) {
-    let max_attempts = vars::positive("max_attempts", 8).unwrap_or_else(|e| {
-        log.warn("using 8 attempts for re-queued events", json!({"error": e}));
-        8
-    });
+    let max_attempts =
+        i32::try_from(max_attempts).expect("the registry bounds max_attempts by INT4_MAX");
     type Step<'a> = Box<dyn Fn() -> Result<Value, DbError> + 'a>;
     let steps: [(&str, Step<'_>); 7] = [
         (

@@ -27,7 +27,9 @@
 //!
 //! Every cycle is a `tds_sync_runs` row ([`cycle`]). Defaults and `tds_config` keys:
 //! [`settings`]. Variables: `database_url`, `stats_token`, `max_attempts` (for re-queued
-//! events whose dead queue row is gone), `alert_webhook_url`, `alert_slack_webhook_url`.
+//! events whose dead queue row is gone), `alert_webhook_url`, `alert_slack_webhook_url`;
+//! a bad `database_url` or `max_attempts` refuses the run (503 `not_configured` on the
+//! route, a failed cron invocation logged as "not configured"), which then does nothing.
 //!
 //! The HTTP route answers the run's report: 200 when every step succeeded; 500
 //! `heal_steps_failed` (with the report under `run`) when one failed; 503 when the
@@ -46,18 +48,18 @@ mod settings;
 
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use tds_guest::http;
 use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
-use tds_guest::vars;
+
+use crate::settings::Variables;
 
 const COMPONENT: &str = "heal";
 
 tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
-    let database_url = internal::configured(vars::required("database_url"), log)?;
-    match cycle::run_if_due(&database_url, log).map_err(|e| e.to_string())? {
+    let variables = internal::configured(Variables::read(), log)?;
+    match cycle::run_if_due(&variables, log).map_err(|e| e.to_string())? {
         Some(outcome) => failed_steps(&outcome).map_or(Ok(()), Err),
         None => Ok(()),
     }
@@ -69,9 +71,9 @@ fn handle(req: Request) -> Response {
         &req,
         COMPONENT,
         "run the heal cycle",
-        |_| http::database_url(),
-        |database_url, log| {
-            let outcome = cycle::run("http", &database_url, log)?;
+        |_| Ok(Variables::read()?),
+        |variables, log| {
+            let outcome = cycle::run("http", &variables, log)?;
             Ok(match failed_steps(&outcome) {
                 None => Answer::Report(outcome.report),
                 Some(message) => Answer::Failed {

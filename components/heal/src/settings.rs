@@ -1,7 +1,9 @@
 //! Heal's configuration: the `tds_config` keys it reads at the start of every run (`KEYS`,
 //! through the registry `tds_core::config_values`, which holds their types, ranges and
-//! defaults; docs/configuration.md, "Runtime configuration", lists them), and the component
-//! variables naming the alert webhooks.
+//! defaults; docs/configuration.md, "Runtime configuration", lists them), and its component
+//! variables, read through their registry entries (`tds_core::variables`): `database_url`
+//! and `max_attempts` before a run starts ([`Variables`]: a bad one refuses the run), and
+//! the alert webhooks.
 //!
 //! Variables: `alert_webhook_url` (generic JSON body) and `alert_slack_webhook_url`
 //! (Slack-compatible `{"text": …}`); unset or empty, alerts are only stored. Their
@@ -14,10 +16,28 @@ use tds_core::alerts::Thresholds;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::metrics::RollupBounds;
+use tds_core::variables::{self, VariableError};
 use tds_guest::config::{self, ReadValues};
 use tds_guest::db::{Db, DbError};
 use tds_guest::queue::LimitWaits;
 use tds_guest::vars;
+
+/// The variables a heal run needs before it starts; a bad one (or `database_url` unset)
+/// refuses the run, which then does nothing (`Variables::read`'s error).
+pub struct Variables {
+    pub database_url: String,
+    /// The attempts of an event re-queued from a dead letter whose queue row is gone.
+    pub max_attempts: u32,
+}
+
+impl Variables {
+    pub fn read() -> Result<Variables, VariableError> {
+        Ok(Variables {
+            database_url: vars::read(&variables::DATABASE_URL)?,
+            max_attempts: vars::read(&variables::MAX_ATTEMPTS)?,
+        })
+    }
+}
 
 /// Longest a heal transaction may sit idle between statements, in ms.
 const IDLE_TIMEOUT_MS: u64 = 30_000;
@@ -115,8 +135,8 @@ impl HealConfig {
         let stored = config::read_values(db, &ReadValues { keys: &KEYS })?;
         let values = stored.into_iter().map(|v| (v.key, v.value));
         let destinations = [
-            ("webhook", vars::get("alert_webhook_url")),
-            ("slack", vars::get("alert_slack_webhook_url")),
+            ("webhook", vars::text(&variables::ALERT_WEBHOOK_URL)),
+            ("slack", vars::text(&variables::ALERT_SLACK_WEBHOOK_URL)),
         ]
         .into_iter()
         .filter_map(|(name, url)| url.map(|url| Destination { name, url }))

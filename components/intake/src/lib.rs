@@ -17,6 +17,8 @@ use spin_sdk::http_component;
 use tds_core::entity::Module;
 use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
+use tds_core::variables::{self, VariableError};
+use tds_guest::drains::Waking;
 use tds_guest::http::{answer_now, header, request_id};
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -31,7 +33,7 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let mut req = route::head_of(&incoming);
     let request_id = request_id(&req);
     let log = Logger::new(COMPONENT, &request_id);
-    let database_url = vars::get("database_url");
+    let database_url = vars::read(&variables::DATABASE_URL);
     let received = match route::check_head(&req) {
         Ok(route_module) => match body::read(incoming).await {
             Ok(body) => {
@@ -52,11 +54,15 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
         Ok(answered) => answered,
         Err(refusal) => {
             let error = &refusal.error;
-            log.warn(
-                "refused",
-                json!({"status": error.status, "code": error.code, "reason": error.message}),
-            );
-            if let Some(url) = database_url.as_deref() {
+            let fields =
+                json!({"status": error.status, "code": error.code, "reason": error.message});
+            // A 5xx is intake's own trouble (not configured, the database unavailable).
+            if error.status >= 500 {
+                log.error("refused", fields);
+            } else {
+                log.warn("refused", fields);
+            }
+            if let Ok(url) = database_url.as_deref() {
                 store::count_refusal(url, &refusal, &log);
             }
             (refusal.error.into_response(&request_id), None)
@@ -73,7 +79,7 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
 fn receive(
     req: &Request,
     route_module: Option<Module>,
-    database_url: Option<&str>,
+    database_url: Result<&str, &VariableError>,
     request_id: &str,
     log: &Logger,
 ) -> Result<(Response, Option<Wake>), Refusal> {
@@ -82,10 +88,11 @@ fn receive(
     let format =
         BodyFormat::detect(content_type, body).map_err(|e| Refusal::new(e, route_module))?;
     let query = payload::form_pairs(req.query().as_bytes());
-    let parsed = payload::parse(format, body, route_module);
+    let body = payload::Body::read(format, body);
+    let parsed = body.parse(route_module);
     let module = route_module.or(parsed.as_ref().ok().map(|p| p.module));
     let credential =
-        auth::authenticate(req, format, &query, module).map_err(|e| Refusal::new(e, module))?;
+        auth::authenticate(req, &body, &query, module).map_err(|e| Refusal::new(e, module))?;
     let payload = parsed.map_err(|e| Refusal::new(e, module))?;
     let method = req.method().to_string();
     let event = normalize(
@@ -103,9 +110,12 @@ fn receive(
         credential,
         request_id,
     };
+    // Where its wake goes is read before anything is stored: a bad value refuses the
+    // delivery, as a bad max_attempts or database_url does (docs/configuration.md).
+    let waking = Waking::read().map_err(|e| Refusal::new(e, Some(event.module)))?;
     let (stored, event, db) = store::persist(database_url, &delivery, event, log)?;
     let outcome = stored.outcome();
     log.info(outcome, json!({"module": event.module.as_str(), "entity_id": event.entity_id.as_ref().map(|i| i.as_str()), "operation": event.operation.as_str(), "idempotency_key": event.idempotency_key.as_str()}));
-    let wake = Wake::after(&stored, event.module.spec().lane, db);
+    let wake = Wake::after(&stored, event.module.spec().lane, db, waking);
     Ok((answer::stored(&stored, &event, request_id), wake))
 }

@@ -9,6 +9,7 @@ use tds_core::entity::Module;
 use tds_core::normalize::Event;
 use tds_core::payload::Payload;
 use tds_core::redact::redact_headers;
+use tds_core::variables::{self, VariableError};
 use tds_guest::db::{Db, DbError};
 use tds_guest::http::{header, HttpError};
 use tds_guest::inbox::{
@@ -19,8 +20,6 @@ use tds_guest::log::Logger;
 use tds_guest::vars;
 
 use crate::refusal::Refusal;
-
-const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 
 /// What the store made of an authentic, readable delivery.
 pub enum Stored {
@@ -51,10 +50,11 @@ pub struct Received<'a> {
 }
 
 /// Stores the delivery's event ([`store_or_keep_raw`]) as the variables `max_attempts`
-/// (queue attempts, default 8) and `database_url` say; a database failure is logged and
-/// refused 503, so Zoho delivers again. The connection comes back for the wake.
+/// (queue attempts) and `database_url` say; either unset where required or bad is refused
+/// 503 `not_configured`, and a database failure is logged and refused 503, so Zoho
+/// delivers again. The connection comes back for the wake.
 pub fn persist(
-    database_url: Option<&str>,
+    database_url: Result<&str, &VariableError>,
     received: &Received<'_>,
     event: Event,
     log: &Logger,
@@ -66,13 +66,9 @@ pub fn persist(
         credential,
         request_id,
     } = *received;
-    let max_attempts = vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-        .map(i32::unsigned_abs)
-        .map_err(|e| Refusal::new(HttpError::not_configured(e), Some(event.module)))?;
-    let database_url = database_url.ok_or_else(|| {
-        let error = HttpError::database_unavailable("database_url is not set");
-        Refusal::new(error, Some(event.module))
-    })?;
+    let not_configured = |e: VariableError| Refusal::new(e, Some(event.module));
+    let max_attempts = vars::read(&variables::MAX_ATTEMPTS).map_err(not_configured)?;
+    let database_url = database_url.map_err(|e| not_configured(e.clone()))?;
     let module = event.module;
     let unavailable = |e: DbError| {
         log.error(
@@ -150,25 +146,26 @@ struct DeliveryFacts<'a> {
     credential: CredentialRef,
 }
 
-/// Stores the event: a valid one with its queue row and count in one statement
-/// ([`store_valid`]), an invalid one with its dead letter in a transaction
-/// ([`store_invalid`]).
+/// Stores the event: a valid one (its document) with its queue row and count in one
+/// statement ([`store_valid`]), an invalid one (its document and raw body) with its dead
+/// letter in a transaction ([`store_invalid`]).
 fn store(
     db: &Db,
     event: &Event,
     delivery: &DeliveryFacts<'_>,
     log: &Logger,
 ) -> Result<Stored, DbError> {
+    let valid = event.entity_id.is_some() && event.is_valid();
     let insert = InsertEvent {
         correlation_id: delivery.request_id,
         event,
         http_method: delivery.method,
         content_type: delivery.content_type,
         payload: delivery.payload,
-        raw_body: delivery.raw_body,
+        raw_body: (!valid).then_some(delivery.raw_body),
         headers: &delivery.headers,
     };
-    if event.entity_id.is_some() && event.is_valid() {
+    if valid {
         store_valid(db, insert, delivery, log)
     } else {
         store_invalid(db, insert, delivery)

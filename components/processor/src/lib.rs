@@ -32,6 +32,7 @@ use serde_json::json;
 use spin_sdk::http::{Method, Request, ResponseOutparam};
 use spin_sdk::http_component;
 use tds_core::query::Params;
+use tds_core::variables;
 use tds_core::wake::CHAINED_WAKE_PATH;
 use tds_guest::http::{answer_now, check_internal_post, json_response, request_id, HttpError};
 use tds_guest::internal::{self, Answer};
@@ -92,16 +93,17 @@ fn admit_wake(req: &Request) -> Result<Option<Settings>, HttpError> {
             return Err(HttpError::method_not_allowed("POST", "use POST to wake the lane"));
         }
     } else {
-        check_internal_post(req, "wake the lane", vars::get("stats_token").as_deref())?;
+        let token = vars::text(&variables::STATS_TOKEN);
+        check_internal_post(req, "wake the lane", token.as_deref())?;
     }
-    Settings::read().map(Some).map_err(HttpError::not_configured)
+    Ok(Some(Settings::read()?))
 }
 
 /// The settings, serving the lane for `?keep_going_ms` when given.
 fn http_settings(req: &Request) -> Result<Settings, HttpError> {
     let keep_going = Params::parse(req.query(), &QUERY)
         .and_then(|params| params.opt_int("keep_going_ms", 1, MAX_KEEP_GOING_MS))?;
-    let mut settings = Settings::read().map_err(HttpError::not_configured)?;
+    let mut settings = Settings::read()?;
     settings.keep_going = keep_going.map(|ms| Duration::from_millis(ms.unsigned_abs()));
     Ok(settings)
 }

@@ -23,7 +23,7 @@ use serde_json::json;
 use tds_core::entity::Lane;
 use tds_core::ids::LeaseOwner;
 use tds_guest::db::{Db, DbError};
-use tds_guest::drains::{self, Waking};
+use tds_guest::drains;
 use tds_guest::journal::Invocation;
 use tds_guest::log::Logger;
 
@@ -160,7 +160,7 @@ fn hand_over(db: &Db, settings: &Settings, log: &Logger) {
             return;
         }
     }
-    let sent = Waking::read().and_then(|waking| drains::send_wake(&waking, settings.lane));
+    let sent = drains::send_wake(&settings.waking, settings.lane);
     if let Err(error) = sent {
         log.warn(
             "could not wake the lane for the work left; the cron safety net will drain it",

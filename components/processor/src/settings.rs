@@ -1,14 +1,9 @@
-//! The processor's configuration, from its component variables.
-//!
-//! | variable | meaning | default |
-//! |---|---|---|
-//! | `database_url` | PostgreSQL URL | required |
-//! | `lane` | `sales`, `catalog`, `purchases` or `inventory` | required |
-//! | `entity_types` | modules of the lane to drain, comma-separated | all of the lane's |
-//! | `lease_seconds` | how long a claim holds its rows | 60 |
-//! | `batch_size` | rows claimed and committed together | 50 |
-//! | `time_budget_ms` | an invocation stops claiming after this | 25000 |
-//! | `stats_token` | bearer token of the HTTP route | none: the route refuses |
+//! The processor's configuration, from its component variables, read through their
+//! registry entries (`tds_core::variables`, which holds their defaults and bounds) at the
+//! start of every invocation: `database_url`, `lane` and `entity_types` (the lane's modules
+//! to drain; unset, all of them), `lease_seconds`, `batch_size`, `time_budget_ms`, and for
+//! wakes `wake`, `app_origin` and `stats_token` (also the HTTP route's bearer token). A bad
+//! value refuses the invocation (`Settings::read`'s error).
 //!
 //! Only modules with a mapper are claimed; the others stay in the queue untouched, and the
 //! run record says which.
@@ -23,8 +18,10 @@ use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::entity::{Lane, Module};
+use tds_core::variables::{self, VariableError};
 use tds_guest::config::{self, ReadValues};
 use tds_guest::db::{Db, DbError};
+use tds_guest::drains::Waking;
 use tds_guest::vars;
 
 pub struct Settings {
@@ -44,11 +41,8 @@ pub struct Settings {
     /// empty claim or at `time_budget` (for platforms where a scheduler calls the route once
     /// a minute instead of a cron trigger every second).
     pub keep_going: Option<Duration>,
-}
-
-/// Variable `name`, positive and at most `i32::MAX` (the statements take it as `int4`).
-fn positive_int4(name: &str, default: i32) -> Result<u32, String> {
-    vars::positive(name, default).map(i32::unsigned_abs)
+    /// Where a wake goes when the time budget ends with work left.
+    pub waking: Waking,
 }
 
 /// How long a keep-going invocation waits after finding its lane empty.
@@ -58,12 +52,12 @@ pub const IDLE_WAIT: Duration = Duration::from_millis(250);
 pub const MAX_KEEP_GOING_MS: i64 = 600_000;
 
 impl Settings {
-    pub fn read() -> Result<Settings, String> {
-        let database_url = vars::required("database_url")?;
-        let lane_name = vars::required("lane")?;
-        let lane = Lane::from_name(&lane_name)
-            .ok_or_else(|| format!("variable lane: {lane_name:?} is not a lane"))?;
-        let (configured, ignored) = lane.select(vars::get("entity_types").as_deref());
+    /// Reads the variables; the first bad one (or required one unset) is the error.
+    pub fn read() -> Result<Settings, VariableError> {
+        let database_url = vars::read(&variables::DATABASE_URL)?;
+        let lane = vars::read(&variables::LANE)?;
+        let entity_types = vars::text(&variables::ENTITY_TYPES);
+        let (configured, ignored) = lane.select(entity_types.as_deref());
         let (claimable, unsupported) = configured
             .into_iter()
             .partition(|m| tds_erp::table_for(*m).is_some());
@@ -73,10 +67,11 @@ impl Settings {
             claimable,
             unsupported,
             ignored,
-            lease_seconds: positive_int4("lease_seconds", 60)?,
-            batch_size: positive_int4("batch_size", 50)?,
-            time_budget: Duration::from_millis(vars::positive("time_budget_ms", 25_000)?),
+            lease_seconds: vars::read(&variables::LEASE_SECONDS)?,
+            batch_size: vars::read(&variables::BATCH_SIZE)?,
+            time_budget: Duration::from_millis(vars::read(&variables::TIME_BUDGET_MS)?.into()),
             keep_going: None,
+            waking: Waking::read()?,
         })
     }
 

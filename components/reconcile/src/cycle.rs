@@ -33,7 +33,6 @@ use tds_guest::journal::{self, FinishRun, Invocation, StartRun};
 use tds_guest::log::Logger;
 use tds_guest::reconcile::report::{self as stored_report, NotConfigured, StartReport};
 use tds_guest::reconcile::{self, ModuleProgress, RunLease};
-use tds_guest::vars;
 use tds_zoho::integrity::counts;
 use tds_zoho::pull::ListingCursor;
 
@@ -42,7 +41,7 @@ use crate::drift::{check_module, fix_module};
 use crate::integrity;
 use crate::pull::{list_module, read_listed, reread_slice, ModulePull, Pulls};
 use crate::report::{self, DriftTotals, Finished};
-use crate::settings::{Credentials, Settings};
+use crate::settings::{Settings, Variables};
 use crate::store::StoreAs;
 
 const COMPONENT: &str = "reconcile";
@@ -75,17 +74,17 @@ pub enum Outcome {
     Ran { report: Value, status: String },
 }
 
-/// Runs the cycle on `database_url`. Fails only when the database cannot be used.
+/// Runs the cycle as `variables` say. Fails only when the database cannot be used.
 pub fn run(
     trigger: &str,
-    database_url: &str,
+    variables: &Variables,
     (fix, scope): (Option<bool>, Scope),
     log: &Logger,
 ) -> Result<Outcome, DbError> {
     let started = Instant::now();
-    let Invocation { owner, log, db } = Invocation::open(COMPONENT, database_url, log)?;
+    let Invocation { owner, log, db } = Invocation::open(COMPONENT, &variables.database_url, log)?;
     let settings = Settings::read(&db)?;
-    let credentials = Credentials::from_variables();
+    let credentials = variables.credentials.clone();
     let listing = match (scope, &credentials) {
         (Scope::Full, _) => settings.modules.clone(),
         (Scope::Due, Err(why)) => return Ok(skipped(&log, why.clone())),
@@ -137,8 +136,8 @@ pub fn run(
             return Ok(Outcome::NotConfigured { report_id, why });
         }
     };
-    let fix = fix.unwrap_or_else(crate::settings::fixes_by_default);
-    let max_attempts = vars::positive("max_attempts", 8).unwrap_or(8);
+    let fix = fix.unwrap_or(variables.enqueue_fixes);
+    let max_attempts = variables.max_attempts;
     let report_id = stored_report::start(&db, &StartReport { trigger, run_id })?;
     let breaker = CircuitBreaker::new(&db, BREAKER, settings.circuit);
     let mut client = Client::new(&db, &credentials, &settings, &log);

@@ -18,7 +18,9 @@
 //! `zoho_accounts_url`, `zoho_api_url`, `reconcile_enqueue_fixes`. Without the Zoho
 //! credentials a called run records `not_configured` and does nothing, and the cron writes
 //! nothing; the cron never fails for it (it fails only when the run failed: the database or
-//! the Zoho API unavailable).
+//! the Zoho API unavailable). A bad value (say `zoho_data_center = "mars"`, or
+//! `max_attempts = "0"`) or `database_url` unset refuses the run before it starts: 503
+//! `not_configured` on the route, a failed cron invocation logged as "not configured".
 //!
 //! Answers: 200 with the report (`completed` or `partial`), or `{"report": null,
 //! "skipped": why}` when nothing was due; 502 `zoho_api_failed` with the
@@ -42,15 +44,16 @@ use spin_sdk::http_component;
 use tds_guest::http::HttpError;
 use tds_guest::internal::{self, Answer};
 use tds_guest::log::Logger;
-use tds_guest::vars;
+
+use crate::settings::Variables;
 
 const COMPONENT: &str = "reconcile";
 
 tds_guest::cron_guest!(COMPONENT, cron);
 
 fn cron(log: &Logger) -> Result<(), String> {
-    let database_url = internal::configured(vars::required("database_url"), log)?;
-    match cycle::run("cron", &database_url, (None, cycle::Scope::Due), log) {
+    let variables = internal::configured(Variables::read(), log)?;
+    match cycle::run("cron", &variables, (None, cycle::Scope::Due), log) {
         Ok(cycle::Outcome::Ran { report, status }) if status == "failed" => Err(format!(
             "reconcile failed: {}",
             report["error"].as_str().unwrap_or_default()
@@ -65,10 +68,10 @@ fn handle(req: Request) -> Response {
     let read = |req: &Request| {
         let fix = fix_flag(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
         let scope = scope(req).map_err(|m| HttpError::new(400, "invalid_request", m))?;
-        Ok((fix, scope, tds_guest::http::database_url()?))
+        Ok((fix, scope, Variables::read()?))
     };
-    internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, scope, database_url), log| {
-        Ok(match cycle::run("http", &database_url, (fix, scope), log)? {
+    internal::serve(&req, COMPONENT, "run a reconciliation", read, |(fix, scope, variables), log| {
+        Ok(match cycle::run("http", &variables, (fix, scope), log)? {
             cycle::Outcome::Busy { why } => Answer::Failed {
                 status: 409,
                 code: "already_running",

@@ -1,5 +1,6 @@
-//! Reconcile's configuration: the Zoho credentials and endpoints (component variables)
-//! and its tuning: the `tds_config` keys of `KEYS`, seeded by migration V4 (the circuit keys
+//! Reconcile's configuration: its component variables ([`Variables`], read through their
+//! registry entries in `tds_core::variables` before a run starts: the database, the Zoho
+//! credentials and endpoints, `max_attempts`, `reconcile_enqueue_fixes`) and its tuning: the `tds_config` keys of `KEYS`, seeded by migration V4 (the circuit keys
 //! by V1) and read through the registry `tds_core::config_values`, which holds their types,
 //! ranges and defaults (docs/configuration.md, "Runtime configuration", lists them).
 
@@ -10,6 +11,7 @@ use tds_core::backoff::Backoff;
 use tds_core::circuit::Policy;
 use tds_core::config_values::Config;
 use tds_core::entity::Module;
+use tds_core::variables::{self, VariableError};
 use tds_guest::config::{self, ReadValues};
 use tds_guest::db::{Db, DbError};
 use tds_guest::vars;
@@ -35,6 +37,41 @@ const KEYS: [&str; 16] = [
     "circuit_open_seconds",
 ];
 
+/// The variables a reconcile run needs before it starts. A bad value (or `database_url`
+/// unset) refuses the run, which then does nothing (`Variables::read`'s error); the Zoho
+/// credentials unset are no error: reconcile is then not configured, which a run records.
+pub struct Variables {
+    pub database_url: String,
+    /// The attempts of the queue rows pulled records get.
+    pub max_attempts: u32,
+    /// Whether drift fixes are enqueued without being asked (`reconcile_enqueue_fixes`):
+    /// drift is the pull's safety net, so what the pull missed is applied unless the
+    /// operator chose to only report it.
+    pub enqueue_fixes: bool,
+    /// The Zoho client, or why reconcile is not configured (names only, never values).
+    pub credentials: Result<Credentials, String>,
+}
+
+impl Variables {
+    /// Reads the variables; the first bad one (or `database_url` unset) is the error.
+    pub fn read() -> Result<Variables, VariableError> {
+        let database_url = vars::read(&variables::DATABASE_URL)?;
+        let max_attempts = vars::read(&variables::MAX_ATTEMPTS)?;
+        let enqueue_fixes = vars::read(&variables::RECONCILE_ENQUEUE_FIXES)?;
+        let endpoints = Endpoints::of(
+            vars::read(&variables::ZOHO_DATA_CENTER)?,
+            vars::text(&variables::ZOHO_ACCOUNTS_URL).as_deref(),
+            vars::text(&variables::ZOHO_API_URL).as_deref(),
+        );
+        Ok(Variables {
+            database_url,
+            max_attempts,
+            enqueue_fixes,
+            credentials: Credentials::from_variables(endpoints),
+        })
+    }
+}
+
 /// The OAuth client and organisation.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -46,21 +83,21 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// The credentials from the variables, or why reconcile cannot run (names only, never
-    /// values).
-    pub fn from_variables() -> Result<Credentials, String> {
+    /// The credentials from the variables, at `endpoints`, or why reconcile cannot run
+    /// (names only, never values).
+    fn from_variables(endpoints: Endpoints) -> Result<Credentials, String> {
         let names = [
-            "zoho_client_id",
-            "zoho_client_secret",
-            "zoho_refresh_token",
-            "zoho_organization_id",
+            variables::ZOHO_CLIENT_ID,
+            variables::ZOHO_CLIENT_SECRET,
+            variables::ZOHO_REFRESH_TOKEN,
+            variables::ZOHO_ORGANIZATION_ID,
         ];
-        let values: Vec<Option<String>> = names.iter().map(|n| vars::get(n)).collect();
+        let values: Vec<Option<String>> = names.iter().map(vars::text).collect();
         let unset: Vec<&str> = names
             .iter()
             .zip(&values)
             .filter(|(_, v)| v.is_none())
-            .map(|(n, _)| *n)
+            .map(|(n, _)| n.name)
             .collect();
         if !unset.is_empty() {
             return Err(format!(
@@ -68,12 +105,6 @@ impl Credentials {
                 unset.join(", ")
             ));
         }
-        let endpoints = Endpoints::resolve(
-            vars::get("zoho_data_center").as_deref(),
-            vars::get("zoho_accounts_url").as_deref(),
-            vars::get("zoho_api_url").as_deref(),
-        )
-        .map_err(|e| e.to_string())?;
         let mut values = values.into_iter().flatten();
         let mut next = || values.next().unwrap_or_default();
         Ok(Credentials {
@@ -143,18 +174,6 @@ impl Settings {
             },
         }
     }
-}
-
-/// Whether drift fixes are enqueued without being asked (`reconcile_enqueue_fixes`): yes
-/// unless the variable says `false` (or `0`, `no`, `off`). Drift is the pull's safety net,
-/// so what the pull missed is applied unless the operator chose to only report it.
-pub fn fixes_by_default() -> bool {
-    !vars::get("reconcile_enqueue_fixes").is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "0" | "false" | "no" | "off"
-        )
-    })
 }
 
 #[cfg(test)]

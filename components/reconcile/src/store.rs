@@ -65,7 +65,7 @@ pub enum OnDuplicate {
 /// How read records are stored: the run's correlation id and the queue rows' attempts.
 pub struct StoreAs<'a> {
     pub correlation_id: &'a str,
-    pub max_attempts: i32,
+    pub max_attempts: u32,
 }
 
 /// Stores one record inside the caller's transaction, counting it in `tally`. Returns the
@@ -142,7 +142,7 @@ pub fn store_one(
         operation: event.operation,
         inbox_event_id: stored.id,
         source_modified_at: &stored.source_modified_at,
-        max_attempts: max_attempts.unsigned_abs(),
+        max_attempts,
         correlation_id,
     };
     if queue::enqueue_or_repoint(db, &enqueue)?.is_none() {

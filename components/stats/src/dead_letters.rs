@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{DeadLetterId, QueueId};
 use tds_core::query::{choose, timestamp, Params};
+use tds_core::variables;
 use tds_guest::db::Db;
 use tds_guest::dead_letters::{self, List, LockForReplay, MarkReplayed, Resolve, Show};
 use tds_guest::http::HttpError;
@@ -28,7 +29,6 @@ use crate::api::{
 use crate::cursor::scope;
 
 pub const ERROR_CLASSES: [&str; 3] = ["invalid", "permanent", "transient"];
-const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 /// The most dead letters one replay-by-filter call replays.
 const MAX_REPLAY_BATCH: i64 = 500;
 
@@ -298,9 +298,7 @@ fn replay_in_transaction(db: &Db, id: i64, by: &str) -> Result<Value, HttpError>
     })?;
     let max_attempts = match source.max_attempts {
         Some(n) => n,
-        None => vars::positive("max_attempts", DEFAULT_MAX_ATTEMPTS)
-            .map_err(HttpError::not_configured)?
-            .unsigned_abs(),
+        None => vars::read(&variables::MAX_ATTEMPTS)?,
     };
     let enqueue = EnqueueOrRepoint {
         module,

@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
+use tds_core::variables;
 use tds_guest::db::{Db, DbError};
 use tds_guest::queue::figures;
 use tds_guest::vars;
@@ -31,8 +32,7 @@ pub fn get(ctx: &Ctx) -> ApiResult {
 }
 
 fn read() -> Result<Value, DbError> {
-    let url = vars::get("database_url")
-        .ok_or_else(|| DbError::local("variable database_url is not set"))?;
+    let url = vars::read(&variables::DATABASE_URL).map_err(|e| DbError::local(e.to_string()))?;
     let db = Db::open(&url)?;
     let ping = Instant::now();
     db.execute(PING, &[])?;

@@ -8,6 +8,7 @@
 use serde_json::{json, Value};
 use tds_core::entity::Module;
 use tds_core::query::timestamp;
+use tds_core::variables;
 use tds_guest::http::HttpError;
 use tds_guest::log::Logger;
 use tds_guest::queue::{enqueue_or_repoint, EnqueueOrRepoint};
@@ -47,9 +48,7 @@ pub fn inbox(ctx: &Ctx) -> ApiResult {
         }
     };
     let by = actor(&body)?;
-    let max_attempts = vars::positive::<i32>("max_attempts", 8)
-        .map_err(HttpError::not_configured)?
-        .unsigned_abs();
+    let max_attempts = vars::read(&variables::MAX_ATTEMPTS)?;
     let range = Range {
         from: &from,
         to: &to,

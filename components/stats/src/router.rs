@@ -4,6 +4,7 @@
 
 use spin_sdk::http::{Method, Request, Response};
 use tds_core::query::decode_path_segment;
+use tds_core::variables;
 use tds_guest::http::{check_bearer, request_id, HttpError};
 use tds_guest::log::Logger;
 use tds_guest::vars;
@@ -124,7 +125,7 @@ pub fn handle(req: &Request) -> Response {
 }
 
 fn authorized(req: &Request) -> Result<(), HttpError> {
-    let token = vars::get("stats_token");
+    let token = vars::text(&variables::STATS_TOKEN);
     check_bearer(req, token.as_deref()).map_err(|e| e.with_challenge(CHALLENGE))
 }
 

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use crate::variables;
+
 /// The variables that hold webhook credentials, declared (and so ordered) as intake consults
 /// them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,12 +33,12 @@ impl CredentialVariable {
         CredentialVariable::WebhookKey,
     ];
 
-    /// The Spin variable's name.
+    /// The Spin variable's name, as its registry entry (`crate::variables`) declares it.
     pub fn as_str(self) -> &'static str {
         match self {
-            CredentialVariable::ZohoWebhookSecret => "zoho_webhook_secret",
-            CredentialVariable::ZohoModuleSecrets => "zoho_module_secrets",
-            CredentialVariable::WebhookKey => "webhook_key",
+            CredentialVariable::ZohoWebhookSecret => variables::ZOHO_WEBHOOK_SECRET.name,
+            CredentialVariable::ZohoModuleSecrets => variables::ZOHO_MODULE_SECRETS.name,
+            CredentialVariable::WebhookKey => variables::WEBHOOK_KEY.name,
         }
     }
 

@@ -3,8 +3,8 @@
 //! payload parsing, normalisation into inbox events, canonical JSON, Zoho timestamps,
 //! header redaction, retry backoff and failure classes, the ids of TDS's own rows; for
 //! heal, circuit breakers, alert conditions and metric rollups; for the stats API and the
-//! processor, query parameters; runtime-configuration validation; where a lane's wake goes
-//! ([`wake`]). No I/O.
+//! processor, query parameters; runtime-configuration validation; the registry of Spin
+//! variables ([`variables`]); where a lane's wake goes ([`wake`]). No I/O.
 //!
 //! Logic only one component uses lives beside it instead: which proof a webhook must carry
 //! in intake (`components/intake/src/auth/proof.rs`), the pagination cursors and the
@@ -26,4 +26,5 @@ pub mod query;
 pub mod redact;
 pub mod signature;
 pub mod time;
+pub mod variables;
 pub mod wake;

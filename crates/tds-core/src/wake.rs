@@ -12,6 +12,7 @@
 //! steered by it).
 
 use crate::entity::Lane;
+use crate::variables::{self, Declared, VariableError};
 
 /// The path a chained wake asks for: no public route of the manifest leads it to a
 /// processor, so only service chaining reaches it there.
@@ -29,7 +30,8 @@ pub enum WakeRoute {
 }
 
 impl WakeRoute {
-    /// Reads the variables' values (`None`: unset).
+    /// Reads the variables' raw values (`None`: unset) through the registry
+    /// ([`variables::WAKE`], [`variables::APP_ORIGIN`]).
     ///
     /// ```
     /// use tds_core::wake::WakeRoute;
@@ -39,35 +41,33 @@ impl WakeRoute {
     ///     WakeRoute::parse(Some("self"), Some("https://tds.example.com/")),
     ///     Ok(WakeRoute::SelfRequest { origin: "https://tds.example.com".into() })
     /// );
-    /// assert!(WakeRoute::parse(Some("self"), None).is_err());
+    /// assert_eq!(WakeRoute::parse(Some("self"), None).unwrap_err().name(), "app_origin");
     /// assert!(WakeRoute::parse(Some("self"), Some("tds.example.com")).is_err());
     /// assert!(WakeRoute::parse(Some("self"), Some("https://tds.example.com/api")).is_err());
-    /// assert!(WakeRoute::parse(Some("loud"), None).is_err());
+    /// assert_eq!(WakeRoute::parse(Some("loud"), None).unwrap_err().name(), "wake");
     /// ```
-    pub fn parse(mode: Option<&str>, origin: Option<&str>) -> Result<WakeRoute, String> {
-        match mode.unwrap_or("chain") {
+    pub fn parse(mode: Option<&str>, origin: Option<&str>) -> Result<WakeRoute, VariableError> {
+        WakeRoute::new(
+            variables::WAKE.parse(mode)?,
+            variables::APP_ORIGIN.parse(origin)?,
+        )
+    }
+
+    /// The route of `wake`'s value and `app_origin`'s, as the registry reads them: `self`
+    /// needs the origin.
+    pub fn new(mode: &str, origin: Option<String>) -> Result<WakeRoute, VariableError> {
+        match mode {
             "chain" => Ok(WakeRoute::Chain),
             "off" => Ok(WakeRoute::Off),
-            "self" => {
-                let origin = origin
-                    .map(|o| o.trim_end_matches('/'))
-                    .filter(|o| !o.is_empty())
-                    .ok_or("variable wake is \"self\" but app_origin is not set: set it to the application's public origin, e.g. https://tds.example.com")?;
-                let authority = origin
-                    .strip_prefix("https://")
-                    .or_else(|| origin.strip_prefix("http://"))
-                    .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-                    .ok_or_else(|| format!("variable app_origin must be scheme://host[:port] (http or https, no path), not {origin:?}"))?;
-                if authority.contains(['?', '#', '@', ' ']) {
-                    return Err(format!("variable app_origin must be scheme://host[:port], not {origin:?}"));
-                }
-                Ok(WakeRoute::SelfRequest {
-                    origin: origin.to_string(),
-                })
-            }
-            other => Err(format!(
-                "variable wake must be chain, self or off, not {other:?}"
-            )),
+            "self" => origin
+                .map(|origin| WakeRoute::SelfRequest { origin })
+                .ok_or_else(|| {
+                    variables::APP_ORIGIN.missing(
+                        "wake is \"self\", which sends each wake to it: set it to the \
+                         application's public origin, e.g. https://tds.example.com",
+                    )
+                }),
+            other => Err(variables::WAKE.invalid(other)),
         }
     }
 

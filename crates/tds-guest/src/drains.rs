@@ -16,6 +16,7 @@ use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::LeaseOwner;
+use tds_core::variables::{self, VariableError};
 use tds_core::wake::WakeRoute;
 use tds_store::drains;
 
@@ -97,15 +98,22 @@ pub struct Waking {
 }
 
 impl Waking {
-    /// Reads the variables; a bad `wake` or `app_origin` is the error saying what to set.
-    pub fn read() -> Result<Waking, String> {
-        Ok(Waking {
-            route: WakeRoute::parse(
-                vars::get("wake").as_deref(),
-                vars::get("app_origin").as_deref(),
-            )?,
-            token: vars::get("stats_token"),
-        })
+    /// Reads the variables through the registry; a bad `wake` or `app_origin`, or a self
+    /// request without the origin or the `stats_token` the drain route asks for, is the
+    /// error saying what to set.
+    pub fn read() -> Result<Waking, VariableError> {
+        let route = WakeRoute::new(
+            vars::read(&variables::WAKE)?,
+            vars::read(&variables::APP_ORIGIN)?,
+        )?;
+        let token = vars::text(&variables::STATS_TOKEN);
+        if route.needs_token() && token.is_none() {
+            return Err(variables::STATS_TOKEN.missing(
+                "wake is \"self\", and the drain route refuses a wake without it: set it, \
+                 or choose another wake",
+            ));
+        }
+        Ok(Waking { route, token })
     }
 }
 

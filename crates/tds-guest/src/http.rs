@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use spin_sdk::http::{Method, OutgoingResponse, Request, Response, ResponseOutparam};
 use tds_core::payload::PayloadError;
 use tds_core::query::ParamError;
+use tds_core::variables::{self, VariableError};
 
 use crate::db::DbError;
 
@@ -41,7 +42,7 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// The `database_url` variable, for a route that needs the database; 503 `not_configured`
 /// when it is not set.
 pub fn database_url() -> Result<String, HttpError> {
-    crate::vars::required("database_url").map_err(HttpError::not_configured)
+    Ok(crate::vars::read(&variables::DATABASE_URL)?)
 }
 
 /// Sends `response` in full now. Spin sends an answer as soon as the handler sets it and
@@ -204,6 +205,23 @@ impl From<DbError> for HttpError {
 impl From<ParamError> for HttpError {
     fn from(e: ParamError) -> HttpError {
         HttpError::new(400, "invalid_parameter", e.to_string())
+    }
+}
+
+/// A variable the route needs, unset where it is required or outside its bounds: 503
+/// `not_configured`, the message naming the variable and what to do (the one answer of an
+/// HTTP route to a bad variable; `crate::vars`).
+///
+/// ```
+/// use tds_core::variables::{Declared, MAX_ATTEMPTS};
+/// use tds_guest::http::HttpError;
+/// let e = HttpError::from(MAX_ATTEMPTS.parse(Some("0")).unwrap_err());
+/// assert_eq!((e.status, e.code), (503, "not_configured"));
+/// assert!(e.message.starts_with("variable max_attempts is \"0\""), "{}", e.message);
+/// ```
+impl From<VariableError> for HttpError {
+    fn from(e: VariableError) -> HttpError {
+        HttpError::not_configured(e.to_string())
     }
 }
 

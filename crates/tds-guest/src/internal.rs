@@ -14,6 +14,7 @@ use std::fmt::Display;
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
+use tds_core::variables::{self, VariableError};
 
 use crate::db::DbError;
 use crate::http::{check_internal_post, error_body, json_response, request_id, HttpError};
@@ -68,7 +69,7 @@ pub fn serve<T>(
 ) -> Response {
     let request_id = request_id(req);
     let log = Logger::new(component, &request_id);
-    let token = vars::get("stats_token");
+    let token = vars::text(&variables::STATS_TOKEN);
     let answer = check_internal_post(req, purpose, token.as_deref())
         .and_then(|()| read(req).inspect_err(|e| log_unservable(&log, purpose, e)))
         .and_then(|input| {
@@ -94,10 +95,19 @@ pub fn log_unservable(log: &Logger, purpose: &str, error: &HttpError) {
     }
 }
 
-/// A cron invocation's `setting`, its error logged as "not configured": the cron
-/// counterpart of the 503 `not_configured` an internal route answers (and logs).
-pub fn configured<T>(setting: Result<T, String>, log: &Logger) -> Result<T, String> {
-    setting.inspect_err(|e| log.error("not configured", json!({"error": e})))
+/// A cron invocation's variables, read through the registry: a bad one (or a required one
+/// unset) is logged as an error, "not configured" with the variable's name, and fails the
+/// invocation, which then does nothing: the cron counterpart of the 503 `not_configured`
+/// an internal route answers (and logs) for it.
+pub fn configured<T>(setting: Result<T, VariableError>, log: &Logger) -> Result<T, String> {
+    setting.map_err(|e| {
+        let error = e.to_string();
+        log.error(
+            "not configured",
+            json!({"variable": e.name(), "error": error}),
+        );
+        error
+    })
 }
 
 /// The logger of the cron invocation fired at `timestamp`.

@@ -1,35 +1,32 @@
-//! Component variables (`[component.x.variables]` in spin.toml). A component sees only
-//! the names it declares; an undeclared or empty variable reads as unset.
+//! Component variables (`[component.x.variables]` in spin.toml), read only through their
+//! entries in the registry `tds_core::variables`, which holds each one's default and
+//! bounds: no call site names a default. A component sees only the names it declares; an
+//! undeclared or empty variable reads as unset, that is as its default.
+//!
+//! A bad value (or a required variable unset) is never replaced: [`read`] returns the
+//! [`VariableError`] naming the variable and saying what to do, and the component refuses
+//! the work that needs it, one way per kind of entry point (docs/configuration.md, "A bad
+//! value"):
+//! - an HTTP route answers 503 `not_configured` with the error as its message
+//!   (`HttpError::from`), logged as an error (`internal::serve`, the stats router,
+//!   intake's refusal);
+//! - a cron invocation logs the error as "not configured", naming the variable, and fails
+//!   ([`crate::internal::configured`]).
 
-use std::str::FromStr;
+use tds_core::variables::{Declared, Text, VariableError};
 
-/// The trimmed value of `name`, or `None` when it is unset, empty or undeclared.
-pub fn get(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// The raw value of variable `name` as Spin gives it (`None`: undeclared).
+fn raw(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
 }
 
-/// The trimmed value of `name`, or an error naming it when it is unset, empty or
-/// undeclared.
-pub fn required(name: &str) -> Result<String, String> {
-    get(name).ok_or_else(|| format!("variable {name} is not set"))
+/// Variable `variable`, read by its registry entry: its typed value, its default when
+/// unset, or the error naming it when its value is bad or it is required and unset.
+pub fn read<V: Declared>(variable: &V) -> Result<V::Value, VariableError> {
+    variable.parse(raw(variable.variable().name).as_deref())
 }
 
-/// `name` parsed as a number, `default` when unset; an unparsable or non-positive value is
-/// an error naming the variable.
-pub fn positive<T>(name: &str, default: T) -> Result<T, String>
-where
-    T: FromStr + PartialOrd + Default,
-{
-    match get(name) {
-        None => Ok(default),
-        Some(text) => match text.parse::<T>() {
-            Ok(n) if n > T::default() => Ok(n),
-            _ => Err(format!(
-                "variable {name} must be a positive number, not {text:?}"
-            )),
-        },
-    }
+/// Text variable `variable` (no value is bad): its trimmed value, `None` when unset.
+pub fn text(variable: &Text) -> Option<String> {
+    variable.value(raw(variable.name).as_deref())
 }

@@ -7,15 +7,11 @@
 //! was overridden, requests go there when it is one of Zoho's API origins
 //! ([`Endpoints::api_url_for`]).
 
-/// A data centre TDS does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("zoho_data_center {0:?} is not one of com, eu, in, com.au, jp, ca, com.cn, sa, uk")]
-pub struct UnknownDataCenter(pub String);
+use tds_core::variables::{Declared, VariableError, ZOHO_DATA_CENTER};
 
-/// The data centres Zoho Books runs in, by domain suffix.
-pub const DATA_CENTERS: [&str; 9] = [
-    "com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk",
-];
+/// The data centres Zoho Books runs in, by domain suffix: the values the variable
+/// `zoho_data_center` takes (its registry entry holds the list).
+pub const DATA_CENTERS: [&str; 9] = tds_core::variables::ZOHO_DATA_CENTERS;
 
 /// The accounts server (OAuth) of data centre `dc`.
 ///
@@ -53,8 +49,9 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The endpoints of data centre `dc` (`com` when blank), each overridable (tests point
-    /// them at a stand-in).
+    /// The endpoints of data centre `dc`, the raw value of `zoho_data_center` (read by its
+    /// registry entry, `tds_core::variables::ZOHO_DATA_CENTER`: its default when blank),
+    /// each overridable (tests point them at a stand-in).
     ///
     /// ```
     /// use tds_zoho::region::Endpoints;
@@ -64,30 +61,30 @@ impl Endpoints {
     /// let au = Endpoints::resolve(Some(" .com.au "), None, Some("http://127.0.0.1:9/books/v3/")).unwrap();
     /// assert_eq!(au.accounts_url, "https://accounts.zoho.com.au");
     /// assert_eq!(au.api_url, "http://127.0.0.1:9/books/v3");
-    /// assert!(Endpoints::resolve(Some("mars"), None, None).is_err());
+    /// assert_eq!(Endpoints::resolve(Some("mars"), None, None).unwrap_err().name(), "zoho_data_center");
     /// ```
     pub fn resolve(
         dc: Option<&str>,
         accounts_url: Option<&str>,
         api_url: Option<&str>,
-    ) -> Result<Endpoints, UnknownDataCenter> {
-        let dc = dc
-            .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| "com".to_string());
-        if !DATA_CENTERS.contains(&dc.as_str()) {
-            return Err(UnknownDataCenter(dc));
-        }
+    ) -> Result<Endpoints, VariableError> {
+        let dc = ZOHO_DATA_CENTER.parse(dc)?;
+        Ok(Endpoints::of(dc, accounts_url, api_url))
+    }
+
+    /// The endpoints of data centre `dc`, one of [`DATA_CENTERS`] (as
+    /// `ZOHO_DATA_CENTER` reads it), each overridable.
+    pub fn of(dc: &str, accounts_url: Option<&str>, api_url: Option<&str>) -> Endpoints {
         let given = |url: Option<&str>| {
             url.map(|u| u.trim().trim_end_matches('/').to_string())
                 .filter(|u| !u.is_empty())
         };
         let api_url = given(api_url);
-        Ok(Endpoints {
-            accounts_url: given(accounts_url).unwrap_or_else(|| accounts_origin(&dc)),
+        Endpoints {
+            accounts_url: given(accounts_url).unwrap_or_else(|| accounts_origin(dc)),
             api_url_given: api_url.is_some(),
-            api_url: api_url.unwrap_or_else(|| format!("{}/books/v3", api_origin(&dc))),
-        })
+            api_url: api_url.unwrap_or_else(|| format!("{}/books/v3", api_origin(dc))),
+        }
     }
 
     /// The API root to call once a token answer named `api_domain`: the given

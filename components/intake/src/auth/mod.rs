@@ -8,8 +8,9 @@ mod proof;
 use spin_sdk::http::Request;
 use tds_core::credential::CredentialRef;
 use tds_core::entity::Module;
-use tds_core::payload::{self, BodyFormat};
+use tds_core::payload::{Body, BodyFormat};
 use tds_core::signature;
+use tds_core::variables;
 use tds_guest::http::{header, HttpError};
 use tds_guest::vars;
 
@@ -19,13 +20,13 @@ use proof::{Proof, WebhookAuth};
 /// answers which configured credential it was.
 pub fn authenticate(
     req: &Request,
-    format: BodyFormat,
+    body: &Body<'_>,
     query: &[(String, String)],
     module: Option<Module>,
 ) -> Result<CredentialRef, HttpError> {
-    let secret = vars::get("zoho_webhook_secret");
-    let module_secrets = vars::get("zoho_module_secrets");
-    let key = vars::get("webhook_key");
+    let secret = vars::text(&variables::ZOHO_WEBHOOK_SECRET);
+    let module_secrets = vars::text(&variables::ZOHO_MODULE_SECRETS);
+    let key = vars::text(&variables::WEBHOOK_KEY);
     let auth = WebhookAuth::new(secret.as_deref(), module_secrets.as_deref(), key.as_deref())
         .map_err(|e| HttpError::not_configured(e.to_string()))?;
     match auth.proof_for(module) {
@@ -37,11 +38,9 @@ pub fn authenticate(
                     "X-Zoho-Webhook-Signature is required",
                 )
             })?;
-            let message = match format {
-                BodyFormat::Json => signature::signed_message(query, &[], Some(req.body())),
-                BodyFormat::Form => {
-                    signature::signed_message(query, &payload::form_pairs(req.body()), None)
-                }
+            let message = match body.format() {
+                BodyFormat::Json => signature::signed_message(query, &[], Some(body.bytes())),
+                BodyFormat::Form => signature::signed_message(query, body.form_pairs(), None),
             };
             let signed_with = |secret: &str| signature::verify(secret, &message, given);
             first_match(&secrets, signed_with).ok_or_else(|| {

@@ -37,7 +37,7 @@ use tds_core::normalize::{normalize, Delivery};
 use tds_core::payload::{self, BodyFormat};
 use tds_core::redact::redact_headers;
 use tds_erp::sql;
-use tds_store::{inbox, journal, never_empty, queue};
+use tds_store::{inbox, journal, never_empty, queue, Statement};
 
 use crate::webhook;
 
@@ -90,7 +90,6 @@ fn bind(sql: &str, values: &[String]) -> String {
 
 /// What intake stores for Zoho's example item, and what the processor writes for it.
 struct Example {
-    raw_body: String,
     document: String,
     headers: String,
     operation: &'static str,
@@ -144,7 +143,6 @@ impl Example {
         .collect();
         changed_fields.sort();
         Ok(Example {
-            raw_body: String::from_utf8(body)?,
             document: Value::Object(parsed.document.clone()).to_string(),
             headers: Value::Object(headers).to_string(),
             operation: event.operation.as_str(),
@@ -162,6 +160,17 @@ fn text_array(items: &[String]) -> String {
     literal(&format!("{{{}}}", items.join(",")))
 }
 
+/// `sql` (`statement`'s text, or its text wrapped) with each parameter replaced by the value
+/// named for it; `values` name `statement`'s parameters in its order, as the guests' `bind!`
+/// requires.
+fn bind_named(sql: &str, statement: &Statement, values: &[(&str, String)]) -> String {
+    let names: Vec<&str> = values.iter().map(|(name, _)| *name).collect();
+    let expected: Vec<&str> = statement.params.iter().map(|p| p.name).collect();
+    assert_eq!(names, expected, "{}: bind its parameters by name, in order", statement.name);
+    let ordered: Vec<String> = values.iter().map(|(_, value)| value.clone()).collect();
+    bind(sql, &ordered)
+}
+
 /// The credential the load generator's webhooks are proved by: `zoho_webhook_secret`'s one
 /// value.
 const SIGNED_WITH: CredentialRef = CredentialRef {
@@ -171,29 +180,29 @@ const SIGNED_WITH: CredentialRef = CredentialRef {
 
 fn intake_script(example: &Example) -> String {
     let spec = MODULE.spec();
-    let store = bind(
+    let store = bind_named(
         &never_empty::wrap(inbox::STORE_AND_QUEUE.sql),
+        &inbox::STORE_AND_QUEUE,
         &[
-            ":n".into(),
-            literal(spec.name),
-            ":n".into(),
-            literal(example.operation),
-            literal("POST"),
-            literal("application/json"),
-            literal(example.shape),
-            literal(&example.raw_body),
-            literal(&example.document),
-            literal(&example.headers),
-            opt_literal(example.version.as_deref()),
-            literal(example.version_source),
-            literal(&example.content_hash),
-            ":n".into(),
-            literal("accepted"),
-            text_array(&[]),
-            literal(spec.lane.as_str()),
-            literal(&spec.priority.to_string()),
-            literal(MAX_ATTEMPTS),
-            literal(&SIGNED_WITH.label()),
+            ("module", literal(spec.name)),
+            ("entity_id", ":n".into()),
+            ("correlation_id", ":n".into()),
+            ("operation", literal(example.operation)),
+            ("http_method", literal("POST")),
+            ("content_type", literal("application/json")),
+            ("payload_shape", literal(example.shape)),
+            ("document", literal(&example.document)),
+            ("headers", literal(&example.headers)),
+            ("source_modified_at", opt_literal(example.version.as_deref())),
+            ("version_source", literal(example.version_source)),
+            ("content_hash", literal(&example.content_hash)),
+            ("idempotency_key", ":n".into()),
+            ("status", literal("accepted")),
+            ("invalid_reasons", text_array(&[])),
+            ("lane", literal(spec.lane.as_str())),
+            ("priority", literal(&spec.priority.to_string())),
+            ("max_attempts", literal(MAX_ATTEMPTS)),
+            ("credential", literal(&SIGNED_WITH.label())),
         ],
     );
     format!(
@@ -206,20 +215,16 @@ fn intake_script(example: &Example) -> String {
 fn drain_script(example: &Example, batch: usize) -> Result<String> {
     let spec = MODULE.spec();
     let table = tds_erp::table_for(MODULE).context("items have an ERP table")?;
-    let claim = bind(
+    let modules: Vec<String> = spec.lane.modules().map(|m| m.as_str().to_string()).collect();
+    let claim = bind_named(
         queue::CLAIM_BATCH.sql,
+        &queue::CLAIM_BATCH,
         &[
-            literal(spec.lane.as_str()),
-            text_array(
-                &spec
-                    .lane
-                    .modules()
-                    .map(|m| m.as_str().to_string())
-                    .collect::<Vec<_>>(),
-            ),
-            literal(&batch.to_string()),
-            ":owner".into(),
-            literal(LEASE_SECONDS),
+            ("lane", literal(spec.lane.as_str())),
+            ("modules", text_array(&modules)),
+            ("limit", literal(&batch.to_string())),
+            ("lease_owner", ":owner".into()),
+            ("lease_seconds", literal(LEASE_SECONDS)),
         ],
     );
     // The claim's rows, collected into arrays for `\gset`: its final SELECT becomes one more
@@ -241,8 +246,15 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
          FROM unnest(:events::bigint[]) WITH ORDINALITY AS o(id, i) JOIN ({documents}) d ON d.id = o.id \\gset\n\
          \\startpipeline\nBEGIN;\n{limit};\n\\endpipeline\n\\endif\n",
         lane = spec.lane.as_str(),
-        documents = bind(inbox::READ_DOCUMENTS.sql, &[":events::bigint[]".into()]),
-        limit = bind(queue::LIMIT_WAITS.sql, &[literal(LOCK_TIMEOUT_MS), literal(&(LEASE_SECONDS.parse::<i64>()? * 1000).to_string())]),
+        documents = bind_named(inbox::READ_DOCUMENTS.sql, &inbox::READ_DOCUMENTS, &[("ids", ":events::bigint[]".into())]),
+        limit = bind_named(
+            queue::LIMIT_WAITS.sql,
+            &queue::LIMIT_WAITS,
+            &[
+                ("lock_timeout_ms", literal(LOCK_TIMEOUT_MS)),
+                ("idle_ms", literal(&(LEASE_SECONDS.parse::<i64>()? * 1000).to_string())),
+            ],
+        ),
     );
     let lock = sql::lock_row(table);
     let upsert = sql::upsert(table);
@@ -263,40 +275,42 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
             event.clone(),
         ];
         upsert_values.extend(example.mapped.iter().map(|v| opt_literal(v.as_deref())));
-        let audit = bind(
+        let audit = bind_named(
             journal::AUDIT_CHANGE.sql,
+            &journal::AUDIT_CHANGE,
             &[
-                literal(table.name),
-                entity.clone(),
-                literal(spec.name),
-                literal("insert"),
-                "NULL".into(),
-                ":up_text".into(),
-                text_array(&example.changed_fields),
-                version.clone(),
-                event.clone(),
-                id.clone(),
-                literal("0"),
-                correlation.clone(),
+                ("erp_table", literal(table.name)),
+                ("entity_id", entity.clone()),
+                ("module", literal(spec.name)),
+                ("action", literal("insert")),
+                ("before", "NULL".into()),
+                ("after", ":up_image".into()),
+                ("changed_fields", text_array(&example.changed_fields)),
+                ("source_modified_at", version.clone()),
+                ("inbox_event_id", event.clone()),
+                ("queue_id", id.clone()),
+                ("run_id", literal("0")),
+                ("correlation_id", correlation.clone()),
             ],
         );
-        let complete = bind(
+        let complete = bind_named(
             &never_empty::wrap(queue::COMPLETE.sql),
+            &queue::COMPLETE,
             &[
-                literal("0"),
-                id.clone(),
-                event.clone(),
-                literal(spec.name),
-                entity.clone(),
-                literal(spec.lane.as_str()),
-                literal(example.operation),
-                literal("1"),
-                literal("applied"),
-                literal(&format!("insert {}", table.name)),
-                "NULL".into(),
-                literal("1.0"),
-                correlation.clone(),
-                ":owner".into(),
+                ("queue_id", id.clone()),
+                ("lease_owner", ":owner".into()),
+                ("run_id", literal("0")),
+                ("inbox_event_id", event.clone()),
+                ("module", literal(spec.name)),
+                ("entity_id", entity.clone()),
+                ("lane", literal(spec.lane.as_str())),
+                ("operation", literal(example.operation)),
+                ("attempt", literal("1")),
+                ("outcome", literal("applied")),
+                ("message", literal(&format!("insert {}", table.name))),
+                ("error_code", "NULL".into()),
+                ("duration_ms", literal("1.0")),
+                ("correlation_id", correlation.clone()),
             ],
         );
         write!(

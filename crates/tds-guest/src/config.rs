@@ -4,6 +4,7 @@
 
 use tds_store::config;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// The keys whose stored values [`read_values`] reads.
@@ -22,13 +23,15 @@ pub struct StoredValue {
 pub fn read_values(db: &Db, read: &ReadValues<'_>) -> Result<Vec<StoredValue>, DbError> {
     let rows = db.query(
         config::READ_VALUES,
-        &[param::text_array(read.keys.iter().copied())],
+        bind!(config::READ_VALUES {
+            keys: param::text_array(read.keys.iter().copied())
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(StoredValue {
-                key: row.text(0)?,
-                value: row.text(1)?,
+                key: row.text("key")?,
+                value: row.text("value")?,
             })
         })
         .collect()
@@ -44,12 +47,12 @@ pub struct StoredEntry {
 
 /// Every stored key, by key (`config::LIST_ENTRIES`).
 pub fn list_entries(db: &Db) -> Result<Vec<StoredEntry>, DbError> {
-    let rows = db.query(config::LIST_ENTRIES, &[])?;
+    let rows = db.query(config::LIST_ENTRIES, bind!(config::LIST_ENTRIES {}))?;
     rows.iter()
         .map(|row| {
             Ok(StoredEntry {
-                key: row.text(0)?,
-                entry: row.text(1)?,
+                key: row.text("key")?,
+                entry: row.text("entry")?,
             })
         })
         .collect()
@@ -68,12 +71,12 @@ pub struct SetValue<'a> {
 pub fn set_value(db: &Db, set: &SetValue<'_>) -> Result<(), DbError> {
     db.execute(
         config::SET_VALUE,
-        &[
-            param::text(set.key),
-            param::text(set.value),
-            param::text(set.description),
-            param::text(set.by),
-        ],
+        bind!(config::SET_VALUE {
+            key: param::text(set.key),
+            value: param::text(set.value),
+            description: param::text(set.description),
+            updated_by: param::text(set.by),
+        }),
     )
     .map(drop)
 }

@@ -8,6 +8,7 @@ use tds_core::ids::{DeadLetterId, InboxEventId, QueueId};
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::dead_letters;
 
+use crate::bind;
 use crate::db::{param, Db, DbError, Row};
 use crate::queue::{count, operation};
 
@@ -38,24 +39,24 @@ pub struct ListedDeadLetter {
 pub fn list(db: &Db, list: &List<'_>) -> Result<Vec<ListedDeadLetter>, DbError> {
     let rows = db.query(
         dead_letters::LIST,
-        &[
-            param::text(list.state),
-            param::opt_text(list.module.map(Module::as_str)),
-            param::opt_text(list.lane.map(Lane::as_str)),
-            param::opt_text(list.error_class),
-            param::opt_text(list.error_code),
-            param::opt_text(list.entity_id),
-            param::opt_text(list.since),
-            param::opt_text(list.until),
-            param::opt_int8(list.before.map(|id| id.0)),
-            param::uint4(list.limit),
-        ],
+        bind!(dead_letters::LIST {
+            state: param::text(list.state),
+            module: param::opt_text(list.module.map(Module::as_str)),
+            lane: param::opt_text(list.lane.map(Lane::as_str)),
+            error_class: param::opt_text(list.error_class),
+            error_code: param::opt_text(list.error_code),
+            entity_id: param::opt_text(list.entity_id),
+            since: param::opt_text(list.since),
+            until: param::opt_text(list.until),
+            before: param::opt_int8(list.before.map(|id| id.0)),
+            limit: param::uint4(list.limit),
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(ListedDeadLetter {
-                id: DeadLetterId(row.int8(0)?),
-                dead_letter: row.text(1)?,
+                id: DeadLetterId(row.int8("id")?),
+                dead_letter: row.text("dead_letter")?,
             })
         })
         .collect()
@@ -69,8 +70,13 @@ pub struct Show {
 /// The dead letter as JSON text, with its attempts, its inbox event and the queue row of its
 /// last replay (`dead_letters::SHOW`); `None` when unknown.
 pub fn show(db: &Db, show: &Show) -> Result<Option<String>, DbError> {
-    let rows = db.query(dead_letters::SHOW, &[param::int8(show.id.0)])?;
-    rows.first().map(|row| row.text(0)).transpose()
+    let rows = db.query(
+        dead_letters::SHOW,
+        bind!(dead_letters::SHOW {
+            id: param::int8(show.id.0)
+        }),
+    )?;
+    rows.first().map(|row| row.text("dead_letter")).transpose()
 }
 
 /// An open dead letter [`resolve`] resolves without replaying it, on behalf of `by`.
@@ -85,13 +91,13 @@ pub struct Resolve<'a> {
 pub fn resolve(db: &Db, resolve: &Resolve<'_>) -> Result<Option<String>, DbError> {
     let rows = db.query(
         dead_letters::RESOLVE,
-        &[
-            param::int8(resolve.id.0),
-            param::text(resolve.by),
-            param::text(resolve.note),
-        ],
+        bind!(dead_letters::RESOLVE {
+            resolved_by: param::text(resolve.by),
+            resolution: param::text(resolve.note),
+            id: param::int8(resolve.id.0),
+        }),
     )?;
-    rows.first().map(|row| row.text(0)).transpose()
+    rows.first().map(|row| row.text("dead_letter")).transpose()
 }
 
 /// The dead letter [`lock_for_replay`] locks.
@@ -125,27 +131,35 @@ pub struct ReplayEvent {
 /// Locks the dead letter for a replay, inside the replay's transaction
 /// (`dead_letters::LOCK_FOR_REPLAY`); `None` when unknown.
 pub fn lock_for_replay(db: &Db, lock: &LockForReplay) -> Result<Option<ReplaySource>, DbError> {
-    let rows = db.query(dead_letters::LOCK_FOR_REPLAY, &[param::int8(lock.id.0)])?;
+    let rows = db.query(
+        dead_letters::LOCK_FOR_REPLAY,
+        bind!(dead_letters::LOCK_FOR_REPLAY {
+            id: param::int8(lock.id.0)
+        }),
+    )?;
     rows.first().map(|row| replay_source(&row)).transpose()
 }
 
 fn replay_source(row: &Row<'_>) -> Result<ReplaySource, DbError> {
-    let event = if row.boolean(2)? {
-        let name = row.text(3)?;
+    let event = if row.boolean("event_found")? {
+        let name = row.text("module")?;
         Some(ReplayEvent {
             module: Module::from_name(&name).ok_or(name),
-            entity_id: row.opt_text(4)?.map(EntityId::from_stored),
-            operation: operation(row, 5)?,
-            source_modified_at: StoredVersion::from_stored(row.text(6)?),
-            correlation_id: row.text(7)?,
+            entity_id: row.opt_text("entity_id")?.map(EntityId::from_stored),
+            operation: operation(row, "operation")?,
+            source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
+            correlation_id: row.text("correlation_id")?,
         })
     } else {
         None
     };
     Ok(ReplaySource {
-        inbox_event_id: InboxEventId(row.int8(0)?),
+        inbox_event_id: InboxEventId(row.int8("inbox_event_id")?),
         event,
-        max_attempts: row.opt_int4(9)?.map(|_| count(row, 9)).transpose()?,
+        max_attempts: row
+            .opt_int4("max_attempts")?
+            .map(|_| count(row, "max_attempts"))
+            .transpose()?,
     })
 }
 
@@ -163,14 +177,14 @@ pub struct MarkReplayed<'a> {
 pub fn mark_replayed(db: &Db, mark: &MarkReplayed<'_>) -> Result<String, DbError> {
     let rows = db.query(
         dead_letters::MARK_REPLAYED,
-        &[
-            param::int8(mark.id.0),
-            param::text(mark.by),
-            param::text(mark.resolution),
-            param::opt_int8(mark.queue_id.map(|id| id.0)),
-        ],
+        bind!(dead_letters::MARK_REPLAYED {
+            resolved_by: param::text(mark.by),
+            resolution: param::text(mark.resolution),
+            replay_queue_id: param::opt_int8(mark.queue_id.map(|id| id.0)),
+            id: param::int8(mark.id.0),
+        }),
     )?;
-    rows.expect_row()?.text(0)
+    rows.expect_row()?.text("dead_letter")
 }
 
 #[cfg(test)]
@@ -254,7 +268,7 @@ mod tests {
     fn a_negative_max_attempts_names_the_statement() {
         assert_eq!(
             read(locked_row(true, "items", Some(-1))),
-            Err("dead_letters::lock_for_replay: column 9: negative count -1".into())
+            Err("dead_letters::lock_for_replay: column max_attempts: negative count -1".into())
         );
     }
 }

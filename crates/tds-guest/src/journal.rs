@@ -4,12 +4,12 @@
 //! closing of the runs whose invocation died before finishing them.
 
 use serde_json::{json, Value};
-use spin_sdk::pg4::ParameterValue;
 use tds_core::entity::{Lane, Module};
 use tds_core::ids::{InboxEventId, LeaseOwner, QueueId, RunId};
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::journal;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 use crate::log::Logger;
 use crate::random;
@@ -50,15 +50,15 @@ pub struct StartRun<'a> {
 pub fn start_run(db: &Db, start: &StartRun<'_>) -> Result<RunId, DbError> {
     let rows = db.query(
         journal::START_RUN,
-        &[
-            param::text(start.component),
-            param::opt_text(start.lane.map(Lane::as_str)),
-            param::text(start.run_owner.as_str()),
-            param::text(start.trigger),
-            param::text(start.details.to_string()),
-        ],
+        bind!(journal::START_RUN {
+            component: param::text(start.component),
+            lane: param::opt_text(start.lane.map(Lane::as_str)),
+            run_owner: param::text(start.run_owner.as_str()),
+            trigger: param::text(start.trigger),
+            details: param::text(start.details.to_string()),
+        }),
     )?;
-    Ok(RunId(rows.expect_row()?.int8(0)?))
+    Ok(RunId(rows.expect_row()?.int8("id")?))
 }
 
 /// How [`finish_run`] closes a run: `status` `completed` or `failed`; `details` are merged
@@ -75,13 +75,13 @@ pub struct FinishRun<'a> {
 pub fn finish_run(db: &Db, finish: &FinishRun<'_>) -> Result<(), DbError> {
     db.execute(
         journal::FINISH_RUN,
-        &[
-            param::int8(finish.id.0),
-            param::text(finish.status),
-            param::text(finish.counts.to_string()),
-            param::text(finish.details.to_string()),
-            param::opt_text(finish.error),
-        ],
+        bind!(journal::FINISH_RUN {
+            status: param::text(finish.status),
+            counts: param::text(finish.counts.to_string()),
+            details: param::text(finish.details.to_string()),
+            error: param::opt_text(finish.error),
+            run_id: param::int8(finish.id.0),
+        }),
     )
     .map(drop)
 }
@@ -111,18 +111,18 @@ pub fn close_abandoned_runs(
 ) -> Result<Vec<AbandonedRun>, DbError> {
     let rows = db.query(
         journal::CLOSE_ABANDONED_RUNS,
-        &[
-            param::int4(close.older_than_seconds),
-            param::int4(close.limit),
-        ],
+        bind!(journal::CLOSE_ABANDONED_RUNS {
+            older_than_seconds: param::int4(close.older_than_seconds),
+            limit: param::int4(close.limit),
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(AbandonedRun {
-                id: RunId(row.int8(0)?),
-                component: row.text(1)?,
-                run_owner: LeaseOwner::new(row.text(2)?),
-                age_seconds: row.int8(3)?,
+                id: RunId(row.int8("id")?),
+                component: row.text("component")?,
+                run_owner: LeaseOwner::new(row.text("run_owner")?),
+                age_seconds: row.int8("age_seconds")?,
             })
         })
         .collect()
@@ -146,29 +146,28 @@ pub struct LogAttempt<'a> {
     pub correlation_id: &'a str,
 }
 
-/// Logs the attempt (`journal::LOG_ATTEMPT`).
+/// Logs the attempt (`journal::LOG_ATTEMPT`; [`crate::queue::complete`] logs a successful
+/// one with its acknowledgement, under the same parameter names).
 pub fn log_attempt(db: &Db, attempt: &LogAttempt<'_>) -> Result<(), DbError> {
-    db.execute(journal::LOG_ATTEMPT, &attempt_params(attempt))
-        .map(drop)
-}
-
-/// `$1`–`$13` of `journal::LOG_ATTEMPT`, which `queue::COMPLETE` starts with too.
-pub(crate) fn attempt_params(attempt: &LogAttempt<'_>) -> Vec<ParameterValue> {
-    vec![
-        param::int8(attempt.run_id.0),
-        param::int8(attempt.queue_id.0),
-        param::int8(attempt.inbox_event_id.0),
-        param::text(attempt.module.as_str()),
-        param::text(attempt.entity_id.as_str()),
-        param::text(attempt.lane.as_str()),
-        param::text(attempt.operation.as_str()),
-        param::uint4(attempt.attempt),
-        param::text(attempt.outcome),
-        param::opt_text(attempt.message),
-        param::opt_text(attempt.error_code),
-        param::float8(attempt.duration_ms),
-        param::text(attempt.correlation_id),
-    ]
+    db.execute(
+        journal::LOG_ATTEMPT,
+        bind!(journal::LOG_ATTEMPT {
+            run_id: param::int8(attempt.run_id.0),
+            queue_id: param::int8(attempt.queue_id.0),
+            inbox_event_id: param::int8(attempt.inbox_event_id.0),
+            module: param::text(attempt.module.as_str()),
+            entity_id: param::text(attempt.entity_id.as_str()),
+            lane: param::text(attempt.lane.as_str()),
+            operation: param::text(attempt.operation.as_str()),
+            attempt: param::uint4(attempt.attempt),
+            outcome: param::text(attempt.outcome),
+            message: param::opt_text(attempt.message),
+            error_code: param::opt_text(attempt.error_code),
+            duration_ms: param::float8(attempt.duration_ms),
+            correlation_id: param::text(attempt.correlation_id),
+        }),
+    )
+    .map(drop)
 }
 
 /// A real change to an ERP row that [`audit_change`] records: `action` `insert`, `update`
@@ -192,20 +191,20 @@ pub struct AuditChange<'a> {
 pub fn audit_change(db: &Db, change: &AuditChange<'_>) -> Result<(), DbError> {
     db.execute(
         journal::AUDIT_CHANGE,
-        &[
-            param::text(change.erp_table),
-            param::text(change.entity_id.as_str()),
-            param::text(change.module.as_str()),
-            param::text(change.action),
-            param::opt_text(change.before),
-            param::text(change.after),
-            param::text_array(change.changed_fields.iter().cloned()),
-            param::text(change.source_modified_at.as_str()),
-            param::int8(change.inbox_event_id.0),
-            param::int8(change.queue_id.0),
-            param::int8(change.run_id.0),
-            param::text(change.correlation_id),
-        ],
+        bind!(journal::AUDIT_CHANGE {
+            erp_table: param::text(change.erp_table),
+            entity_id: param::text(change.entity_id.as_str()),
+            module: param::text(change.module.as_str()),
+            action: param::text(change.action),
+            before: param::opt_text(change.before),
+            after: param::text(change.after),
+            changed_fields: param::text_array(change.changed_fields.iter().cloned()),
+            source_modified_at: param::text(change.source_modified_at.as_str()),
+            inbox_event_id: param::int8(change.inbox_event_id.0),
+            queue_id: param::int8(change.queue_id.0),
+            run_id: param::int8(change.run_id.0),
+            correlation_id: param::text(change.correlation_id),
+        }),
     )
     .map(drop)
 }

@@ -6,6 +6,7 @@
 use tds_core::ids::{AlertId, RunId};
 use tds_store::operator;
 
+use crate::bind;
 use crate::db::{param, Db, DbError, Rows};
 
 /// The alerts [`list_alerts`] lists, newest first: those in `status` (`active`, `open`,
@@ -31,15 +32,15 @@ pub struct Listed<Id> {
 pub fn list_alerts(db: &Db, list: &ListAlerts<'_>) -> Result<Vec<Listed<AlertId>>, DbError> {
     let rows = db.query(
         operator::LIST_ALERTS,
-        &[
-            param::text(list.status),
-            param::opt_text(list.severity),
-            param::opt_text(list.kind),
-            param::opt_int8(list.before.map(|id| id.0)),
-            param::uint4(list.limit),
-        ],
+        bind!(operator::LIST_ALERTS {
+            status: param::text(list.status),
+            severity: param::opt_text(list.severity),
+            kind: param::opt_text(list.kind),
+            before: param::opt_int8(list.before.map(|id| id.0)),
+            limit: param::uint4(list.limit),
+        }),
     )?;
-    listed(&rows, AlertId)
+    listed(&rows, AlertId, "alert")
 }
 
 /// The alert [`show_alert`] shows.
@@ -56,12 +57,17 @@ pub struct ShownAlert {
 
 /// The alert (`operator::SHOW_ALERT`); `None` when unknown.
 pub fn show_alert(db: &Db, show: &ShowAlert) -> Result<Option<ShownAlert>, DbError> {
-    let rows = db.query(operator::SHOW_ALERT, &[param::int8(show.id.0)])?;
+    let rows = db.query(
+        operator::SHOW_ALERT,
+        bind!(operator::SHOW_ALERT {
+            id: param::int8(show.id.0)
+        }),
+    )?;
     rows.first()
         .map(|row| {
             Ok(ShownAlert {
-                status: row.text(0)?,
-                alert: row.text(1)?,
+                status: row.text("status")?,
+                alert: row.text("alert")?,
             })
         })
         .transpose()
@@ -81,9 +87,12 @@ pub fn acknowledge_alert(
 ) -> Result<Option<String>, DbError> {
     let rows = db.query(
         operator::ACKNOWLEDGE_ALERT,
-        &[param::int8(acknowledge.id.0), param::text(acknowledge.by)],
+        bind!(operator::ACKNOWLEDGE_ALERT {
+            acknowledged_by: param::text(acknowledge.by),
+            id: param::int8(acknowledge.id.0),
+        }),
     )?;
-    first_json(&rows)
+    first_json(&rows, "alert")
 }
 
 /// The runs [`list_runs`] lists, newest first: those of `component`, `lane` and `status`
@@ -100,15 +109,15 @@ pub struct ListRuns<'a> {
 pub fn list_runs(db: &Db, list: &ListRuns<'_>) -> Result<Vec<Listed<RunId>>, DbError> {
     let rows = db.query(
         operator::LIST_RUNS,
-        &[
-            param::opt_text(list.component),
-            param::opt_text(list.lane),
-            param::opt_text(list.status),
-            param::opt_int8(list.before.map(|id| id.0)),
-            param::uint4(list.limit),
-        ],
+        bind!(operator::LIST_RUNS {
+            component: param::opt_text(list.component),
+            lane: param::opt_text(list.lane),
+            status: param::opt_text(list.status),
+            before: param::opt_int8(list.before.map(|id| id.0)),
+            limit: param::uint4(list.limit),
+        }),
     )?;
-    listed(&rows, RunId)
+    listed(&rows, RunId, "run")
 }
 
 /// The run [`show_run`] shows.
@@ -119,14 +128,19 @@ pub struct ShowRun {
 /// The run as JSON text, with its logged attempts per outcome (`operator::SHOW_RUN`);
 /// `None` when unknown.
 pub fn show_run(db: &Db, show: &ShowRun) -> Result<Option<String>, DbError> {
-    let rows = db.query(operator::SHOW_RUN, &[param::int8(show.id.0)])?;
-    first_json(&rows)
+    let rows = db.query(
+        operator::SHOW_RUN,
+        bind!(operator::SHOW_RUN {
+            id: param::int8(show.id.0)
+        }),
+    )?;
+    first_json(&rows, "run")
 }
 
 /// Every circuit breaker as JSON text, by name (`operator::LIST_CIRCUITS`).
 pub fn list_circuits(db: &Db) -> Result<Vec<String>, DbError> {
-    let rows = db.query(operator::LIST_CIRCUITS, &[])?;
-    rows.iter().map(|row| row.text(0)).collect()
+    let rows = db.query(operator::LIST_CIRCUITS, bind!(operator::LIST_CIRCUITS {}))?;
+    rows.iter().map(|row| row.text("circuit")).collect()
 }
 
 /// The circuit breaker [`reset_circuit`] closes.
@@ -137,21 +151,28 @@ pub struct ResetCircuit<'a> {
 /// Closes the breaker and clears its failure count (`operator::RESET_CIRCUIT`); the
 /// breaker as JSON text, `None` when unknown.
 pub fn reset_circuit(db: &Db, reset: &ResetCircuit<'_>) -> Result<Option<String>, DbError> {
-    let rows = db.query(operator::RESET_CIRCUIT, &[param::text(reset.name)])?;
-    first_json(&rows)
+    let rows = db.query(
+        operator::RESET_CIRCUIT,
+        bind!(operator::RESET_CIRCUIT {
+            name: param::text(reset.name)
+        }),
+    )?;
+    first_json(&rows, "circuit")
 }
 
-fn listed<Id>(rows: &Rows, id: fn(i64) -> Id) -> Result<Vec<Listed<Id>>, DbError> {
+/// Rows of `id` and the JSON text in column `json`.
+fn listed<Id>(rows: &Rows, id: fn(i64) -> Id, json: &str) -> Result<Vec<Listed<Id>>, DbError> {
     rows.iter()
         .map(|row| {
             Ok(Listed {
-                id: id(row.int8(0)?),
-                json: row.text(1)?,
+                id: id(row.int8("id")?),
+                json: row.text(json)?,
             })
         })
         .collect()
 }
 
-fn first_json(rows: &Rows) -> Result<Option<String>, DbError> {
-    rows.first().map(|row| row.text(0)).transpose()
+/// The JSON text in column `json` of the first row, if any.
+fn first_json(rows: &Rows, json: &str) -> Result<Option<String>, DbError> {
+    rows.first().map(|row| row.text(json)).transpose()
 }

@@ -7,6 +7,7 @@ use tds_core::ids::InboxEventId;
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
 use tds_store::replay;
 
+use crate::bind;
 use crate::db::{param, Db, DbError, Row};
 use crate::queue::operation;
 
@@ -16,16 +17,6 @@ pub struct Range<'a> {
     pub from: &'a str,
     pub to: &'a str,
     pub module: Option<Module>,
-}
-
-impl Range<'_> {
-    fn params(&self) -> [spin_sdk::pg4::ParameterValue; 3] {
-        [
-            param::text(self.from),
-            param::text(self.to),
-            param::opt_text(self.module.map(Module::as_str)),
-        ]
-    }
 }
 
 /// What a range holds.
@@ -39,11 +30,18 @@ pub struct RangeCount {
 
 /// Counts the range (`replay::COUNT_IN_RANGE`).
 pub fn count_in_range(db: &Db, range: &Range<'_>) -> Result<RangeCount, DbError> {
-    let rows = db.query(replay::COUNT_IN_RANGE, &range.params())?;
+    let rows = db.query(
+        replay::COUNT_IN_RANGE,
+        bind!(replay::COUNT_IN_RANGE {
+            from: param::text(range.from),
+            to: param::text(range.to),
+            module: param::opt_text(range.module.map(Module::as_str)),
+        }),
+    )?;
     let row = rows.expect_row()?;
     Ok(RangeCount {
-        events: row.int8(0)?,
-        entities: row.int8(1)?,
+        events: row.int8("events")?,
+        entities: row.int8("entities")?,
     })
 }
 
@@ -72,22 +70,27 @@ pub fn latest_per_entity(
     db: &Db,
     latest: &LatestPerEntity<'_>,
 ) -> Result<Vec<LatestEvent>, DbError> {
-    let [from, to, module] = latest.range.params();
+    let range = latest.range;
     let rows = db.query(
         replay::LATEST_PER_ENTITY,
-        &[from, to, module, param::uint4(latest.limit)],
+        bind!(replay::LATEST_PER_ENTITY {
+            from: param::text(range.from),
+            to: param::text(range.to),
+            module: param::opt_text(range.module.map(Module::as_str)),
+            limit: param::uint4(latest.limit),
+        }),
     )?;
     rows.iter().map(|row| latest_event(&row)).collect()
 }
 
 fn latest_event(row: &Row<'_>) -> Result<LatestEvent, DbError> {
-    let module = row.text(1)?;
+    let module = row.text("module")?;
     Ok(LatestEvent {
-        id: InboxEventId(row.int8(0)?),
+        id: InboxEventId(row.int8("id")?),
         module: Module::from_name(&module).ok_or(module),
-        entity_id: EntityId::from_stored(row.text(2)?),
-        operation: operation(row, 3)?,
-        source_modified_at: StoredVersion::from_stored(row.text(4)?),
-        correlation_id: row.text(5)?,
+        entity_id: EntityId::from_stored(row.text("entity_id")?),
+        operation: operation(row, "operation")?,
+        source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
+        correlation_id: row.text("correlation_id")?,
     })
 }

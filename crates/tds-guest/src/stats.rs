@@ -5,6 +5,7 @@
 
 use tds_store::stats;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// Queue rows of one lane, module, priority and status.
@@ -19,15 +20,15 @@ pub struct QueueCount {
 
 /// Rows per lane, module, priority and status (`stats::QUEUE_COUNTS`).
 pub fn queue_counts(db: &Db) -> Result<Vec<QueueCount>, DbError> {
-    let rows = db.query(stats::QUEUE_COUNTS, &[])?;
+    let rows = db.query(stats::QUEUE_COUNTS, bind!(stats::QUEUE_COUNTS {}))?;
     rows.iter()
         .map(|row| {
             Ok(QueueCount {
-                lane: row.text(0)?,
-                module: row.text(1)?,
-                priority: row.int4(2)?,
-                status: row.text(3)?,
-                count: row.int8(4)?,
+                lane: row.text("lane")?,
+                module: row.text("module")?,
+                priority: row.int4("priority")?,
+                status: row.text("status")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -45,14 +46,14 @@ pub struct LaneThroughput {
 /// Completions per lane, of the lanes that completed any in the last hour
 /// (`stats::THROUGHPUT`).
 pub fn throughput(db: &Db) -> Result<Vec<LaneThroughput>, DbError> {
-    let rows = db.query(stats::THROUGHPUT, &[])?;
+    let rows = db.query(stats::THROUGHPUT, bind!(stats::THROUGHPUT {}))?;
     rows.iter()
         .map(|row| {
             Ok(LaneThroughput {
-                lane: row.text(0)?,
-                last_1m: row.int8(1)?,
-                last_5m: row.int8(2)?,
-                last_1h: row.int8(3)?,
+                lane: row.text("lane")?,
+                last_1m: row.int8("last_1m")?,
+                last_5m: row.int8("last_5m")?,
+                last_1h: row.int8("last_1h")?,
             })
         })
         .collect()
@@ -78,16 +79,21 @@ pub struct LatencyFigures {
 
 /// Latency per lane and overall (`stats::LATENCY`).
 pub fn latency(db: &Db, latency: &Latency) -> Result<Vec<LatencyFigures>, DbError> {
-    let rows = db.query(stats::LATENCY, &[param::uint4(latency.window_seconds)])?;
+    let rows = db.query(
+        stats::LATENCY,
+        bind!(stats::LATENCY {
+            window_seconds: param::uint4(latency.window_seconds)
+        }),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(LatencyFigures {
-                lane: row.opt_text(0)?,
-                count: row.int8(1)?,
-                p50: row.opt_float8(2)?,
-                p95: row.opt_float8(3)?,
-                p99: row.opt_float8(4)?,
-                max: row.opt_float8(5)?,
+                lane: row.opt_text("lane")?,
+                count: row.int8("count")?,
+                p50: row.opt_float8("p50")?,
+                p95: row.opt_float8("p95")?,
+                p99: row.opt_float8("p99")?,
+                max: row.opt_float8("max")?,
             })
         })
         .collect()
@@ -102,12 +108,15 @@ pub struct LaneWait {
 
 /// The oldest wait of each lane with unclaimed rows (`stats::OLDEST_WAITING_BY_LANE`).
 pub fn oldest_waiting_by_lane(db: &Db) -> Result<Vec<LaneWait>, DbError> {
-    let rows = db.query(stats::OLDEST_WAITING_BY_LANE, &[])?;
+    let rows = db.query(
+        stats::OLDEST_WAITING_BY_LANE,
+        bind!(stats::OLDEST_WAITING_BY_LANE {}),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(LaneWait {
-                lane: row.text(0)?,
-                age_seconds: row.float8(1)?,
+                lane: row.text("lane")?,
+                age_seconds: row.float8("age")?,
             })
         })
         .collect()
@@ -135,17 +144,22 @@ pub struct SeriesPoint {
 
 /// One point per minute, oldest first (`stats::QUEUE_SERIES`).
 pub fn queue_series(db: &Db, series: &QueueSeries) -> Result<Vec<SeriesPoint>, DbError> {
-    let rows = db.query(stats::QUEUE_SERIES, &[param::uint4(series.minutes)])?;
+    let rows = db.query(
+        stats::QUEUE_SERIES,
+        bind!(stats::QUEUE_SERIES {
+            minutes: param::uint4(series.minutes)
+        }),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(SeriesPoint {
-                minute: row.int8(0)?,
-                enqueued: row.int8(1)?,
-                completed: row.int8(2)?,
-                depth: row.int8(3)?,
-                latency_p50: row.opt_float8(4)?,
-                latency_p95: row.opt_float8(5)?,
-                latency_p99: row.opt_float8(6)?,
+                minute: row.int8("minute")?,
+                enqueued: row.int8("enqueued")?,
+                completed: row.int8("completed")?,
+                depth: row.int8("depth")?,
+                latency_p50: row.opt_float8("p50")?,
+                latency_p95: row.opt_float8("p95")?,
+                latency_p99: row.opt_float8("p99")?,
             })
         })
         .collect()
@@ -163,15 +177,15 @@ pub struct MetricTotal {
 
 /// Every running total, by name, lane and module (`stats::METRIC_TOTALS`).
 pub fn metric_totals(db: &Db) -> Result<Vec<MetricTotal>, DbError> {
-    let rows = db.query(stats::METRIC_TOTALS, &[])?;
+    let rows = db.query(stats::METRIC_TOTALS, bind!(stats::METRIC_TOTALS {}))?;
     rows.iter()
         .map(|row| {
             Ok(MetricTotal {
-                name: row.text(0)?,
-                lane: row.text(1)?,
-                module: row.text(2)?,
-                count: row.int8(3)?,
-                sum: row.float8(4)?,
+                name: row.text("name")?,
+                lane: row.text("lane")?,
+                module: row.text("module")?,
+                count: row.int8("count")?,
+                sum: row.float8("sum")?,
             })
         })
         .collect()
@@ -188,14 +202,17 @@ pub struct BacklogCount {
 
 /// The backlog per status, lane and module (`stats::METRIC_QUEUE_BACKLOG`).
 pub fn metric_queue_backlog(db: &Db) -> Result<Vec<BacklogCount>, DbError> {
-    let rows = db.query(stats::METRIC_QUEUE_BACKLOG, &[])?;
+    let rows = db.query(
+        stats::METRIC_QUEUE_BACKLOG,
+        bind!(stats::METRIC_QUEUE_BACKLOG {}),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(BacklogCount {
-                status: row.text(0)?,
-                lane: row.text(1)?,
-                module: row.text(2)?,
-                count: row.int8(3)?,
+                status: row.text("status")?,
+                lane: row.text("lane")?,
+                module: row.text("module")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -211,13 +228,16 @@ pub struct OpenDeadLetters {
 
 /// Open dead letters per lane and module (`stats::METRIC_DEAD_LETTERS_OPEN`).
 pub fn metric_dead_letters_open(db: &Db) -> Result<Vec<OpenDeadLetters>, DbError> {
-    let rows = db.query(stats::METRIC_DEAD_LETTERS_OPEN, &[])?;
+    let rows = db.query(
+        stats::METRIC_DEAD_LETTERS_OPEN,
+        bind!(stats::METRIC_DEAD_LETTERS_OPEN {}),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(OpenDeadLetters {
-                lane: row.text(0)?,
-                module: row.text(1)?,
-                count: row.int8(2)?,
+                lane: row.text("lane")?,
+                module: row.text("module")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -233,13 +253,13 @@ pub struct AlertCount {
 
 /// Alerts not resolved per severity and status (`stats::METRIC_ALERTS`).
 pub fn metric_alerts(db: &Db) -> Result<Vec<AlertCount>, DbError> {
-    let rows = db.query(stats::METRIC_ALERTS, &[])?;
+    let rows = db.query(stats::METRIC_ALERTS, bind!(stats::METRIC_ALERTS {}))?;
     rows.iter()
         .map(|row| {
             Ok(AlertCount {
-                severity: row.text(0)?,
-                status: row.text(1)?,
-                count: row.int8(2)?,
+                severity: row.text("severity")?,
+                status: row.text("status")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -255,13 +275,13 @@ pub struct CircuitState {
 
 /// Every circuit breaker, by name (`stats::METRIC_CIRCUITS`).
 pub fn metric_circuits(db: &Db) -> Result<Vec<CircuitState>, DbError> {
-    let rows = db.query(stats::METRIC_CIRCUITS, &[])?;
+    let rows = db.query(stats::METRIC_CIRCUITS, bind!(stats::METRIC_CIRCUITS {}))?;
     rows.iter()
         .map(|row| {
             Ok(CircuitState {
-                name: row.text(0)?,
-                state: row.text(1)?,
-                consecutive_failures: row.int4(2)?,
+                name: row.text("name")?,
+                state: row.text("state")?,
+                consecutive_failures: row.int4("consecutive_failures")?,
             })
         })
         .collect()
@@ -276,12 +296,15 @@ pub struct DeadByClass {
 
 /// Unresolved dead letters per error class (`stats::COUNT_DEAD_BY_CLASS`).
 pub fn count_dead_by_class(db: &Db) -> Result<Vec<DeadByClass>, DbError> {
-    let rows = db.query(stats::COUNT_DEAD_BY_CLASS, &[])?;
+    let rows = db.query(
+        stats::COUNT_DEAD_BY_CLASS,
+        bind!(stats::COUNT_DEAD_BY_CLASS {}),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(DeadByClass {
-                error_class: row.text(0)?,
-                count: row.int8(1)?,
+                error_class: row.text("error_class")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -302,14 +325,19 @@ pub struct CredentialUse {
 /// The credentials that proved deliveries in the last `hours` hours
 /// (`stats::INTAKE_CREDENTIALS`).
 pub fn intake_credentials(db: &Db, hours: u32) -> Result<Vec<CredentialUse>, DbError> {
-    let rows = db.query(stats::INTAKE_CREDENTIALS, &[param::uint4(hours)])?;
+    let rows = db.query(
+        stats::INTAKE_CREDENTIALS,
+        bind!(stats::INTAKE_CREDENTIALS {
+            hours: param::uint4(hours)
+        }),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(CredentialUse {
-                credential: row.text(0)?,
-                deliveries: row.int8(1)?,
-                last_used_at: row.text(2)?,
-                last_used_epoch: row.int8(3)?,
+                credential: row.text("credential")?,
+                deliveries: row.int8("deliveries")?,
+                last_used_at: row.text("last_used_at")?,
+                last_used_epoch: row.int8("last_used_epoch")?,
             })
         })
         .collect()

@@ -5,7 +5,8 @@
 use tds_core::ids::{AuditId, InboxEventId};
 use tds_store::{trace, Statement};
 
-use crate::db::{param, Db, DbError};
+use crate::bind;
+use crate::db::{param, Binding, Db, DbError};
 
 /// The delivery a trace follows: rows of any of `inbox_event_ids`, or of `correlation_id`.
 pub struct Delivery<'a> {
@@ -13,41 +14,50 @@ pub struct Delivery<'a> {
     pub correlation_id: Option<&'a str>,
 }
 
+/// A [`Delivery`]'s bindings for `$statement`, one of the trace's sections (each takes the
+/// same parameters), checked by [`bind!`].
+macro_rules! delivery {
+    ($statement:path, $delivery:expr) => {
+        bind!($statement {
+            inbox_event_ids: param::int8_array($delivery.inbox_event_ids.iter().map(|id| id.0)),
+            correlation_id: param::opt_text($delivery.correlation_id),
+        })
+    };
+}
+
 /// The delivery's inbox events (`trace::INBOX`).
 pub fn inbox(db: &Db, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    section(db, trace::INBOX, delivery)
+    section(db, trace::INBOX, delivery!(trace::INBOX, delivery))
 }
 
 /// The queue rows that carry, or carried at an attempt, the delivery's events
 /// (`trace::QUEUE`).
 pub fn queue(db: &Db, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    section(db, trace::QUEUE, delivery)
+    section(db, trace::QUEUE, delivery!(trace::QUEUE, delivery))
 }
 
 /// The delivery's processing attempts (`trace::SYNC_LOG`).
 pub fn sync_log(db: &Db, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    section(db, trace::SYNC_LOG, delivery)
+    section(db, trace::SYNC_LOG, delivery!(trace::SYNC_LOG, delivery))
 }
 
 /// The audit rows of the ERP changes the delivery made (`trace::AUDIT`).
 pub fn audit(db: &Db, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    section(db, trace::AUDIT, delivery)
+    section(db, trace::AUDIT, delivery!(trace::AUDIT, delivery))
 }
 
 /// The delivery's dead letters (`trace::DEAD_LETTERS`).
 pub fn dead_letters(db: &Db, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    section(db, trace::DEAD_LETTERS, delivery)
+    section(
+        db,
+        trace::DEAD_LETTERS,
+        delivery!(trace::DEAD_LETTERS, delivery),
+    )
 }
 
-fn section(db: &Db, statement: Statement, delivery: &Delivery<'_>) -> Result<String, DbError> {
-    let rows = db.query(
-        statement,
-        &[
-            param::int8_array(delivery.inbox_event_ids.iter().map(|id| id.0)),
-            param::opt_text(delivery.correlation_id),
-        ],
-    )?;
-    rows.expect_row()?.text(0)
+fn section(db: &Db, statement: Statement, delivery: [Binding; 2]) -> Result<String, DbError> {
+    let rows = db.query(statement, delivery)?;
+    rows.expect_row()?.text("section")
 }
 
 /// The page of an entity's audit trail [`history`] reads, newest first: the entity
@@ -71,18 +81,18 @@ pub struct Change {
 pub fn history(db: &Db, history: &History<'_>) -> Result<Vec<Change>, DbError> {
     let rows = db.query(
         trace::HISTORY,
-        &[
-            param::text(history.erp_table),
-            param::text(history.entity_id),
-            param::opt_int8(history.before.map(|id| id.0)),
-            param::uint4(history.limit),
-        ],
+        bind!(trace::HISTORY {
+            erp_table: param::text(history.erp_table),
+            entity_id: param::text(history.entity_id),
+            before: param::opt_int8(history.before.map(|id| id.0)),
+            limit: param::uint4(history.limit),
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(Change {
-                id: AuditId(row.int8(0)?),
-                change: row.text(1)?,
+                id: AuditId(row.int8("id")?),
+                change: row.text("change")?,
             })
         })
         .collect()

@@ -10,7 +10,7 @@
 //! `created_at`, `resolved_at`, `resolved_by`, `resolution`, `replay_count`,
 //! `last_replayed_at`, `replay_queue_id`, `auto_retry_count`.
 
-use crate::Statement;
+use crate::{statement, Statement};
 
 macro_rules! dead_letter_json {
     () => {
@@ -23,37 +23,38 @@ macro_rules! dead_letter_json {
     };
 }
 
-/// Dead letters matching the filters, newest first. `$1` state (`open`, `resolved` or
-/// `all`), `$2` module, `$3` lane, `$4` error class, `$5` error code, `$6` entity id,
-/// `$7` created at or after (text timestamp), `$8` created before (text timestamp) — each
-/// filter NULL when not wanted — `$9` ids below (int8, NULL from the top), `$10` limit
-/// (int4). Returns `id`, `dead_letter` (JSON text).
-pub const LIST: Statement = Statement::new(
+/// Dead letters matching the filters, newest first: those in `$state` (`open`, `resolved`
+/// or `all`) of `$module`, `$lane`, `$error_class`, `$error_code` and `$entity_id`,
+/// created at or after `$since` and before `$until` (text timestamps) — each filter NULL
+/// when not wanted — below id `$before` (NULL from the top), at most `$limit`. Returns
+/// `id`, `dead_letter` (JSON text).
+pub const LIST: Statement = statement!(
     "dead_letters::list",
     concat!(
         "SELECT d.id, (",
         dead_letter_json!(),
-        ")::text
+        ")::text AS dead_letter
 FROM tds_dead_letters d
-WHERE ($1::text = 'all' OR ($1::text = 'open') = (d.resolved_at IS NULL))
-    AND ($2::text IS NULL OR d.module = $2::text) AND ($3::text IS NULL OR d.lane = $3::text)
-    AND ($4::text IS NULL OR d.error_class = $4::text) AND ($5::text IS NULL OR d.error_code = $5::text)
-    AND ($6::text IS NULL OR d.entity_id = $6::text)
-    AND ($7::text IS NULL OR d.created_at >= $7::text::timestamptz)
-    AND ($8::text IS NULL OR d.created_at < $8::text::timestamptz)
-    AND ($9::bigint IS NULL OR d.id < $9::bigint)
+WHERE ($state::text = 'all' OR ($state::text = 'open') = (d.resolved_at IS NULL))
+    AND ($module::text IS NULL OR d.module = $module::text) AND ($lane::text IS NULL OR d.lane = $lane::text)
+    AND ($error_class::text IS NULL OR d.error_class = $error_class::text)
+    AND ($error_code::text IS NULL OR d.error_code = $error_code::text)
+    AND ($entity_id::text IS NULL OR d.entity_id = $entity_id::text)
+    AND ($since::text IS NULL OR d.created_at >= $since::text::timestamptz)
+    AND ($until::text IS NULL OR d.created_at < $until::text::timestamptz)
+    AND ($before::bigint IS NULL OR d.id < $before::bigint)
 ORDER BY d.id DESC
-LIMIT $10::int4"
+LIMIT $limit::int4"
     ),
 );
 
-/// Dead letter `$1` with its attempt history (`attempts`), its inbox event
+/// Dead letter `$id` with its attempt history (`attempts`), its inbox event
 /// (`inbox_event`: `id`, `status`, `received_at`, `source_modified_at`,
 /// `invalid_reasons`, `document`; NULL when retention removed it) and the queue row its
 /// last replay created (`replay_queue`: `id`, `status`, `attempt_count`, `completed_at`,
 /// `last_error`; NULL before any replay). Returns `dead_letter` (JSON text); no row when
 /// unknown.
-pub const SHOW: Statement = Statement::new(
+pub const SHOW: Statement = statement!(
     "dead_letters::show",
     concat!(
         "SELECT (",
@@ -64,53 +65,55 @@ pub const SHOW: Statement = Statement::new(
         FROM tds_inbox_events e WHERE e.id = d.inbox_event_id),
     'replay_queue', (SELECT jsonb_build_object('id', q.id, 'status', q.status, 'attempt_count', q.attempt_count,
         'completed_at', q.completed_at, 'last_error', q.last_error)
-        FROM tds_sync_queue q WHERE q.id = d.replay_queue_id)))::text
-FROM tds_dead_letters d WHERE d.id = $1::bigint"
+        FROM tds_sync_queue q WHERE q.id = d.replay_queue_id)))::text AS dead_letter
+FROM tds_dead_letters d WHERE d.id = $id::bigint"
     ),
 );
 
-/// Resolves open dead letter `$1` without replaying it: `$2` who, `$3` the note. Returns
-/// `dead_letter` (JSON text); no row when unknown or already resolved.
-pub const RESOLVE: Statement = Statement::new(
+/// Resolves open dead letter `$id` without replaying it, on behalf of `$resolved_by`,
+/// with the note `$resolution`. Returns `dead_letter` (JSON text); no row when unknown or
+/// already resolved.
+pub const RESOLVE: Statement = statement!(
     "dead_letters::resolve",
     concat!(
-        "UPDATE tds_dead_letters d SET resolved_at = now(), resolved_by = $2::text, resolution = $3::text
-WHERE d.id = $1::bigint AND d.resolved_at IS NULL
+        "UPDATE tds_dead_letters d SET resolved_at = now(), resolved_by = $resolved_by::text, resolution = $resolution::text
+WHERE d.id = $id::bigint AND d.resolved_at IS NULL
 RETURNING (",
         dead_letter_json!(),
-        ")::text"
+        ")::text AS dead_letter"
     ),
 );
 
-/// Locks dead letter `$1` for a replay (inside the replay's transaction) and reads what
+/// Locks dead letter `$id` for a replay (inside the replay's transaction) and reads what
 /// re-queueing needs from its inbox event. Returns `inbox_event_id`, `resolved` (bool), `event_found`
 /// (bool), `module`, `entity_id`, `operation`, `source_modified_at` (text),
 /// `correlation_id`, `event_status`, `max_attempts` (int4, of the dead queue row; NULL
 /// when there was none). No row when unknown.
-pub const LOCK_FOR_REPLAY: Statement = Statement::new(
+pub const LOCK_FOR_REPLAY: Statement = statement!(
     "dead_letters::lock_for_replay",
     "\
-SELECT d.inbox_event_id, d.resolved_at IS NOT NULL, e.id IS NOT NULL, e.module, e.entity_id, e.operation, e.source_modified_at::text,
-    coalesce(e.correlation_id, d.correlation_id), e.status,
-    (SELECT q.max_attempts FROM tds_sync_queue q WHERE q.id = d.queue_id)
+SELECT d.inbox_event_id, d.resolved_at IS NOT NULL AS resolved, e.id IS NOT NULL AS event_found, e.module, e.entity_id, e.operation,
+    e.source_modified_at::text, coalesce(e.correlation_id, d.correlation_id) AS correlation_id, e.status AS event_status,
+    (SELECT q.max_attempts FROM tds_sync_queue q WHERE q.id = d.queue_id) AS max_attempts
 FROM tds_dead_letters d LEFT JOIN tds_inbox_events e ON e.id = d.inbox_event_id
-WHERE d.id = $1::bigint
+WHERE d.id = $id::bigint
 FOR UPDATE OF d",
 );
 
-/// Marks dead letter `$1` replayed (and so resolved): `$2` who, `$3` the resolution,
-/// `$4` the queue row the event went back to (int8, NULL when a newer queued version
-/// superseded it). Counts the replay. Returns `dead_letter` (JSON text).
-pub const MARK_REPLAYED: Statement = Statement::new(
+/// Marks dead letter `$id` replayed (and so resolved) on behalf of `$resolved_by`, with
+/// `$resolution`; `$replay_queue_id` is the queue row the event went back to (NULL when a
+/// newer queued version superseded it). Counts the replay. Returns `dead_letter` (JSON
+/// text).
+pub const MARK_REPLAYED: Statement = statement!(
     "dead_letters::mark_replayed",
     concat!(
         "UPDATE tds_dead_letters d
-SET resolved_at = now(), resolved_by = $2::text, resolution = $3::text, replay_count = d.replay_count + 1,
-    last_replayed_at = now(), replay_queue_id = $4::bigint
-WHERE d.id = $1::bigint
+SET resolved_at = now(), resolved_by = $resolved_by::text, resolution = $resolution::text, replay_count = d.replay_count + 1,
+    last_replayed_at = now(), replay_queue_id = $replay_queue_id::bigint
+WHERE d.id = $id::bigint
 RETURNING (",
         dead_letter_json!(),
-        ")::text"
+        ")::text AS dead_letter"
     ),
 );
 

@@ -2,30 +2,30 @@
 //! attempt and an audit row per real ERP change; and how heal closes the runs whose
 //! invocation died before finishing them. Placeholders are cast explicitly.
 
-use crate::Statement;
+use crate::{statement, Statement};
 
-/// Opens a run. `$1` component, `$2` lane (nullable), `$3` run owner (the invocation's
-/// lease owner), `$4` trigger (`cron` or `http`), `$5` details (JSON text). Returns `id`.
-pub const START_RUN: Statement = Statement::new(
+/// Opens a run: `$lane` NULL for none, `$run_owner` the invocation's lease owner,
+/// `$trigger` `cron` or `http`, `$details` JSON text. Returns `id`.
+pub const START_RUN: Statement = statement!(
     "journal::start_run",
     "\
 INSERT INTO tds_sync_runs (component, lane, run_owner, trigger, details)
-VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb)
+VALUES ($component::text, $lane::text, $run_owner::text, $trigger::text, $details::text::jsonb)
 RETURNING id",
 );
 
-/// Closes run `$1` with status `$2` (`completed` or `failed`), counts `$3` (JSON text),
-/// further details `$4` (JSON text, merged) and error `$5` (nullable).
-pub const FINISH_RUN: Statement = Statement::new(
+/// Closes run `$run_id` with `$status` (`completed` or `failed`), `$counts` (JSON text),
+/// further `$details` (JSON text, merged) and `$error` (NULL for none).
+pub const FINISH_RUN: Statement = statement!(
     "journal::finish_run",
     "\
 UPDATE tds_sync_runs
-SET status = $2::text, counts = $3::text::jsonb, details = details || $4::text::jsonb, error = $5::text, finished_at = now()
-WHERE id = $1::bigint",
+SET status = $status::text, counts = $counts::text::jsonb, details = details || $details::text::jsonb, error = $error::text, finished_at = now()
+WHERE id = $run_id::bigint",
 );
 
-/// Closes runs abandoned by their invocation: up to `$2` (int4) runs still `running` that
-/// started more than `$1` seconds (int4) ago, oldest first, become `failed` with
+/// Closes runs abandoned by their invocation: up to `$limit` runs still `running` that
+/// started more than `$older_than_seconds` ago, oldest first, become `failed` with
 /// `finished_at = now()` and an `error` saying so (`abandoned: still running after N s, …`);
 /// their counts stay as they were (the invocation's figures were lost with it). Heal runs
 /// it with `abandoned_run_seconds` (default 900: longer than any invocation may live, as
@@ -37,7 +37,7 @@ WHERE id = $1::bigint",
 /// own `SKIP LOCKED` and the limit lets further rows in). The partial index
 /// `tds_sync_runs_running` (V6) keeps the search to running rows. Returns `id`,
 /// `component`, `run_owner`, `age_seconds` (int8).
-pub const CLOSE_ABANDONED_RUNS: Statement = Statement::new(
+pub const CLOSE_ABANDONED_RUNS: Statement = statement!(
     "journal::close_abandoned_runs",
     "\
 UPDATE tds_sync_runs r
@@ -46,16 +46,14 @@ SET status = 'failed', finished_at = now(),
         floor(extract(epoch FROM now() - r.started_at))::bigint)
 WHERE r.status = 'running' AND r.id = ANY(ARRAY(
     SELECT id FROM tds_sync_runs
-    WHERE status = 'running' AND started_at < now() - make_interval(secs => $1::int4)
-    ORDER BY started_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))
-RETURNING r.id, r.component, r.run_owner, floor(extract(epoch FROM r.finished_at - r.started_at))::int8",
+    WHERE status = 'running' AND started_at < now() - make_interval(secs => $older_than_seconds::int4)
+    ORDER BY started_at LIMIT $limit::int4 FOR UPDATE SKIP LOCKED))
+RETURNING r.id, r.component, r.run_owner, floor(extract(epoch FROM r.finished_at - r.started_at))::int8 AS age_seconds",
 );
 
-/// Logs one attempt. `$1` run id, `$2` queue id, `$3` inbox event id, `$4` module,
-/// `$5` entity id, `$6` lane, `$7` operation, `$8` attempt (int4), `$9` outcome,
-/// `$10` message (nullable), `$11` error code (nullable), `$12` duration in ms (float8),
-/// `$13` correlation id.
-pub const LOG_ATTEMPT: Statement = Statement::new(
+/// Logs one attempt: `$attempt` counts this one, `$message` and `$error_code` NULL for
+/// none, `$duration_ms` in ms.
+pub const LOG_ATTEMPT: Statement = statement!(
     "journal::log_attempt",
     concat!(
         log_attempt_columns!(),
@@ -76,27 +74,27 @@ INSERT INTO tds_sync_log (run_id, queue_id, inbox_event_id, module, entity_id, l
 }
 pub(crate) use log_attempt_columns;
 
-/// The values of [`LOG_ATTEMPT`], `$1`–`$13`, which `queue::COMPLETE` logs too.
+/// The values of [`LOG_ATTEMPT`], which `queue::COMPLETE` logs too, under the same names.
 macro_rules! log_attempt_values {
     () => {
         "\
-$1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::int4, $9::text, $10::text,
-    $11::text, $12::float8, $13::text"
+$run_id::bigint, $queue_id::bigint, $inbox_event_id::bigint, $module::text, $entity_id::text, $lane::text, $operation::text,
+    $attempt::int4, $outcome::text, $message::text, $error_code::text, $duration_ms::float8, $correlation_id::text"
     };
 }
 pub(crate) use log_attempt_values;
 
-/// Records a real change to an ERP row. `$1` ERP table, `$2` entity id, `$3` module,
-/// `$4` action (`insert`, `update`, `delete`), `$5` before image (JSON text, nullable),
-/// `$6` after image (JSON text), `$7` changed fields (text[]), `$8` source version (text),
-/// `$9` inbox event id, `$10` queue id, `$11` run id, `$12` correlation id.
-pub const AUDIT_CHANGE: Statement = Statement::new(
+/// Records a real change to an ERP row: `$action` `insert`, `update` or `delete`,
+/// `$before` and `$after` the row's images as JSON text (`$before` NULL for an insert),
+/// `$source_modified_at` the event's source version.
+pub const AUDIT_CHANGE: Statement = statement!(
     "journal::audit_change",
     "\
 INSERT INTO tds_audit_trail (erp_table, entity_id, module, action, before, after, changed_fields, source_modified_at,
     inbox_event_id, queue_id, run_id, correlation_id)
-VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb, $6::text::jsonb, $7::text[], $8::text::timestamptz,
-    $9::bigint, $10::bigint, $11::bigint, $12::text)",
+VALUES ($erp_table::text, $entity_id::text, $module::text, $action::text, $before::text::jsonb, $after::text::jsonb,
+    $changed_fields::text[], $source_modified_at::text::timestamptz, $inbox_event_id::bigint, $queue_id::bigint,
+    $run_id::bigint, $correlation_id::text)",
 );
 
 /// Every named statement of this module.

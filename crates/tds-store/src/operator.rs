@@ -3,7 +3,7 @@
 //! reset). Heal opens and resolves alerts and moves breakers; these statements only read
 //! them or take the operator's decision. Rows leave as JSON text built by PostgreSQL.
 
-use crate::Statement;
+use crate::{statement, Statement};
 
 macro_rules! alert_json {
     () => {
@@ -14,47 +14,47 @@ macro_rules! alert_json {
     };
 }
 
-/// Alerts, newest first. `$1` which (`active` = open or acknowledged, `open`,
-/// `acknowledged`, `resolved`, `all`), `$2` severity, `$3` kind (NULL: any), `$4` ids below
-/// (int8, NULL from the top), `$5` limit (int4). Returns `id`, `alert` (JSON text: `id`,
+/// Alerts, newest first: those in `$status` (`active` = open or acknowledged, `open`,
+/// `acknowledged`, `resolved`, `all`) of `$severity` and `$kind` (NULL: any), below id
+/// `$before` (NULL from the top), at most `$limit`. Returns `id`, `alert` (JSON text: `id`,
 /// `dedup_key`, `kind`, `severity`, `status`, `message`, `details`, `occurrences`,
 /// `opened_at`, `last_seen_at`, `acknowledged_at`, `acknowledged_by`, `resolved_at`,
 /// `notified_at`).
-pub const LIST_ALERTS: Statement = Statement::new(
+pub const LIST_ALERTS: Statement = statement!(
     "operator::list_alerts",
     concat!(
         "SELECT a.id, (",
         alert_json!(),
-        ")::text
+        ")::text AS alert
 FROM tds_alerts a
-WHERE (CASE $1::text WHEN 'all' THEN true WHEN 'active' THEN a.status <> 'resolved' ELSE a.status = $1::text END)
-    AND ($2::text IS NULL OR a.severity = $2::text) AND ($3::text IS NULL OR a.kind = $3::text)
-    AND ($4::bigint IS NULL OR a.id < $4::bigint)
+WHERE (CASE $status::text WHEN 'all' THEN true WHEN 'active' THEN a.status <> 'resolved' ELSE a.status = $status::text END)
+    AND ($severity::text IS NULL OR a.severity = $severity::text) AND ($kind::text IS NULL OR a.kind = $kind::text)
+    AND ($before::bigint IS NULL OR a.id < $before::bigint)
 ORDER BY a.id DESC
-LIMIT $5::int4"
+LIMIT $limit::int4"
     ),
 );
 
-/// Alert `$1`. Returns `status`, `alert` (JSON text); no row when unknown.
-pub const SHOW_ALERT: Statement = Statement::new(
+/// Alert `$id`. Returns `status`, `alert` (JSON text); no row when unknown.
+pub const SHOW_ALERT: Statement = statement!(
     "operator::show_alert",
     concat!(
         "SELECT a.status, (",
         alert_json!(),
-        ")::text FROM tds_alerts a WHERE a.id = $1::bigint"
+        ")::text AS alert FROM tds_alerts a WHERE a.id = $id::bigint"
     ),
 );
 
-/// Acknowledges open alert `$1` on behalf of `$2`. Returns `alert` (JSON text); no row
-/// when the alert is unknown or not open.
-pub const ACKNOWLEDGE_ALERT: Statement = Statement::new(
+/// Acknowledges open alert `$id` on behalf of `$acknowledged_by`. Returns `alert` (JSON
+/// text); no row when the alert is unknown or not open.
+pub const ACKNOWLEDGE_ALERT: Statement = statement!(
     "operator::acknowledge_alert",
     concat!(
-        "UPDATE tds_alerts a SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2::text
-WHERE a.id = $1::bigint AND a.status = 'open'
+        "UPDATE tds_alerts a SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $acknowledged_by::text
+WHERE a.id = $id::bigint AND a.status = 'open'
 RETURNING (",
         alert_json!(),
-        ")::text"
+        ")::text AS alert"
     ),
 );
 
@@ -67,34 +67,34 @@ macro_rules! run_json {
     };
 }
 
-/// Runs, newest first. `$1` component, `$2` lane, `$3` status (NULL: any), `$4` ids below
-/// (int8, NULL from the top), `$5` limit (int4). Returns `id`, `run` (JSON text: `id`,
+/// Runs, newest first: those of `$component`, `$lane` and `$status` (NULL: any), below id
+/// `$before` (NULL from the top), at most `$limit`. Returns `id`, `run` (JSON text: `id`,
 /// `component`, `lane`, `run_owner`, `trigger`, `status`, `counts`, `details`, `error`,
 /// `started_at`, `finished_at`, `duration_ms`).
-pub const LIST_RUNS: Statement = Statement::new(
+pub const LIST_RUNS: Statement = statement!(
     "operator::list_runs",
     concat!(
         "SELECT r.id, (",
         run_json!(),
-        ")::text
+        ")::text AS run
 FROM tds_sync_runs r
-WHERE ($1::text IS NULL OR r.component = $1::text) AND ($2::text IS NULL OR r.lane = $2::text)
-    AND ($3::text IS NULL OR r.status = $3::text) AND ($4::bigint IS NULL OR r.id < $4::bigint)
+WHERE ($component::text IS NULL OR r.component = $component::text) AND ($lane::text IS NULL OR r.lane = $lane::text)
+    AND ($status::text IS NULL OR r.status = $status::text) AND ($before::bigint IS NULL OR r.id < $before::bigint)
 ORDER BY r.id DESC
-LIMIT $5::int4"
+LIMIT $limit::int4"
     ),
 );
 
-/// Run `$1` with its logged attempts per outcome (`attempts`: `{"applied": n, …}`).
+/// Run `$id` with its logged attempts per outcome (`attempts`: `{"applied": n, …}`).
 /// Returns `run` (JSON text); no row when unknown.
-pub const SHOW_RUN: Statement = Statement::new(
+pub const SHOW_RUN: Statement = statement!(
     "operator::show_run",
     concat!(
         "SELECT (",
         run_json!(),
         " || jsonb_build_object('attempts', (SELECT coalesce(jsonb_object_agg(x.outcome, x.n), '{}'::jsonb)
-        FROM (SELECT outcome, count(*) AS n FROM tds_sync_log WHERE run_id = r.id GROUP BY outcome) x)))::text
-FROM tds_sync_runs r WHERE r.id = $1::bigint"
+        FROM (SELECT outcome, count(*) AS n FROM tds_sync_log WHERE run_id = r.id GROUP BY outcome) x)))::text AS run
+FROM tds_sync_runs r WHERE r.id = $id::bigint"
     ),
 );
 
@@ -109,26 +109,26 @@ macro_rules! circuit_json {
 /// Every circuit breaker, by name. Returns `circuit` (JSON text: `name`, `state`,
 /// `consecutive_failures`, `last_error`, `opened_at`, `next_probe_at`, `last_failure_at`,
 /// `last_success_at`, `updated_at`).
-pub const LIST_CIRCUITS: Statement = Statement::new(
+pub const LIST_CIRCUITS: Statement = statement!(
     "operator::list_circuits",
     concat!(
         "SELECT (",
         circuit_json!(),
-        ")::text FROM tds_circuit_breakers c ORDER BY c.name"
+        ")::text AS circuit FROM tds_circuit_breakers c ORDER BY c.name"
     ),
 );
 
-/// Closes circuit `$1` and clears its failure count. Returns `circuit` (JSON text); no row
-/// when unknown.
-pub const RESET_CIRCUIT: Statement = Statement::new(
+/// Closes circuit `$name` and clears its failure count. Returns `circuit` (JSON text); no
+/// row when unknown.
+pub const RESET_CIRCUIT: Statement = statement!(
     "operator::reset_circuit",
     concat!(
         "UPDATE tds_circuit_breakers c
 SET state = 'closed', consecutive_failures = 0, opened_at = NULL, next_probe_at = NULL, updated_at = now()
-WHERE c.name = $1::text
+WHERE c.name = $name::text
 RETURNING (",
         circuit_json!(),
-        ")::text"
+        ")::text AS circuit"
     ),
 );
 

@@ -38,20 +38,18 @@
 //! `tds_guest::queue` (a params struct in, typed rows out); this crate does no I/O.
 
 use crate::journal::{log_attempt_columns, log_attempt_values};
-use crate::Statement;
+use crate::{statement, Statement};
 
 /// Inserts the entity's unclaimed row or re-points it at this event when the event is at
-/// least as new as the queued one.
-/// `$1` module, `$2` entity id, `$3` lane, `$4` priority (int4), `$5` operation,
-/// `$6` inbox event id (int8), `$7` source version (text), `$8` max attempts (int4),
-/// `$9` correlation id. Returns `id`, `inserted` (bool); no row when the queued version is
-/// newer (the event is superseded).
-pub const ENQUEUE_OR_REPOINT: Statement = Statement::new(
+/// least as new as the queued one. Returns `id`, `inserted` (bool); no row when the queued
+/// version is newer (the event is superseded).
+pub const ENQUEUE_OR_REPOINT: Statement = statement!(
     "queue::enqueue_or_repoint",
     concat!(
         "\
 INSERT INTO tds_sync_queue (module, entity_id, lane, priority, operation, inbox_event_id, source_modified_at, max_attempts, correlation_id)
-VALUES ($1::text, $2::text, $3::text, $4::int4, $5::text, $6::bigint, $7::text::timestamptz, $8::int4, $9::text)
+VALUES ($module::text, $entity_id::text, $lane::text, $priority::int4, $operation::text, $inbox_event_id::bigint,
+    $source_modified_at::text::timestamptz, $max_attempts::int4, $correlation_id::text)
 ",
         or_repoint!(),
         "
@@ -61,7 +59,8 @@ RETURNING id, (xmax = 0) AS inserted"
 
 /// What makes an insert into `tds_sync_queue` an enqueue-or-re-point: the entity's
 /// unclaimed row, when there is one, takes the event if the event is at least as new.
-/// Shared by [`ENQUEUE_OR_REPOINT`] and `inbox::STORE_AND_QUEUE`, which must queue alike.
+/// Shared by [`ENQUEUE_OR_REPOINT`] and `inbox::STORE_AND_QUEUE`, which must queue alike;
+/// it has no placeholders (the values come from `EXCLUDED`).
 macro_rules! or_repoint {
     () => {
         "\
@@ -73,29 +72,29 @@ WHERE tds_sync_queue.source_modified_at <= EXCLUDED.source_modified_at"
 }
 pub(crate) use or_repoint;
 
-/// Claims up to `$3` due rows of lane `$1` whose module is in `$2` (text[]), by priority
-/// then due time, skipping rows other invocations hold; leases them to `$4` for `$5`
-/// seconds (int4) and counts the attempt. Returns, in claim order: `id`, `module`,
-/// `entity_id`, `operation`, `inbox_event_id`, `source_modified_at` (text),
-/// `attempt_count`, `max_attempts`, `correlation_id`.
+/// Claims up to `$limit` due rows of `$lane` whose module is one of `$modules`, by
+/// priority then due time, skipping rows other invocations hold; leases them to
+/// `$lease_owner` for `$lease_seconds` and counts the attempt. Returns, in claim order:
+/// `id`, `module`, `entity_id`, `operation`, `inbox_event_id`, `source_modified_at`
+/// (text), `attempt_count`, `max_attempts`, `correlation_id`.
 ///
 /// The events' documents are read by a statement of their own afterwards
 /// ([`crate::inbox::READ_DOCUMENTS`]), never joined here: a row intake re-points after
 /// this statement's snapshot is taken, but before its lock, is claimed as it is now
 /// (READ COMMITTED re-checks the locked row), pointing at an inbox event this statement's
 /// snapshot cannot see yet.
-pub const CLAIM_BATCH: Statement = Statement::new(
+pub const CLAIM_BATCH: Statement = statement!(
     "queue::claim_batch",
     "\
 WITH due AS (
     SELECT id FROM tds_sync_queue
-    WHERE lane = $1::text AND module = ANY($2::text[]) AND status IN ('pending', 'retry') AND next_attempt_at <= now()
+    WHERE lane = $lane::text AND module = ANY($modules::text[]) AND status IN ('pending', 'retry') AND next_attempt_at <= now()
     ORDER BY priority, next_attempt_at, id
-    LIMIT $3::int4
+    LIMIT $limit::int4
     FOR UPDATE SKIP LOCKED
 ), claimed AS (
     UPDATE tds_sync_queue q
-    SET status = 'processing', lease_owner = $4::text, lease_expires_at = now() + make_interval(secs => $5::int4),
+    SET status = 'processing', lease_owner = $lease_owner::text, lease_expires_at = now() + make_interval(secs => $lease_seconds::int4),
         attempt_count = q.attempt_count + 1, updated_at = now()
     FROM due WHERE q.id = due.id
     RETURNING q.id, q.module, q.entity_id, q.operation, q.inbox_event_id, q.source_modified_at, q.attempt_count,
@@ -107,17 +106,17 @@ FROM claimed c
 ORDER BY c.priority, c.next_attempt_at, c.id",
 );
 
-/// Acknowledges row `$2` held by `$14` and logs its successful attempt, in one statement
-/// (one round trip): `$1`–`$13` as `journal::LOG_ATTEMPT` (`$2` the queue id). Returns
-/// `completed` (int8): 1, or 0 when the lease was lost, in which case nothing is logged and
-/// the caller rolls the batch back.
-pub const COMPLETE: Statement = Statement::new(
+/// Acknowledges row `$queue_id` held by `$lease_owner` and logs its successful attempt, in
+/// one statement (one round trip): the attempt's parameters as `journal::LOG_ATTEMPT`'s.
+/// Returns `completed` (int8): 1, or 0 when the lease was lost, in which case nothing is
+/// logged and the caller rolls the batch back.
+pub const COMPLETE: Statement = statement!(
     "queue::complete",
     concat!(
         "\
 WITH tds_completed AS (
 UPDATE tds_sync_queue SET status = 'completed', completed_at = clock_timestamp(), lease_expires_at = NULL, updated_at = now()
-WHERE id = $2::bigint AND lease_owner = $14::text AND status = 'processing'
+WHERE id = $queue_id::bigint AND lease_owner = $lease_owner::text AND status = 'processing'
 RETURNING id
 ), tds_logged AS (
 ",
@@ -132,33 +131,33 @@ SELECT count(*)::int8 AS completed FROM tds_completed"
     ),
 );
 
-/// Extends the lease of rows `$1` (bigint[]) held by `$2` to `$3` seconds (int4) from the
+/// Extends the lease of rows `$ids` held by `$lease_owner` to `$lease_seconds` from the
 /// statement's clock. Returns the `id` of every row extended; a row missing from the
-/// result is no longer held by `$2` (the lease was lost).
+/// result is no longer held by `$lease_owner` (the lease was lost).
 ///
 /// Run inside the batch transaction, the new expiry only becomes visible at commit; what
 /// protects the rows meanwhile is the row lock the update takes, which lasts until the
 /// transaction ends: heal's [`LIST_EXPIRED_LEASES`] and [`RECLAIM_EXPIRED`] skip locked
 /// rows, and nobody else can move them. Run it outside any savepoint that may be rolled
 /// back, since rolling back a savepoint releases the locks taken under it.
-pub const EXTEND_LEASE: Statement = Statement::new(
+pub const EXTEND_LEASE: Statement = statement!(
     "queue::extend_lease",
     "\
 UPDATE tds_sync_queue
-SET lease_expires_at = clock_timestamp() + make_interval(secs => $3::int4), updated_at = now()
-WHERE id = ANY($1::bigint[]) AND lease_owner = $2::text AND status = 'processing'
+SET lease_expires_at = clock_timestamp() + make_interval(secs => $lease_seconds::int4), updated_at = now()
+WHERE id = ANY($ids::bigint[]) AND lease_owner = $lease_owner::text AND status = 'processing'
 RETURNING id",
 );
 
-/// Bounds the waits of the current transaction (transaction-local settings): `$1` the
-/// longest wait for a lock, in ms (text; failing with SQLSTATE 55P03), `$2` the longest
-/// the transaction may sit idle between statements, in ms (text; the server then ends the
-/// session, releasing its locks, should the guest die mid-transaction on a pooled
-/// connection). Returns both settings as text.
-pub const LIMIT_WAITS: Statement = Statement::new(
+/// Bounds the waits of the current transaction (transaction-local settings):
+/// `$lock_timeout_ms` the longest wait for a lock (failing with SQLSTATE 55P03),
+/// `$idle_ms` the longest the transaction may sit idle between statements (the server then
+/// ends the session, releasing its locks, should the guest die mid-transaction on a pooled
+/// connection), both in ms as text. Returns both settings as text.
+pub const LIMIT_WAITS: Statement = statement!(
     "queue::limit_waits",
     "\
-SELECT set_config('lock_timeout', $1::text, true), set_config('idle_in_transaction_session_timeout', $2::text, true)",
+SELECT set_config('lock_timeout', $lock_timeout_ms::text, true), set_config('idle_in_transaction_session_timeout', $idle_ms::text, true)",
 );
 
 // The statement behind SCHEDULE_RETRY and RECLAIM_EXPIRED, which differ only in the
@@ -170,7 +169,7 @@ macro_rules! return_to_queue {
 WITH me AS (
     SELECT id, module, entity_id, inbox_event_id, operation, source_modified_at, correlation_id
     FROM tds_sync_queue
-    WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'",
+    WHERE id = $queue_id::bigint AND lease_owner = $lease_owner::text AND status = 'processing'",
             $lease_condition,
             "
     ",
@@ -192,9 +191,9 @@ SET status = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'completed' ELSE 'ret
     completed_at = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN now() END,
     lease_owner = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN q.lease_owner END,
     lease_expires_at = NULL,
-    next_attempt_at = clock_timestamp() + $3::bigint * interval '1 millisecond',
-    last_error = coalesce($4::text, q.last_error),
-    last_error_code = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'coalesced' ELSE coalesce($5::text, q.last_error_code) END,
+    next_attempt_at = clock_timestamp() + $delay_ms::bigint * interval '1 millisecond',
+    last_error = coalesce($error::text, q.last_error),
+    last_error_code = CASE WHEN EXISTS (SELECT 1 FROM sibling) THEN 'coalesced' ELSE coalesce($error_code::text, q.last_error_code) END,
     updated_at = now()
 FROM me WHERE q.id = me.id
 RETURNING q.status"
@@ -204,52 +203,52 @@ RETURNING q.status"
 
 /// A failed attempt (or a row the invocation gives back unattempted) goes back to the
 /// queue as `retry`, due after the delay, or merges into the entity's unclaimed row (see
-/// the module doc). `$1` id, `$2` lease owner, `$3` delay in ms (int8), `$4` error (NULL
-/// keeps the last one), `$5` error code (NULL keeps the last one). Returns `status`
-/// (`retry`, or `completed` when merged); no row when the lease was lost.
+/// the module doc) when `$lease_owner` still holds it, due after `$delay_ms`; `$error` and
+/// `$error_code` replace the row's last ones (NULL keeps them). Returns `status` (`retry`,
+/// or `completed` when merged); no row when the lease was lost.
 pub const SCHEDULE_RETRY: Statement =
-    Statement::new("queue::schedule_retry", return_to_queue!("", "FOR UPDATE"));
+    statement!("queue::schedule_retry", return_to_queue!("", "FOR UPDATE"));
 
-/// Heal: a row whose lease `$2` has expired goes back to the queue, compare-and-set on the
-/// owner so a row that just completed (or whose lease was extended) is left alone, and
-/// skipped while a live transaction holds it locked (its owner's batch). Parameters and
-/// result as [`SCHEDULE_RETRY`]; pass delay 0.
-pub const RECLAIM_EXPIRED: Statement = Statement::new(
+/// Heal: a row whose lease `$lease_owner` let expire goes back to the queue,
+/// compare-and-set on the owner so a row that just completed (or whose lease was extended)
+/// is left alone, and skipped while a live transaction holds it locked (its owner's batch).
+/// Parameters and result as [`SCHEDULE_RETRY`]; pass `$delay_ms` 0.
+pub const RECLAIM_EXPIRED: Statement = statement!(
     "queue::reclaim_expired",
     return_to_queue!(" AND lease_expires_at < now()", "FOR UPDATE SKIP LOCKED"),
 );
 
-/// Heal: up to `$1` (int4) processing rows whose lease has expired, oldest expiry first,
+/// Heal: up to `$limit` processing rows whose lease has expired, oldest expiry first,
 /// leaving out rows a live transaction holds locked (a batch working on them). Returns
 /// `id`, `lease_owner`.
-pub const LIST_EXPIRED_LEASES: Statement = Statement::new(
+pub const LIST_EXPIRED_LEASES: Statement = statement!(
     "queue::list_expired_leases",
     "\
 SELECT id, lease_owner FROM tds_sync_queue
 WHERE status = 'processing' AND lease_expires_at < now()
 ORDER BY lease_expires_at
-LIMIT $1::int4
+LIMIT $limit::int4
 FOR UPDATE SKIP LOCKED",
 );
 
-/// Moves row `$1` held by `$2` to `dead` and files a dead letter with the attempt history
-/// from `tds_sync_log` (log the final attempt first). `$3` reason, `$4` error code, `$5`
-/// error class (`permanent` or `transient`). The letter inherits `auto_retry_count` from
-/// the letter whose retry or replay created this row, so heal's automatic retries stay
-/// bounded per event (see `auto_retry`). Returns the dead letter's `id`; no row when the
-/// lease was lost.
-pub const DEAD_LETTER: Statement = Statement::new(
+/// Moves row `$queue_id` held by `$lease_owner` to `dead` and files a dead letter with the
+/// attempt history from `tds_sync_log` (log the final attempt first), for `$reason` (also
+/// the row's last error), `$error_code` and `$error_class` (`permanent` or `transient`).
+/// The letter inherits `auto_retry_count` from the letter whose retry or replay created
+/// this row, so heal's automatic retries stay bounded per event (see `auto_retry`).
+/// Returns the dead letter's `id`; no row when the lease was lost.
+pub const DEAD_LETTER: Statement = statement!(
     "queue::dead_letter",
     "\
 WITH moved AS (
     UPDATE tds_sync_queue
-    SET status = 'dead', lease_expires_at = NULL, last_error = $3::text, last_error_code = $4::text, updated_at = now()
-    WHERE id = $1::bigint AND lease_owner = $2::text AND status = 'processing'
+    SET status = 'dead', lease_expires_at = NULL, last_error = $reason::text, last_error_code = $error_code::text, updated_at = now()
+    WHERE id = $queue_id::bigint AND lease_owner = $lease_owner::text AND status = 'processing'
     RETURNING id, inbox_event_id, module, entity_id, lane, operation, attempt_count, correlation_id
 )
 INSERT INTO tds_dead_letters (queue_id, inbox_event_id, module, entity_id, lane, operation, reason, error_code, error_class,
     attempt_count, attempts, correlation_id, auto_retry_count)
-SELECT m.id, m.inbox_event_id, m.module, m.entity_id, m.lane, m.operation, $3::text, $4::text, $5::text, m.attempt_count,
+SELECT m.id, m.inbox_event_id, m.module, m.entity_id, m.lane, m.operation, $reason::text, $error_code::text, $error_class::text, m.attempt_count,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt', l.attempt, 'at', l.created_at, 'outcome', l.outcome,
         'error_code', l.error_code, 'error', l.message) ORDER BY l.id), '[]'::jsonb)
      FROM tds_sync_log l WHERE l.queue_id = m.id),
@@ -259,15 +258,16 @@ FROM moved m
 RETURNING id",
 );
 
-/// Retention: deletes at most `$2` (int4) rows completed more than `$1` days (int4) ago,
-/// oldest first (their history stays in the sync log and audit trail until those expire).
-pub const PURGE_COMPLETED: Statement = Statement::new(
+/// Retention: deletes at most `$limit` rows completed more than `$older_than_days` days
+/// ago, oldest first (their history stays in the sync log and audit trail until those
+/// expire).
+pub const PURGE_COMPLETED: Statement = statement!(
     "queue::purge_completed",
     "\
 DELETE FROM tds_sync_queue WHERE id = ANY(ARRAY(
     SELECT id FROM tds_sync_queue
-    WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1::int4)
-    ORDER BY completed_at LIMIT $2::int4 FOR UPDATE SKIP LOCKED))",
+    WHERE status = 'completed' AND completed_at < now() - make_interval(days => $older_than_days::int4)
+    ORDER BY completed_at LIMIT $limit::int4 FOR UPDATE SKIP LOCKED))",
 );
 
 /// Every named statement of this module, for checks that cover them all.
@@ -287,17 +287,17 @@ pub const ALL: [Statement; 12] = [
 ];
 
 /// Rows per status. Returns `status`, `count` (int8).
-pub const COUNT_BY_STATUS: Statement = Statement::new(
+pub const COUNT_BY_STATUS: Statement = statement!(
     "queue::count_by_status",
     "SELECT status, count(*)::int8 FROM tds_sync_queue GROUP BY status",
 );
 
 /// Seconds the oldest unclaimed row has waited since it was enqueued; 0 when none waits.
-/// Returns one float8.
-pub const OLDEST_WAITING_AGE: Statement = Statement::new(
+/// Returns `age` (float8).
+pub const OLDEST_WAITING_AGE: Statement = statement!(
     "queue::oldest_waiting_age",
     "\
-SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age
 FROM tds_sync_queue WHERE status IN ('pending', 'retry')",
 );
 

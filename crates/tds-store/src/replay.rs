@@ -3,36 +3,37 @@
 //! row, or the entity's unclaimed row re-pointed at it; a newer queued version wins).
 //! Invalid events (no usable id) are never replayed.
 
-use crate::Statement;
+use crate::{statement, Statement};
 
-/// The newest event per entity received in `[$1, $2)` (text timestamps), of module `$3`
-/// (NULL: every module), not invalid; at most `$4` (int4) entities, by event id. Returns
+/// The newest event per entity received in `[$from, $to)` (text timestamps), of `$module`
+/// (NULL: every module), not invalid; at most `$limit` entities, by event id. Returns
 /// `id`, `module`, `entity_id`, `operation`, `source_modified_at` (text),
 /// `correlation_id`.
-pub const LATEST_PER_ENTITY: Statement = Statement::new(
+pub const LATEST_PER_ENTITY: Statement = statement!(
     "replay::latest_per_entity",
     "\
 SELECT id, module, entity_id, operation, source_modified_at::text, correlation_id FROM (
     SELECT DISTINCT ON (module, entity_id) id, module, entity_id, operation, source_modified_at, correlation_id
     FROM tds_inbox_events
-    WHERE received_at >= $1::text::timestamptz AND received_at < $2::text::timestamptz
-        AND ($3::text IS NULL OR module = $3::text) AND status <> 'invalid' AND entity_id IS NOT NULL
+    WHERE received_at >= $from::text::timestamptz AND received_at < $to::text::timestamptz
+        AND ($module::text IS NULL OR module = $module::text) AND status <> 'invalid' AND entity_id IS NOT NULL
     ORDER BY module, entity_id, source_modified_at DESC, id DESC
 ) latest
 ORDER BY id
-LIMIT $4::int4",
+LIMIT $limit::int4",
 );
 
 /// What the range holds: `events` (every stored event, invalid included) and
 /// `entities` (distinct replayable entities), both int8. Parameters as
 /// [`LATEST_PER_ENTITY`] without the limit.
-pub const COUNT_IN_RANGE: Statement = Statement::new(
+pub const COUNT_IN_RANGE: Statement = statement!(
     "replay::count_in_range",
     "\
-SELECT count(*)::int8,
-    count(DISTINCT (module, entity_id)) FILTER (WHERE status <> 'invalid' AND entity_id IS NOT NULL)::int8
+SELECT count(*)::int8 AS events,
+    count(DISTINCT (module, entity_id)) FILTER (WHERE status <> 'invalid' AND entity_id IS NOT NULL)::int8 AS entities
 FROM tds_inbox_events
-WHERE received_at >= $1::text::timestamptz AND received_at < $2::text::timestamptz AND ($3::text IS NULL OR module = $3::text)",
+WHERE received_at >= $from::text::timestamptz AND received_at < $to::text::timestamptz
+    AND ($module::text IS NULL OR module = $module::text)",
 );
 
 /// Every named statement of this module.

@@ -118,18 +118,18 @@ pub fn bind(
 
 /// Whether `value` is what a placeholder cast to `param.cast` takes.
 fn fits(param: &Param, value: &ParameterValue) -> bool {
-    match (param.cast, value) {
-        (_, ParameterValue::DbNull) => true,
-        ("text", ParameterValue::Str(_)) => true,
-        ("bigint" | "int8", ParameterValue::Int64(_)) => true,
-        ("int4", ParameterValue::Int32(_)) => true,
-        ("float8", ParameterValue::Floating64(_)) => true,
-        ("bytea", ParameterValue::Binary(_)) => true,
-        ("boolean", ParameterValue::Boolean(_)) => true,
-        ("bigint[]" | "int8[]", ParameterValue::ArrayInt64(_)) => true,
-        ("text[]", ParameterValue::ArrayStr(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (param.cast, value),
+        (_, ParameterValue::DbNull)
+            | ("text", ParameterValue::Str(_))
+            | ("bigint" | "int8", ParameterValue::Int64(_))
+            | ("int4", ParameterValue::Int32(_))
+            | ("float8", ParameterValue::Floating64(_))
+            | ("bytea", ParameterValue::Binary(_))
+            | ("boolean", ParameterValue::Boolean(_))
+            | ("bigint[]" | "int8[]", ParameterValue::ArrayInt64(_))
+            | ("text[]", ParameterValue::ArrayStr(_))
+    )
 }
 
 /// A value's type, for a message.

@@ -3,6 +3,7 @@
 
 use tds_store::queue;
 
+use crate::bind;
 use crate::db::{Db, DbError};
 
 /// Queue rows of one status.
@@ -14,12 +15,12 @@ pub struct StatusCount {
 
 /// Rows per status, of the statuses that have any (`queue::COUNT_BY_STATUS`).
 pub fn count_by_status(db: &Db) -> Result<Vec<StatusCount>, DbError> {
-    let rows = db.query(queue::COUNT_BY_STATUS, &[])?;
+    let rows = db.query(queue::COUNT_BY_STATUS, bind!(queue::COUNT_BY_STATUS {}))?;
     rows.iter()
         .map(|row| {
             Ok(StatusCount {
-                status: row.text(0)?,
-                count: row.int8(1)?,
+                status: row.text("status")?,
+                count: row.int8("count")?,
             })
         })
         .collect()
@@ -30,6 +31,9 @@ pub fn count_by_status(db: &Db) -> Result<Vec<StatusCount>, DbError> {
 /// should it answer none, which callers either read as 0 or report as
 /// [`DbError::no_row`].
 pub fn oldest_waiting_age(db: &Db) -> Result<Option<f64>, DbError> {
-    let rows = db.query(queue::OLDEST_WAITING_AGE, &[])?;
-    rows.first().map(|row| row.float8(0)).transpose()
+    let rows = db.query(
+        queue::OLDEST_WAITING_AGE,
+        bind!(queue::OLDEST_WAITING_AGE {}),
+    )?;
+    rows.first().map(|row| row.float8("age")).transpose()
 }

@@ -7,6 +7,7 @@ use tds_core::ids::{InboxEventId, QueueId};
 use tds_core::normalize::{EntityId, StoredVersion};
 use tds_store::queue;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// A dead letter's event [`requeue_stored`] queues again on its module's lane, at its
@@ -28,17 +29,19 @@ pub fn requeue_stored(db: &Db, requeue: &RequeueStored<'_>) -> Result<Option<Que
     let spec = requeue.module.spec();
     let rows = db.query(
         queue::ENQUEUE_OR_REPOINT,
-        &[
-            param::text(requeue.module.as_str()),
-            param::text(requeue.entity_id.as_str()),
-            param::text(spec.lane.as_str()),
-            param::int4(spec.priority),
-            param::text(requeue.operation),
-            param::int8(requeue.inbox_event_id.0),
-            param::text(requeue.source_modified_at.as_str()),
-            param::int4(requeue.max_attempts),
-            param::text(requeue.correlation_id),
-        ],
+        bind!(queue::ENQUEUE_OR_REPOINT {
+            module: param::text(requeue.module.as_str()),
+            entity_id: param::text(requeue.entity_id.as_str()),
+            lane: param::text(spec.lane.as_str()),
+            priority: param::int4(spec.priority),
+            operation: param::text(requeue.operation),
+            inbox_event_id: param::int8(requeue.inbox_event_id.0),
+            source_modified_at: param::text(requeue.source_modified_at.as_str()),
+            max_attempts: param::int4(requeue.max_attempts),
+            correlation_id: param::text(requeue.correlation_id),
+        }),
     )?;
-    rows.first().map(|row| row.int8(0).map(QueueId)).transpose()
+    rows.first()
+        .map(|row| row.int8("id").map(QueueId))
+        .transpose()
 }

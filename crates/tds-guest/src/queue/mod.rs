@@ -11,10 +11,11 @@ use tds_core::entity::{Lane, Module};
 use tds_core::failure::FailureClass;
 use tds_core::ids::{DeadLetterId, InboxEventId, LeaseOwner, QueueId};
 use tds_core::normalize::{EntityId, Operation, StoredVersion};
-use tds_store::queue;
+use tds_store::{queue, Statement};
 
-use crate::db::{param, Db, DbError, Row};
-use crate::journal::{attempt_params, LogAttempt};
+use crate::bind;
+use crate::db::{param, Binding, Db, DbError, Row};
+use crate::journal::LogAttempt;
 
 /// An event [`enqueue_or_repoint`] queues on its module's lane, at its module's priority.
 pub struct EnqueueOrRepoint<'a> {
@@ -44,23 +45,23 @@ pub fn enqueue_or_repoint(
     let spec = enqueue.module.spec();
     let rows = db.query(
         queue::ENQUEUE_OR_REPOINT,
-        &[
-            param::text(enqueue.module.as_str()),
-            param::text(enqueue.entity_id.as_str()),
-            param::text(spec.lane.as_str()),
-            param::int4(spec.priority),
-            param::text(enqueue.operation.as_str()),
-            param::int8(enqueue.inbox_event_id.0),
-            param::text(enqueue.source_modified_at.as_str()),
-            param::uint4(enqueue.max_attempts),
-            param::text(enqueue.correlation_id),
-        ],
+        bind!(queue::ENQUEUE_OR_REPOINT {
+            module: param::text(enqueue.module.as_str()),
+            entity_id: param::text(enqueue.entity_id.as_str()),
+            lane: param::text(spec.lane.as_str()),
+            priority: param::int4(spec.priority),
+            operation: param::text(enqueue.operation.as_str()),
+            inbox_event_id: param::int8(enqueue.inbox_event_id.0),
+            source_modified_at: param::text(enqueue.source_modified_at.as_str()),
+            max_attempts: param::uint4(enqueue.max_attempts),
+            correlation_id: param::text(enqueue.correlation_id),
+        }),
     )?;
     rows.first()
         .map(|row| {
             Ok(Enqueued {
-                id: QueueId(row.int8(0)?),
-                inserted: row.boolean(1)?,
+                id: QueueId(row.int8("id")?),
+                inserted: row.boolean("inserted")?,
             })
         })
         .transpose()
@@ -97,28 +98,28 @@ pub struct ClaimedJob {
 pub fn claim_batch(db: &Db, claim: &ClaimBatch<'_>) -> Result<Vec<ClaimedJob>, DbError> {
     let rows = db.query(
         queue::CLAIM_BATCH,
-        &[
-            param::text(claim.lane.as_str()),
-            param::text_array(claim.modules.iter().map(|m| m.as_str())),
-            param::uint4(claim.limit),
-            param::text(claim.owner.as_str()),
-            param::uint4(claim.lease_seconds),
-        ],
+        bind!(queue::CLAIM_BATCH {
+            lane: param::text(claim.lane.as_str()),
+            modules: param::text_array(claim.modules.iter().map(|m| m.as_str())),
+            limit: param::uint4(claim.limit),
+            lease_owner: param::text(claim.owner.as_str()),
+            lease_seconds: param::uint4(claim.lease_seconds),
+        }),
     )?;
     rows.iter().map(|row| claimed_job(&row)).collect()
 }
 
 fn claimed_job(row: &Row<'_>) -> Result<ClaimedJob, DbError> {
     Ok(ClaimedJob {
-        id: QueueId(row.int8(0)?),
-        module: module(row, 1)?,
-        entity_id: EntityId::from_stored(row.text(2)?),
-        operation: operation(row, 3)?,
-        inbox_event_id: InboxEventId(row.int8(4)?),
-        source_modified_at: StoredVersion::from_stored(row.text(5)?),
-        attempt_count: count(row, 6)?,
-        max_attempts: count(row, 7)?,
-        correlation_id: row.opt_text(8)?,
+        id: QueueId(row.int8("id")?),
+        module: module(row, "module")?,
+        entity_id: EntityId::from_stored(row.text("entity_id")?),
+        operation: operation(row, "operation")?,
+        inbox_event_id: InboxEventId(row.int8("inbox_event_id")?),
+        source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
+        attempt_count: count(row, "attempt_count")?,
+        max_attempts: count(row, "max_attempts")?,
+        correlation_id: row.opt_text("correlation_id")?,
     })
 }
 
@@ -132,10 +133,27 @@ pub struct Complete<'a> {
 /// Acknowledges the row and logs its attempt in one round trip (`queue::COMPLETE`);
 /// whether the row was still held (otherwise the lease was lost and nothing changed).
 pub fn complete(db: &Db, complete: &Complete<'_>) -> Result<bool, DbError> {
-    let mut params = attempt_params(&complete.attempt);
-    params.push(param::text(complete.owner.as_str()));
-    let rows = db.query(queue::COMPLETE, &params)?;
-    let completed = rows.first().map(|row| row.int8(0)).transpose()?;
+    let attempt = &complete.attempt;
+    let rows = db.query(
+        queue::COMPLETE,
+        bind!(queue::COMPLETE {
+            queue_id: param::int8(attempt.queue_id.0),
+            lease_owner: param::text(complete.owner.as_str()),
+            run_id: param::int8(attempt.run_id.0),
+            inbox_event_id: param::int8(attempt.inbox_event_id.0),
+            module: param::text(attempt.module.as_str()),
+            entity_id: param::text(attempt.entity_id.as_str()),
+            lane: param::text(attempt.lane.as_str()),
+            operation: param::text(attempt.operation.as_str()),
+            attempt: param::uint4(attempt.attempt),
+            outcome: param::text(attempt.outcome),
+            message: param::opt_text(attempt.message),
+            error_code: param::opt_text(attempt.error_code),
+            duration_ms: param::float8(attempt.duration_ms),
+            correlation_id: param::text(attempt.correlation_id),
+        }),
+    )?;
+    let completed = rows.first().map(|row| row.int8("completed")).transpose()?;
     Ok(completed.unwrap_or(0) > 0)
 }
 
@@ -151,13 +169,15 @@ pub struct ExtendLease<'a> {
 pub fn extend_lease(db: &Db, extend: &ExtendLease<'_>) -> Result<Vec<QueueId>, DbError> {
     let rows = db.query(
         queue::EXTEND_LEASE,
-        &[
-            param::int8_array(extend.ids.iter().map(|id| id.0)),
-            param::text(extend.owner.as_str()),
-            param::uint4(extend.lease_seconds),
-        ],
+        bind!(queue::EXTEND_LEASE {
+            lease_seconds: param::uint4(extend.lease_seconds),
+            ids: param::int8_array(extend.ids.iter().map(|id| id.0)),
+            lease_owner: param::text(extend.owner.as_str()),
+        }),
     )?;
-    rows.iter().map(|row| Ok(QueueId(row.int8(0)?))).collect()
+    rows.iter()
+        .map(|row| Ok(QueueId(row.int8("id")?)))
+        .collect()
 }
 
 /// The waits of the current transaction, in ms: for a lock, and idle between statements.
@@ -170,10 +190,10 @@ pub struct LimitWaits {
 pub fn limit_waits(db: &Db, limits: &LimitWaits) -> Result<(), DbError> {
     db.execute(
         queue::LIMIT_WAITS,
-        &[
-            param::text(limits.lock_timeout_ms.to_string()),
-            param::text(limits.idle_ms.to_string()),
-        ],
+        bind!(queue::LIMIT_WAITS {
+            lock_timeout_ms: param::text(limits.lock_timeout_ms.to_string()),
+            idle_ms: param::text(limits.idle_ms.to_string()),
+        }),
     )
     .map(drop)
 }
@@ -197,42 +217,55 @@ pub enum Returned {
     Coalesced,
 }
 
+/// A [`ReturnToQueue`]'s bindings for `$statement`, [`queue::SCHEDULE_RETRY`] or
+/// [`queue::RECLAIM_EXPIRED`] (one SQL, so one list of parameters), checked by [`bind!`].
+macro_rules! back_to_queue {
+    ($statement:path, $back:expr) => {
+        bind!($statement {
+            queue_id: param::int8($back.id.0),
+            lease_owner: param::text($back.owner.as_str()),
+            delay_ms: param::int8(i64::try_from($back.delay_ms).unwrap_or(i64::MAX)),
+            error: param::opt_text($back.error),
+            error_code: param::opt_text($back.error_code),
+        })
+    };
+}
+
 /// A failed attempt (or a row given back unattempted) goes back to the queue
 /// (`queue::SCHEDULE_RETRY`); `None` when the lease was lost.
 pub fn schedule_retry(db: &Db, back: &ReturnToQueue<'_>) -> Result<Option<Returned>, DbError> {
-    return_to_queue(db, queue::SCHEDULE_RETRY, back)
+    return_to_queue(
+        db,
+        queue::SCHEDULE_RETRY,
+        back_to_queue!(queue::SCHEDULE_RETRY, back),
+    )
 }
 
 /// Heal: a row whose lease `owner` let expire goes back to the queue
 /// (`queue::RECLAIM_EXPIRED`); `None` when it completed, was extended or is locked by a live
 /// batch meanwhile.
 pub fn reclaim_expired(db: &Db, back: &ReturnToQueue<'_>) -> Result<Option<Returned>, DbError> {
-    return_to_queue(db, queue::RECLAIM_EXPIRED, back)
+    return_to_queue(
+        db,
+        queue::RECLAIM_EXPIRED,
+        back_to_queue!(queue::RECLAIM_EXPIRED, back),
+    )
 }
 
 fn return_to_queue(
     db: &Db,
-    statement: tds_store::Statement,
-    back: &ReturnToQueue<'_>,
+    statement: Statement,
+    bindings: [Binding; 5],
 ) -> Result<Option<Returned>, DbError> {
-    let rows = db.query(
-        statement,
-        &[
-            param::int8(back.id.0),
-            param::text(back.owner.as_str()),
-            param::int8(i64::try_from(back.delay_ms).unwrap_or(i64::MAX)),
-            param::opt_text(back.error),
-            param::opt_text(back.error_code),
-        ],
-    )?;
+    let rows = db.query(statement, bindings)?;
     rows.first().map(|row| returned(&row)).transpose()
 }
 
 fn returned(row: &Row<'_>) -> Result<Returned, DbError> {
-    match row.text(0)?.as_str() {
+    match row.text("status")?.as_str() {
         "retry" => Ok(Returned::Retry),
         "completed" => Ok(Returned::Coalesced),
-        other => Err(row.invalid(format!("column 0: unexpected status {other:?}"))),
+        other => Err(row.invalid(format!("column status: unexpected status {other:?}"))),
     }
 }
 
@@ -254,12 +287,17 @@ pub fn list_expired_leases(
     db: &Db,
     list: &ListExpiredLeases,
 ) -> Result<Vec<ExpiredLease>, DbError> {
-    let rows = db.query(queue::LIST_EXPIRED_LEASES, &[param::uint4(list.limit)])?;
+    let rows = db.query(
+        queue::LIST_EXPIRED_LEASES,
+        bind!(queue::LIST_EXPIRED_LEASES {
+            limit: param::uint4(list.limit)
+        }),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(ExpiredLease {
-                id: QueueId(row.int8(0)?),
-                owner: LeaseOwner::new(row.text(1)?),
+                id: QueueId(row.int8("id")?),
+                owner: LeaseOwner::new(row.text("lease_owner")?),
             })
         })
         .collect()
@@ -279,35 +317,35 @@ pub struct DeadLetter<'a> {
 pub fn dead_letter(db: &Db, letter: &DeadLetter<'_>) -> Result<Option<DeadLetterId>, DbError> {
     let rows = db.query(
         queue::DEAD_LETTER,
-        &[
-            param::int8(letter.id.0),
-            param::text(letter.owner.as_str()),
-            param::text(letter.reason),
-            param::text(letter.error_code),
-            param::text(letter.error_class.as_str()),
-        ],
+        bind!(queue::DEAD_LETTER {
+            reason: param::text(letter.reason),
+            error_code: param::text(letter.error_code),
+            queue_id: param::int8(letter.id.0),
+            lease_owner: param::text(letter.owner.as_str()),
+            error_class: param::text(letter.error_class.as_str()),
+        }),
     )?;
     rows.first()
-        .map(|row| Ok(DeadLetterId(row.int8(0)?)))
+        .map(|row| Ok(DeadLetterId(row.int8("id")?)))
         .transpose()
 }
 
-fn module(row: &Row<'_>, i: usize) -> Result<Module, DbError> {
-    let name = row.text(i)?;
+fn module(row: &Row<'_>, column: &str) -> Result<Module, DbError> {
+    let name = row.text(column)?;
     Module::from_name(&name)
-        .ok_or_else(|| row.invalid(format!("column {i}: unknown module {name:?}")))
+        .ok_or_else(|| row.invalid(format!("column {column}: unknown module {name:?}")))
 }
 
-pub(crate) fn operation(row: &Row<'_>, i: usize) -> Result<Operation, DbError> {
-    let name = row.text(i)?;
+pub(crate) fn operation(row: &Row<'_>, column: &str) -> Result<Operation, DbError> {
+    let name = row.text(column)?;
     Operation::from_name(&name)
-        .ok_or_else(|| row.invalid(format!("column {i}: unknown operation {name:?}")))
+        .ok_or_else(|| row.invalid(format!("column {column}: unknown operation {name:?}")))
 }
 
 /// A count the table keeps non-negative (`attempt_count`, `max_attempts`).
-pub(crate) fn count(row: &Row<'_>, i: usize) -> Result<u32, DbError> {
-    let n = row.int4(i)?;
-    u32::try_from(n).map_err(|_| row.invalid(format!("column {i}: negative count {n}")))
+pub(crate) fn count(row: &Row<'_>, column: &str) -> Result<u32, DbError> {
+    let n = row.int4(column)?;
+    u32::try_from(n).map_err(|_| row.invalid(format!("column {column}: negative count {n}")))
 }
 
 #[cfg(test)]

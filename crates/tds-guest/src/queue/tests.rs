@@ -59,31 +59,43 @@ fn a_claimed_row_reads_as_the_event_intake_queued() {
         " 9000000000000000001",
         "kept as stored"
     );
-    let rows = rows_of(queue::CLAIM_BATCH, &CLAIMED, vec![claimed_row("items", None)]);
+    let rows = rows_of(
+        queue::CLAIM_BATCH,
+        &CLAIMED,
+        vec![claimed_row("items", None)],
+    );
     let job = claimed_job(&rows.expect_row().unwrap()).unwrap();
     assert_eq!(job.correlation_id, None);
 }
 
 #[test]
 fn a_row_that_is_no_event_names_the_claim() {
-    let rows = rows_of(queue::CLAIM_BATCH, &CLAIMED, vec![claimed_row("journals", None)]);
+    let rows = rows_of(
+        queue::CLAIM_BATCH,
+        &CLAIMED,
+        vec![claimed_row("journals", None)],
+    );
     let error = claimed_job(&rows.expect_row().unwrap()).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "queue::claim_batch: column 1: unknown module \"journals\""
+        "queue::claim_batch: column module: unknown module \"journals\""
     );
 }
 
 #[test]
 fn a_returned_row_is_retried_or_coalesced() {
     let status = |text: &str| {
-        let rows = rows_of(queue::SCHEDULE_RETRY, &["status"], vec![vec![DbValue::Str(text.into())]]);
+        let rows = rows_of(
+            queue::SCHEDULE_RETRY,
+            &["status"],
+            vec![vec![DbValue::Str(text.into())]],
+        );
         returned(&rows.expect_row().unwrap()).map_err(|e| e.to_string())
     };
     assert_eq!(status("retry"), Ok(Returned::Retry));
     assert_eq!(status("completed"), Ok(Returned::Coalesced));
     assert_eq!(
         status("dead"),
-        Err("queue::schedule_retry: column 0: unexpected status \"dead\"".into())
+        Err("queue::schedule_retry: column status: unexpected status \"dead\"".into())
     );
 }

@@ -5,6 +5,7 @@ use tds_core::ids::{DeadLetterId, InboxEventId, QueueId};
 use tds_core::normalize::{EntityId, StoredVersion};
 use tds_store::auto_retry;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// Which dead letters qualify for a retry: older than `cool_down_seconds`, retried fewer
@@ -26,14 +27,14 @@ pub struct ListCandidates {
 pub fn list_candidates(db: &Db, list: &ListCandidates) -> Result<Vec<DeadLetterId>, DbError> {
     let rows = db.query(
         auto_retry::LIST_CANDIDATES,
-        &[
-            param::int4(list.qualifying.cool_down_seconds),
-            param::int4(list.qualifying.max_retries),
-            param::int4(list.limit),
-        ],
+        bind!(auto_retry::LIST_CANDIDATES {
+            max_retries: param::int4(list.qualifying.max_retries),
+            cool_down_seconds: param::int4(list.qualifying.cool_down_seconds),
+            limit: param::int4(list.limit),
+        }),
     )?;
     rows.iter()
-        .map(|row| Ok(DeadLetterId(row.int8(0)?)))
+        .map(|row| Ok(DeadLetterId(row.int8("id")?)))
         .collect()
 }
 
@@ -64,23 +65,23 @@ pub struct Candidate {
 pub fn lock_candidate(db: &Db, lock: &LockCandidate) -> Result<Option<Candidate>, DbError> {
     let rows = db.query(
         auto_retry::LOCK_CANDIDATE,
-        &[
-            param::int8(lock.id.0),
-            param::int4(lock.qualifying.cool_down_seconds),
-            param::int4(lock.qualifying.max_retries),
-        ],
+        bind!(auto_retry::LOCK_CANDIDATE {
+            dead_letter_id: param::int8(lock.id.0),
+            max_retries: param::int4(lock.qualifying.max_retries),
+            cool_down_seconds: param::int4(lock.qualifying.cool_down_seconds),
+        }),
     )?;
     rows.first()
         .map(|row| {
             Ok(Candidate {
-                module: row.text(0)?,
-                entity_id: EntityId::from_stored(row.text(1)?),
-                operation: row.text(3)?,
-                inbox_event_id: InboxEventId(row.int8(4)?),
-                source_modified_at: StoredVersion::from_stored(row.text(5)?),
-                correlation_id: row.opt_text(6)?,
-                max_attempts: row.opt_int4(7)?,
-                auto_retry_count: row.int4(8)?,
+                module: row.text("module")?,
+                entity_id: EntityId::from_stored(row.text("entity_id")?),
+                operation: row.text("operation")?,
+                inbox_event_id: InboxEventId(row.int8("inbox_event_id")?),
+                source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
+                correlation_id: row.opt_text("correlation_id")?,
+                max_attempts: row.opt_int4("max_attempts")?,
+                auto_retry_count: row.int4("auto_retry_count")?,
             })
         })
         .transpose()
@@ -115,11 +116,11 @@ pub struct MarkAutoRetried {
 pub fn mark_auto_retried(db: &Db, mark: &MarkAutoRetried) -> Result<(), DbError> {
     db.execute(
         auto_retry::MARK_AUTO_RETRIED,
-        &[
-            param::int8(mark.id.0),
-            param::opt_int8(mark.queue_id.map(|id| id.0)),
-            param::text(mark.resolution.as_str()),
-        ],
+        bind!(auto_retry::MARK_AUTO_RETRIED {
+            replay_queue_id: param::opt_int8(mark.queue_id.map(|id| id.0)),
+            resolution: param::text(mark.resolution.as_str()),
+            dead_letter_id: param::int8(mark.id.0),
+        }),
     )
     .map(drop)
 }

@@ -10,6 +10,7 @@ use tds_core::alerts::OpenCircuit;
 use tds_core::circuit::{Admission, Breaker, CircuitState, Policy};
 use tds_store::circuits;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// How often a transition is attempted before giving up to a busy breaker.
@@ -113,29 +114,35 @@ impl<'a> CircuitBreaker<'a> {
     }
 
     fn read(&self) -> Result<Read, DbError> {
-        let mut rows = self.db.query(circuits::READ, &[param::text(&self.name)])?;
+        let query = || {
+            let name = bind!(circuits::READ {
+                name: param::text(&self.name)
+            });
+            self.db.query(circuits::READ, name)
+        };
+        let mut rows = query()?;
         if rows.is_empty() {
             // Another invocation created the row at the same moment: its insert won, and this
             // statement's snapshot predates it. A fresh statement sees it.
-            rows = self.db.query(circuits::READ, &[param::text(&self.name)])?;
+            rows = query()?;
         }
         let row = rows.expect_row()?;
-        let state_name = row.text(0)?;
+        let state_name = row.text("state")?;
         let state = CircuitState::from_name(&state_name).ok_or_else(|| {
             row.invalid(format!(
                 "circuit {}: unknown state {state_name:?}",
                 self.name
             ))
         })?;
-        let next_probe_at = row.opt_float8(2)?;
+        let next_probe_at = row.opt_float8("next_probe_at")?;
         Ok(Read {
             breaker: Breaker {
                 state,
-                consecutive_failures: row.int4(1)?.max(0).unsigned_abs(),
+                consecutive_failures: row.int4("consecutive_failures")?.max(0).unsigned_abs(),
                 next_probe_at,
             },
-            now: row.float8(3)?,
-            version: row.text(4)?,
+            now: row.float8("now")?,
+            version: row.text("version")?,
         })
     }
 
@@ -150,15 +157,17 @@ impl<'a> CircuitBreaker<'a> {
         let probe_in = next.next_probe_at.map(|at| (at - read.now).max(0.0));
         let touched = self.db.execute(
             circuits::TRANSITION,
-            &[
-                param::text(&self.name),
-                param::text(&read.version),
-                param::text(next.state.as_str()),
-                param::int4(i32::try_from(next.consecutive_failures).unwrap_or(i32::MAX)),
-                param::opt_float8(probe_in),
-                param::text(what),
-                param::opt_text(error),
-            ],
+            bind!(circuits::TRANSITION {
+                state: param::text(next.state.as_str()),
+                consecutive_failures: param::int4(
+                    i32::try_from(next.consecutive_failures).unwrap_or(i32::MAX)
+                ),
+                probe_in_seconds: param::opt_float8(probe_in),
+                last_error: param::opt_text(error),
+                happened: param::text(what),
+                name: param::text(&self.name),
+                version: param::text(&read.version),
+            }),
         )?;
         Ok(touched == 1)
     }
@@ -166,14 +175,17 @@ impl<'a> CircuitBreaker<'a> {
 
 /// The breakers that are not closed, by name (`circuits::LIST_NOT_CLOSED`).
 pub fn list_not_closed(db: &Db) -> Result<Vec<OpenCircuit>, DbError> {
-    db.query(circuits::LIST_NOT_CLOSED, &[])?
-        .iter()
+    let rows = db.query(
+        circuits::LIST_NOT_CLOSED,
+        bind!(circuits::LIST_NOT_CLOSED {}),
+    )?;
+    rows.iter()
         .map(|row| {
             Ok(OpenCircuit {
-                name: row.text(0)?,
-                state: row.text(1)?,
-                consecutive_failures: row.int4(2)?.into(),
-                last_error: row.opt_text(3)?,
+                name: row.text("name")?,
+                state: row.text("state")?,
+                consecutive_failures: row.int4("consecutive_failures")?.into(),
+                last_error: row.opt_text("last_error")?,
             })
         })
         .collect()

@@ -2,6 +2,7 @@
 
 use tds_store::heal;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// What [`cycle_due`] looks at.
@@ -16,10 +17,10 @@ pub struct CycleDue {
 pub fn cycle_due(db: &Db, due: &CycleDue) -> Result<bool, DbError> {
     let rows = db.query(
         heal::CYCLE_DUE,
-        &[
-            param::float8(due.full_cycle_seconds),
-            param::float8(due.activity_seconds),
-        ],
+        bind!(heal::CYCLE_DUE {
+            full_cycle_seconds: param::float8(due.full_cycle_seconds),
+            activity_seconds: param::float8(due.activity_seconds),
+        }),
     )?;
-    rows.expect_row()?.boolean(0)
+    rows.expect_row()?.boolean("due")
 }

@@ -6,6 +6,7 @@ use tds_core::entity::EntitySpec;
 use tds_core::metrics::{Counter, APPLY_MS};
 use tds_store::metrics;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// The rollup cursor (`tds_cursors`) a statement works on.
@@ -15,14 +16,23 @@ pub struct Cursor<'a> {
 
 /// Creates the cursor when missing (`metrics::ENSURE_CURSOR`).
 pub fn ensure_cursor(db: &Db, cursor: &Cursor<'_>) -> Result<(), DbError> {
-    db.execute(metrics::ENSURE_CURSOR, &[param::text(cursor.name)])
-        .map(drop)
+    db.execute(
+        metrics::ENSURE_CURSOR,
+        bind!(metrics::ENSURE_CURSOR {
+            name: param::text(cursor.name)
+        }),
+    )
+    .map(drop)
 }
 
 /// Folds intake's appended outcomes of closed minutes into their per-minute counters
 /// (`metrics::FOLD_INTAKE_OUTCOMES`).
 pub fn fold_intake_outcomes(db: &Db) -> Result<(), DbError> {
-    db.execute(metrics::FOLD_INTAKE_OUTCOMES, &[]).map(drop)
+    db.execute(
+        metrics::FOLD_INTAKE_OUTCOMES,
+        bind!(metrics::FOLD_INTAKE_OUTCOMES {}),
+    )
+    .map(drop)
 }
 
 /// The cursor [`lock_cursor`] locks; data older than `data_days` is not looked for.
@@ -46,14 +56,17 @@ pub struct LockedCursor {
 pub fn lock_cursor(db: &Db, lock: &LockCursor<'_>) -> Result<Option<LockedCursor>, DbError> {
     let rows = db.query(
         metrics::LOCK_CURSOR,
-        &[param::text(lock.name), param::int4(lock.data_days)],
+        bind!(metrics::LOCK_CURSOR {
+            data_days: param::int4(lock.data_days),
+            name: param::text(lock.name),
+        }),
     )?;
     rows.first()
         .map(|row| {
             Ok(LockedCursor {
-                position: row.opt_int8(0)?,
-                current_minute: row.int8(1)?,
-                first_data_minute: row.opt_int8(2)?,
+                position: row.opt_int8("position")?,
+                current_minute: row.int8("current_minute")?,
+                first_data_minute: row.opt_int8("first_data_minute")?,
             })
         })
         .transpose()
@@ -69,7 +82,10 @@ pub struct MoveCursor<'a> {
 pub fn move_cursor(db: &Db, to: &MoveCursor<'_>) -> Result<(), DbError> {
     db.execute(
         metrics::MOVE_CURSOR,
-        &[param::text(to.name), param::int8(to.position)],
+        bind!(metrics::MOVE_CURSOR {
+            position: param::int8(to.position),
+            name: param::text(to.name),
+        }),
     )
     .map(drop)
 }
@@ -79,12 +95,6 @@ pub fn move_cursor(db: &Db, to: &MoveCursor<'_>) -> Result<(), DbError> {
 pub struct Window {
     pub from: i64,
     pub to: i64,
-}
-
-impl Window {
-    fn params(self) -> [ParameterValue; 2] {
-        [param::int8(self.from), param::int8(self.to)]
-    }
 }
 
 /// The window [`recount_sources`] counts, and the cursor: the minutes before it are the
@@ -99,9 +109,13 @@ pub struct RecountSources {
 pub fn recount_sources(db: &Db, recount: &RecountSources) -> Result<Option<i64>, DbError> {
     let rows = db.query(
         metrics::RECOUNT_SOURCES,
-        &[&recount.window.params()[..], &[param::int8(recount.cursor)]].concat(),
+        bind!(metrics::RECOUNT_SOURCES {
+            from: param::int8(recount.window.from),
+            to: param::int8(recount.window.to),
+            cursor: param::int8(recount.cursor),
+        }),
     )?;
-    rows.expect_row()?.opt_int8(0)
+    rows.expect_row()?.opt_int8("first_changed")
 }
 
 /// The rows of `names` in the window that [`delete_window`] deletes.
@@ -112,10 +126,13 @@ pub struct DeleteWindow<'a> {
 
 /// Deletes the window's rows of those names (`metrics::DELETE_WINDOW`).
 pub fn delete_window(db: &Db, delete: &DeleteWindow<'_>) -> Result<(), DbError> {
-    let names = param::text_array(delete.names.iter().cloned());
     db.execute(
         metrics::DELETE_WINDOW,
-        &[&delete.window.params()[..], &[names]].concat(),
+        bind!(metrics::DELETE_WINDOW {
+            from: param::int8(delete.window.from),
+            to: param::int8(delete.window.to),
+            names: param::text_array(delete.names.iter().cloned()),
+        }),
     )
     .map(drop)
 }
@@ -131,23 +148,19 @@ pub struct InsertWindow<'a> {
 /// Computes the window's rows from the raw rows and inserts them (`metrics::INSERT_WINDOW`);
 /// how many.
 pub fn insert_window(db: &Db, insert: &InsertWindow<'_>) -> Result<u64, DbError> {
-    let percentiles = [
-        param::text_array(insert.percentiles.iter().map(|(name, _)| *name)),
-        param::text_array(
-            insert
-                .percentiles
-                .iter()
-                .map(|(_, fraction)| fraction.to_string()),
-        ),
-    ];
+    let table = EntityTable::of(insert.entities);
+    let names = insert.percentiles.iter().map(|(name, _)| *name);
+    let fractions = insert.percentiles.iter().map(|(_, f)| f.to_string());
     db.execute(
         metrics::INSERT_WINDOW,
-        &[
-            &insert.window.params()[..],
-            &module_lanes(insert.entities),
-            &percentiles,
-        ]
-        .concat(),
+        bind!(metrics::INSERT_WINDOW {
+            modules: table.modules,
+            lanes: table.lanes,
+            from: param::int8(insert.window.from),
+            to: param::int8(insert.window.to),
+            percentile_names: param::text_array(names),
+            percentile_fractions: param::text_array(fractions),
+        }),
     )
 }
 
@@ -162,34 +175,53 @@ pub struct InsertWindowCounters<'a> {
 /// (`metrics::INSERT_WINDOW_COUNTERS`): attempts, intake, runs and apply-duration buckets,
 /// the apply-duration total ([`APPLY_MS`]), latency buckets; how many rows.
 pub fn insert_window_counters(db: &Db, insert: &InsertWindowCounters<'_>) -> Result<u64, DbError> {
+    let table = EntityTable::of(insert.entities);
     let family = |counter: Counter| {
-        [
+        (
             param::text_array(counter.names()),
             param::text_array(counter.members()),
-        ]
+        )
     };
+    let (attempt_names, attempt_outcomes) = family(Counter::Attempts);
+    let (intake_names, intake_outcomes) = family(Counter::Intake);
+    let (run_names, run_statuses) = family(Counter::Runs);
+    let (apply_bucket_names, apply_bucket_bounds) = family(Counter::ApplyBucket);
+    let (latency_bucket_names, latency_bucket_bounds) = family(Counter::LatencyBucket);
     db.execute(
         metrics::INSERT_WINDOW_COUNTERS,
-        &[
-            &insert.window.params()[..],
-            &module_lanes(insert.entities),
-            &family(Counter::Attempts),
-            &family(Counter::Intake),
-            &family(Counter::Runs),
-            &family(Counter::ApplyBucket),
-            &[param::text(APPLY_MS)],
-            &family(Counter::LatencyBucket),
-        ]
-        .concat(),
+        bind!(metrics::INSERT_WINDOW_COUNTERS {
+            modules: table.modules,
+            lanes: table.lanes,
+            from: param::int8(insert.window.from),
+            to: param::int8(insert.window.to),
+            attempt_names: attempt_names,
+            attempt_outcomes: attempt_outcomes,
+            apply_total_name: param::text(APPLY_MS),
+            apply_bucket_names: apply_bucket_names,
+            apply_bucket_bounds: apply_bucket_bounds,
+            intake_names: intake_names,
+            intake_outcomes: intake_outcomes,
+            run_names: run_names,
+            run_statuses: run_statuses,
+            latency_bucket_names: latency_bucket_names,
+            latency_bucket_bounds: latency_bucket_bounds,
+        }),
     )
 }
 
-/// The entity table as the statements take it: the modules, and their lanes.
-fn module_lanes(entities: &[EntitySpec]) -> [ParameterValue; 2] {
-    [
-        param::text_array(entities.iter().map(|e| e.name)),
-        param::text_array(entities.iter().map(|e| e.lane.as_str())),
-    ]
+/// The entity table as the statements take it: the modules, and their lanes in step.
+struct EntityTable {
+    modules: ParameterValue,
+    lanes: ParameterValue,
+}
+
+impl EntityTable {
+    fn of(entities: &[EntitySpec]) -> EntityTable {
+        EntityTable {
+            modules: param::text_array(entities.iter().map(|e| e.name)),
+            lanes: param::text_array(entities.iter().map(|e| e.lane.as_str())),
+        }
+    }
 }
 
 /// Which way [`add_window_to_totals`] moves the running totals.
@@ -217,14 +249,12 @@ pub fn add_window_to_totals(db: &Db, add: &AddWindowToTotals<'_>) -> Result<(), 
     };
     db.execute(
         metrics::ADD_WINDOW_TO_TOTALS,
-        &[
-            &add.window.params()[..],
-            &[
-                param::text_array(add.names.iter().cloned()),
-                param::int8(factor),
-            ],
-        ]
-        .concat(),
+        bind!(metrics::ADD_WINDOW_TO_TOTALS {
+            factor: param::int8(factor),
+            from: param::int8(add.window.from),
+            to: param::int8(add.window.to),
+            names: param::text_array(add.names.iter().cloned()),
+        }),
     )
     .map(drop)
 }

@@ -12,6 +12,7 @@ use tds_core::ids::InboxEventId;
 use tds_core::normalize::{EntityId, Event, IdempotencyKey, StoredVersion};
 use tds_store::reconcile;
 
+use crate::bind;
 use crate::db::{param, Db, DbError, Row};
 
 /// A record read from the API that [`insert_pulled_event`] stores: `event` normalised
@@ -40,18 +41,17 @@ pub fn insert_pulled_event(
     let event = insert.event;
     let rows = db.query(
         reconcile::INSERT_PULLED_EVENT,
-        &[
-            param::text(insert.correlation_id),
-            param::text(insert.module.as_str()),
-            param::text(insert.entity_id.as_str()),
-            param::text(event.operation.as_str()),
-            param::bytea(insert.document.as_bytes().to_vec()),
-            param::text(insert.document),
-            param::opt_text(event.version.sql_text()),
-            param::text(event.version.source.as_str()),
-            param::text(event.content_hash.as_str()),
-            param::text(event.idempotency_key.as_str()),
-        ],
+        bind!(reconcile::INSERT_PULLED_EVENT {
+            correlation_id: param::text(insert.correlation_id),
+            module: param::text(insert.module.as_str()),
+            entity_id: param::text(insert.entity_id.as_str()),
+            operation: param::text(event.operation.as_str()),
+            document: param::text(insert.document),
+            source_modified_at: param::opt_text(event.version.sql_text()),
+            version_source: param::text(event.version.source.as_str()),
+            content_hash: param::text(event.content_hash.as_str()),
+            idempotency_key: param::text(event.idempotency_key.as_str()),
+        }),
     )?;
     rows.first().map(|row| stored_event_of(&row)).transpose()
 }
@@ -63,14 +63,19 @@ pub struct StoredEventByKey<'a> {
 
 /// The stored event holding the key (`reconcile::STORED_EVENT`); fails when there is none.
 pub fn stored_event(db: &Db, find: &StoredEventByKey<'_>) -> Result<StoredEvent, DbError> {
-    let rows = db.query(reconcile::STORED_EVENT, &[param::text(find.key.as_str())])?;
+    let rows = db.query(
+        reconcile::STORED_EVENT,
+        bind!(reconcile::STORED_EVENT {
+            idempotency_key: param::text(find.key.as_str())
+        }),
+    )?;
     stored_event_of(&rows.expect_row()?)
 }
 
 fn stored_event_of(row: &Row<'_>) -> Result<StoredEvent, DbError> {
     Ok(StoredEvent {
-        id: InboxEventId(row.int8(0)?),
-        source_modified_at: StoredVersion::from_stored(row.text(1)?),
+        id: InboxEventId(row.int8("id")?),
+        source_modified_at: StoredVersion::from_stored(row.text("source_modified_at")?),
     })
 }
 
@@ -90,26 +95,40 @@ pub struct RunLease<'a> {
 pub fn take_run_lease(db: &Db, lease: &RunLease<'_>) -> Result<Option<String>, DbError> {
     let rows = db.query(
         reconcile::TAKE_RUN_LEASE,
-        &[param::text(lease.owner), param::float8(lease.seconds)],
+        bind!(reconcile::TAKE_RUN_LEASE {
+            owner: param::text(lease.owner),
+            lease_seconds: param::float8(lease.seconds),
+        }),
     )?;
     if !rows.is_empty() {
         return Ok(None);
     }
-    let held = db.query(reconcile::RUN_LEASE, &[])?;
-    Ok(Some(held.expect_row()?.opt_text(0)?.unwrap_or_default()))
+    let held = db.query(reconcile::RUN_LEASE, bind!(reconcile::RUN_LEASE {}))?;
+    let expires_at = held.expect_row()?.opt_text("lease_expires_at")?;
+    Ok(Some(expires_at.unwrap_or_default()))
 }
 
 /// Gives the run lease back (`reconcile::RELEASE_RUN_LEASE`).
 pub fn release_run_lease(db: &Db, owner: &str) -> Result<(), DbError> {
-    db.execute(reconcile::RELEASE_RUN_LEASE, &[param::text(owner)])
-        .map(drop)
+    db.execute(
+        reconcile::RELEASE_RUN_LEASE,
+        bind!(reconcile::RELEASE_RUN_LEASE {
+            owner: param::text(owner)
+        }),
+    )
+    .map(drop)
 }
 
 /// The cursor's stored position (`reconcile::READ_CURSOR`), as JSON text; `None` before
 /// its first save.
 pub fn read_cursor(db: &Db, cursor: &CursorName<'_>) -> Result<Option<String>, DbError> {
-    let rows = db.query(reconcile::READ_CURSOR, &[param::text(cursor.name)])?;
-    rows.first().map(|row| row.text(0)).transpose()
+    let rows = db.query(
+        reconcile::READ_CURSOR,
+        bind!(reconcile::READ_CURSOR {
+            name: param::text(cursor.name)
+        }),
+    )?;
+    rows.first().map(|row| row.text("details")).transpose()
 }
 
 /// A cursor [`save_cursor`] stores: `details` JSON text.
@@ -122,10 +141,10 @@ pub struct SaveCursor<'a> {
 pub fn save_cursor(db: &Db, save: &SaveCursor<'_>) -> Result<(), DbError> {
     db.execute(
         reconcile::SAVE_CURSOR,
-        &[
-            param::text(save.name),
-            param::text(save.details),
-        ],
+        bind!(reconcile::SAVE_CURSOR {
+            name: param::text(save.name),
+            details: param::text(save.details),
+        }),
     )
     .map(drop)
 }
@@ -150,20 +169,24 @@ pub struct ListedPage {
 
 /// Stores the page's rows (`reconcile::LIST_PAGE`).
 pub fn list_page(db: &Db, page: &ListPage) -> Result<ListedPage, DbError> {
+    let modified_at = page
+        .modified_at
+        .iter()
+        .map(|t| t.clone().unwrap_or_default());
     let rows = db.query(
         reconcile::LIST_PAGE,
-        &[
-            param::text(page.module.as_str()),
-            param::uint4(page.pass),
-            param::text_array(page.ids.iter().cloned()),
-            param::text_array(page.modified_at.iter().map(|t| t.clone().unwrap_or_default())),
-            param::text_array(page.fingerprints.iter().cloned()),
-        ],
+        bind!(reconcile::LIST_PAGE {
+            ids: param::text_array(page.ids.iter().cloned()),
+            modified_at: param::text_array(modified_at),
+            fingerprints: param::text_array(page.fingerprints.iter().cloned()),
+            module: param::text(page.module.as_str()),
+            pass: param::uint4(page.pass),
+        }),
     )?;
     let row = rows.expect_row()?;
     Ok(ListedPage {
-        listed: row.int8(0)?,
-        to_read: row.int8(1)?,
+        listed: row.int8("listed")?,
+        to_read: row.int8("to_read")?,
     })
 }
 
@@ -177,9 +200,12 @@ pub struct EndPass {
 pub fn end_pass(db: &Db, end: &EndPass) -> Result<i64, DbError> {
     let rows = db.query(
         reconcile::END_PASS,
-        &[param::text(end.module.as_str()), param::uint4(end.pass)],
+        bind!(reconcile::END_PASS {
+            module: param::text(end.module.as_str()),
+            pass: param::uint4(end.pass),
+        }),
     )?;
-    rows.expect_row()?.int8(0)
+    rows.expect_row()?.int8("gone")
 }
 
 /// The modules and the most records [`to_read`] (or [`to_reread`]) returns.
@@ -198,27 +224,31 @@ pub struct RecordRef {
 fn record_refs(rows: &crate::db::Rows) -> Result<Vec<RecordRef>, DbError> {
     rows.iter()
         .map(|row| {
-            let name = row.text(0)?;
+            let name = row.text("module")?;
             let module = Module::from_name(&name)
                 .ok_or_else(|| row.invalid(format!("unknown module {name:?}")))?;
             Ok(RecordRef {
                 module,
-                entity_id: EntityId::from_stored(row.text(1)?),
+                entity_id: EntityId::from_stored(row.text("entity_id")?),
             })
         })
         .collect()
 }
 
-fn batch_params(batch: &ReadBatch<'_>) -> [spin_sdk::pg4::ParameterValue; 2] {
-    [
-        param::text_array(batch.modules.iter().map(|m| m.as_str())),
-        param::uint4(batch.limit),
-    ]
+fn module_names(modules: &[Module]) -> spin_sdk::pg4::ParameterValue {
+    param::text_array(modules.iter().map(|m| m.as_str()))
 }
 
 /// Records waiting to be read, listed first first (`reconcile::TO_READ`).
 pub fn to_read(db: &Db, batch: &ReadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
-    record_refs(&db.query(reconcile::TO_READ, &batch_params(batch))?)
+    let rows = db.query(
+        reconcile::TO_READ,
+        bind!(reconcile::TO_READ {
+            modules: module_names(batch.modules),
+            limit: param::uint4(batch.limit),
+        }),
+    )?;
+    record_refs(&rows)
 }
 
 /// The rotating re-read [`to_reread`] takes: `batch`, less what was read in the last
@@ -231,9 +261,15 @@ pub struct RereadBatch<'a> {
 /// Records without a listed modification time and not read in this run, read longest ago
 /// first (`reconcile::TO_REREAD`).
 pub fn to_reread(db: &Db, reread: &RereadBatch<'_>) -> Result<Vec<RecordRef>, DbError> {
-    let [modules, limit] = batch_params(&reread.batch);
-    let params = [modules, limit, param::float8(reread.run_seconds)];
-    record_refs(&db.query(reconcile::TO_REREAD, &params)?)
+    let rows = db.query(
+        reconcile::TO_REREAD,
+        bind!(reconcile::TO_REREAD {
+            modules: module_names(reread.batch.modules),
+            run_seconds: param::float8(reread.run_seconds),
+            limit: param::uint4(reread.batch.limit),
+        }),
+    )?;
+    record_refs(&rows)
 }
 
 /// A record [`mark_read`] marks: `version` the document's (RFC 3339), when it has one.
@@ -247,11 +283,11 @@ pub struct MarkRead<'a> {
 pub fn mark_read(db: &Db, read: &MarkRead<'_>) -> Result<(), DbError> {
     db.execute(
         reconcile::MARK_READ,
-        &[
-            param::text(read.module.as_str()),
-            param::text(read.entity_id.as_str()),
-            param::text(read.version.unwrap_or_default()),
-        ],
+        bind!(reconcile::MARK_READ {
+            version: param::text(read.version.unwrap_or_default()),
+            module: param::text(read.module.as_str()),
+            entity_id: param::text(read.entity_id.as_str()),
+        }),
     )
     .map(drop)
 }
@@ -266,10 +302,10 @@ pub struct ForgetRecord<'a> {
 pub fn forget_record(db: &Db, forget: &ForgetRecord<'_>) -> Result<(), DbError> {
     db.execute(
         reconcile::FORGET_RECORD,
-        &[
-            param::text(forget.module.as_str()),
-            param::text(forget.entity_id.as_str()),
-        ],
+        bind!(reconcile::FORGET_RECORD {
+            module: param::text(forget.module.as_str()),
+            entity_id: param::text(forget.entity_id.as_str()),
+        }),
     )
     .map(drop)
 }
@@ -287,14 +323,16 @@ pub struct ListedRecord {
 pub fn listed_records(db: &Db, of: &OfModule) -> Result<Vec<ListedRecord>, DbError> {
     let rows = db.query(
         reconcile::LISTED_RECORDS,
-        &[param::text(of.module.as_str())],
+        bind!(reconcile::LISTED_RECORDS {
+            module: param::text(of.module.as_str())
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(ListedRecord {
-                entity_id: EntityId::from_stored(row.text(0)?),
-                modified_at: row.opt_text(1)?,
-                needs_read: row.boolean(2)?,
+                entity_id: EntityId::from_stored(row.text("entity_id")?),
+                modified_at: row.opt_text("modified_at")?,
+                needs_read: row.boolean("needs_read")?,
             })
         })
         .collect()
@@ -309,11 +347,19 @@ pub struct SpendRequest {
 /// today, this one included, or `None` when the budget is spent (the refusal is counted,
 /// `reconcile::REFUSE_REQUEST`).
 pub fn spend_request(db: &Db, spend: &SpendRequest) -> Result<Option<i32>, DbError> {
-    let rows = db.query(reconcile::SPEND_REQUEST, &[param::uint4(spend.budget)])?;
+    let rows = db.query(
+        reconcile::SPEND_REQUEST,
+        bind!(reconcile::SPEND_REQUEST {
+            budget: param::uint4(spend.budget)
+        }),
+    )?;
     match rows.first() {
-        Some(row) => Ok(Some(row.int4(0)?)),
+        Some(row) => Ok(Some(row.int4("requests")?)),
         None => {
-            db.execute(reconcile::REFUSE_REQUEST, &[])?;
+            db.execute(
+                reconcile::REFUSE_REQUEST,
+                bind!(reconcile::REFUSE_REQUEST {}),
+            )?;
             Ok(None)
         }
     }
@@ -330,12 +376,15 @@ pub struct RequestsToday {
 
 /// Today's request figures (`reconcile::REQUESTS_TODAY`).
 pub fn requests_today(db: &Db) -> Result<RequestsToday, DbError> {
-    let rows = db.query(reconcile::REQUESTS_TODAY, &[])?;
+    let rows = db.query(
+        reconcile::REQUESTS_TODAY,
+        bind!(reconcile::REQUESTS_TODAY {}),
+    )?;
     let row = rows.expect_row()?;
     Ok(RequestsToday {
-        day: row.text(0)?,
-        requests: row.int4(1)?,
-        refused: row.int4(2)?,
+        day: row.text("day")?,
+        requests: row.int4("requests")?,
+        refused: row.int4("refused")?,
     })
 }
 
@@ -352,14 +401,14 @@ pub struct ModuleProgress {
 
 /// Every listed module's progress (`reconcile::PULL_PROGRESS`).
 pub fn pull_progress(db: &Db) -> Result<Vec<ModuleProgress>, DbError> {
-    let rows = db.query(reconcile::PULL_PROGRESS, &[])?;
+    let rows = db.query(reconcile::PULL_PROGRESS, bind!(reconcile::PULL_PROGRESS {}))?;
     rows.iter()
         .map(|row| {
             Ok(ModuleProgress {
-                module: row.text(0)?,
-                listed: row.int8(1)?,
-                to_read: row.int8(2)?,
-                cursor: row.text(3)?,
+                module: row.text("module")?,
+                listed: row.int8("listed")?,
+                to_read: row.int8("to_read")?,
+                cursor: row.text("cursor")?,
             })
         })
         .collect()
@@ -376,12 +425,12 @@ pub struct HeldRecord<'a> {
 pub fn held_content_hash(db: &Db, record: &HeldRecord<'_>) -> Result<Option<String>, DbError> {
     let rows = db.query(
         reconcile::HELD_CONTENT_HASH,
-        &[
-            param::text(record.module.as_str()),
-            param::text(record.entity_id.as_str()),
-        ],
+        bind!(reconcile::HELD_CONTENT_HASH {
+            module: param::text(record.module.as_str()),
+            entity_id: param::text(record.entity_id.as_str()),
+        }),
     )?;
-    rows.expect_row()?.opt_text(0)
+    rows.expect_row()?.opt_text("content_hash")
 }
 
 /// The module whose rows [`erp_rows`] or [`queued_versions`] lists.
@@ -400,13 +449,18 @@ pub struct ErpRow {
 
 /// Every ERP header row of the module (`reconcile::ERP_ROWS`).
 pub fn erp_rows(db: &Db, of: &OfModule) -> Result<Vec<ErpRow>, DbError> {
-    let rows = db.query(reconcile::ERP_ROWS, &[param::text(of.module.as_str())])?;
+    let rows = db.query(
+        reconcile::ERP_ROWS,
+        bind!(reconcile::ERP_ROWS {
+            module: param::text(of.module.as_str())
+        }),
+    )?;
     rows.iter()
         .map(|row| {
             Ok(ErpRow {
-                entity_id: EntityId::from_stored(row.text(0)?),
-                version: row.opt_text(1)?,
-                deleted: row.boolean(2)?,
+                entity_id: EntityId::from_stored(row.text("entity_id")?),
+                version: row.opt_text("version")?,
+                deleted: row.boolean("deleted")?,
             })
         })
         .collect()
@@ -426,14 +480,16 @@ pub struct QueuedVersion {
 pub fn queued_versions(db: &Db, of: &OfModule) -> Result<Vec<QueuedVersion>, DbError> {
     let rows = db.query(
         reconcile::QUEUED_VERSIONS,
-        &[param::text(of.module.as_str())],
+        bind!(reconcile::QUEUED_VERSIONS {
+            module: param::text(of.module.as_str())
+        }),
     )?;
     rows.iter()
         .map(|row| {
             Ok(QueuedVersion {
-                entity_id: EntityId::from_stored(row.text(0)?),
-                version: row.opt_text(1)?,
-                deleting: row.boolean(2)?,
+                entity_id: EntityId::from_stored(row.text("entity_id")?),
+                version: row.opt_text("version")?,
+                deleting: row.boolean("deleting")?,
             })
         })
         .collect()

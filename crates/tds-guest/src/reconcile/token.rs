@@ -1,9 +1,9 @@
 //! The Zoho access token's statements (`tds_store::reconcile`): read, save, expire, and a
 //! failed refresh.
 
-use spin_sdk::pg4::ParameterValue;
 use tds_store::reconcile;
 
+use crate::bind;
 use crate::db::{param, Db, DbError};
 
 /// The token row [`read`] reads (creating it).
@@ -25,13 +25,18 @@ pub struct StoredToken {
 
 /// The token (`reconcile::READ_TOKEN`).
 pub fn read(db: &Db, token: &TokenName<'_>) -> Result<StoredToken, DbError> {
-    let rows = db.query(reconcile::READ_TOKEN, &[param::text(token.name)])?;
+    let rows = db.query(
+        reconcile::READ_TOKEN,
+        bind!(reconcile::READ_TOKEN {
+            name: param::text(token.name)
+        }),
+    )?;
     let row = rows.expect_row()?;
     Ok(StoredToken {
-        access_token: row.opt_text(0)?,
-        valid_seconds: row.opt_float8(1)?,
-        refreshes_in_window: row.int4(2)?,
-        api_domain: row.opt_text(3)?,
+        access_token: row.opt_text("access_token")?,
+        valid_seconds: row.opt_float8("valid_seconds")?,
+        refreshes_in_window: row.int4("refreshes_in_window")?,
+        api_domain: row.opt_text("api_domain")?,
     })
 }
 
@@ -47,12 +52,12 @@ pub struct SaveToken<'a> {
 pub fn save(db: &Db, save: &SaveToken<'_>) -> Result<(), DbError> {
     db.execute(
         reconcile::SAVE_TOKEN,
-        &[
-            param::text(save.name),
-            param::text(save.access_token),
-            param::int4(save.valid_seconds),
-            param::opt_text(save.api_domain),
-        ],
+        bind!(reconcile::SAVE_TOKEN {
+            access_token: param::text(save.access_token),
+            valid_seconds: param::int4(save.valid_seconds),
+            api_domain: param::opt_text(save.api_domain),
+            name: param::text(save.name),
+        }),
     )
     .map(drop)
 }
@@ -65,16 +70,24 @@ pub struct TokenFailure<'a> {
 
 /// The API refused the token: it counts as expired from now (`reconcile::EXPIRE_TOKEN`).
 pub fn expire(db: &Db, failure: &TokenFailure<'_>) -> Result<(), DbError> {
-    db.execute(reconcile::EXPIRE_TOKEN, &failure_params(failure))
-        .map(drop)
+    db.execute(
+        reconcile::EXPIRE_TOKEN,
+        bind!(reconcile::EXPIRE_TOKEN {
+            last_error: param::text(failure.error),
+            name: param::text(failure.name),
+        }),
+    )
+    .map(drop)
 }
 
 /// A refresh of the token failed (`reconcile::TOKEN_ERROR`).
 pub fn refresh_failed(db: &Db, failure: &TokenFailure<'_>) -> Result<(), DbError> {
-    db.execute(reconcile::TOKEN_ERROR, &failure_params(failure))
-        .map(drop)
-}
-
-fn failure_params(failure: &TokenFailure<'_>) -> [ParameterValue; 2] {
-    [param::text(failure.name), param::text(failure.error)]
+    db.execute(
+        reconcile::TOKEN_ERROR,
+        bind!(reconcile::TOKEN_ERROR {
+            last_error: param::text(failure.error),
+            name: param::text(failure.name),
+        }),
+    )
+    .map(drop)
 }

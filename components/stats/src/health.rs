@@ -14,12 +14,13 @@ use tds_core::variables;
 use tds_guest::db::{Db, DbError};
 use tds_guest::queue::figures;
 use tds_guest::vars;
-use tds_store::Statement;
+use tds_guest::bind;
+use tds_store::{statement, Statement};
 
 use crate::api::{Answer, ApiResult, Ctx};
 
 /// The round trip `latency_ms` measures.
-const PING: Statement = Statement::new("health::ping", "SELECT 1");
+const PING: Statement = statement!("health::ping", "SELECT 1");
 
 pub const STATUSES: [&str; 5] = ["pending", "processing", "retry", "completed", "dead"];
 
@@ -35,7 +36,7 @@ fn read() -> Result<Value, DbError> {
     let url = vars::read(&variables::DATABASE_URL).map_err(|e| DbError::local(e.to_string()))?;
     let db = Db::open(&url)?;
     let ping = Instant::now();
-    db.execute(PING, &[])?;
+    db.execute(PING, bind!(PING {}))?;
     let latency_ms = ping.elapsed().as_secs_f64() * 1000.0;
     let mut counts: Map<String, Value> =
         STATUSES.iter().map(|s| (s.to_string(), json!(0))).collect();

@@ -49,15 +49,6 @@ pub struct Statement {
 }
 
 impl Statement {
-    pub const fn new(name: &'static str, sql: &'static str) -> Statement {
-        Statement {
-            name,
-            sql,
-            params: &[],
-            final_start: never_empty::final_statement_start(sql),
-        }
-    }
-
     /// A statement [`statement!`] derived from named SQL: `sql` positional, `params` in
     /// position order.
     pub const fn named(

@@ -80,7 +80,7 @@ fn wrap_at(sql: &str, final_start: Option<usize>) -> String {
 /// Where the final statement of `sql` starts, when `sql` starts with a `WITH` list: the
 /// first word of [`STATEMENT_WORDS`] outside parentheses, string literals, quoted
 /// identifiers, dollar-quoted bodies and comments. A `const fn`, so
-/// [`crate::Statement::new`] finds it at compile time.
+/// [`crate::statement!`] finds it at compile time.
 ///
 /// ```
 /// use tds_store::never_empty::final_statement_start;

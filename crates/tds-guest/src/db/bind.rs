@@ -32,38 +32,6 @@ impl Bindings for Vec<Binding> {
     }
 }
 
-/// Positional values for a statement declared without names (`Statement::new`), only.
-impl<const N: usize> Bindings for &[ParameterValue; N] {
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
-        positional(statement, self)
-    }
-}
-
-/// Positional values for a statement declared without names (`Statement::new`), only.
-impl Bindings for &[ParameterValue] {
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
-        positional(statement, self)
-    }
-}
-
-/// Positional values for a statement declared without names (`Statement::new`), only.
-impl Bindings for &Vec<ParameterValue> {
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
-        positional(statement, self)
-    }
-}
-
-fn positional(
-    statement: &Statement,
-    values: &[ParameterValue],
-) -> Result<Vec<ParameterValue>, String> {
-    if statement.params.is_empty() {
-        Ok(values.to_vec())
-    } else {
-        Err("its parameters are named: bind them by name (tds_guest::bind!)".to_string())
-    }
-}
-
 /// `bindings` in `statement`'s parameter order, checked: the `k`-th binding must carry the
 /// `k`-th parameter's name and a value its cast accepts (NULL fits any).
 ///

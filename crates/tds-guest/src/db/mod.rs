@@ -25,7 +25,9 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use spin_sdk::pg4::{Connection, ParameterValue};
-use tds_store::{never_empty, Statement};
+use tds_store::{never_empty, statement, Statement};
+
+use crate::bind;
 
 pub use bind::{bind, Binding, Bindings};
 pub use error::DbError;
@@ -34,9 +36,9 @@ pub(crate) use rows::rows_of;
 pub use rows::{Row, Rows};
 
 /// The statements of a unit of work.
-const BEGIN: Statement = Statement::new("db::begin", "BEGIN");
-const COMMIT: Statement = Statement::new("db::commit", "COMMIT");
-const ROLLBACK: Statement = Statement::new("db::rollback", "ROLLBACK");
+const BEGIN: Statement = statement!("db::begin", "BEGIN");
+const COMMIT: Statement = statement!("db::commit", "COMMIT");
+const ROLLBACK: Statement = statement!("db::rollback", "ROLLBACK");
 
 /// `params` checked against `statement`'s parameters, in position order; a mismatch is a
 /// failure of the statement, sent nowhere.
@@ -125,15 +127,15 @@ impl Db {
         if !self.known_idle.get() {
             self.rollback()?;
         }
-        self.execute(BEGIN, &[]).map(drop)
+        self.execute(BEGIN, bind!(BEGIN {})).map(drop)
     }
 
     pub fn commit(&self) -> Result<(), DbError> {
-        self.execute(COMMIT, &[]).map(drop)
+        self.execute(COMMIT, bind!(COMMIT {})).map(drop)
     }
 
     pub fn rollback(&self) -> Result<(), DbError> {
-        self.execute(ROLLBACK, &[]).map(drop)
+        self.execute(ROLLBACK, bind!(ROLLBACK {})).map(drop)
     }
 
     pub fn savepoint(&self, name: &str) -> Result<(), DbError> {
@@ -183,14 +185,14 @@ mod tests {
     fn reading_a_row_wrongly_names_the_statement() {
         let rows = rows_of(CLAIM, &["id"], vec![vec![DbValue::Int64(7)]]);
         let row = rows.expect_row().unwrap();
-        assert_eq!(row.int8(0), Ok(7));
+        assert_eq!(row.int8("id"), Ok(7));
         assert_eq!(
-            row.text(0).unwrap_err().to_string(),
-            "queue::claim_batch: column 0: expected text, got Some(DbValue::Int64(7))"
+            row.text("id").unwrap_err().to_string(),
+            "queue::claim_batch: column id: expected text, got Some(DbValue::Int64(7))"
         );
         assert_eq!(
-            row.int8(1).unwrap_err().to_string(),
-            "queue::claim_batch: result has no column 1"
+            row.int8("module").unwrap_err().to_string(),
+            "queue::claim_batch: result has no column module"
         );
         let none = rows_of(CLAIM, &["id"], Vec::new());
         assert!(none.is_empty());

@@ -71,24 +71,6 @@ pub struct Row<'a> {
     values: &'a [DbValue],
 }
 
-/// A column of a result: its name (`"queue_id"`) or, until every reader names its columns,
-/// its position.
-pub trait ColumnRef: Copy + std::fmt::Display {
-    fn index(self, columns: &[Column]) -> Option<usize>;
-}
-
-impl ColumnRef for &str {
-    fn index(self, columns: &[Column]) -> Option<usize> {
-        columns.iter().position(|column| column.name == self)
-    }
-}
-
-impl ColumnRef for usize {
-    fn index(self, _columns: &[Column]) -> Option<usize> {
-        Some(self)
-    }
-}
-
 impl Row<'_> {
     /// A value of this row its reader refuses (`message` says which and why), as a failure
     /// of the row's statement.
@@ -96,19 +78,23 @@ impl Row<'_> {
         DbError::local(message).of(self.statement.clone())
     }
 
-    fn value(&self, column: impl ColumnRef) -> Result<&DbValue, DbError> {
-        column
-            .index(self.columns)
+    /// Where `column` is in the row.
+    fn index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == column)
+    }
+
+    fn value(&self, column: &str) -> Result<&DbValue, DbError> {
+        self.index(column)
             .and_then(|i| self.values.get(i))
             .ok_or_else(|| self.invalid(format!("result has no column {column}")))
     }
 
-    fn mismatch(&self, column: impl ColumnRef, expected: &str) -> DbError {
-        let got = column.index(self.columns).and_then(|i| self.values.get(i));
+    fn mismatch(&self, column: &str, expected: &str) -> DbError {
+        let got = self.index(column).and_then(|i| self.values.get(i));
         self.invalid(format!("column {column}: expected {expected}, got {got:?}"))
     }
 
-    pub fn opt_text(&self, i: impl ColumnRef) -> Result<Option<String>, DbError> {
+    pub fn opt_text(&self, i: &str) -> Result<Option<String>, DbError> {
         match self.value(i)? {
             DbValue::Str(s) => Ok(Some(s.clone())),
             DbValue::DbNull => Ok(None),
@@ -116,30 +102,30 @@ impl Row<'_> {
         }
     }
 
-    pub fn text(&self, i: impl ColumnRef) -> Result<String, DbError> {
+    pub fn text(&self, i: &str) -> Result<String, DbError> {
         self.opt_text(i)?.ok_or_else(|| self.mismatch(i, "text"))
     }
 
-    pub fn int8(&self, i: impl ColumnRef) -> Result<i64, DbError> {
+    pub fn int8(&self, i: &str) -> Result<i64, DbError> {
         match self.value(i)? {
             DbValue::Int64(n) => Ok(*n),
             _ => Err(self.mismatch(i, "int8")),
         }
     }
 
-    pub fn int4(&self, i: impl ColumnRef) -> Result<i32, DbError> {
+    pub fn int4(&self, i: &str) -> Result<i32, DbError> {
         match self.value(i)? {
             DbValue::Int32(n) => Ok(*n),
             _ => Err(self.mismatch(i, "int4")),
         }
     }
 
-    pub fn float8(&self, i: impl ColumnRef) -> Result<f64, DbError> {
+    pub fn float8(&self, i: &str) -> Result<f64, DbError> {
         self.opt_float8(i)?
             .ok_or_else(|| self.mismatch(i, "float8"))
     }
 
-    pub fn opt_float8(&self, i: impl ColumnRef) -> Result<Option<f64>, DbError> {
+    pub fn opt_float8(&self, i: &str) -> Result<Option<f64>, DbError> {
         match self.value(i)? {
             DbValue::Floating64(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -147,7 +133,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn opt_int8(&self, i: impl ColumnRef) -> Result<Option<i64>, DbError> {
+    pub fn opt_int8(&self, i: &str) -> Result<Option<i64>, DbError> {
         match self.value(i)? {
             DbValue::Int64(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -155,7 +141,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn opt_int4(&self, i: impl ColumnRef) -> Result<Option<i32>, DbError> {
+    pub fn opt_int4(&self, i: &str) -> Result<Option<i32>, DbError> {
         match self.value(i)? {
             DbValue::Int32(n) => Ok(Some(*n)),
             DbValue::DbNull => Ok(None),
@@ -163,7 +149,7 @@ impl Row<'_> {
         }
     }
 
-    pub fn boolean(&self, i: impl ColumnRef) -> Result<bool, DbError> {
+    pub fn boolean(&self, i: &str) -> Result<bool, DbError> {
         match self.value(i)? {
             DbValue::Boolean(b) => Ok(*b),
             _ => Err(self.mismatch(i, "boolean")),

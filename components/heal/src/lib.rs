@@ -6,8 +6,8 @@
 //! 1. [`reclaim`] expired leases (a processor that crashed or was killed);
 //! 2. [`auto_retry`] dead letters with a transient cause, after a cool-down, a bounded
 //!    number of times;
-//! 3. [`alerts`]: queue depth, oldest waiting row, failure rate, aged dead letters, open
-//!    circuits — opened once per dedup key, resolved when the condition clears;
+//! 3. [`alerts`]: the conditions of `tds_core::alerts::KINDS` (queue depth, failure rate,
+//!    open circuits, …) — opened once per dedup key, resolved when the condition clears;
 //! 4. [`notify`]: alert openings and resolutions to the configured webhooks, behind their
 //!    circuit breakers;
 //! 5. [`rollups`]: per-minute metrics of closed minutes, idempotently;

@@ -1,6 +1,8 @@
 //! Heal's configuration: the `tds_config` keys it reads at the start of every run (`KEYS`,
-//! through the registry `tds_core::config_values`, which holds their types, ranges and
-//! defaults; docs/configuration.md, "Runtime configuration", lists them), and its component
+//! and the alert thresholds of `tds_core::alerts`, through the registry
+//! `tds_core::config_values`, which holds their types, ranges and defaults;
+//! docs/configuration.md, "Runtime configuration", lists them, and the runbook the
+//! thresholds), and its component
 //! variables, read through their registry entries (`tds_core::variables`): `database_url`
 //! and `max_attempts` before a run starts ([`Variables`]: a bad one refuses the run), and
 //! the alert webhooks.
@@ -42,17 +44,12 @@ impl Variables {
 /// Longest a heal transaction may sit idle between statements, in ms.
 const IDLE_TIMEOUT_MS: u64 = 30_000;
 
-/// Every key heal reads.
-const KEYS: [&str; 24] = [
+/// Every key heal reads besides the alert thresholds (`Thresholds::keys`).
+const KEYS: [&str; 19] = [
     "heal_reclaim_limit",
     "dead_letter_auto_retry_after_seconds",
     "dead_letter_auto_retry_max",
     "heal_dead_letter_retry_limit",
-    "alert_queue_depth",
-    "alert_oldest_pending_seconds",
-    "alert_failure_rate",
-    "alert_failure_rate_min_attempts",
-    "alert_dead_letter_age_hours",
     "heal_alert_delivery_limit",
     "alert_webhook_timeout_ms",
     "circuit_failure_threshold",
@@ -132,7 +129,8 @@ impl HealConfig {
 
     /// Reads `tds_config` and the webhook variables.
     pub fn read(db: &Db) -> Result<HealConfig, DbError> {
-        let stored = config::read_values(db, &ReadValues { keys: &KEYS })?;
+        let keys: Vec<&str> = KEYS.iter().copied().chain(Thresholds::keys()).collect();
+        let stored = config::read_values(db, &ReadValues { keys: &keys })?;
         let values = stored.into_iter().map(|v| (v.key, v.value));
         let destinations = [
             ("webhook", vars::text(&variables::ALERT_WEBHOOK_URL)),
@@ -150,7 +148,8 @@ impl HealConfig {
         values: impl IntoIterator<Item = (String, String)>,
         destinations: Vec<Destination>,
     ) -> HealConfig {
-        let config = Config::from_rows(&KEYS, values);
+        let values: Vec<(String, String)> = values.into_iter().collect();
+        let config = Config::from_rows(&KEYS, values.iter().map(|(k, v)| (k, v)));
         // The registry's integer ranges are not negative and fit an i32 (a tds-core test).
         let count = |key| config.int(key) as i32;
         HealConfig {
@@ -159,13 +158,7 @@ impl HealConfig {
             auto_retry_after_seconds: count("dead_letter_auto_retry_after_seconds"),
             auto_retry_max: count("dead_letter_auto_retry_max"),
             auto_retry_limit: count("heal_dead_letter_retry_limit"),
-            thresholds: Thresholds {
-                queue_depth: config.int("alert_queue_depth"),
-                oldest_pending_seconds: config.number("alert_oldest_pending_seconds"),
-                failure_rate: config.number("alert_failure_rate"),
-                failure_rate_min_attempts: config.int("alert_failure_rate_min_attempts"),
-                dead_letter_age_hours: config.number("alert_dead_letter_age_hours"),
-            },
+            thresholds: Thresholds::from_rows(values.iter().map(|(k, v)| (k, v))),
             delivery_limit: count("heal_alert_delivery_limit"),
             delivery_timeout: Duration::from_millis(config.int("alert_webhook_timeout_ms") as u64),
             circuit: Policy {
@@ -225,7 +218,7 @@ mod tests {
             ]),
             vec![],
         );
-        assert_eq!(set.thresholds.failure_rate, 0.5);
+        assert_eq!(set.thresholds.number("alert_failure_rate"), 0.5);
         assert_eq!(set.reclaim_limit, 20);
         assert_eq!(set.retention.inbox_days, 7, "below the minimum: default");
         assert_eq!(set.auto_retry_max, 0);

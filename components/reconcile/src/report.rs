@@ -3,8 +3,9 @@
 //! delivers them — and a later run that finds nothing resolves them.
 
 use serde_json::{json, Map, Value};
+use tds_core::alerts::{Firing, Severity};
 use tds_core::ids::ReportId;
-use tds_guest::alerts::{self, OpenOrTouch, ResolveCleared};
+use tds_guest::alerts::{self, ResolveCleared};
 use tds_guest::db::{Db, DbError};
 use tds_guest::reconcile::report::{self, FinishReport, ReportById};
 use tds_zoho::integrity::{counts, Finding};
@@ -57,7 +58,7 @@ pub fn raise_alerts(
             db,
             DRIFT_KEY,
             DRIFT_KIND,
-            &message,
+            message,
             json!({"report_id": report_id.0, "totals": drift.to_json(), "modules": drift_by_module}),
         )?;
         holding.push(DRIFT_KEY);
@@ -73,7 +74,7 @@ pub fn raise_alerts(
             db,
             INTEGRITY_KEY,
             INTEGRITY_KIND,
-            &message,
+            message,
             json!({"report_id": report_id.0, "counts": by_check}),
         )?;
         holding.push(INTEGRITY_KEY);
@@ -88,15 +89,21 @@ pub fn raise_alerts(
     Ok(holding)
 }
 
-fn open(db: &Db, key: &str, kind: &str, message: &str, details: Value) -> Result<(), DbError> {
+fn open(
+    db: &Db,
+    key: &str,
+    kind: &'static str,
+    message: String,
+    details: Value,
+) -> Result<(), DbError> {
     alerts::open_or_touch_unread(
         db,
-        &OpenOrTouch {
-            dedup_key: key,
+        &Firing {
+            dedup_key: key.to_string(),
             kind,
-            severity: "warning",
+            severity: Severity::Warning,
             message,
-            details: &details,
+            details,
         },
     )
 }

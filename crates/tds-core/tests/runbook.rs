@@ -6,7 +6,10 @@
 //!
 //! - Under the heading `## Alerts`, each alert kind has a `###` heading whose first
 //!   backquoted word is the kind: ``### `queue_depth` — too many rows waiting``. Its text
-//!   has the parts `**Meaning.**`, `**Threshold.**`, `**Check.**` and `**Do.**`.
+//!   has the parts `**Meaning.**`, `**Threshold.**`, `**Check.**` and `**Do.**`. The
+//!   threshold part of a heal kind documents each of its threshold keys (the only place
+//!   they are documented) as `` `alert_queue_depth` (default 10000 rows, range 1–100000000) ``:
+//!   the key, then in parentheses its default first and its range.
 //! - Under the heading `## Dead letters by error code`, each error code has a `###` heading
 //!   whose first backquoted word is the code: ``### `mapping_failed` — …``, with the parts
 //!   `**Meaning.**`, `**Check.**` and `**Do.**`. PostgreSQL's SQLSTATEs, which reach dead
@@ -30,7 +33,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use tds_core::alerts::{evaluate, Measurements, OpenCircuit, Thresholds, KINDS};
+use tds_core::alerts::{
+    evaluate, Figure, Measurements, OpenCircuit, Reading, Thresholds, FIGURES, KINDS,
+};
+use tds_core::config_values::{ConfigKey, DefaultValue, ValueKind};
 
 /// The one heading that stands for every PostgreSQL SQLSTATE.
 const SQLSTATE_FAMILY: &str = "<SQLSTATE>";
@@ -209,7 +215,7 @@ fn alert_kinds_in_code() -> BTreeSet<String> {
         ],
         "the components that open alerts changed: read the new one's kinds in this test"
     );
-    let mut kinds: BTreeSet<String> = KINDS.iter().map(|k| k.to_string()).collect();
+    let mut kinds: BTreeSet<String> = KINDS.iter().map(|k| k.name.to_string()).collect();
     kinds.extend(reconcile_alert_kinds());
     kinds
 }
@@ -345,7 +351,7 @@ fn error_codes_in_code() -> BTreeSet<String> {
     // processor calls that.
     assert_eq!(
         parameterised,
-        ["crates/tds-store/src/queue.rs ($4::text)"],
+        ["crates/tds-store/src/queue.rs ($error_code::text)"],
         "the statements filing dead letters with a caller's code changed: read their callers' codes here"
     );
     assert_eq!(
@@ -396,24 +402,114 @@ fn the_runbook_has_an_entry_for_every_dead_letter_error_code_and_no_other() {
 
 #[test]
 fn heal_raises_exactly_the_kinds_listed_in_tds_core() {
-    let everything = Measurements {
-        queue_depth: i64::MAX,
-        oldest_pending_seconds: f64::MAX,
-        recent_attempts: 1_000,
-        recent_failures: 1_000,
-        aged_dead_letters: 1,
-        open_circuits: vec![OpenCircuit {
-            name: "lane:sales".into(),
-            state: "open".into(),
-            consecutive_failures: 5,
-            last_error: None,
-        }],
-    };
+    let mut everything =
+        FIGURES
+            .into_iter()
+            .fold(Measurements::default(), |m, figure| match figure {
+                Figure::Count(column) => m.with(column, Reading::Count(1_000_000_000)),
+                Figure::Seconds(column) => m.with(column, Reading::Seconds(1e12)),
+            });
+    everything.open_circuits.push(OpenCircuit {
+        name: "lane:sales".into(),
+        state: "open".into(),
+        consecutive_failures: 5,
+        last_error: None,
+    });
     let raised: BTreeSet<&str> = evaluate(&everything, &Thresholds::default())
         .iter()
         .map(|f| f.kind)
         .collect();
-    assert_eq!(raised, KINDS.into_iter().collect::<BTreeSet<_>>());
+    assert_eq!(
+        raised,
+        KINDS.iter().map(|k| k.name).collect::<BTreeSet<_>>()
+    );
+}
+
+/// The default as the runbook writes it: `10000`, `0.2`.
+fn default_text(key: &ConfigKey) -> String {
+    match key.default {
+        DefaultValue::Integer(n) => n.to_string(),
+        DefaultValue::Number(n) => n.to_string(),
+        DefaultValue::Text(t) => t.to_string(),
+    }
+}
+
+/// What is wrong with how `text` (a kind's runbook entry) documents `key`, if anything:
+/// `` `key` (default <default>…, range <min>–<max>…)``.
+fn threshold_documentation_error(text: &str, key: &ConfigKey) -> Option<String> {
+    let threshold = text
+        .split("**Threshold.**")
+        .nth(1)
+        .map(|rest| rest.split("**Check.**").next().unwrap_or(rest))
+        .unwrap_or_default();
+    let opening = format!("`{}` (", key.key);
+    let Some(at) = threshold.find(&opening) else {
+        return Some(format!("its **Threshold.** part does not name {opening}…)"));
+    };
+    let inside = &threshold[at + opening.len()..];
+    let inside = &inside[..inside.find(')').unwrap_or(inside.len())];
+    let default = format!("default {}", default_text(key));
+    let range = match key.kind {
+        ValueKind::Integer { min, max } => format!("range {min}–{max}"),
+        ValueKind::Number { min, max } => format!("range {min}–{max}"),
+        ValueKind::ModuleList => return Some("a module list is no alert threshold".into()),
+    };
+    let starts_with_default = inside
+        .strip_prefix(&default)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'));
+    (!starts_with_default || !inside.contains(&range)).then(|| {
+        format!(
+            "{} should read ({default}…, {range}…), not ({inside})",
+            key.key
+        )
+    })
+}
+
+#[test]
+fn the_runbook_documents_every_alert_threshold_with_its_default_and_range() {
+    let page = read(RUNBOOK);
+    let entries = entries(section(&page, ALERTS_SECTION));
+    for kind in &KINDS {
+        let entry = entries
+            .iter()
+            .find(|e| e.name == kind.name)
+            .unwrap_or_else(|| panic!("{RUNBOOK} has no entry for {}", kind.name));
+        for key in kind.thresholds {
+            if let Some(error) = threshold_documentation_error(&entry.text, key) {
+                panic!("{RUNBOOK}, \"### {}\": {error}", entry.heading);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_threshold_documented_with_another_default_or_range_is_refused() {
+    let key = &ConfigKey {
+        key: "alert_queue_depth",
+        kind: ValueKind::Integer {
+            min: 1,
+            max: 100_000_000,
+        },
+        default: DefaultValue::Integer(10_000),
+        description: "Alert when more rows than this wait in the queue.",
+    };
+    let entry = |threshold: &str| {
+        format!("- **Meaning.** m\n- **Threshold.** {threshold}\n- **Check.** `alert_queue_depth` (default 1)\n")
+    };
+    let good = entry("`alert_queue_depth` (default 10000 rows, range 1–100000000).");
+    assert_eq!(threshold_documentation_error(&good, key), None);
+    for bad in [
+        "`alert_queue_depth` (default 100000 rows, range 1–100000000).",
+        "`alert_queue_depth` (default 1000 rows, range 1–100000000).",
+        "`alert_queue_depth` (default 10000 rows).",
+        "`alert_queue_depth` (range 1–100000000, default 10000).",
+        "`alert_queue_depth`, default 10000, range 1–100000000.",
+    ] {
+        assert!(
+            threshold_documentation_error(&entry(bad), key).is_some(),
+            "{bad}"
+        );
+    }
 }
 
 #[test]

@@ -1,58 +1,74 @@
 //! Typed functions beside `tds_store::alerts`'s statements (see [`crate::queue`]): heal's
 //! measuring, opening, resolving and delivering of alerts, and reconcile's own alerts.
+//!
+//! What is measured follows `tds_core::alerts`' declarations: `MEASURE` is bound by its
+//! parameters' names ([`measure_parameter`]) and its row read by the columns
+//! [`FIGURES`] names, so a new figure or threshold needs no change here.
 
 use serde_json::Value;
-use spin_sdk::pg4::ParameterValue;
-use tds_core::alerts::{Event, Notice};
+use tds_core::alerts::{
+    measure_parameter, Event, Figure, Firing, Measurements, Notice, Reading, Thresholds, FIGURES,
+};
 use tds_core::ids::AlertId;
 use tds_store::alerts;
+use tds_store::named::Param;
 
-use crate::db::{param, Db, DbError, Row};
+use crate::bind;
+use crate::circuit;
+use crate::db::{param, Binding, Db, DbError, Row};
 
-/// What [`measure`] measures over: the failure-rate window, and the age past which an
-/// unresolved dead letter counts.
-pub struct Measure {
-    pub failure_rate_window_seconds: i32,
-    pub dead_letter_age_seconds: f64,
-}
-
-/// The figures alerts are evaluated on.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Measured {
-    pub queue_depth: i64,
-    pub oldest_pending_seconds: f64,
-    pub recent_attempts: i64,
-    pub recent_failures: i64,
-    pub aged_dead_letters: i64,
-}
-
-/// Measures the figures (`alerts::MEASURE`).
-pub fn measure(db: &Db, measure: &Measure) -> Result<Measured, DbError> {
-    let rows = db.query(
-        alerts::MEASURE,
-        &[
-            param::int4(measure.failure_rate_window_seconds),
-            param::float8(measure.dead_letter_age_seconds),
-        ],
-    )?;
+/// Measures the figures (`alerts::MEASURE`, with the thresholds in force) and lists the
+/// breakers that are not closed (`circuit::list_not_closed`).
+pub fn measure(db: &Db, thresholds: &Thresholds) -> Result<Measurements, DbError> {
+    let bindings = measure_bindings(thresholds)
+        .map_err(|e| DbError::local(e).of(alerts::MEASURE.name.into()))?;
+    let rows = db.query(alerts::MEASURE, bindings)?;
     let row = rows.expect_row()?;
-    Ok(Measured {
-        queue_depth: row.int8(0)?,
-        oldest_pending_seconds: row.float8(1)?,
-        recent_attempts: row.int8(2)?,
-        recent_failures: row.int8(3)?,
-        aged_dead_letters: row.int8(4)?,
-    })
+    let mut measured = FIGURES
+        .into_iter()
+        .try_fold(Measurements::default(), |m, figure| {
+            let reading = match figure {
+                Figure::Count(column) => Reading::Count(row.int8(column)?),
+                Figure::Seconds(column) => Reading::Seconds(row.float8(column)?),
+            };
+            Ok::<_, DbError>(m.with(figure.column(), reading))
+        })?;
+    measured.open_circuits = circuit::list_not_closed(db)?;
+    Ok(measured)
 }
 
-/// A condition that holds, which [`open_or_touch`] opens an alert for (or touches the one
-/// open for its dedup key).
-pub struct OpenOrTouch<'a> {
-    pub dedup_key: &'a str,
-    pub kind: &'a str,
-    pub severity: &'a str,
-    pub message: &'a str,
-    pub details: &'a Value,
+/// `MEASURE`'s parameters, each bound by its name to what `measure_parameter` gives it
+/// under `thresholds`, in the type of its cast.
+fn measure_bindings(thresholds: &Thresholds) -> Result<Vec<Binding>, String> {
+    alerts::MEASURE
+        .params
+        .iter()
+        .map(|p| {
+            let value = measure_parameter(p.name, thresholds)
+                .ok_or_else(|| format!("`{}` is no threshold key and not the window", p.name))?;
+            Ok((p.name, typed(p, value)?))
+        })
+        .collect()
+}
+
+/// `value` as the type `p` is cast to; a whole number for an integer cast.
+fn typed(p: &Param, value: f64) -> Result<spin_sdk::pg4::ParameterValue, String> {
+    let whole = (value.fract() == 0.0).then_some(value);
+    match p.cast {
+        "float8" => Ok(param::float8(value)),
+        "int4" => whole
+            .filter(|v| v.abs() <= f64::from(i32::MAX))
+            .map(|v| param::int4(v as i32))
+            .ok_or_else(|| format!("`{}` is {value}, not an int4", p.name)),
+        "bigint" | "int8" => whole
+            .filter(|v| v.abs() < 9.0e15)
+            .map(|v| param::int8(v as i64))
+            .ok_or_else(|| format!("`{}` is {value}, not an int8", p.name)),
+        other => Err(format!(
+            "`{}` is cast to {other}, which a threshold cannot be",
+            p.name
+        )),
+    }
 }
 
 /// The alert [`open_or_touch`] opened or touched.
@@ -63,31 +79,32 @@ pub struct Touched {
     pub opened: bool,
 }
 
-/// Opens or touches the condition's alert (`alerts::OPEN_OR_TOUCH`).
-pub fn open_or_touch(db: &Db, open: &OpenOrTouch<'_>) -> Result<Touched, DbError> {
-    let rows = db.query(alerts::OPEN_OR_TOUCH, &open_or_touch_params(open))?;
+/// Opens the condition's alert, or touches the one open for its dedup key
+/// (`alerts::OPEN_OR_TOUCH`).
+pub fn open_or_touch(db: &Db, firing: &Firing) -> Result<Touched, DbError> {
+    let rows = db.query(alerts::OPEN_OR_TOUCH, open_or_touch_bindings(firing))?;
     let row = rows.expect_row()?;
     Ok(Touched {
-        opened: row.boolean(1)?,
-        id: AlertId(row.int8(0)?),
+        opened: row.boolean("opened")?,
+        id: AlertId(row.int8("id")?),
     })
 }
 
 /// Opens or touches the condition's alert (`alerts::OPEN_OR_TOUCH`), run as a plain
 /// execute: its row is not read.
-pub fn open_or_touch_unread(db: &Db, open: &OpenOrTouch<'_>) -> Result<(), DbError> {
-    db.execute(alerts::OPEN_OR_TOUCH, &open_or_touch_params(open))
+pub fn open_or_touch_unread(db: &Db, firing: &Firing) -> Result<(), DbError> {
+    db.execute(alerts::OPEN_OR_TOUCH, open_or_touch_bindings(firing))
         .map(drop)
 }
 
-fn open_or_touch_params(open: &OpenOrTouch<'_>) -> [ParameterValue; 5] {
-    [
-        param::text(open.dedup_key),
-        param::text(open.kind),
-        param::text(open.severity),
-        param::text(open.message),
-        param::text(open.details.to_string()),
-    ]
+fn open_or_touch_bindings(firing: &Firing) -> [Binding; 5] {
+    bind!(alerts::OPEN_OR_TOUCH {
+        dedup_key: param::text(&firing.dedup_key),
+        kind: param::text(firing.kind),
+        severity: param::text(firing.severity.as_str()),
+        message: param::text(&firing.message),
+        details: param::text(firing.details.to_string()),
+    })
 }
 
 /// The alerts [`resolve_cleared`] resolves: those open of `kinds` whose dedup key is not
@@ -106,12 +123,12 @@ pub struct Resolved {
 
 /// Resolves the alerts whose condition cleared (`alerts::RESOLVE_CLEARED`).
 pub fn resolve_cleared(db: &Db, resolve: &ResolveCleared<'_>) -> Result<Vec<Resolved>, DbError> {
-    let rows = db.query(alerts::RESOLVE_CLEARED, &resolve_cleared_params(resolve))?;
+    let rows = db.query(alerts::RESOLVE_CLEARED, resolve_cleared_bindings(resolve))?;
     rows.iter()
         .map(|row| {
             Ok(Resolved {
-                id: AlertId(row.int8(0)?),
-                dedup_key: row.text(1)?,
+                id: AlertId(row.int8("id")?),
+                dedup_key: row.text("dedup_key")?,
             })
         })
         .collect()
@@ -120,15 +137,15 @@ pub fn resolve_cleared(db: &Db, resolve: &ResolveCleared<'_>) -> Result<Vec<Reso
 /// Resolves the alerts whose condition cleared (`alerts::RESOLVE_CLEARED`), run as a plain
 /// execute: its rows are not read.
 pub fn resolve_cleared_unread(db: &Db, resolve: &ResolveCleared<'_>) -> Result<(), DbError> {
-    db.execute(alerts::RESOLVE_CLEARED, &resolve_cleared_params(resolve))
+    db.execute(alerts::RESOLVE_CLEARED, resolve_cleared_bindings(resolve))
         .map(drop)
 }
 
-fn resolve_cleared_params(resolve: &ResolveCleared<'_>) -> [ParameterValue; 2] {
-    [
-        param::text_array(resolve.kinds.iter().copied()),
-        param::text_array(resolve.holding.iter().copied()),
-    ]
+fn resolve_cleared_bindings(resolve: &ResolveCleared<'_>) -> [Binding; 2] {
+    bind!(alerts::RESOLVE_CLEARED {
+        kinds: param::text_array(resolve.kinds.iter().copied()),
+        holding: param::text_array(resolve.holding.iter().copied()),
+    })
 }
 
 /// How many events [`list_undelivered`] lists at most.
@@ -146,30 +163,35 @@ pub struct Undelivered {
 /// The alert events not yet delivered everywhere, oldest alert first
 /// (`alerts::LIST_UNDELIVERED`); details that are not JSON read as null.
 pub fn list_undelivered(db: &Db, list: &ListUndelivered) -> Result<Vec<Undelivered>, DbError> {
-    let rows = db.query(alerts::LIST_UNDELIVERED, &[param::int4(list.limit)])?;
+    let rows = db.query(
+        alerts::LIST_UNDELIVERED,
+        bind!(alerts::LIST_UNDELIVERED {
+            limit: param::int4(list.limit)
+        }),
+    )?;
     rows.iter().map(|row| undelivered(&row)).collect()
 }
 
 fn undelivered(row: &Row<'_>) -> Result<Undelivered, DbError> {
-    let event_name = row.text(1)?;
+    let event_name = row.text("event")?;
     let event = Event::from_name(&event_name)
         .ok_or_else(|| row.invalid(format!("unknown alert event {event_name:?}")))?;
-    let details = serde_json::from_str(&row.text(7)?).unwrap_or(Value::Null);
+    let details = serde_json::from_str(&row.text("details")?).unwrap_or(Value::Null);
     Ok(Undelivered {
         notice: Notice {
             event,
-            alert_id: row.int8(0)?,
-            dedup_key: row.text(2)?,
-            kind: row.text(3)?,
-            severity: row.text(4)?,
-            status: row.text(5)?,
-            message: row.text(6)?,
+            alert_id: row.int8("id")?,
+            dedup_key: row.text("dedup_key")?,
+            kind: row.text("kind")?,
+            severity: row.text("severity")?,
+            status: row.text("status")?,
+            message: row.text("message")?,
             details,
-            occurrences: row.int4(8)?.into(),
-            opened_at: row.text(9)?,
-            resolved_at: row.opt_text(10)?,
+            occurrences: row.int4("occurrences")?.into(),
+            opened_at: row.text("opened_at")?,
+            resolved_at: row.opt_text("resolved_at")?,
         },
-        deliveries: row.text(11)?,
+        deliveries: row.text("deliveries")?,
     })
 }
 
@@ -185,9 +207,12 @@ pub struct AlertEvent {
 pub fn lock_for_delivery(db: &Db, lock: &AlertEvent) -> Result<Option<String>, DbError> {
     let rows = db.query(
         alerts::LOCK_FOR_DELIVERY,
-        &[param::int8(lock.id.0), param::text(lock.event.as_str())],
+        bind!(alerts::LOCK_FOR_DELIVERY {
+            id: param::int8(lock.id.0),
+            event: param::text(lock.event.as_str()),
+        }),
     )?;
-    rows.first().map(|row| row.text(0)).transpose()
+    rows.first().map(|row| row.text("deliveries")).transpose()
 }
 
 /// A delivery [`mark_delivered`] records: `delivery_key` `<event>:<destination>`;
@@ -202,11 +227,11 @@ pub struct MarkDelivered<'a> {
 pub fn mark_delivered(db: &Db, mark: &MarkDelivered<'_>) -> Result<(), DbError> {
     db.execute(
         alerts::MARK_DELIVERED,
-        &[
-            param::int8(mark.id.0),
-            param::text(mark.delivery_key),
-            param::opt_text(mark.completed.map(Event::as_str)),
-        ],
+        bind!(alerts::MARK_DELIVERED {
+            delivery_key: param::text(mark.delivery_key),
+            completed: param::opt_text(mark.completed.map(Event::as_str)),
+            id: param::int8(mark.id.0),
+        }),
     )
     .map(drop)
 }
@@ -216,7 +241,66 @@ pub fn mark_delivered(db: &Db, mark: &MarkDelivered<'_>) -> Result<(), DbError> 
 pub fn mark_notified(db: &Db, mark: &AlertEvent) -> Result<(), DbError> {
     db.execute(
         alerts::MARK_NOTIFIED,
-        &[param::int8(mark.id.0), param::text(mark.event.as_str())],
+        bind!(alerts::MARK_NOTIFIED {
+            event: param::text(mark.event.as_str()),
+            id: param::int8(mark.id.0),
+        }),
     )
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::bind;
+
+    #[test]
+    fn measure_is_bound_by_name_from_the_thresholds_in_force() {
+        let thresholds = Thresholds::from_rows([("alert_dead_letter_age_hours", "48")]);
+        let bindings = measure_bindings(&thresholds).unwrap();
+        let bound = |name: &str| {
+            let value = bindings.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+            format!("{value:?}")
+        };
+        assert_eq!(
+            bound("failure_rate_window_seconds"),
+            format!("{:?}", Some(param::int4(300)))
+        );
+        assert_eq!(
+            bound("alert_dead_letter_age_hours"),
+            format!("{:?}", Some(param::float8(48.0)))
+        );
+        assert!(bind(&alerts::MEASURE, bindings).is_ok());
+    }
+
+    #[test]
+    fn a_parameter_of_no_threshold_or_of_a_fraction_cast_to_an_integer_is_refused() {
+        let unknown = Param {
+            name: "colour",
+            cast: "text",
+        };
+        assert!(typed(&unknown, 1.0).is_err());
+        let whole = Param {
+            name: "n",
+            cast: "int4",
+        };
+        assert_eq!(
+            format!("{:?}", typed(&whole, 3.0)),
+            format!("{:?}", Ok::<_, String>(param::int4(3)))
+        );
+        assert_eq!(typed(&whole, 0.2).unwrap_err(), "`n` is 0.2, not an int4");
+    }
+
+    /// Every figure is a column `MEASURE` names: its row is read by these names.
+    #[test]
+    fn every_figure_is_a_column_of_measure() {
+        for figure in FIGURES {
+            assert!(
+                alerts::MEASURE
+                    .sql
+                    .contains(&format!(" AS {}", figure.column())),
+                "{figure:?}: MEASURE has no column of that name"
+            );
+        }
+    }
 }

@@ -4,10 +4,37 @@
 //! cross-key rule that a first backoff delay does not exceed the largest), and the values in
 //! force for the components ([`Config`]: the stored value when valid, the default otherwise).
 //!
-//! The migrations' seeds and the table of keys in docs/configuration.md are held to this
-//! registry by `tests/config_registry.rs`.
+//! The alert thresholds are declared with their alert kinds (`crate::alerts`) and take
+//! their place in [`KEYS`] from there.
+//!
+//! # Defaults that evolve
+//!
+//! A default may change from one release to the next, and the change must reach every
+//! database where no operator set the key, while a value an operator set is kept. A
+//! `tds_config` row therefore says whose value it holds: `set_by_operator`, set by the one
+//! write path of operators (`PATCH /api/config`, through `tds_store::config::SET_VALUE`), or
+//! the default a migration seeded. The release that changes a default in [`KEYS`] ships a
+//! migration calling `tds_config_new_default('<key>', '<old default>', '<new default>')`
+//! (defined by migration V15), which moves only the rows not set by an operator that still
+//! hold the old default: a value written by hand in SQL, which does not set the flag, is kept
+//! as well unless it is the old default itself.
+//!
+//! The database, not the code, stays the place the value in force is read from (the
+//! components, `GET /api/config` and `psql` agree), and the rule is checked where it can
+//! break: `tests/config_registry.rs` replays every migration's seeds and default moves, and
+//! requires that what they leave, which is what a new database holds and what an old one
+//! holds for a key no operator set, is each key's default here (so a changed default without
+//! its migration fails the tests), that a move names the default the key had until
+//! then, and that no migration updates `tds_config` rows by other means. Reading the registry's
+//! default in place of a row marked as a default was the other design; it would leave the
+//! table showing stale defaults, and a new database would still need the migration to hold the
+//! default it is seeded with. The same test holds the table of keys in
+//! docs/configuration.md to this registry; the runbook's test holds the alert thresholds'
+//! documentation.
 
 use serde_json::Value;
+
+use crate::alerts::THRESHOLD_KEYS;
 
 /// A key's value type and range (inclusive).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,7 +79,8 @@ pub struct ConfigKey {
     pub description: &'static str,
 }
 
-const fn int(
+/// An integer key: its range `min..=max`, default and meaning.
+pub(crate) const fn int(
     key: &'static str,
     min: i64,
     max: i64,
@@ -70,10 +98,8 @@ const fn int(
 const DAY_MS: i64 = 86_400_000;
 const DAY_S: i64 = 86_400;
 
-/// Every key the components read (processor, heal, reconcile), in a stable order. A key a
-/// migration seeds must be listed here, with its type and range, to be changed through
-/// the stats API.
-pub const KEYS: [ConfigKey; 40] = [
+/// The keys before the alert thresholds in [`KEYS`].
+const BEFORE_THRESHOLDS: [ConfigKey; 9] = [
     int("backoff_base_ms", 1, DAY_MS, 1000, "Retry backoff: the ceiling of the first retry delay, doubled per attempt (full jitter below it)."),
     int("backoff_cap_ms", 1, DAY_MS, 300_000, "Retry backoff: the largest retry delay."),
     int("lock_timeout_ms", 1, 600_000, 5000, "Processor: the longest a batch waits for a row lock; keep well under half of lease_seconds."),
@@ -83,16 +109,10 @@ pub const KEYS: [ConfigKey; 40] = [
     int("dead_letter_auto_retry_after_seconds", 60, 30 * DAY_S, 3600, "Heal: cool-down before a dead letter with a transient cause is retried automatically."),
     int("dead_letter_auto_retry_max", 0, 100, 3, "Heal: how many times one dead letter is retried automatically."),
     int("heal_dead_letter_retry_limit", 0, 100_000, 100, "Heal: the most dead letters one run retries automatically."),
-    int("alert_queue_depth", 1, 100_000_000, 10_000, "Alert when more rows than this wait in the queue."),
-    int("alert_oldest_pending_seconds", 1, 30 * DAY_S, 900, "Alert when the oldest waiting row is older than this."),
-    ConfigKey {
-        key: "alert_failure_rate",
-        kind: ValueKind::Number { min: 0.0, max: 1.0 },
-        default: DefaultValue::Number(0.2),
-        description: "Alert when more than this fraction of attempts in the last 5 minutes failed.",
-    },
-    int("alert_failure_rate_min_attempts", 1, 1_000_000, 20, "Alert on the failure rate only when at least this many attempts were made in the last 5 minutes."),
-    int("alert_dead_letter_age_hours", 1, 24 * 365, 24, "Alert when an unresolved dead letter is older than this."),
+];
+
+/// The keys after the alert thresholds in [`KEYS`].
+const AFTER_THRESHOLDS: [ConfigKey; 26] = [
     int("heal_alert_delivery_limit", 0, 10_000, 20, "Heal: the most alert events one run delivers to the outbound webhooks."),
     int("alert_webhook_timeout_ms", 1, 600_000, 5000, "Heal: the longest one alert webhook delivery may take."),
     int("heal_rollup_max_minutes", 1, 7 * 1440, 60, "Heal: the most new minutes one run rolls up into tds_metrics."),
@@ -121,10 +141,34 @@ pub const KEYS: [ConfigKey; 40] = [
     ConfigKey {
         key: "reconcile_modules",
         kind: ValueKind::ModuleList,
-        default: DefaultValue::Text("invoices,salesorders,customerpayments,creditnotes,items,contacts,bills,purchaseorders,vendorpayments"),
+        default: DefaultValue::Text(crate::entity::BOOKS_MODULES),
         description: "Reconcile: the Zoho Books modules pulled and compared.",
     },
 ];
+
+/// Every key the components read (processor, heal, reconcile), in a stable order: the
+/// alert thresholds (`alerts::THRESHOLD_KEYS`, declared with their kinds) among heal's. A
+/// key a migration seeds must be listed here, with its type and range, to be changed
+/// through the stats API.
+pub const KEYS: [ConfigKey;
+    BEFORE_THRESHOLDS.len() + THRESHOLD_KEYS.len() + AFTER_THRESHOLDS.len()] =
+    concat(&[&BEFORE_THRESHOLDS, &THRESHOLD_KEYS, &AFTER_THRESHOLDS]);
+
+/// `parts` one after the other; `N` is their total length.
+const fn concat<const N: usize>(parts: &[&[ConfigKey]]) -> [ConfigKey; N] {
+    let mut keys = [int("", 0, 0, 0, ""); N];
+    let (mut n, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            keys[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    keys
+}
 
 /// Keys no component reads any more, each with the migration that deletes its row: the
 /// only deletes of `tds_config` rows a migration may make (`tests/config_registry.rs`).

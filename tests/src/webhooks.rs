@@ -11,24 +11,17 @@ use crate::TestApp;
 /// The shared key the intake tests configure.
 pub const KEY: &str = "intake-test-key-0123456789";
 
-/// Zoho's example record of `module`, bare (no wrapper key).
+/// Zoho's example record of `module`, bare (no wrapper key): the file named after the
+/// module in the singular (`salesorders` → `salesorder.json`).
 pub fn example(module: Module) -> Value {
-    let text = match module {
-        Module::Invoices => include_str!("../fixtures/zoho-examples/invoice.json"),
-        Module::SalesOrders => include_str!("../fixtures/zoho-examples/salesorder.json"),
-        Module::CustomerPayments => include_str!("../fixtures/zoho-examples/customerpayment.json"),
-        Module::CreditNotes => include_str!("../fixtures/zoho-examples/creditnote.json"),
-        Module::Items => include_str!("../fixtures/zoho-examples/item.json"),
-        Module::Contacts => include_str!("../fixtures/zoho-examples/contact.json"),
-        Module::Bills => include_str!("../fixtures/zoho-examples/bill.json"),
-        Module::PurchaseOrders => include_str!("../fixtures/zoho-examples/purchaseorder.json"),
-        Module::VendorPayments => include_str!("../fixtures/zoho-examples/vendorpayment.json"),
-        Module::InventoryAdjustments => {
-            include_str!("../fixtures/zoho-examples/inventoryadjustment.json")
-        }
-        Module::PriceBooks => include_str!("../fixtures/zoho-examples/pricebook.json"),
-    };
-    serde_json::from_str(text).expect("a Zoho example is JSON")
+    let name = module.as_str();
+    let file = format!("{}.json", name.strip_suffix('s').unwrap_or(name));
+    let path = crate::repo_root()
+        .join("tests/fixtures/zoho-examples")
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("Zoho's example of {module} ({}): {e}", path.display()));
+    serde_json::from_str(&text).expect("a Zoho example is JSON")
 }
 
 /// The example as Zoho's default payload: wrapped in the module's first wrapper key.

@@ -136,7 +136,7 @@ async fn refusals_store_nothing_and_are_counted_by_reason() {
             "invalid_key",
         ),
         (
-            Delivery::json("/webhooks/zoho/estimates", &item("1")),
+            Delivery::json("/webhooks/zoho/widgets", &item("1")),
             404,
             "unknown_module",
         ),
@@ -146,7 +146,7 @@ async fn refusals_store_nothing_and_are_counted_by_reason() {
             "not_found",
         ),
         (
-            Delivery::json("/webhooks/zoho", &json!({"estimate": {"estimate_id": "1"}})),
+            Delivery::json("/webhooks/zoho", &json!({"widget": {"widget_id": "1"}})),
             404,
             "unknown_module",
         ),
@@ -295,7 +295,7 @@ async fn with_nothing_configured_intake_accepts_nothing_and_says_why() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_module_secret_setting_is_reported_without_the_secret() {
     let app = app_with(&[
-        "zoho_module_secrets=estimates=Secret99887766",
+        "zoho_module_secrets=widgets=Secret99887766",
         &format!("webhook_key={KEY}"),
     ])
     .await;
@@ -305,7 +305,7 @@ async fn a_malformed_module_secret_setting_is_reported_without_the_secret() {
     assert_error(&answer, 503, "not_configured");
     let message = answer.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("zoho_module_secrets") && message.contains("estimates"),
+        message.contains("zoho_module_secrets") && message.contains("widgets"),
         "{message}"
     );
     assert!(!message.contains("Secret99887766"), "{message}");

@@ -386,7 +386,7 @@ fn wrong_media_type(rng: &mut StdRng, i: usize) -> Probe {
 /// slashes and NULs.
 fn unknown_module(rng: &mut StdRng, i: usize) -> Probe {
     let segments = [
-        "estimates",
+        "widgets",
         "expenses",
         "items'%20OR%20'1'='1",
         "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
@@ -483,7 +483,7 @@ fn operator_route_without_token(rng: &mut StdRng, _: usize) -> Probe {
 fn unknown_wrapper(rng: &mut StdRng, i: usize) -> Probe {
     let record = record(Module::Items, &format!("wrapper-{i}"), version(1), 1);
     let body = match rng.random_range(0..4) {
-        0 => json!({"estimate": record}),
+        0 => json!({"widget": record}),
         1 => json!({"expense": record}),
         2 => json!({"item": record, "invoice": record}),
         _ => json!({"nothing": 1}),

@@ -7,7 +7,7 @@
 //! catalog processor's cron handler.
 
 use serde_json::{json, Value};
-use tds_core::entity::Lane;
+use tds_core::entity::{Lane, Module};
 use tds_tests::internal::drain_by_cron;
 use tds_tests::stats::{
     applied_item, call, erp_item, get, get_ok, permanent_dead_letter, post,
@@ -230,7 +230,7 @@ async fn queue_stats_count_by_status_lane_entity_and_priority_with_throughput_an
         (json!("catalog"), json!(5))
     );
     assert_eq!(items["counts"]["dead"], json!(1));
-    assert_eq!(stats["by_entity"].as_array().unwrap().len(), 11);
+    assert_eq!(stats["by_entity"].as_array().unwrap().len(), Module::ALL.len());
     let five = stats["by_priority"]
         .as_array()
         .unwrap()

@@ -1,5 +1,6 @@
-//! Zoho webhooks as Zoho sends them: an example record (`tests/fixtures/zoho-examples`)
-//! wrapped in its module's key, with a unique entity id, signed with the secret token.
+//! Zoho webhooks as Zoho sends them: an example record (`tests/fixtures/zoho-examples`, read
+//! when a run starts) wrapped in its module's key, with a unique entity id, signed with the
+//! secret token.
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
@@ -24,34 +25,20 @@ pub struct WebhookArgs {
 /// The version every generated record carries (Zoho's `last_modified_time` format).
 const LAST_MODIFIED: &str = "2026-11-20T10:15:00+0530";
 
+/// Where Zoho's example records are: one per module, named after it in the singular
+/// (`salesorders` → `salesorder.json`).
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/zoho-examples"
+);
+
 /// Zoho's example record of `module`, bare.
 pub fn example(module: Module) -> Value {
-    let text = match module {
-        Module::Invoices => include_str!("../../../tests/fixtures/zoho-examples/invoice.json"),
-        Module::SalesOrders => {
-            include_str!("../../../tests/fixtures/zoho-examples/salesorder.json")
-        }
-        Module::CustomerPayments => {
-            include_str!("../../../tests/fixtures/zoho-examples/customerpayment.json")
-        }
-        Module::CreditNotes => {
-            include_str!("../../../tests/fixtures/zoho-examples/creditnote.json")
-        }
-        Module::Items => include_str!("../../../tests/fixtures/zoho-examples/item.json"),
-        Module::Contacts => include_str!("../../../tests/fixtures/zoho-examples/contact.json"),
-        Module::Bills => include_str!("../../../tests/fixtures/zoho-examples/bill.json"),
-        Module::PurchaseOrders => {
-            include_str!("../../../tests/fixtures/zoho-examples/purchaseorder.json")
-        }
-        Module::VendorPayments => {
-            include_str!("../../../tests/fixtures/zoho-examples/vendorpayment.json")
-        }
-        Module::InventoryAdjustments => {
-            include_str!("../../../tests/fixtures/zoho-examples/inventoryadjustment.json")
-        }
-        Module::PriceBooks => include_str!("../../../tests/fixtures/zoho-examples/pricebook.json"),
-    };
-    let mut record: Value = serde_json::from_str(text).expect("a Zoho example is JSON");
+    let name = module.as_str();
+    let path = format!("{EXAMPLES}/{}.json", name.strip_suffix('s').unwrap_or(name));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("Zoho's example of {module} ({path}): {e}"));
+    let mut record: Value = serde_json::from_str(&text).expect("a Zoho example is JSON");
     record["last_modified_time"] = json!(LAST_MODIFIED);
     fill_date_placeholders(&mut record);
     record

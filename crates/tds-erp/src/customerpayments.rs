@@ -36,7 +36,7 @@ pub static CUSTOMER_PAYMENTS: ErpTable = ErpTable {
         Column::new("date", Kind::Date),
         Column::new("reference_number", Kind::Text),
         Column::new("description", Kind::Text),
-        Column::new("customer_id", Kind::Id),
+        Column::new("customer_id", Kind::Id).refers_to(Module::Contacts),
         Column::new("customer_name", Kind::Text),
         Column::new("currency_id", Kind::Id),
         Column::new("currency_code", Kind::Text),

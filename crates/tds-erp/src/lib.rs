@@ -7,16 +7,19 @@
 //! element. Mapping yields every value as SQL text, cast in the statement
 //! (`$n::text::numeric`), which is what real Spin's strict parameter typing needs.
 //! [`sql`] builds each table's version-guarded statements; [`apply`] decides what an event
-//! does to a stored row and which fields it changed.
+//! does to a stored row and which fields it changed; [`integrity`] builds reconcile's
+//! integrity checks over every table from the [`Check`]s its columns declare.
 //!
-//! Every module of the entity table has a table here ([`table_for`]); one module per
-//! entity declares it.
+//! Every module of the registry (`tds_core::entity`) has a table here ([`table_for`]): its
+//! own module file declares it, with Zoho's example document in `testdata/` for its tests,
+//! and [`TABLES`] lists it.
 
 pub mod apply;
 pub mod bills;
 pub mod contacts;
 pub mod creditnotes;
 pub mod customerpayments;
+pub mod integrity;
 pub mod inventoryadjustments;
 pub mod invoices;
 pub mod items;
@@ -66,27 +69,57 @@ impl Kind {
     }
 }
 
+/// What reconcile's integrity checks look for in a column's values ([`integrity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A price: a live row's value below zero is reported.
+    Price,
+    /// The id of a record of that module: a live row naming one the ERP holds no live row
+    /// of is reported.
+    RefersTo(Module),
+}
+
 /// One typed column and the document field it comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
     pub name: &'static str,
     pub source: &'static str,
     pub kind: Kind,
+    /// What the integrity checks look for in it, if anything.
+    pub check: Option<Check>,
 }
 
 impl Column {
     /// A column named like its source field.
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column {
-            name,
-            source: name,
-            kind,
-        }
+        Column::from(name, name, kind)
     }
 
     /// A column read from a differently named field.
     pub const fn from(name: &'static str, source: &'static str, kind: Kind) -> Column {
-        Column { name, source, kind }
+        Column {
+            name,
+            source,
+            kind,
+            check: None,
+        }
+    }
+
+    /// This column, a price the integrity checks report when below zero.
+    pub const fn price(self) -> Column {
+        Column {
+            check: Some(Check::Price),
+            ..self
+        }
+    }
+
+    /// This column, an id of a `module` record the integrity checks report when the ERP
+    /// holds no live row of it.
+    pub const fn refers_to(self, module: Module) -> Column {
+        Column {
+            check: Some(Check::RefersTo(module)),
+            ..self
+        }
     }
 }
 
@@ -274,13 +307,28 @@ mod tests {
         assert_eq!(names.len(), count, "{table}: duplicate column");
     }
 
+    /// The migrations' SQL, in version order.
+    fn migrations() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
+        let mut found: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(dir)
+            .expect("the migrations folder")
+            .map(|entry| entry.expect("a migration").path())
+            .filter_map(|path| {
+                let name = path.file_name()?.to_str()?;
+                let version = name.strip_prefix('V')?.split_once("__")?.0.parse().ok()?;
+                Some((version, path))
+            })
+            .collect();
+        found.sort();
+        found
+            .into_iter()
+            .map(|(_, path)| std::fs::read_to_string(path).expect("a readable migration"))
+            .collect()
+    }
+
     /// Column name → SQL type of every `CREATE TABLE` of the migrations.
     fn migrated_tables() -> BTreeMap<String, BTreeMap<String, String>> {
-        let text = [
-            include_str!("../../../migrations/V1__init.sql"),
-            include_str!("../../../migrations/V2__erp_entities.sql"),
-        ]
-        .join("\n");
+        let text = migrations().join("\n");
         let mut tables = BTreeMap::new();
         let mut current: Option<(String, BTreeMap<String, String>)> = None;
         for line in text.lines().map(str::trim) {
@@ -334,6 +382,34 @@ mod tests {
                 assert_eq!(migrated.get(child.name), Some(&declared), "{}", child.name);
             }
         }
+    }
+
+    /// The view of every module's header rows, as the last migration that writes it has it.
+    #[test]
+    fn the_versions_view_covers_every_table() {
+        let view = migrations()
+            .iter()
+            .rev()
+            .find_map(|sql| {
+                let start = sql.find("CREATE OR REPLACE VIEW tds_erp_versions AS")?;
+                let end = sql[start..].find(';')?;
+                Some(sql[start..start + end].to_string())
+            })
+            .expect("a migration creates tds_erp_versions");
+        for table in TABLES {
+            let branch = format!(
+                "SELECT '{module}'::text AS module, {key} AS entity_id, source_modified_at, deleted_at, updated_at, content_hash FROM {name}",
+                module = table.module,
+                key = table.key,
+                name = table.name,
+            );
+            assert!(
+                view.contains(&branch),
+                "tds_erp_versions lacks {}: a migration must replace the view with it",
+                table.name
+            );
+        }
+        assert_eq!(view.matches(" FROM erp_").count(), TABLES.len());
     }
 
     #[test]

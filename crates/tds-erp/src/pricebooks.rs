@@ -16,7 +16,7 @@ pub static PRICE_LIST_ITEMS: ChildTable = ChildTable {
     columns: &[
         Column::new("pricebook_item_id", Kind::Id),
         Column::new("item_id", Kind::Id),
-        Column::new("pricebook_rate", Kind::Decimal),
+        Column::new("pricebook_rate", Kind::Decimal).price(),
     ],
 };
 

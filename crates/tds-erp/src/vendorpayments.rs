@@ -33,7 +33,7 @@ pub static VENDOR_PAYMENTS: ErpTable = ErpTable {
         Column::new("date", Kind::Date),
         Column::new("reference_number", Kind::Text),
         Column::new("description", Kind::Text),
-        Column::new("vendor_id", Kind::Id),
+        Column::new("vendor_id", Kind::Id).refers_to(Module::Contacts),
         Column::new("vendor_name", Kind::Text),
         Column::new("currency_id", Kind::Id),
         Column::new("currency_code", Kind::Text),

@@ -59,6 +59,18 @@ enum Command {
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
+    /// Write the lists of Zoho modules that files hold as text from the module registry
+    /// (crates/tds-core/src/entity.rs): the processors' entity_types in spin.toml and
+    /// spin.http-only.toml, and the module enums of the OpenAPI document. Prints the files
+    /// it changed.
+    Modules {
+        /// The repository holding those files.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Change nothing: name the stale files and fail when there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Build the components by running each [component.x.build] command of the manifest.
     Build {
         #[arg(long, short = 'f', default_value = "spin.toml")]
@@ -187,6 +199,16 @@ pub async fn run() -> Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Modules { root, check } => {
+            let stale = crate::modules::run(&root, check)?;
+            for path in &stale {
+                eprintln!("tds: {} {}", if check { "stale:" } else { "wrote" }, path.display());
+            }
+            if check && !stale.is_empty() {
+                anyhow::bail!("module lists are stale: run `tds modules`");
+            }
+            Ok(())
         }
         Command::Build { manifest, components } => crate::build_components::build_components(&manifest, &components),
     }

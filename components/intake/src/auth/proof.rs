@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn errors_never_show_the_secret() {
-        for text in ["items=", "=Secret123456", "estimates=Secret123456"] {
+        for text in ["items=", "=Secret123456", "widgets=Secret123456"] {
             let e = parse_module_secrets(text).unwrap_err().to_string();
             assert!(
                 !e.contains("Secret123456") && !e.contains("Other1234567"),

@@ -44,8 +44,8 @@ mod tests {
     #[test]
     fn bare_route_names_unknown_and_ambiguous_modules() {
         assert_eq!(
-            json(r#"{"estimate": {"estimate_id": 1}}"#, None),
-            Err(PayloadError::UnknownModule("estimate".into()))
+            json(r#"{"widget": {"widget_id": 1}}"#, None),
+            Err(PayloadError::UnknownModule("widget".into()))
         );
         let e = json(r#"{"item": {}, "bill": {}}"#, None).unwrap_err();
         assert!(matches!(e, PayloadError::AmbiguousModule(_)));

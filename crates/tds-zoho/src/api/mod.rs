@@ -49,7 +49,8 @@ pub enum ApiError {
     NotInBooks(&'static str),
 }
 
-/// The module's path in the Books API; `None` for modules of Zoho Inventory.
+/// The module's path in the Books API (its registry entry's `books`); `None` for a
+/// module Books does not serve.
 ///
 /// ```
 /// use tds_core::entity::Module;
@@ -58,16 +59,12 @@ pub enum ApiError {
 /// assert_eq!(books_path(Module::PriceBooks), None);
 /// ```
 pub fn books_path(module: Module) -> Option<&'static str> {
-    match module {
-        Module::InventoryAdjustments | Module::PriceBooks => None,
-        other => Some(other.as_str()),
-    }
+    module.spec().books.map(|books| books.path)
 }
 
-/// The keys under which a list answer of `module` may hold its records, the first as
-/// Zoho's API reference pages show it. Where Zoho's sources disagree (the OpenAPI document
-/// for Books names customer payments' array `customer_payments`, the reference page and the
-/// SDKs `customerpayments`), each documented form is read (docs/zoho.md, "Lists").
+/// The keys under which a list answer of `module` may hold its records (its registry
+/// entry's `books.list_keys`): the first as Zoho's API reference pages show it, and
+/// where Zoho's sources disagree, each documented form (docs/zoho.md, "Lists").
 ///
 /// ```
 /// use tds_core::entity::Module;
@@ -77,16 +74,5 @@ pub fn books_path(module: Module) -> Option<&'static str> {
 /// assert!(list_keys(Module::PriceBooks).is_empty());
 /// ```
 pub fn list_keys(module: Module) -> &'static [&'static str] {
-    match module {
-        Module::Items => &["items"],
-        Module::Contacts => &["contacts"],
-        Module::Invoices => &["invoices"],
-        Module::Bills => &["bills"],
-        Module::CreditNotes => &["creditnotes"],
-        Module::SalesOrders => &["salesorders"],
-        Module::PurchaseOrders => &["purchaseorders"],
-        Module::CustomerPayments => &["customerpayments", "customer_payments"],
-        Module::VendorPayments => &["vendorpayments"],
-        Module::InventoryAdjustments | Module::PriceBooks => &[],
-    }
+    module.spec().books.map_or(&[], |books| books.list_keys)
 }

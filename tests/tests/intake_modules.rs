@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use tds_core::entity::Module;
-use tds_tests::webhooks::{entity_id, example, wrapped, Delivery, KEY};
+use tds_tests::webhooks::{example, wrapped, Delivery, KEY};
 use tds_tests::{TestApp, TestAppOptions};
 
 /// Intake alone: no wakes, so what intake queued stays as it left it.

@@ -120,6 +120,22 @@ fn kind(value: &ParameterValue) -> &'static str {
 /// param::text(owner) })`. The names are checked against the statement when the crate
 /// compiles ([`tds_store::named::expect_names`]): a binder that misses, adds, misnames or
 /// swaps a parameter does not build.
+///
+/// ```
+/// use tds_guest::{bind, db::param};
+/// const S: tds_store::Statement =
+///     tds_store::statement!("doc::s", "SELECT $module::text, $entity_id::text");
+/// let _ = bind!(S { module: param::text("items"), entity_id: param::text("42") });
+/// ```
+///
+/// The same binder with its two text parameters swapped does not build:
+///
+/// ```compile_fail
+/// use tds_guest::{bind, db::param};
+/// const S: tds_store::Statement =
+///     tds_store::statement!("doc::s", "SELECT $module::text, $entity_id::text");
+/// let _ = bind!(S { entity_id: param::text("42"), module: param::text("items") });
+/// ```
 #[macro_export]
 macro_rules! bind {
     ($statement:path { $($name:ident : $value:expr),* $(,)? }) => {{

@@ -166,7 +166,11 @@ fn text_array(items: &[String]) -> String {
 fn bind_named(sql: &str, statement: &Statement, values: &[(&str, String)]) -> String {
     let names: Vec<&str> = values.iter().map(|(name, _)| *name).collect();
     let expected: Vec<&str> = statement.params.iter().map(|p| p.name).collect();
-    assert_eq!(names, expected, "{}: bind its parameters by name, in order", statement.name);
+    assert_eq!(
+        names, expected,
+        "{}: bind its parameters by name, in order",
+        statement.name
+    );
     let ordered: Vec<String> = values.iter().map(|(_, value)| value.clone()).collect();
     bind(sql, &ordered)
 }
@@ -193,7 +197,10 @@ fn intake_script(example: &Example) -> String {
             ("payload_shape", literal(example.shape)),
             ("document", literal(&example.document)),
             ("headers", literal(&example.headers)),
-            ("source_modified_at", opt_literal(example.version.as_deref())),
+            (
+                "source_modified_at",
+                opt_literal(example.version.as_deref()),
+            ),
             ("version_source", literal(example.version_source)),
             ("content_hash", literal(&example.content_hash)),
             ("idempotency_key", ":n".into()),
@@ -215,7 +222,11 @@ fn intake_script(example: &Example) -> String {
 fn drain_script(example: &Example, batch: usize) -> Result<String> {
     let spec = MODULE.spec();
     let table = tds_erp::table_for(MODULE).context("items have an ERP table")?;
-    let modules: Vec<String> = spec.lane.modules().map(|m| m.as_str().to_string()).collect();
+    let modules: Vec<String> = spec
+        .lane
+        .modules()
+        .map(|m| m.as_str().to_string())
+        .collect();
     let claim = bind_named(
         queue::CLAIM_BATCH.sql,
         &queue::CLAIM_BATCH,
@@ -268,12 +279,7 @@ fn drain_script(example: &Example, batch: usize) -> Result<String> {
             at("events", "bigint"),
             at("correlations", "text"),
         );
-        let mut upsert_values = vec![
-            entity.clone(),
-            version.clone(),
-            hash.clone(),
-            event.clone(),
-        ];
+        let mut upsert_values = vec![entity.clone(), version.clone(), hash.clone(), event.clone()];
         upsert_values.extend(example.mapped.iter().map(|v| opt_literal(v.as_deref())));
         let audit = bind_named(
             journal::AUDIT_CHANGE.sql,

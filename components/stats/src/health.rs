@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tds_core::variables;
+use tds_guest::bind;
 use tds_guest::db::{Db, DbError};
 use tds_guest::queue::figures;
 use tds_guest::vars;
-use tds_guest::bind;
 use tds_store::{statement, Statement};
 
 use crate::api::{Answer, ApiResult, Ctx};

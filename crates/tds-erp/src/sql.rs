@@ -45,7 +45,8 @@ pub const BOOKKEEPING_TYPES: [&str; 7] = [
 
 /// The `source_document` of a header write: the document of inbox event `$4`, the event
 /// being applied.
-pub const SOURCE_DOCUMENT: &str = "(SELECT e.document FROM tds_inbox_events e WHERE e.id = $4::bigint)";
+pub const SOURCE_DOCUMENT: &str =
+    "(SELECT e.document FROM tds_inbox_events e WHERE e.id = $4::bigint)";
 
 /// The row image of the header row `t`, as the text column `image`.
 fn image(table: &ErpTable) -> String {
@@ -263,7 +264,10 @@ mod tests {
         );
         assert!(sql.contains("WHERE t.source_modified_at <= EXCLUDED.source_modified_at"));
         assert!(sql.contains(&format!("$3::text, {SOURCE_DOCUMENT}, $4::bigint")));
-        assert!(sql.ends_with("RETURNING ((to_jsonb(t) - 'source_document'))::text AS image"), "{sql}");
+        assert!(
+            sql.ends_with("RETURNING ((to_jsonb(t) - 'source_document'))::text AS image"),
+            "{sql}"
+        );
     }
 
     #[test]

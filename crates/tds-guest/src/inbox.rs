@@ -210,7 +210,9 @@ pub fn find_by_idempotency_key(
 ) -> Result<Option<InboxEventId>, DbError> {
     let rows = db.query(
         inbox::FIND_BY_IDEMPOTENCY_KEY,
-        bind!(inbox::FIND_BY_IDEMPOTENCY_KEY { idempotency_key: param::text(find.key.as_str()) }),
+        bind!(inbox::FIND_BY_IDEMPOTENCY_KEY {
+            idempotency_key: param::text(find.key.as_str())
+        }),
     )?;
     rows.first()
         .map(|row| Ok(InboxEventId(row.int8("id")?)))
@@ -227,9 +229,11 @@ pub struct MarkSuperseded {
 pub fn mark_superseded(db: &Db, mark: &MarkSuperseded) -> Result<(), DbError> {
     db.execute(
         inbox::MARK_SUPERSEDED,
-        bind!(inbox::MARK_SUPERSEDED { id: param::int8(mark.id.0) }),
+        bind!(inbox::MARK_SUPERSEDED {
+            id: param::int8(mark.id.0)
+        }),
     )
-        .map(drop)
+    .map(drop)
 }
 
 /// An authentic but invalid event [`dead_letter_invalid`] files a dead letter for, on its
@@ -304,7 +308,9 @@ pub struct StoredDocument {
 pub fn read_documents(db: &Db, read: &ReadDocuments<'_>) -> Result<Vec<StoredDocument>, DbError> {
     let rows = db.query(
         inbox::READ_DOCUMENTS,
-        bind!(inbox::READ_DOCUMENTS { ids: param::int8_array(read.ids.iter().map(|id| id.0)) }),
+        bind!(inbox::READ_DOCUMENTS {
+            ids: param::int8_array(read.ids.iter().map(|id| id.0))
+        }),
     )?;
     rows.iter()
         .map(|row| {

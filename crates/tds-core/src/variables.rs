@@ -217,12 +217,10 @@ impl Variable {
     }
 }
 
-/// A typed registry entry: its [`Variable`] and how a raw value reads.
-pub trait Declared {
+/// A typed registry entry: its [`Variable`] (through `Deref`) and how a raw value reads.
+pub trait Declared: Deref<Target = Variable> {
     /// What the variable reads as.
     type Value;
-
-    fn variable(&self) -> &Variable;
 
     /// Reads `raw`, the value as the component sees it (`None`: unset or undeclared).
     fn parse(&self, raw: Option<&str>) -> Result<Self::Value, VariableError>;
@@ -282,21 +280,13 @@ impl Text {
     /// assert_eq!(WEBHOOK_KEY.value(None), None);
     /// ```
     pub fn value(&self, raw: Option<&str>) -> Option<String> {
-        match raw.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(value) => Some(value.to_string()),
-            None => match self.default {
-                DefaultValue::Value("") | DefaultValue::Required => None,
-                DefaultValue::Value(default) => Some(default.to_string()),
-            },
-        }
+        // A text variable is never required (that is [`Required`]), so `given` cannot fail.
+        self.given(raw).ok().flatten().map(str::to_string)
     }
 }
 
 impl Declared for Text {
     type Value = Option<String>;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     fn parse(&self, raw: Option<&str>) -> Result<Option<String>, VariableError> {
         Ok(self.value(raw))
     }
@@ -304,9 +294,6 @@ impl Declared for Text {
 
 impl Declared for Required {
     type Value = String;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::variables::{Declared, DATABASE_URL};
     /// assert_eq!(DATABASE_URL.parse(Some(" postgres://db/tds ")).unwrap(), "postgres://db/tds");
@@ -325,9 +312,6 @@ impl Declared for Required {
 
 impl Declared for Positive {
     type Value = u32;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::variables::{Declared, MAX_ATTEMPTS};
     /// assert_eq!(MAX_ATTEMPTS.parse(None), Ok(8));
@@ -354,9 +338,6 @@ impl Declared for Positive {
 
 impl Declared for Choice {
     type Value = &'static str;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::variables::{Declared, WAKE, ZOHO_DATA_CENTER};
     /// assert_eq!(WAKE.parse(None), Ok("chain"));
@@ -382,9 +363,6 @@ impl Declared for Choice {
 
 impl Declared for Flag {
     type Value = bool;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::variables::{Declared, RECONCILE_ENQUEUE_FIXES};
     /// assert_eq!(RECONCILE_ENQUEUE_FIXES.parse(None), Ok(true));
@@ -404,9 +382,6 @@ impl Declared for Flag {
 
 impl Declared for Origin {
     type Value = Option<String>;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::variables::{Declared, APP_ORIGIN};
     /// assert_eq!(APP_ORIGIN.parse(None), Ok(None));
@@ -437,9 +412,6 @@ impl Declared for Origin {
 
 impl Declared for LaneName {
     type Value = Lane;
-    fn variable(&self) -> &Variable {
-        &self.0
-    }
     /// ```
     /// use tds_core::entity::Lane;
     /// use tds_core::variables::{Declared, LANE};

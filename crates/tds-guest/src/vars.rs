@@ -23,7 +23,7 @@ fn raw(name: &str) -> Option<String> {
 /// Variable `variable`, read by its registry entry: its typed value, its default when
 /// unset, or the error naming it when its value is bad or it is required and unset.
 pub fn read<V: Declared>(variable: &V) -> Result<V::Value, VariableError> {
-    variable.parse(raw(variable.variable().name).as_deref())
+    variable.parse(raw(variable.name).as_deref())
 }
 
 /// Text variable `variable` (no value is bad): its trimmed value, `None` when unset.

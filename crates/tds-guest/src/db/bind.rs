@@ -14,24 +14,6 @@ use tds_store::Statement;
 /// One value and the name of the parameter it is for.
 pub type Binding = (&'static str, ParameterValue);
 
-/// What a store statement is run with: bindings by name, checked ([`bind`]).
-pub trait Bindings {
-    /// The values in position order, or what is wrong with them.
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String>;
-}
-
-impl<const N: usize> Bindings for [Binding; N] {
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
-        bind(statement, self)
-    }
-}
-
-impl Bindings for Vec<Binding> {
-    fn values(self, statement: &Statement) -> Result<Vec<ParameterValue>, String> {
-        bind(statement, self)
-    }
-}
-
 /// `bindings` in `statement`'s parameter order, checked: the `k`-th binding must carry the
 /// `k`-th parameter's name and a value its cast accepts (NULL fits any).
 ///

@@ -29,7 +29,7 @@ use tds_store::{never_empty, statement, Statement};
 
 use crate::bind;
 
-pub use bind::{bind, Binding, Bindings};
+pub use bind::{bind, Binding};
 pub use error::DbError;
 #[cfg(test)]
 pub(crate) use rows::rows_of;
@@ -42,9 +42,11 @@ const ROLLBACK: Statement = statement!("db::rollback", "ROLLBACK");
 
 /// `params` checked against `statement`'s parameters, in position order; a mismatch is a
 /// failure of the statement, sent nowhere.
-fn bound(statement: &Statement, params: impl Bindings) -> Result<Vec<ParameterValue>, DbError> {
-    params
-        .values(statement)
+fn bound(
+    statement: &Statement,
+    params: impl IntoIterator<Item = Binding>,
+) -> Result<Vec<ParameterValue>, DbError> {
+    bind(statement, params)
         .map_err(|e| DbError::local(format!("binding: {e}")).of(statement.name.into()))
 }
 
@@ -71,7 +73,11 @@ impl Db {
 
     /// Runs one of the store's statements with `params` bound by name ([`bind`]); how many
     /// rows it touched.
-    pub fn execute(&self, statement: Statement, params: impl Bindings) -> Result<u64, DbError> {
+    pub fn execute(
+        &self,
+        statement: Statement,
+        params: impl IntoIterator<Item = Binding>,
+    ) -> Result<u64, DbError> {
         let values = bound(&statement, params)?;
         self.execute_built(statement.name, statement.sql, &values)
     }
@@ -92,9 +98,17 @@ impl Db {
 
     /// Runs one of the store's statements and returns its rows; never sends Spin a query
     /// that could answer none.
-    pub fn query(&self, statement: Statement, params: impl Bindings) -> Result<Rows, DbError> {
+    pub fn query(
+        &self,
+        statement: Statement,
+        params: impl IntoIterator<Item = Binding>,
+    ) -> Result<Rows, DbError> {
         let values = bound(&statement, params)?;
-        self.query_wrapped(statement.name.into(), &never_empty::wrap_statement(&statement), &values)
+        self.query_wrapped(
+            statement.name.into(),
+            &never_empty::wrap_statement(&statement),
+            &values,
+        )
     }
 
     /// Runs `sql` built at run time (`tds_erp::sql`'s), which failures name `name`, and

@@ -6,7 +6,7 @@ use tds_erp::integrity;
 use tds_store::{reconcile, Statement};
 
 use crate::bind;
-use crate::db::{param, Bindings, Db, DbError, Rows};
+use crate::db::{param, Binding, Db, DbError, Rows};
 
 /// How many rows a check lists at most.
 pub struct FindingLimit {
@@ -77,7 +77,7 @@ pub fn not_refreshed(db: &Db, check: &NotRefreshed) -> Result<Vec<IntegrityFact>
 fn facts(
     db: &Db,
     statement: Statement,
-    bindings: impl Bindings,
+    bindings: impl IntoIterator<Item = Binding>,
 ) -> Result<Vec<IntegrityFact>, DbError> {
     read(db.query(statement, bindings)?)
 }

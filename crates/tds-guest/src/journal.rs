@@ -146,26 +146,42 @@ pub struct LogAttempt<'a> {
     pub correlation_id: &'a str,
 }
 
+/// Bindings of a statement that logs `$attempt` (a [`LogAttempt`]) with
+/// `journal::LOG_ATTEMPT`'s values (`tds_store::journal`'s shared piece): the statement's
+/// own leading parameters as given, then the attempt's, in the order that piece uses them.
+macro_rules! bind_attempt {
+    ($statement:path { $($name:ident : $value:expr),* $(,)? }, $attempt:expr) => {{
+        let attempt: &$crate::journal::LogAttempt<'_> = $attempt;
+        $crate::bind!($statement {
+            $($name: $value,)*
+            inbox_event_id: $crate::db::param::int8(attempt.inbox_event_id.0),
+            module: $crate::db::param::text(attempt.module.as_str()),
+            entity_id: $crate::db::param::text(attempt.entity_id.as_str()),
+            lane: $crate::db::param::text(attempt.lane.as_str()),
+            operation: $crate::db::param::text(attempt.operation.as_str()),
+            attempt: $crate::db::param::uint4(attempt.attempt),
+            outcome: $crate::db::param::text(attempt.outcome),
+            message: $crate::db::param::opt_text(attempt.message),
+            error_code: $crate::db::param::opt_text(attempt.error_code),
+            duration_ms: $crate::db::param::float8(attempt.duration_ms),
+            correlation_id: $crate::db::param::text(attempt.correlation_id),
+        })
+    }};
+}
+pub(crate) use bind_attempt;
+
 /// Logs the attempt (`journal::LOG_ATTEMPT`; [`crate::queue::complete`] logs a successful
 /// one with its acknowledgement, under the same parameter names).
 pub fn log_attempt(db: &Db, attempt: &LogAttempt<'_>) -> Result<(), DbError> {
     db.execute(
         journal::LOG_ATTEMPT,
-        bind!(journal::LOG_ATTEMPT {
-            run_id: param::int8(attempt.run_id.0),
-            queue_id: param::int8(attempt.queue_id.0),
-            inbox_event_id: param::int8(attempt.inbox_event_id.0),
-            module: param::text(attempt.module.as_str()),
-            entity_id: param::text(attempt.entity_id.as_str()),
-            lane: param::text(attempt.lane.as_str()),
-            operation: param::text(attempt.operation.as_str()),
-            attempt: param::uint4(attempt.attempt),
-            outcome: param::text(attempt.outcome),
-            message: param::opt_text(attempt.message),
-            error_code: param::opt_text(attempt.error_code),
-            duration_ms: param::float8(attempt.duration_ms),
-            correlation_id: param::text(attempt.correlation_id),
-        }),
+        bind_attempt!(
+            journal::LOG_ATTEMPT {
+                run_id: param::int8(attempt.run_id.0),
+                queue_id: param::int8(attempt.queue_id.0),
+            },
+            attempt
+        ),
     )
     .map(drop)
 }

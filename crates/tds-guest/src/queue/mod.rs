@@ -15,7 +15,7 @@ use tds_store::{queue, Statement};
 
 use crate::bind;
 use crate::db::{param, Binding, Db, DbError, Row};
-use crate::journal::LogAttempt;
+use crate::journal::{bind_attempt, LogAttempt};
 
 /// An event [`enqueue_or_repoint`] queues on its module's lane, at its module's priority.
 pub struct EnqueueOrRepoint<'a> {
@@ -136,22 +136,14 @@ pub fn complete(db: &Db, complete: &Complete<'_>) -> Result<bool, DbError> {
     let attempt = &complete.attempt;
     let rows = db.query(
         queue::COMPLETE,
-        bind!(queue::COMPLETE {
-            queue_id: param::int8(attempt.queue_id.0),
-            lease_owner: param::text(complete.owner.as_str()),
-            run_id: param::int8(attempt.run_id.0),
-            inbox_event_id: param::int8(attempt.inbox_event_id.0),
-            module: param::text(attempt.module.as_str()),
-            entity_id: param::text(attempt.entity_id.as_str()),
-            lane: param::text(attempt.lane.as_str()),
-            operation: param::text(attempt.operation.as_str()),
-            attempt: param::uint4(attempt.attempt),
-            outcome: param::text(attempt.outcome),
-            message: param::opt_text(attempt.message),
-            error_code: param::opt_text(attempt.error_code),
-            duration_ms: param::float8(attempt.duration_ms),
-            correlation_id: param::text(attempt.correlation_id),
-        }),
+        bind_attempt!(
+            queue::COMPLETE {
+                queue_id: param::int8(attempt.queue_id.0),
+                lease_owner: param::text(complete.owner.as_str()),
+                run_id: param::int8(attempt.run_id.0),
+            },
+            attempt
+        ),
     )?;
     let completed = rows.first().map(|row| row.int8("completed")).transpose()?;
     Ok(completed.unwrap_or(0) > 0)
